@@ -1,0 +1,1 @@
+"""ft-tui engine: config model, data pipeline, packing and LoRA training, with no UI dependencies."""
