@@ -1,0 +1,35 @@
+"""Errors a user can cause with a config, each carrying the one-line messages we show them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong in a config: where (key path and line), what, and how to fix it."""
+
+    key: str
+    message: str
+    fix: str = ""
+    line: int | None = None
+
+    def one_line(self) -> str:
+        """`line 12: lora_rr: unknown key; did you mean lora_r?`, the form every front end prints."""
+        where = f"line {self.line}: " if self.line else ""
+        key = f"{self.key}: " if self.key else ""
+        fix = f" ({self.fix})" if self.fix else ""
+        return f"{where}{key}{self.message}{fix}"
+
+
+class ConfigError(Exception):
+    """The config has the wrong shape: unknown keys or values of the wrong type. Exit code 1."""
+
+    def __init__(self, problems: list[ConfigProblem], source: str = "config") -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(p.one_line() for p in problems))
+
+
+class ConfigFileError(Exception):
+    """The config file cannot be read or is not valid YAML. Exit code 2."""

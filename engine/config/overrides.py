@@ -1,0 +1,52 @@
+"""Command-line overrides (`--learning-rate 1e-4`) applied to a config and validated like the file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from engine.config.errors import ConfigError, ConfigProblem
+from engine.config.loader import parse_config_dict
+from engine.config.run_config import RunConfig
+
+
+def parse_override_args(args: Sequence[str]) -> dict[str, Any]:
+    """Turn `--learning-rate 1e-4 --sample-packing false` into `{learning_rate: 1e-4, sample_packing: False}`.
+
+    Values are read as YAML scalars so `1e-4`, `true` and `[q_proj, v_proj]` mean what they mean in the file.
+    A flag without a value (`--sample-packing`) means true.
+    """
+    overrides: dict[str, Any] = {}
+    index = 0
+    while index < len(args):
+        flag = args[index]
+        if not flag.startswith("--") or len(flag) < 3:
+            raise ConfigError([ConfigProblem(flag, "expected an option like `--learning-rate 1e-4`")], "command line")
+        key, _, inline = flag[2:].partition("=")
+        key = key.replace("-", "_")
+        if inline:
+            raw, index = inline, index + 1
+        elif index + 1 < len(args) and not args[index + 1].startswith("--"):
+            raw, index = args[index + 1], index + 2
+        else:
+            raw, index = "true", index + 1
+        overrides[key] = _parse_scalar(raw)
+    return overrides
+
+
+def _parse_scalar(raw: str) -> Any:
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+
+
+def apply_overrides(config: RunConfig, overrides: dict[str, Any]) -> RunConfig:
+    """A new config with the overrides applied, validated exactly like a file (unknown keys included)."""
+    if not overrides:
+        return config
+    data = config.model_dump(exclude_unset=True)
+    data.update(overrides)
+    return parse_config_dict(data, source="command line")

@@ -1,0 +1,108 @@
+"""Writing a RunConfig as axolotl-style YAML: canonical key order, a comment header, atomic replace."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.config.run_config import RunConfig, key_order
+
+ALWAYS_WRITTEN = frozenset(
+    {
+        "base_model",
+        "datasets",
+        "val_set_size",
+        "output_dir",
+        "sequence_len",
+        "sample_packing",
+        "eval_sample_packing",
+        "adapter",
+        "lora_r",
+        "lora_alpha",
+        "lora_dropout",
+        "micro_batch_size",
+        "gradient_accumulation_steps",
+        "num_epochs",
+        "optimizer",
+        "lr_scheduler",
+        "learning_rate",
+        "bf16",
+        "seed",
+    }
+)
+"""Keys written even at their default, so a reader of the file sees the decisions that matter most."""
+
+
+def config_to_dict(config: RunConfig) -> dict[str, Any]:
+    """The keys worth writing, in axolotl's order: what the user set, what differs from the default, and the
+    always-written core. Loading the result gives back an equal config."""
+    values = config.model_dump(mode="json")
+    defaults = RunConfig().model_dump(mode="json")
+    chosen: dict[str, Any] = {}
+    for key in key_order():
+        value = values[key]
+        if key in ALWAYS_WRITTEN or key in config.model_fields_set or value != defaults[key]:
+            chosen[key] = _compact(key, value)
+    return chosen
+
+
+def _compact(key: str, value: Any) -> Any:
+    """Dataset entries list only the keys that hold something, as people write them."""
+    if key in ("datasets", "test_datasets") and isinstance(value, list):
+        return [_drop_empty(entry) for entry in value]
+    return value
+
+
+def _drop_empty(entry: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in entry.items() if v is not None and not (k == "split" and v == "train")}
+    if isinstance(kept.get("type"), dict):
+        kept["type"] = {k: v for k, v in kept["type"].items() if v is not None}
+    return kept
+
+
+class _ConfigDumper(yaml.SafeDumper):
+    """Writes an empty value as `key:` rather than `key: null`, as axolotl's examples do."""
+
+
+_ConfigDumper.add_representer(type(None), lambda dumper, _: dumper.represent_scalar("tag:yaml.org,2002:null", ""))
+
+
+def dump_config(config: RunConfig, header: str | None = None) -> str:
+    """YAML text for a config, with an optional comment header (each line prefixed with `# `)."""
+    body = yaml.dump(
+        config_to_dict(config),
+        Dumper=_ConfigDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=100,
+    )
+    if not header:
+        return body
+    comment = "\n".join(f"# {line}".rstrip() for line in header.strip().splitlines())
+    return f"{comment}\n\n{body}"
+
+
+def save_config(config: RunConfig, path: str | Path, header: str | None = None) -> Path:
+    """Write a config atomically so a crash or a full disk never leaves a half-written file behind."""
+    return write_text_atomic(Path(path), dump_config(config, header))
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path
