@@ -1,0 +1,40 @@
+"""Training events: the schema, the writer the engine uses and the reader the monitor uses."""
+
+from engine.events.reader import EventTail, read_events
+from engine.events.schema import (
+    SCHEMA_VERSION,
+    CheckpointEvent,
+    ErrorEvent,
+    EvalEvent,
+    Event,
+    FinishedEvent,
+    LogEvent,
+    PhaseEvent,
+    StartedEvent,
+    StepEvent,
+    WarningEvent,
+    event_json_schema,
+    parse_event,
+)
+from engine.events.writer import EVENTS_FILE, EventWriter, open_run_events
+
+__all__ = [
+    "EVENTS_FILE",
+    "SCHEMA_VERSION",
+    "CheckpointEvent",
+    "ErrorEvent",
+    "EvalEvent",
+    "Event",
+    "EventTail",
+    "EventWriter",
+    "FinishedEvent",
+    "LogEvent",
+    "PhaseEvent",
+    "StartedEvent",
+    "StepEvent",
+    "WarningEvent",
+    "event_json_schema",
+    "open_run_events",
+    "parse_event",
+    "read_events",
+]

@@ -1,0 +1,159 @@
+"""The typed JSON-lines events a training run writes: the only interface between engine, monitor and benchmarks.
+
+Every line is one JSON object with `v` (schema version), `type` and `time` (Unix seconds). Readers accept
+unknown future fields, so a newer engine never breaks an older monitor; `v` changes only when a field's meaning
+does. docs/events.md documents every field.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+SCHEMA_VERSION = 1
+
+Phase = Literal["starting", "preparing_data", "loading_model", "training", "evaluating", "saving"]
+FinishStatus = Literal["completed", "stopped", "failed"]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    v: int = SCHEMA_VERSION
+    """Schema version of the line."""
+    time: float = Field(default_factory=time.time)
+    """When the event happened, in Unix seconds."""
+
+
+class StartedEvent(_Event):
+    """The run has begun: what it trains, on what, with how much data."""
+
+    type: Literal["started"] = "started"
+    run_name: str
+    config: dict[str, Any]
+    device: str
+    dtype: str
+    attn_implementation: str
+    params_total: int
+    params_trainable: int
+    total_steps: int
+    num_epochs: float
+    dataset: dict[str, Any] = Field(default_factory=dict)
+    """Data facts: rows, tokens, packing efficiency, batches per epoch (see engine.data.stats)."""
+    resumed_from: str | None = None
+    pid: int | None = None
+
+
+class PhaseEvent(_Event):
+    """The run moved to another phase; `current`/`total` report progress inside it when known."""
+
+    type: Literal["phase"] = "phase"
+    phase: Phase
+    detail: str = ""
+    current: int | None = None
+    total: int | None = None
+
+
+class StepEvent(_Event):
+    """One optimiser step (or one logging interval) finished."""
+
+    type: Literal["step"] = "step"
+    step: int
+    total_steps: int
+    epoch: float
+    loss: float
+    lr: float
+    grad_norm: float | None = None
+    tokens_per_second: float
+    """Real (non-padding) tokens trained per second over the last interval."""
+    tokens_seen: int
+    elapsed_s: float
+    eta_s: float | None = None
+    memory_mb: float | None = None
+    """Peak resident memory of the process (CPU) or peak allocated GPU memory, in MiB."""
+
+
+class EvalEvent(_Event):
+    """An evaluation over the held-out split finished."""
+
+    type: Literal["eval"] = "eval"
+    step: int
+    epoch: float
+    eval_loss: float
+    perplexity: float
+
+
+class CheckpointEvent(_Event):
+    """A checkpoint was written and can be resumed from."""
+
+    type: Literal["checkpoint"] = "checkpoint"
+    step: int
+    path: str
+
+
+class LogEvent(_Event):
+    """A log line from the engine."""
+
+    type: Literal["log"] = "log"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    message: str
+    logger: str = "engine"
+
+
+class WarningEvent(_Event):
+    """Something the user should know about, often a rule from the catalog (`rule_id`)."""
+
+    type: Literal["warning"] = "warning"
+    message: str
+    rule_id: str | None = None
+
+
+class ErrorEvent(_Event):
+    """The run failed; `message` is the one-line cause, `detail` the traceback when there is one."""
+
+    type: Literal["error"] = "error"
+    message: str
+    detail: str = ""
+
+
+class FinishedEvent(_Event):
+    """The last line of every run, whatever its end."""
+
+    type: Literal["finished"] = "finished"
+    status: FinishStatus
+    step: int
+    elapsed_s: float
+    tokens_seen: int = 0
+    final_loss: float | None = None
+    final_eval_loss: float | None = None
+    adapter_dir: str | None = None
+    checkpoint: str | None = None
+    """The checkpoint to resume from, when the run was stopped or failed after saving one."""
+
+
+Event = Annotated[
+    StartedEvent
+    | PhaseEvent
+    | StepEvent
+    | EvalEvent
+    | CheckpointEvent
+    | LogEvent
+    | WarningEvent
+    | ErrorEvent
+    | FinishedEvent,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(line: str | bytes) -> Event:
+    """Validate one JSON line into its typed event; raises pydantic.ValidationError when it does not fit."""
+    return EVENT_ADAPTER.validate_json(line)
+
+
+def event_json_schema() -> dict[str, Any]:
+    """The JSON schema of one line, for docs and for tools in other languages."""
+    return EVENT_ADAPTER.json_schema()
