@@ -1,0 +1,38 @@
+"""The headless `ft-tui` subcommands; each module registers its own parser and handler."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+from collections.abc import Sequence
+
+COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "chat")
+"""Modules of this package, in the order `ft-tui --help` lists them. Each defines `register(subparsers)`."""
+
+
+def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    for name in COMMANDS:
+        if importlib.util.find_spec(f"engine.cli.{name}") is None:
+            continue
+        importlib.import_module(f"engine.cli.{name}").register(subparsers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The headless parser alone (the `ft-tui` script adds the terminal UI commands to it)."""
+    parser = argparse.ArgumentParser(prog="ft-tui", description="Fine-tune LLMs with LoRA from a YAML config.")
+    register_commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
+    return parser
+
+
+def run_parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    return int(handler(args) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_parsed(build_parser(), argv)

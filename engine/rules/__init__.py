@@ -1,0 +1,23 @@
+"""The rule catalog that validates configs, and the hardware target the rules judge against."""
+
+from engine.rules.catalog import CATALOG, Finding, Hit, Rule, Severity, Stage
+from engine.rules.check import SEVERITY_ORDER, apply_auto_settings, check_config, has_errors
+from engine.rules.context import RuleContext
+from engine.rules.target import Target, declared_target, detect_target
+
+__all__ = [
+    "CATALOG",
+    "SEVERITY_ORDER",
+    "Finding",
+    "Hit",
+    "Rule",
+    "RuleContext",
+    "Severity",
+    "Stage",
+    "Target",
+    "apply_auto_settings",
+    "check_config",
+    "declared_target",
+    "detect_target",
+    "has_errors",
+]

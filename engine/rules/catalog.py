@@ -1,0 +1,107 @@
+"""The rule catalog: every check on a config lives here once, with its message, its why and its fix.
+
+The CLI, the wizard and the trainer's preflight all render findings from this one catalog; nothing is checked
+anywhere else. A rule is a small function registered with `@rule(...)`; it returns None when the config is fine,
+or a `Hit` with the numbers that went into its message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "auto"]
+"""error: blocks the run; warning: the run may go on; auto: the engine sets a value itself and says which."""
+Stage = Literal["static", "preflight"]
+"""static: needs only the config and the target; preflight: also needs model facts or the tokenized data."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule's check returns when it fires: values for the message template, and any auto-set values."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    auto_set: dict[str, Any] = field(default_factory=dict)
+    fields: tuple[str, ...] = ()
+    """Keys this particular hit concerns, when narrower than the rule's own `fields`."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check: id, severity, message template, the why in plain sentences, and the fix."""
+
+    id: str
+    severity: Severity
+    stage: Stage
+    message: str
+    why: str
+    fix: str
+    fields: tuple[str, ...]
+    check: Callable[..., Hit | None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that fired on a config, rendered with the config's own numbers."""
+
+    rule_id: str
+    severity: Severity
+    message: str
+    why: str
+    fix: str
+    fields: tuple[str, ...]
+    auto_set: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.rule_id,
+            "severity": self.severity,
+            "message": self.message,
+            "why": self.why,
+            "fix": self.fix,
+            "fields": list(self.fields),
+            "auto_set": self.auto_set,
+        }
+
+
+CATALOG: dict[str, Rule] = {}
+
+
+def rule(
+    id: str,
+    severity: Severity,
+    message: str,
+    why: str,
+    fix: str,
+    fields: tuple[str, ...],
+    stage: Stage = "static",
+) -> Callable[[Callable[..., Hit | None]], Callable[..., Hit | None]]:
+    """Register a check in the catalog. Texts are `str.format` templates filled from the Hit's values."""
+
+    def register(check: Callable[..., Hit | None]) -> Callable[..., Hit | None]:
+        if id in CATALOG:
+            raise ValueError(f"rule {id} is registered twice")
+        CATALOG[id] = Rule(id, severity, stage, message, _squash(why), fix, fields, check)
+        return check
+
+    return register
+
+
+def render(rule_: Rule, hit: Hit) -> Finding:
+    """Fill the rule's texts with the numbers from this hit."""
+    values = dict(hit.values)
+    return Finding(
+        rule_id=rule_.id,
+        severity=rule_.severity,
+        message=rule_.message.format(**values),
+        why=rule_.why.format(**values),
+        fix=rule_.fix.format(**values),
+        fields=hit.fields or rule_.fields,
+        auto_set=dict(hit.auto_set),
+    )
+
+
+def _squash(text: str) -> str:
+    """Why-texts are written as indented triple-quoted paragraphs; show them as one flowing paragraph."""
+    return " ".join(text.split())

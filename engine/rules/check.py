@@ -1,0 +1,55 @@
+"""Running the catalog over a config, and applying the values that auto-set rules chose."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.config import RunConfig, parse_config_dict
+from engine.rules import definitions  # noqa: F401  (registers every rule in the catalog)
+from engine.rules.catalog import CATALOG, Finding, Stage, render
+from engine.rules.context import RuleContext
+from engine.rules.target import Target, detect_target
+
+if TYPE_CHECKING:
+    from engine.data.stats import DataFacts
+    from engine.models.facts import ModelFacts
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "auto": 2}
+
+
+def check_config(
+    config: RunConfig,
+    target: Target | None = None,
+    *,
+    facts: ModelFacts | None = None,
+    data: DataFacts | None = None,
+    stages: tuple[Stage, ...] = ("static", "preflight"),
+    world_size: int = 1,
+) -> list[Finding]:
+    """Every finding for a config, errors first. Preflight rules only speak when their facts are given."""
+    context = RuleContext(config, target or detect_target(), facts, data, world_size)
+    findings = []
+    for rule_ in CATALOG.values():
+        if rule_.stage not in stages:
+            continue
+        hit = rule_.check(context)
+        if hit is not None:
+            findings.append(render(rule_, hit))
+    return sorted(findings, key=lambda finding: SEVERITY_ORDER[finding.severity])
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(finding.severity == "error" for finding in findings)
+
+
+def apply_auto_settings(config: RunConfig, findings: list[Finding]) -> RunConfig:
+    """The config the engine actually runs: the user's values plus what auto-set rules chose.
+
+    The user's file is never rewritten with these; they are logged and recorded in the run's config copy.
+    """
+    changes = {key: value for finding in findings for key, value in finding.auto_set.items()}
+    if not changes:
+        return config
+    data = config.model_dump(exclude_unset=True)
+    data.update(changes)
+    return parse_config_dict(data, source="auto-set values")
