@@ -1,0 +1,137 @@
+"""Rules about the attention kernel: what exists, what runs on the target, and what keeps packed samples apart."""
+
+from __future__ import annotations
+
+import difflib
+
+from engine.rules.catalog import Hit, rule
+from engine.rules.context import RuleContext
+
+KNOWN_BACKENDS = ("sdpa", "eager", "flash_attention_2", "flash_attention_3", "xformers", "flex_attention")
+CUDA_ONLY_BACKENDS = ("flash_attention_2", "flash_attention_3", "xformers")
+ISOLATING_BACKENDS = ("sdpa", "eager", "flash_attention_2", "flash_attention_3", "xformers")
+"""Backends for which the engine keeps packed samples from attending to each other (proved by a test each):
+position ids restart per sample (sdpa, eager), variable-length cu_seqlens (flash-attn), or a block-diagonal
+mask (xformers)."""
+LEGACY_SWITCHES = ("flash_attention", "xformers_attention", "sdp_attention", "flex_attention")
+
+
+def choose_backend(ctx: RuleContext) -> tuple[str, str]:
+    """The fastest backend that runs on the target, with the reason, for when the config leaves it open."""
+    target = ctx.target
+    if target.device == "cuda" and target.has_flash_attn:
+        return "flash_attention_2", "CUDA with flash-attn installed: fastest, packs without padding"
+    if target.device == "cuda" and target.has_xformers:
+        return "xformers", "CUDA with xformers installed and no flash-attn"
+    return "sdpa", f"{target.device.upper()}: PyTorch's scaled-dot-product attention"
+
+
+@rule(
+    id="attention.unknown_backend",
+    severity="error",
+    message="attn_implementation: {value} is not a known attention backend",
+    why="""transformers loads the model with the named attention kernel; an unknown name stops the run when the
+        model loads, after the data has been prepared.""",
+    fix="use one of: {known}{suggestion}",
+    fields=("attn_implementation",),
+)
+def unknown_backend(ctx: RuleContext) -> Hit | None:
+    value = ctx.config.attn_implementation
+    if not value or value in KNOWN_BACKENDS:
+        return None
+    close = difflib.get_close_matches(value, KNOWN_BACKENDS, n=1)
+    suggestion = f" (did you mean {close[0]}?)" if close else ""
+    return Hit({"value": value, "known": ", ".join(KNOWN_BACKENDS), "suggestion": suggestion})
+
+
+@rule(
+    id="attention.conflicting_switches",
+    severity="error",
+    message="several attention backends are requested: {requested}",
+    why="""axolotl's legacy switches (flash_attention, xformers_attention, sdp_attention, flex_attention) and
+        attn_implementation each pick one kernel; with several on, which one runs is ambiguous.""",
+    fix="keep only attn_implementation (e.g. attn_implementation: sdpa) and remove the legacy switches",
+    fields=("attn_implementation", *LEGACY_SWITCHES),
+)
+def conflicting_switches(ctx: RuleContext) -> Hit | None:
+    requested = [name for name in LEGACY_SWITCHES if getattr(ctx.config, name)]
+    if ctx.config.attn_implementation:
+        requested.append(f"attn_implementation: {ctx.config.attn_implementation}")
+    return Hit({"requested": ", ".join(requested)}) if len(requested) > 1 else None
+
+
+@rule(
+    id="attention.cuda_backend_fallback",
+    severity="warning",
+    message="{backend} needs a CUDA GPU; the target is {device}, so sdpa is used instead",
+    why="""flash-attention and xformers are CUDA kernels (xformers imports on a CPU but has no CPU kernels).
+        PyTorch's sdpa runs everywhere and, with position ids restarting per sample, still keeps packed samples
+        isolated. The file keeps your choice, so the same config uses {backend} on a GPU server.""",
+    fix="nothing to do here; set attn_implementation: sdpa to silence this",
+    fields=("attn_implementation", "flash_attention", "xformers_attention"),
+)
+def cuda_backend_fallback(ctx: RuleContext) -> Hit | None:
+    backend = ctx.config.requested_attn_implementation()
+    if backend in CUDA_ONLY_BACKENDS and ctx.target.device != "cuda":
+        return Hit({"backend": backend, "device": ctx.target.device.upper()}, auto_set=_use_backend("sdpa"))
+    return None
+
+
+@rule(
+    id="attention.backend_not_installed",
+    severity="warning",
+    message="{backend} is requested but {package} is not installed; using {fallback}",
+    why="""The kernel comes from an optional package that is not importable here. The run falls back to the
+        best installed backend rather than failing after the data has been prepared.""",
+    fix="pip install {package} (CUDA build), or set attn_implementation: {fallback}",
+    fields=("attn_implementation", "flash_attention", "xformers_attention"),
+)
+def backend_not_installed(ctx: RuleContext) -> Hit | None:
+    backend = ctx.config.requested_attn_implementation()
+    if ctx.target.device != "cuda" or backend not in CUDA_ONLY_BACKENDS:
+        return None
+    package = "xformers" if backend == "xformers" else "flash-attn"
+    installed = ctx.target.has_xformers if backend == "xformers" else ctx.target.has_flash_attn
+    if installed:
+        return None
+    fallback, _ = choose_backend(ctx)
+    return Hit({"backend": backend, "package": package, "fallback": fallback}, auto_set=_use_backend(fallback))
+
+
+@rule(
+    id="attention.auto_selected",
+    severity="auto",
+    message="attention backend: {backend} ({reason})",
+    why="""No attention backend is set, so the fastest one that runs on the target and keeps packed samples
+        isolated is chosen.""",
+    fix="set attn_implementation to choose yourself",
+    fields=("attn_implementation",),
+)
+def auto_selected(ctx: RuleContext) -> Hit | None:
+    if ctx.config.requested_attn_implementation():
+        return None
+    backend, reason = choose_backend(ctx)
+    return Hit({"backend": backend, "reason": reason}, auto_set=_use_backend(backend))
+
+
+@rule(
+    id="packing.needs_isolating_attention",
+    severity="error",
+    message="sample_packing with {backend} would let packed samples attend to each other",
+    why="""Packing puts several samples in one row. They must only attend within themselves, otherwise the model
+        learns from text that never belonged together and the loss is wrong. The engine isolates samples on
+        sdpa and eager (position ids restart per sample), flash_attention_2 (variable-length kernels) and
+        xformers (block-diagonal masks); {backend} is not one of them.""",
+    fix="set attn_implementation: sdpa (any device) or flash_attention_2 (CUDA), or sample_packing: false",
+    fields=("sample_packing", "attn_implementation"),
+)
+def packing_needs_isolating_attention(ctx: RuleContext) -> Hit | None:
+    backend = ctx.config.requested_attn_implementation()
+    if ctx.config.sample_packing and backend in KNOWN_BACKENDS and backend not in ISOLATING_BACKENDS:
+        return Hit({"backend": backend})
+    return None
+
+
+def _use_backend(backend: str) -> dict[str, object]:
+    """Auto-set the backend and clear the legacy switches so exactly one choice reaches the engine."""
+    return {"attn_implementation": backend, **{switch: None for switch in LEGACY_SWITCHES}}

@@ -1,0 +1,139 @@
+"""Rules about the datasets entries and the evaluation split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.config.datasets import DATASET_TYPES
+from engine.rules.catalog import Hit, rule
+from engine.rules.context import RuleContext
+
+_LOCAL_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".txt", ".arrow")
+
+
+@rule(
+    id="data.no_datasets",
+    severity="error",
+    message="no datasets: nothing to train on",
+    why="Training needs at least one `datasets:` entry with a path and a type.",
+    fix="add e.g. `datasets: [{path: data.jsonl, type: chat_template}]`",
+    fields=("datasets",),
+)
+def no_datasets(ctx: RuleContext) -> Hit | None:
+    return None if ctx.config.datasets else Hit()
+
+
+@rule(
+    id="data.unknown_type",
+    severity="error",
+    message="datasets[{index}].type: {value} is not a format ft-tui reads",
+    why="""The type says how a row becomes a prompt and an answer. ft-tui reads alpaca, chat_template (and the
+        deprecated sharegpt), completion, input_output, and pre-tokenized rows (type left empty).""",
+    fix="use one of: {known}",
+    fields=("datasets",),
+)
+def unknown_type(ctx: RuleContext) -> Hit | None:
+    for index, dataset in enumerate(ctx.config.datasets):
+        name = dataset.type_name()
+        if name is not None and name not in DATASET_TYPES:
+            return Hit({"index": index, "value": name, "known": ", ".join(DATASET_TYPES)})
+    return None
+
+
+@rule(
+    id="data.sharegpt_deprecated",
+    severity="warning",
+    message="datasets[{index}].type: sharegpt is deprecated; it is read as chat_template",
+    why="""axolotl replaced the sharegpt type with chat_template, which reads the same rows through the model's
+        own chat template. ShareGPT's from/value keys are mapped with message_property_mappings.""",
+    fix="set type: chat_template, field_messages: conversations, message_property_mappings: {{role: from, "
+    "content: value}}",
+    fields=("datasets",),
+)
+def sharegpt_deprecated(ctx: RuleContext) -> Hit | None:
+    for index, dataset in enumerate(ctx.config.datasets):
+        if dataset.type_name() == "sharegpt":
+            return Hit({"index": index})
+    return None
+
+
+@rule(
+    id="data.local_path_missing",
+    severity="error",
+    message="datasets[{index}].path: {path} does not exist",
+    why="""The path looks like a local file (it has a data-file extension or starts with ./, ../, / or ~), but
+        nothing is there. Relative paths are read from the folder you run ft-tui in.""",
+    fix="check the path, or run ft-tui from the folder the path is relative to",
+    fields=("datasets",),
+)
+def local_path_missing(ctx: RuleContext) -> Hit | None:
+    for index, dataset in enumerate(ctx.config.datasets):
+        if _looks_local(dataset.path) and not Path(dataset.path).expanduser().exists():
+            return Hit({"index": index, "path": dataset.path})
+    return None
+
+
+def _looks_local(path: str) -> bool:
+    return path.startswith(("./", "../", "/", "~")) or path.lower().endswith(_LOCAL_SUFFIXES)
+
+
+@rule(
+    id="data.jinja_template_missing",
+    severity="error",
+    message="chat_template: jinja is set but chat_template_jinja is empty{where}",
+    why='`chat_template: jinja` means "use the template text I give"; without the text there is no template.',
+    fix="put the template in chat_template_jinja, or use chat_template: tokenizer_default",
+    fields=("chat_template", "chat_template_jinja"),
+)
+def jinja_template_missing(ctx: RuleContext) -> Hit | None:
+    config = ctx.config
+    if config.chat_template == "jinja" and not config.chat_template_jinja:
+        return Hit({"where": ""})
+    for index, dataset in enumerate(config.datasets):
+        if dataset.chat_template == "jinja" and not (dataset.chat_template_jinja or config.chat_template_jinja):
+            return Hit({"where": f" (datasets[{index}])"}, fields=("datasets",))
+    return None
+
+
+@rule(
+    id="data.val_set_size_not_whole",
+    severity="error",
+    message="val_set_size: {value:g} is neither a fraction below 1 nor a whole number of rows",
+    why="""val_set_size below 1 is the fraction of rows held out for evaluation (0.05 = 5%); 1 or more is a row
+        count, which must be whole.""",
+    fix="use a fraction such as 0.05, or a row count such as {whole}",
+    fields=("val_set_size",),
+)
+def val_set_size_not_whole(ctx: RuleContext) -> Hit | None:
+    value = ctx.config.val_set_size
+    if value >= 1 and value != int(value):
+        return Hit({"value": value, "whole": int(value)})
+    return None
+
+
+@rule(
+    id="data.rows_dropped_for_length",
+    severity="warning",
+    message="{dropped} of {rows} rows ({percent:.0f}%) are longer than sequence_len {sequence_len} and dropped",
+    why="""Rows over sequence_len are dropped (or truncated with excess_length_strategy: truncate). Losing many
+        rows wastes data, and often the longest answers are the ones worth learning from.""",
+    fix="raise sequence_len to {suggested} to keep most rows, or set excess_length_strategy: truncate",
+    fields=("sequence_len", "excess_length_strategy"),
+    stage="preflight",
+)
+def rows_dropped_for_length(ctx: RuleContext) -> Hit | None:
+    data = ctx.data
+    if data is None:
+        return None
+    dropped = data.rows_dropped.get("too_long", 0)
+    if dropped == 0 or dropped < 0.05 * max(1, data.rows_read):
+        return None
+    return Hit(
+        {
+            "dropped": dropped,
+            "rows": data.rows_read,
+            "percent": 100 * dropped / max(1, data.rows_read),
+            "sequence_len": ctx.config.sequence_len,
+            "suggested": data.length_percentile(0.99),
+        }
+    )
