@@ -1,0 +1,194 @@
+"""Run a row formatter over a whole dataset (batched, optionally multi-process) and apply length limits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.data.errors import DataError, FatalRowProblem, RowProblem
+from engine.data.formats import RowFormatter
+from engine.data.spans import IGNORE_INDEX, Encoded
+
+MAX_EXAMPLES_PER_REASON = 5
+"""Dropped rows listed by index per reason; the counts are always complete."""
+
+FATAL_REASONS = frozenset({"unknown_role"})
+
+
+@dataclass(frozen=True)
+class LengthPolicy:
+    """What happens to a sample longer than `sequence_len`: drop, truncate or raise (axolotl's names)."""
+
+    sequence_len: int
+    strategy: str = "drop"
+    min_len: int = 1
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """One dropped row: which dataset entry, which row in it, why, and the details."""
+
+    dataset: int
+    row: int
+    reason: str
+    detail: str
+
+    def describe(self, paths: list[str] | None = None) -> str:
+        where = f"'{paths[self.dataset]}'" if paths else f"dataset {self.dataset}"
+        return f"{where} row {self.row}: {self.detail}"
+
+
+@dataclass
+class EncodeReport:
+    """What happened to the rows of one or more entries; counts are exact, examples are capped."""
+
+    rows_read: int = 0
+    samples_kept: int = 0
+    rows_truncated: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    examples: list[RowIssue] = field(default_factory=list)
+
+    def merge(self, other: EncodeReport) -> None:
+        self.rows_read += other.rows_read
+        self.samples_kept += other.samples_kept
+        self.rows_truncated += other.rows_truncated
+        self.dropped.update(other.dropped)
+        self.examples.extend(other.examples)
+
+
+class BatchEncoder:
+    """The `datasets.map` function: one output row per sample, and one marked row per problem row.
+
+    Problems are returned as data rather than raised, so worker processes never die mid-map and every
+    bad row is counted with its index.
+    """
+
+    def __init__(self, formatter: RowFormatter, policy: LengthPolicy) -> None:
+        self.formatter = formatter
+        self.policy = policy
+
+    def __call__(self, batch: Mapping[str, list[Any]], indices: list[int]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {k: [] for k in OUTPUT_COLUMNS}
+        columns = list(batch)
+        for pos, index in enumerate(indices):
+            row = {c: batch[c][pos] for c in columns}
+            for sample, problem, truncated in self._encode_row(row):
+                _append(out, index, sample, problem, truncated)
+        return out
+
+    def _encode_row(self, row: Mapping[str, Any]) -> list[tuple[Encoded, RowProblem | None, bool]]:
+        try:
+            samples = self.formatter(row)
+        except RowProblem as problem:
+            return [(([], []), problem, False)]
+        return [self._limit(sample) for sample in samples]
+
+    def _limit(self, sample: Encoded) -> tuple[Encoded, RowProblem | None, bool]:
+        """Apply the length policy and refuse samples with nothing to learn from."""
+        ids, labels = sample
+        limit, truncated = self.policy.sequence_len, False
+        if len(ids) > limit:
+            if self.policy.strategy != "truncate":
+                return sample, RowProblem("too_long", f"{len(ids)} tokens > sequence_len {limit}"), False
+            ids, labels, truncated = ids[:limit], labels[:limit], True
+        if len(ids) < self.policy.min_len:
+            return sample, RowProblem("too_short", f"{len(ids)} tokens < min_sample_len {self.policy.min_len}"), False
+        if all(label == IGNORE_INDEX for label in labels):
+            return sample, RowProblem("no_trained_tokens", "no token is trained (nothing to learn)"), False
+        return (ids, labels), None, truncated
+
+
+OUTPUT_COLUMNS = ("input_ids", "labels", "length", "trained", "source_row", "problem", "detail", "truncated")
+
+
+def _append(
+    out: dict[str, list[Any]], index: int, sample: Encoded, problem: RowProblem | None, truncated: bool
+) -> None:
+    ids, labels = ([], []) if problem else sample
+    out["input_ids"].append(ids)
+    out["labels"].append(labels)
+    out["length"].append(len(ids))
+    out["trained"].append(sum(1 for label in labels if label != IGNORE_INDEX))
+    out["source_row"].append(index)
+    out["problem"].append(_reason(problem))
+    out["detail"].append(problem.detail if problem else "")
+    out["truncated"].append(truncated)
+
+
+def _reason(problem: RowProblem | None) -> str:
+    if problem is None:
+        return ""
+    return f"fatal:{problem.reason}" if isinstance(problem, FatalRowProblem) else problem.reason
+
+
+def output_features() -> Any:
+    """Explicit column types, so a batch where every row was dropped still has the right schema."""
+    import datasets
+
+    ints = datasets.List(datasets.Value("int32"))
+    return datasets.Features(
+        {
+            "input_ids": ints,
+            "labels": ints,
+            "length": datasets.Value("int32"),
+            "trained": datasets.Value("int32"),
+            "source_row": datasets.Value("int64"),
+            "problem": datasets.Value("string"),
+            "detail": datasets.Value("string"),
+            "truncated": datasets.Value("bool"),
+        }
+    )
+
+
+def encode_dataset(
+    raw: Any, formatter: RowFormatter, policy: LengthPolicy, *, dataset_index: int, path: str, num_proc: int | None
+) -> tuple[Any, EncodeReport]:
+    """Tokenize every row of `raw`; returns the kept samples (input_ids, labels, length, trained) and a report."""
+    mapped = raw.map(
+        BatchEncoder(formatter, policy),
+        batched=True,
+        batch_size=256,
+        with_indices=True,
+        remove_columns=raw.column_names,
+        features=output_features(),
+        num_proc=num_proc if num_proc and num_proc > 1 else None,
+        load_from_cache_file=False,
+        desc=f"tokenizing {path}",
+    )
+    problems: list[str] = mapped["problem"]
+    report = _report(mapped, problems, len(raw), dataset_index)
+    _raise_fatal(report, policy, path)
+    kept = [i for i, p in enumerate(problems) if not p]
+    return mapped.select(kept).remove_columns(["problem", "detail", "source_row", "truncated"]), report
+
+
+def _report(mapped: Any, problems: list[str], rows_read: int, dataset_index: int) -> EncodeReport:
+    report = EncodeReport(rows_read=rows_read)
+    report.rows_truncated = sum(mapped["truncated"])
+    bad = [i for i, p in enumerate(problems) if p]
+    report.samples_kept = len(problems) - len(bad)
+    if not bad:
+        return report
+    details, rows = mapped.select(bad)["detail"], mapped.select(bad)["source_row"]
+    for i, detail, row in zip(bad, details, rows, strict=True):
+        reason = problems[i]
+        report.dropped[reason] += 1
+        if report.dropped[reason] <= MAX_EXAMPLES_PER_REASON:
+            report.examples.append(RowIssue(dataset_index, row, reason, detail))
+    return report
+
+
+def _raise_fatal(report: EncodeReport, policy: LengthPolicy, path: str) -> None:
+    """Unknown roles always stop the run; over-long rows stop it under `excess_length_strategy: raise`."""
+    for issue in report.examples:
+        if issue.reason.startswith("fatal:"):
+            raise DataError(f"'{path}' row {issue.row}: {issue.detail}")
+    if policy.strategy == "raise":
+        for issue in report.examples:
+            if issue.reason == "too_long":
+                raise DataError(
+                    f"'{path}' row {issue.row}: {issue.detail}; raise sequence_len or set "
+                    "`excess_length_strategy: drop` (or truncate)"
+                )

@@ -1,0 +1,129 @@
+"""The `chat_template` format: render a conversation with a chat template and train the chosen turns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.data.errors import RowProblem
+from engine.data.formats.messages import MessageReader
+from engine.data.spans import Encoded, encode_spans
+
+TRAIN_ON_EOS = ("turn", "last", "all", "none")
+
+
+@dataclass(frozen=True)
+class ChatFormatter:
+    """Encodes conversations; labels cover the content of `roles_to_train` turns plus their end-of-turn token.
+
+    Masking works on the rendered text: each message's content is located in the full rendering
+    (searching after the rendering of the conversation up to that message, so a header that happens to
+    contain the same words is never matched), and tokens are labelled by character offsets.
+    """
+
+    tokenizer: Any
+    template: str
+    reader: MessageReader
+    roles_to_train: tuple[str, ...] = ("assistant",)
+    train_on_eos: str = "turn"
+    train_on_inputs: bool = False
+    end_tokens: tuple[str, ...] = ()
+    """Special token strings that can close a turn; see `special_token_texts`."""
+
+    def __call__(self, row: Mapping[str, Any]) -> list[Encoded]:
+        messages = self.reader.read(row)
+        text = self.render(messages, generation_prompt=False)
+        spans = self.locate(messages, text)
+        trained = [(0, len(text))] if self.train_on_inputs else self.trained_spans(messages, text, spans)
+        return [encode_spans(self.tokenizer, text, trained, add_special_tokens=False)]
+
+    def render(self, messages: Sequence[Mapping[str, str]], *, generation_prompt: bool) -> str:
+        """The template applied to `messages`; a template error drops the row with the template's message."""
+        try:
+            return self.tokenizer.apply_chat_template(
+                list(messages),
+                chat_template=self.template,
+                tokenize=False,
+                add_generation_prompt=generation_prompt,
+            )
+        except Exception as err:  # Jinja raises many types, including the template's own raise_exception.
+            raise RowProblem("template_error", f"the chat template failed: {err}") from err
+
+    def locate(self, messages: Sequence[Mapping[str, str]], text: str) -> list[tuple[int, int]]:
+        """Character span of each message's content in `text`, in order."""
+        spans: list[tuple[int, int]] = []
+        cursor = 0
+        for i, message in enumerate(messages):
+            start = max(cursor, self._prefix_length(messages, i, text))
+            spans.append(_find_content(message["content"], text, start, i))
+            cursor = spans[-1][1]
+        return spans
+
+    def _prefix_length(self, messages: Sequence[Mapping[str, str]], i: int, text: str) -> int:
+        """Length of the rendering before message i, or 0 when the template does not render prefixes.
+
+        Templates that are not prefix-stable (e.g. they add a date, or edit earlier turns) fall back
+        to a plain in-order search, which is still correct for ordinary content.
+        """
+        if i == 0:
+            return 0
+        try:
+            prefix = self.render(messages[:i], generation_prompt=messages[i]["role"] == "assistant")
+        except RowProblem:
+            return 0
+        return len(prefix) if text.startswith(prefix) else 0
+
+    def trained_spans(
+        self, messages: Sequence[Mapping[str, str]], text: str, spans: Sequence[tuple[int, int]]
+    ) -> list[tuple[int, int]]:
+        """Content spans of trained turns, each extended over its end-of-turn token as train_on_eos says."""
+        trained_idx = [i for i, m in enumerate(messages) if m["role"] in self.roles_to_train]
+        result: list[tuple[int, int]] = []
+        for i, (start, end) in enumerate(spans):
+            is_trained = i in trained_idx
+            if is_trained:
+                result.append((start, end))
+            if self._trains_eos(i, is_trained, trained_idx):
+                limit = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+                eot = self._end_of_turn(text, end, limit)
+                if eot:
+                    result.append(eot)
+        return result
+
+    def _trains_eos(self, i: int, is_trained: bool, trained_idx: Sequence[int]) -> bool:
+        if self.train_on_eos == "all":
+            return True
+        if self.train_on_eos == "turn":
+            return is_trained
+        if self.train_on_eos == "last":
+            return bool(trained_idx) and i == trained_idx[-1]
+        return False
+
+    def _end_of_turn(self, text: str, start: int, limit: int) -> tuple[int, int] | None:
+        """The first special token (e.g. <|im_end|>, <|eot_id|>) between a turn's content and the next one."""
+        best: tuple[int, int] | None = None
+        for token in self.end_tokens:
+            pos = text.find(token, start, limit)
+            if pos >= 0 and (best is None or pos < best[0]):
+                best = (pos, pos + len(token))
+        return best
+
+
+def _find_content(content: str, text: str, start: int, index: int) -> tuple[int, int]:
+    """Where `content` appears in `text` at or after `start`; templates that trim content are handled."""
+    for needle in (content, content.strip()):
+        if not needle:
+            return (start, start)
+        pos = text.find(needle, start)
+        if pos >= 0:
+            return (pos, pos + len(needle))
+    raise RowProblem("template_error", f"message {index}'s content is not in the rendered text (template edits it)")
+
+
+def special_token_texts(tokenizer: Any) -> tuple[str, ...]:
+    """Every special token string of the tokenizer: the candidates for a turn's end marker."""
+    tokens = set(getattr(tokenizer, "all_special_tokens", []) or [])
+    decoder = getattr(tokenizer, "added_tokens_decoder", {}) or {}
+    tokens.update(t.content for t in decoder.values() if getattr(t, "special", False))
+    return tuple(sorted(t for t in tokens if t))

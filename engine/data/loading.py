@@ -1,0 +1,141 @@
+"""Read one `datasets:` entry into a `datasets.Dataset`: local files, folders, data_files or a hub id."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from engine.data.errors import DataError
+
+EXTENSION_BUILDERS = {
+    ".json": "json",
+    ".jsonl": "json",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".txt": "text",
+    ".arrow": "arrow",
+}
+"""File suffix -> the `datasets` builder that reads it."""
+
+HUB_HOST = ("huggingface.co", 443)
+
+
+def load_source(ds: Any) -> Any:
+    """The rows of one entry, as a `datasets.Dataset`; any failure becomes a one-line `DataError`."""
+    path = Path(ds.path).expanduser()
+    if path.exists():
+        dataset = _load_local(ds, path)
+    elif _looks_local(ds.path):
+        raise DataError(f"dataset file or folder '{ds.path}' does not exist; check `path`")
+    else:
+        dataset = _load_hub(ds)
+    if getattr(ds, "shards", None):
+        dataset = dataset.shard(num_shards=ds.shards, index=0)
+    return dataset
+
+
+def local_files(ds: Any) -> list[Path] | None:
+    """The files an entry reads, sorted, for fingerprinting; None for a hub dataset."""
+    path = Path(ds.path).expanduser()
+    if not path.exists():
+        return None
+    if path.is_file():
+        return [path]
+    if ds.data_files:
+        return sorted(path / f for f in _as_list(ds.data_files))
+    return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _load_local(ds: Any, path: Path) -> Any:
+    import datasets
+
+    if path.is_dir() and (path / "state.json").exists() and not ds.data_files:
+        return _call(ds.path, lambda: _pick_split(datasets.load_from_disk(str(path)), ds.split, ds.path))
+    files = [str(p) for p in local_files(ds) or []]
+    builder = ds.ds_type or _builder_for(files, ds.path)
+    return _call(ds.path, lambda: datasets.load_dataset(builder, data_files=files, split=ds.split))
+
+
+def _builder_for(files: list[str], name: str) -> str:
+    """The builder for a set of files, from their suffixes; mixed or unknown suffixes need `ds_type`."""
+    builders = {EXTENSION_BUILDERS.get(Path(f).suffix.lower()) for f in files}
+    if len(builders) == 1 and None not in builders:
+        return builders.pop()
+    if not files:
+        raise DataError(f"dataset folder '{name}' has no data files; add some or set `data_files`")
+    raise DataError(
+        f"cannot tell the file format of '{name}' from its file names; set `ds_type` (json, csv, parquet, text)"
+    )
+
+
+def _pick_split(loaded: Any, split: str, name: str) -> Any:
+    """A saved DatasetDict gives the requested split; a saved Dataset is used whole."""
+    if not hasattr(loaded, "keys"):
+        return loaded
+    if split not in loaded:
+        raise DataError(f"dataset '{name}' has no split '{split}'; it has: {', '.join(loaded.keys())}")
+    return loaded[split]
+
+
+def _load_hub(ds: Any) -> Any:
+    """A hub dataset; offline, fail at once with the id instead of a wall of retried HTTP errors."""
+    import datasets
+
+    if not _hub_offline_mode() and not hub_reachable():
+        raise DataError(
+            f"dataset '{ds.path}' is not a local file or folder, and the Hugging Face hub cannot be reached; "
+            "download it first or point `path` at a local file"
+        )
+    return _call(
+        ds.path,
+        lambda: datasets.load_dataset(
+            ds.path,
+            name=ds.name,
+            data_files=ds.data_files,
+            split=ds.split,
+            revision=getattr(ds, "revision", None),
+        ),
+    )
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether a TCP connection to the hub opens within `timeout` seconds."""
+    try:
+        with socket.create_connection(HUB_HOST, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _hub_offline_mode() -> bool:
+    """The user asked for offline mode: then `datasets` reads its local cache and we let it try."""
+    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def _looks_local(path: str) -> bool:
+    """Relative/absolute paths and names with a data suffix are files, not hub ids."""
+    return path.startswith((".", "/", "~")) or Path(path).suffix.lower() in EXTENSION_BUILDERS
+
+
+def _call(name: str, load: Any) -> Any:
+    """Run a `datasets` loader and turn its exception chain into one readable line."""
+    try:
+        return load()
+    except DataError:
+        raise
+    except Exception as err:
+        raise DataError(f"cannot read dataset '{name}': {_root_message(err)}") from err
+
+
+def _root_message(err: BaseException) -> str:
+    """The innermost cause's first line: that is where the real reason (bad JSON, 404) is."""
+    while err.__cause__ is not None:
+        err = err.__cause__
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0] if lines else ''}"
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
