@@ -1,0 +1,39 @@
+"""Rich rendering shared by the headless commands: consoles and the findings list."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.padding import Padding
+from rich.text import Text
+
+from engine.rules import Finding
+
+_STYLE = {"error": "bold red", "warning": "yellow", "auto": "cyan"}
+_TITLE = {"error": "Errors", "warning": "Warnings", "auto": "Set automatically"}
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that wraps to the terminal, or to 100 columns when output goes to a file or pipe."""
+    return Console(stderr=stderr, width=None if Console().is_terminal else 100, soft_wrap=False)
+
+
+def print_findings(out: Console, findings: list[Finding]) -> None:
+    """Findings grouped by severity, each with its why and its fix; a one-line verdict last."""
+    for severity in ("error", "warning", "auto"):
+        group = [finding for finding in findings if finding.severity == severity]
+        if not group:
+            continue
+        out.print(f"\n[{_STYLE[severity]}]{_TITLE[severity]} ({len(group)})[/]", highlight=False)
+        for finding in group:
+            out.print(f"  [{_STYLE[severity]}]{finding.rule_id}[/]: {finding.message}", highlight=False)
+            out.print(_indented("why: ", finding.why))
+            out.print(_indented("fix: ", finding.fix))
+    errors = sum(finding.severity == "error" for finding in findings)
+    warnings = sum(finding.severity == "warning" for finding in findings)
+    verdict = "[bold red]not ready to train[/]" if errors else "[bold green]ready to train[/]"
+    out.print(f"\n{verdict}: {errors} error(s), {warnings} warning(s)", highlight=False)
+
+
+def _indented(label: str, text: str) -> Padding:
+    """Wrapped lines stay under their label instead of running back to the left margin."""
+    return Padding(Text.assemble((label, "dim"), text), (0, 0, 0, 4))

@@ -1,0 +1,100 @@
+"""`ft-tui validate CONFIG`: every finding of the rule catalog, grouped by severity, with the why and the fix."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.cli.output import console, print_findings
+from engine.config import ConfigError, ConfigFileError, RunConfig, key_order, load_config
+from engine.rules import Finding, Target, check_config, declared_target, detect_target, has_errors
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "validate",
+        help="check a config: errors, warnings and auto-set values, each explained",
+        description="Check a config against the rule catalog. Exit 0: no errors; 1: errors; 2: unreadable file.",
+    )
+    parser.add_argument("config", type=Path, nargs="?", help="the YAML config to check")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "mps"),
+        help="judge against this target instead of this machine (e.g. a config meant for a GPU server)",
+    )
+    parser.add_argument("--keys", action="store_true", help="list every config key with its help and exit")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.keys:
+        return _print_keys()
+    if args.config is None:
+        print(
+            "ft-tui validate: give a config file, e.g. `ft-tui validate presets/smollm2-135m-lora.yml`", file=sys.stderr
+        )
+        return EXIT_UNREADABLE
+    target = declared_target(args.device) if args.device else detect_target()
+    try:
+        config = load_config(args.config)
+    except ConfigFileError as error:
+        return _report_unreadable(args, str(error))
+    except ConfigError as error:
+        return _report_shape_errors(args, error)
+    findings = check_config(config, target)
+    if args.json:
+        _print_json(args.config, target, findings)
+    else:
+        _print_text(args.config, config, target, findings)
+    return EXIT_ERRORS if has_errors(findings) else EXIT_OK
+
+
+def _report_unreadable(args: argparse.Namespace, message: str) -> int:
+    if args.json:
+        print(json.dumps({"config": str(args.config), "ok": False, "unreadable": message}))
+    else:
+        console(stderr=True).print(f"[bold red]error[/]: {message}", highlight=False)
+    return EXIT_UNREADABLE
+
+
+def _report_shape_errors(args: argparse.Namespace, error: ConfigError) -> int:
+    """Unknown keys and wrong types: the config cannot even be built, so no rules ran."""
+    if args.json:
+        problems = [{"key": p.key, "line": p.line, "message": p.message, "fix": p.fix} for p in error.problems]
+        print(json.dumps({"config": str(args.config), "ok": False, "problems": problems}, indent=2))
+    else:
+        out = console()
+        out.print(f"[bold]{args.config}[/]: {len(error.problems)} problem(s) in the file", highlight=False)
+        for problem in error.problems:
+            out.print(f"  [bold red]error[/] {problem.one_line()}", highlight=False)
+    return EXIT_ERRORS
+
+
+def _print_json(path: Path, target: Target, findings: list[Finding]) -> None:
+    report: dict[str, Any] = {
+        "config": str(path),
+        "ok": not has_errors(findings),
+        "target": target.describe(),
+        "findings": [finding.to_json() for finding in findings],
+    }
+    print(json.dumps(report, indent=2))
+
+
+def _print_text(path: Path, config: RunConfig, target: Target, findings: list[Finding]) -> None:
+    out = console()
+    out.print(f"[bold]{path}[/]: {config.base_model}, judged for {target.describe()}", highlight=False)
+    print_findings(out, findings)
+
+
+def _print_keys() -> int:
+    out = console()
+    for key in key_order():
+        description = RunConfig.model_fields[key].description or ""
+        out.print(f"[bold cyan]{key}[/]: {description}", highlight=False)
+    return EXIT_OK

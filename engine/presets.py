@@ -1,0 +1,86 @@
+"""Built-in presets (the repository's presets/ folder) and the user's own, saved from the wizard or the CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.config import RunConfig, dump_config, load_config, write_text_atomic
+
+DEFAULT_PRESET = "smollm2-135m-lora"
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "presets"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class PresetError(Exception):
+    """A preset that does not exist, a bad name, or one that would overwrite another."""
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    name: str
+    path: Path
+    builtin: bool
+    description: str
+    """The first line of the file's comment header."""
+
+
+def user_presets_dir() -> Path:
+    """User presets live in the user config directory (FT_TUI_CONFIG_DIR overrides it, for tests)."""
+    override = os.environ.get("FT_TUI_CONFIG_DIR")
+    if override:
+        return Path(override) / "presets"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("ft-tui")) / "presets"
+
+
+def list_presets() -> list[PresetInfo]:
+    """Built-in presets first, then the user's; a user preset never hides a built-in of the same name."""
+    builtin = [_info(path, True) for path in sorted(BUILTIN_DIR.glob("*.yml"))]
+    user_dir = user_presets_dir()
+    user = [_info(path, False) for path in sorted(user_dir.glob("*.yml"))] if user_dir.is_dir() else []
+    return builtin + user
+
+
+def find_preset(name: str) -> PresetInfo:
+    for info in list_presets():
+        if info.name == name:
+            return info
+    known = ", ".join(info.name for info in list_presets())
+    raise PresetError(f"no preset named {name!r}; known presets: {known}")
+
+
+def load_preset(name: str) -> RunConfig:
+    return load_config(find_preset(name).path)
+
+
+def save_user_preset(name: str, config: RunConfig, force: bool = False, description: str | None = None) -> Path:
+    """Save a config as a user preset; refuses to overwrite one without `force`, and never shadows a built-in."""
+    if not _NAME.match(name):
+        raise PresetError(f"preset name {name!r} may use letters, digits, '.', '_' and '-' (up to 64 characters)")
+    if any(info.name == name and info.builtin for info in list_presets()):
+        raise PresetError(f"{name!r} is a built-in preset; choose another name")
+    path = user_presets_dir() / f"{name}.yml"
+    if path.exists() and not force:
+        raise PresetError(f"user preset {name!r} exists at {path}; add --force to overwrite it")
+    header = description or f"User preset {name}: {config.base_model}, saved with ft-tui."
+    header += f"\nRun it with: ft-tui train {path}"
+    return write_text_atomic(path, dump_config(config, header))
+
+
+def _info(path: Path, builtin: bool) -> PresetInfo:
+    return PresetInfo(path.stem, path, builtin, _first_comment_line(path))
+
+
+def _first_comment_line(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8") as stream:
+            for line in stream:
+                if line.startswith("#") and line.strip("# \n"):
+                    return line.strip("# \n")
+    except OSError:
+        return ""
+    return ""

@@ -1,0 +1,71 @@
+"""The `ft-tui` command: the headless engine commands plus the terminal UI (wizard, plain init, monitor)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.cli import build_parser, run_parsed
+
+
+def build_full_parser() -> argparse.ArgumentParser:
+    """The engine's parser with the terminal-UI commands added; with no command, the wizard opens."""
+    parser = build_parser()
+    parser.description = (
+        "Fine-tune LLMs with LoRA. With no command, opens the guided setup; see the commands below for headless use."
+    )
+    parser.add_argument("--preset", help="open the wizard on this preset (see `ft-tui presets list`)")
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    wizard = commands.add_parser("wizard", help="open the guided setup on a config file")
+    wizard.add_argument("config", type=Path, nargs="?", help="a YAML config to edit")
+    wizard.set_defaults(handler=_run_wizard)
+    init = commands.add_parser("init", help="write a config by answering a few questions")
+    init.add_argument("--plain", action="store_true", help="plain prompts instead of the full-screen app")
+    init.add_argument("--output", "-o", type=Path, help="where to write the YAML")
+    init.set_defaults(handler=_run_init)
+    monitor = commands.add_parser("monitor", help="watch, stop or resume a training run")
+    monitor.add_argument("run_dir", type=Path, nargs="?", help="a run folder (default: choose from the runs list)")
+    monitor.set_defaults(handler=_run_monitor)
+    return parser
+
+
+def _run_wizard(args: argparse.Namespace) -> int:
+    from tui.app import run_wizard
+
+    config = getattr(args, "config", None)
+    if config is not None and not config.exists():
+        print(f"ft-tui wizard: {config}: no such file (to start a new config, run `ft-tui` alone)", file=sys.stderr)
+        return 2
+    return run_wizard(getattr(args, "preset", None), config)
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    if not args.plain:
+        return _run_wizard(argparse.Namespace(preset=None, config=None))
+    from tui.plain import run_plain
+
+    return run_plain(args.output)
+
+
+def _run_monitor(args: argparse.Namespace) -> int:
+    from tui.monitor.app import run_monitor
+
+    if args.run_dir is not None and not args.run_dir.is_dir():
+        print(f"ft-tui monitor: {args.run_dir}: not a run folder (run `ft-tui monitor` to choose one)", file=sys.stderr)
+        return 2
+    return run_monitor(args.run_dir)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_full_parser()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not any(not arg.startswith("-") for arg in args_list) and "-h" not in args_list and "--help" not in args_list:
+        preset_args = parser.parse_args(args_list)
+        return _run_wizard(argparse.Namespace(preset=preset_args.preset, config=None))
+    return run_parsed(parser, args_list)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
