@@ -1,0 +1,115 @@
+"""The prepared-data cache: a key over everything that changes the tokens, and save/load of one entry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from engine.data.encode import EncodeReport, RowIssue
+from engine.data.loading import local_files
+
+PIPELINE_VERSION = 1
+"""Bump when tokenization or masking changes, so old caches are not reused."""
+
+DONE_MARKER = "report.json"
+"""Written last: a folder without it is an interrupted write and is rebuilt."""
+
+TOKENS_AFFECTING_KEYS = (
+    "sequence_len",
+    "train_on_inputs",
+    "chat_template",
+    "chat_template_jinja",
+    "excess_length_strategy",
+    "min_sample_len",
+    "val_set_size",
+    "seed",
+    "shuffle_merged_datasets",
+)
+"""Run-wide config keys that change the prepared rows or the train/eval split."""
+
+
+def cache_key(cfg: Any, tokenizer: Any) -> str:
+    """A short hash of the data files' content, every dataset setting, the tokenizer and the keys above."""
+    parts = {
+        "version": PIPELINE_VERSION,
+        "datasets": [_dataset_part(ds) for ds in cfg.datasets],
+        "test_datasets": [_dataset_part(ds) for ds in (cfg.test_datasets or [])],
+        "tokenizer": tokenizer_fingerprint(tokenizer),
+        "config": {k: getattr(cfg, k, None) for k in TOKENS_AFFECTING_KEYS},
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _dataset_part(ds: Any) -> dict[str, Any]:
+    """The entry's settings plus a content hash of its local files (a hub id is keyed by id and revision)."""
+    files = local_files(ds)
+    return {"settings": ds.model_dump(mode="json"), "files": _files_digest(files) if files is not None else None}
+
+
+def _files_digest(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.name).encode())
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def tokenizer_fingerprint(tokenizer: Any) -> str:
+    """Hash of the vocabulary/merges, special tokens and chat template: what decides the token ids."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    parts = [
+        backend.to_str() if backend is not None else str(getattr(tokenizer, "name_or_path", "")),
+        json.dumps(getattr(tokenizer, "special_tokens_map", {}), sort_keys=True, default=str),
+        str(getattr(tokenizer, "chat_template", None)),
+        type(tokenizer).__name__,
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def load_entry(folder: Path) -> tuple[Any, Any, EncodeReport] | None:
+    """(train, eval or None, report) from a complete cache folder, or None when there is none."""
+    if not (folder / DONE_MARKER).exists():
+        return None
+    import datasets
+
+    train = datasets.load_from_disk(str(folder / "train"))
+    evaluation = datasets.load_from_disk(str(folder / "eval")) if (folder / "eval").exists() else None
+    return train, evaluation, _report_from_json(json.loads((folder / DONE_MARKER).read_text()))
+
+
+def save_entry(folder: Path, train: Any, evaluation: Any, report: EncodeReport) -> None:
+    """Write into a temporary sibling, then rename: readers never see a half-written entry."""
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    train.save_to_disk(str(partial / "train"))
+    if evaluation is not None:
+        evaluation.save_to_disk(str(partial / "eval"))
+    (partial / DONE_MARKER).write_text(json.dumps(_report_to_json(report), indent=1))
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+
+
+def _report_to_json(report: EncodeReport) -> dict[str, Any]:
+    return {
+        "rows_read": report.rows_read,
+        "samples_kept": report.samples_kept,
+        "rows_truncated": report.rows_truncated,
+        "dropped": dict(report.dropped),
+        "examples": [asdict(e) for e in report.examples],
+    }
+
+
+def _report_from_json(data: dict[str, Any]) -> EncodeReport:
+    report = EncodeReport(
+        rows_read=data["rows_read"], samples_kept=data["samples_kept"], rows_truncated=data["rows_truncated"]
+    )
+    report.dropped.update(data["dropped"])
+    report.examples = [RowIssue(**e) for e in data["examples"]]
+    return report
