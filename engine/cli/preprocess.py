@@ -1,0 +1,207 @@
+"""`ft-tui preprocess CONFIG`: tokenize, mask, pack and cache the datasets, then report what was found."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from engine.cli.output import console
+from engine.config import ConfigError, ConfigFileError, RunConfig, load_config
+from engine.data.errors import DataError
+from engine.data.spans import IGNORE_INDEX
+from engine.data.stats import DataFacts, eval_packing_problem
+
+EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+BAR_WIDTH = 40
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "preprocess",
+        help="tokenize, pack and cache the datasets; report rows, tokens, lengths and packing",
+        description="Prepare the data the way training will, cache it under dataset_prepared_path, and report. "
+        "Exit 0: ready; 1: data problems; 2: the config cannot be read.",
+    )
+    parser.add_argument("config", type=Path, help="the YAML config whose datasets to prepare")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument("--debug", type=int, default=0, metavar="N", help="show N samples: trained vs masked tokens")
+    parser.add_argument("--world-size", type=int, default=1, metavar="N", help="data-parallel devices to plan for")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.config)
+    except (ConfigFileError, ConfigError) as error:
+        return _fail(args, str(error).replace("\n", "; "), EXIT_UNREADABLE)
+    _quiet_libraries()
+    try:
+        tokenizer = load_tokenizer(cfg, args.json)
+        prepared = _prepare(cfg, tokenizer, args)
+    except DataError as error:
+        return _fail(args, str(error), EXIT_DATA_ERRORS)
+    problem = eval_packing_problem(prepared.facts)
+    if args.json:
+        print(json.dumps(_json_report(args, prepared, problem), indent=2))
+    else:
+        print_report(console(), prepared.facts, prepared.cache_dir, prepared.reused_cache, problem)
+        if args.debug:
+            print_examples(console(), prepared.train, tokenizer, args.debug)
+    return EXIT_DATA_ERRORS if problem else EXIT_OK
+
+
+def load_tokenizer(cfg: RunConfig, quiet: bool) -> Any:
+    """The base model's tokenizer, found the way training finds the model (local, caches, then hub)."""
+    from engine.models.errors import ModelResolutionError
+    from engine.models.resolve import resolve_model
+
+    say = (lambda _m: None) if quiet else (lambda m: console(stderr=True).print(m, style="dim", highlight=False))
+    try:
+        folder = resolve_model(cfg.base_model, progress=say)
+    except ModelResolutionError as error:
+        raise DataError(str(error)) from error
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(folder)
+    except Exception as error:  # a broken tokenizer folder raises many kinds
+        raise DataError(f"cannot load the tokenizer from {folder}: {error}") from error
+
+
+def _prepare(cfg: RunConfig, tokenizer: Any, args: argparse.Namespace) -> Any:
+    from engine.data.prepare import prepare_datasets
+
+    err = console(stderr=True)
+    say = (lambda _m: None) if args.json else (lambda m: err.print(m, style="dim", highlight=False))
+    return prepare_datasets(cfg, tokenizer, progress=say, world_size=args.world_size)
+
+
+def _quiet_libraries() -> None:
+    """Our own one-line progress replaces the libraries' bars and warnings on stderr."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    if args.json:
+        print(json.dumps({"config": str(args.config), "ok": False, "error": message}))
+    else:
+        console(stderr=True).print(f"[bold red]error[/]: {message}", highlight=False)
+    return code
+
+
+def _json_report(args: argparse.Namespace, prepared: Any, problem: str | None) -> dict[str, Any]:
+    return {
+        "config": str(args.config),
+        "ok": problem is None,
+        "cache_dir": str(prepared.cache_dir) if prepared.cache_dir else None,
+        "reused_cache": prepared.reused_cache,
+        "eval_packing_problem": problem,
+        "facts": prepared.facts.to_dict(),
+    }
+
+
+def print_report(out: Console, facts: DataFacts, cache_dir: Path | None, reused: bool, problem: str | None) -> None:
+    """Rows, tokens, length histogram, packing and steps, eval feasibility: what training will see."""
+    where = f"{'reused' if reused else 'saved'} {cache_dir}" if cache_dir else "not cached"
+    out.print(f"[bold]Prepared data[/] ({where})", highlight=False)
+    out.print(_counts_table(facts))
+    _print_drops(out, facts)
+    _print_histogram(out, facts)
+    _print_packing(out, facts)
+    if problem:
+        out.print(f"[bold red]error[/]: {problem}", highlight=False)
+    elif facts.settings.eval_sample_packing and facts.eval_rows:
+        enough = f"{facts.eval_batches} packed eval batches >= {facts.eval_batches_needed} needed"
+        out.print(f"[green]eval packing ok[/]: {enough}", highlight=False)
+
+
+def _counts_table(facts: DataFacts) -> Table:
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    share = facts.trained_tokens / facts.train_tokens if facts.train_tokens else 0.0
+    rows = [
+        ("rows read", f"{facts.rows_read:,}"),
+        ("samples kept", f"{facts.train_rows:,} train + {facts.eval_rows:,} eval"),
+        ("rows dropped", f"{facts.rows_dropped_total:,}"),
+        ("rows truncated", f"{facts.rows_truncated:,}"),
+        ("train tokens", f"{facts.train_tokens:,} ({facts.trained_tokens:,} trained, {share:.0%})"),
+        ("eval tokens", f"{facts.eval_tokens:,}"),
+        ("longest / mean", f"{facts.max_length:,} / {facts.mean_length:,.0f} tokens"),
+    ]
+    for label, value in rows:
+        table.add_row(Text(label, style="dim"), value)
+    return table
+
+
+def _print_drops(out: Console, facts: DataFacts) -> None:
+    for reason, count in sorted(facts.rows_dropped.items(), key=lambda item: -item[1]):
+        out.print(f"  [yellow]dropped {count:,}[/] {reason}", highlight=False)
+    for example in facts.dropped_examples:
+        out.print(Text(f"    {example}", style="dim"))
+
+
+def _print_histogram(out: Console, facts: DataFacts) -> None:
+    """Bars of row counts per length bucket, up to sequence_len; over-long rows are counted below."""
+    out.print(f"\n[bold]Lengths[/] (tokens, sequence_len {facts.settings.sequence_len:,})", highlight=False)
+    peak = max((b.rows for b in facts.length_histogram), default=0) or 1
+    for bucket in facts.length_histogram:
+        bar = "█" * round(BAR_WIDTH * bucket.rows / peak)
+        out.print(f"  {bucket.low:>6,}-{bucket.high - 1:<6,} {bar} {bucket.rows:,}", highlight=False)
+    over = facts.rows_dropped.get("too_long", 0) + facts.rows_truncated
+    if over:
+        out.print(f"  [yellow]> sequence_len: {over:,} rows (dropped or truncated)[/]", highlight=False)
+
+
+def _print_packing(out: Console, facts: DataFacts) -> None:
+    s = facts.settings
+    mode = "packed" if s.sample_packing else "not packed (one row per sample)"
+    out.print(f"\n[bold]Batches[/] ({mode})", highlight=False)
+    out.print(
+        f"  packing efficiency {facts.packing_efficiency:.2%} over {facts.train_bins:,} bins of {s.sequence_len:,}",
+        highlight=False,
+    )
+    out.print(
+        f"  {facts.train_batches_per_epoch:,} micro-batches of {s.micro_batch_size} per epoch per device, "
+        f"{facts.steps_per_epoch:,} optimizer steps per epoch, {facts.total_steps:,} in total",
+        highlight=False,
+    )
+    if facts.eval_rows:
+        out.print(f"  eval: {facts.eval_bins:,} bins, {facts.eval_batches:,} packed batches", highlight=False)
+
+
+def print_examples(out: Console, train: Any, tokenizer: Any, count: int) -> None:
+    """The first samples with trained tokens in green and masked ones dimmed, decoded run by run."""
+    for index in range(min(count, len(train))):
+        sample = train[index]
+        out.print(f"\n[bold]sample {index}[/] ({len(sample['input_ids'])} tokens)", highlight=False)
+        out.print(render_sample(sample["input_ids"], sample["labels"], tokenizer))
+    out.print("\n[green]trained[/]  [dim]masked (-100)[/]", highlight=False)
+
+
+def render_sample(ids: list[int], labels: list[int], tokenizer: Any) -> Text:
+    """Text of a sample in two colours; runs are decoded together so multi-byte characters stay whole."""
+    text = Text()
+    start = 0
+    for end in range(1, len(ids) + 1):
+        if end == len(ids) or (labels[end] != IGNORE_INDEX) != (labels[start] != IGNORE_INDEX):
+            trained = labels[start] != IGNORE_INDEX
+            text.append(tokenizer.decode(ids[start:end]), style="green" if trained else "dim")
+            start = end
+    return text
+
+
+if __name__ == "__main__":  # pragma: no cover - for `python -m engine.cli.preprocess`
+    parser = argparse.ArgumentParser(prog="ft-tui")
+    register(parser.add_subparsers())
+    parsed = parser.parse_args()
+    sys.exit(parsed.handler(parsed))
