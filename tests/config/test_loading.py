@@ -87,7 +87,8 @@ def test_legacy_attention_switch_maps_onto_attn_implementation() -> None:
 
 def test_eval_packing_follows_training_packing_unless_set() -> None:
     assert parse_config_text("sample_packing: true\n").effective_eval_sample_packing() is True
-    assert parse_config_text("sample_packing: true\neval_sample_packing: false\n").effective_eval_sample_packing() is False
+    unpacked_eval = parse_config_text("sample_packing: true\neval_sample_packing: false\n")
+    assert unpacked_eval.effective_eval_sample_packing() is False
 
 
 def test_batch_size_derives_accumulation_like_axolotl() -> None:

@@ -159,7 +159,7 @@ def unknown_target_modules(ctx: RuleContext) -> Hit | None:
     targets = ctx.config.lora_target_modules
     if ctx.facts is None or not isinstance(targets, list) or not ctx.config.uses_lora():
         return None
-    known = set(ctx.facts.linear_modules) | {"embed_tokens", "lm_head"}
+    known = set(ctx.facts.linear_module_names) | {"embed_tokens", "lm_head"}
     missing = [name for name in targets if name not in known]
     if not missing:
         return None
@@ -167,7 +167,7 @@ def unknown_target_modules(ctx: RuleContext) -> Hit | None:
         {
             "missing": ", ".join(missing),
             "model": ctx.config.base_model,
-            "available": ", ".join(ctx.facts.linear_modules),
+            "available": ", ".join(ctx.facts.linear_module_names),
         }
     )
 

@@ -16,7 +16,7 @@ _LOCAL_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".txt", ".arrow")
     severity="error",
     message="no datasets: nothing to train on",
     why="Training needs at least one `datasets:` entry with a path and a type.",
-    fix="add e.g. `datasets: [{path: data.jsonl, type: chat_template}]`",
+    fix="add e.g. `datasets: [{{path: data.jsonl, type: chat_template}}]`",
     fields=("datasets",),
 )
 def no_datasets(ctx: RuleContext) -> Hit | None:
@@ -117,7 +117,7 @@ def val_set_size_not_whole(ctx: RuleContext) -> Hit | None:
     message="{dropped} of {rows} rows ({percent:.0f}%) are longer than sequence_len {sequence_len} and dropped",
     why="""Rows over sequence_len are dropped (or truncated with excess_length_strategy: truncate). Losing many
         rows wastes data, and often the longest answers are the ones worth learning from.""",
-    fix="raise sequence_len to {suggested} to keep most rows, or set excess_length_strategy: truncate",
+    fix="raise sequence_len (see the length histogram of `ft-tui preprocess`), or set excess_length_strategy: truncate",
     fields=("sequence_len", "excess_length_strategy"),
     stage="preflight",
 )
@@ -134,6 +134,5 @@ def rows_dropped_for_length(ctx: RuleContext) -> Hit | None:
             "rows": data.rows_read,
             "percent": 100 * dropped / max(1, data.rows_read),
             "sequence_len": ctx.config.sequence_len,
-            "suggested": data.length_percentile(0.99),
         }
     )

@@ -95,7 +95,7 @@ def eval_packing_without_train_packing(ctx: RuleContext) -> Hit | None:
 @rule(
     id="memory.estimate_exceeds_device",
     severity="warning",
-    message="estimated memory {needed:.1f} GB exceeds the {available:.1f} GB of {target}",
+    message="estimated memory {needed:.1f} GiB exceeds the {available:.1f} GiB of {target}",
     why="""The estimate adds the weights, the trainable parameters' gradients and optimiser states, and the
         activations of micro_batch_size x sequence_len tokens. Runs above the device's memory stop with an
         out-of-memory error, usually after the data has been prepared.""",
@@ -121,8 +121,21 @@ def estimate_exceeds_device(ctx: RuleContext) -> Hit | None:
         config.sequence_len,
         dtype_bytes,
         bool(config.gradient_checkpointing),
+        lora_r=config.lora_r,
+        lora_target_modules=_lora_targets(ctx),
     )
-    needed = estimate.total_gb
+    needed = estimate.total_gib
     if needed <= available:
         return None
     return Hit({"needed": needed, "available": available, "target": ctx.target.describe()})
+
+
+def _lora_targets(ctx: RuleContext) -> list[str] | str:
+    """The modules LoRA will wrap, as the memory estimate needs them: all linear layers unless a list is given."""
+    from engine.models.facts import ALL_LINEAR
+
+    targets = ctx.config.lora_target_modules
+    if ctx.config.lora_target_linear or not isinstance(targets, list) or not targets:
+        return ALL_LINEAR
+    known = set(ctx.facts.linear_module_names) if ctx.facts else set()
+    return [name for name in targets if name in known] or ALL_LINEAR

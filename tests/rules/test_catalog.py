@@ -1,0 +1,249 @@
+"""Every rule in the catalog fires on a config that breaks it and stays quiet on one that does not."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from engine.config import parse_config_text
+from engine.data.stats import BatchSettings, DataFacts
+from engine.models.facts import ModelFacts, read_model_facts
+from engine.rules import CATALOG, Target, apply_auto_settings, check_config, declared_target
+
+CPU_BF16 = Target(device="cpu", bf16=True, cpu_cores=2, memory_gb=24.0)
+CPU_OLD = Target(device="cpu", bf16=False, cpu_cores=2, memory_gb=24.0)
+CPU_SMALL = Target(device="cpu", bf16=False, cpu_cores=2, memory_gb=0.5)
+GPU = declared_target("cuda")
+GPU_BARE = replace(GPU, has_flash_attn=False, has_xformers=False, has_bitsandbytes=False)
+TARGETS = {"cpu": CPU_BF16, "cpu_old": CPU_OLD, "cpu_small": CPU_SMALL, "gpu": GPU, "gpu_bare": GPU_BARE}
+
+SMALL_LLAMA = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 576,
+    "intermediate_size": 1536,
+    "num_hidden_layers": 30,
+    "num_attention_heads": 9,
+    "num_key_value_heads": 3,
+    "vocab_size": 49152,
+    "max_position_embeddings": 8192,
+    "tie_word_embeddings": True,
+}
+
+
+def small_eval_split(accumulation: int = 4) -> DataFacts:
+    settings = BatchSettings(sequence_len=2048, gradient_accumulation_steps=accumulation, eval_sample_packing=True)
+    return DataFacts(
+        settings=settings,
+        rows_read=200,
+        train_rows=190,
+        eval_rows=10,
+        eval_tokens=1500,
+        eval_bins=1,
+        eval_batches=1,
+        eval_batches_needed=accumulation,
+    )
+
+
+def many_dropped() -> DataFacts:
+    settings = BatchSettings(sequence_len=512)
+    return DataFacts(settings=settings, rows_read=100, train_rows=70, eval_rows=0, rows_dropped={"too_long": 30})
+
+
+@dataclass(frozen=True)
+class Case:
+    rule_id: str
+    yaml: str
+    fires: bool
+    target: str = "cpu"
+    facts: bool = False
+    data: DataFacts | None = None
+
+
+DS = "datasets: [{path: tatsu-lab/alpaca, type: alpaca}]\n"
+CASES = [
+    Case("adapter.qlora_needs_4bit", "adapter: qlora\n", True, "gpu"),
+    Case("adapter.qlora_needs_4bit", "adapter: qlora\nload_in_4bit: true\n", False, "gpu"),
+    Case("quant.needs_adapter", "adapter:\nload_in_8bit: true\n", True, "gpu"),
+    Case("quant.needs_adapter", "adapter: lora\nload_in_8bit: true\n", False, "gpu"),
+    Case("quant.both_bit_widths", "load_in_8bit: true\nload_in_4bit: true\n", True, "gpu"),
+    Case("quant.both_bit_widths", "load_in_4bit: true\n", False, "gpu"),
+    Case("quant.needs_cuda", "load_in_4bit: true\n", True, "cpu"),
+    Case("quant.needs_cuda", "load_in_4bit: true\n", False, "gpu"),
+    Case("quant.needs_bitsandbytes", "load_in_8bit: true\n", True, "gpu_bare"),
+    Case("quant.needs_bitsandbytes", "load_in_8bit: true\n", False, "gpu"),
+    Case("lora.alpha_rank_ratio", "lora_r: 8\nlora_alpha: 64\n", True),
+    Case("lora.alpha_rank_ratio", "lora_r: 8\nlora_alpha: 16\n", False),
+    Case("lora.no_target_modules", "adapter: lora\n", True),
+    Case("lora.no_target_modules", "adapter: lora\nlora_target_linear: true\n", False),
+    Case("lora.invalid_target_regex", "lora_target_modules: '.*(q_proj|v_proj'\n", True),
+    Case("lora.invalid_target_regex", "lora_target_modules: '.*(q_proj|v_proj)$'\n", False),
+    Case("lora.unknown_target_modules", "lora_target_modules: [q_proj, qkv_proj]\n", True, facts=True),
+    Case("lora.unknown_target_modules", "lora_target_modules: [q_proj, down_proj]\n", False, facts=True),
+    Case("lora.settings_without_adapter", "adapter:\nlora_r: 16\n", True),
+    Case("lora.settings_without_adapter", "adapter:\n", False),
+    Case("tokens.new_tokens_need_trained_embeddings", "tokens: ['<tool>']\n", True),
+    Case(
+        "tokens.new_tokens_need_trained_embeddings",
+        "tokens: ['<tool>']\nlora_modules_to_save: [embed_tokens, lm_head]\n",
+        False,
+    ),
+    Case("precision.bf16_auto", "bf16: auto\n", True, "cpu"),
+    Case("precision.bf16_auto", "bf16: false\n", False, "cpu"),
+    Case("precision.bf16_unsupported", "bf16: true\n", True, "cpu_old"),
+    Case("precision.bf16_unsupported", "bf16: true\n", False, "cpu"),
+    Case("precision.bf16_and_fp16", "bf16: true\nfp16: true\n", True, "gpu"),
+    Case("precision.bf16_and_fp16", "bf16: false\nfp16: true\n", False, "gpu"),
+    Case("precision.fp16_needs_gpu", "bf16: false\nfp16: true\n", True, "cpu"),
+    Case("precision.fp16_needs_gpu", "bf16: false\nfp16: true\n", False, "gpu"),
+    Case("precision.tf32_without_cuda", "tf32: true\n", True, "cpu"),
+    Case("precision.tf32_without_cuda", "tf32: true\n", False, "gpu"),
+    Case("memory.checkpointing_offload_needs_cuda", "gradient_checkpointing: offload\n", True, "cpu"),
+    Case("memory.checkpointing_offload_needs_cuda", "gradient_checkpointing: true\n", False, "cpu"),
+    Case("distributed.needs_cuda", "deepspeed: zero2.json\n", True, "cpu"),
+    Case("distributed.needs_cuda", "deepspeed: zero2.json\n", False, "gpu"),
+    Case("attention.unknown_backend", "attn_implementation: flash_attn2\n", True),
+    Case("attention.unknown_backend", "attn_implementation: sdpa\n", False),
+    Case("attention.conflicting_switches", "flash_attention: true\nxformers_attention: true\n", True),
+    Case("attention.conflicting_switches", "flash_attention: true\n", False),
+    Case("attention.cuda_backend_fallback", "attn_implementation: flash_attention_2\n", True, "cpu"),
+    Case("attention.cuda_backend_fallback", "attn_implementation: flash_attention_2\n", False, "gpu"),
+    Case("attention.backend_not_installed", "xformers_attention: true\n", True, "gpu_bare"),
+    Case("attention.backend_not_installed", "xformers_attention: true\n", False, "gpu"),
+    Case("attention.auto_selected", "bf16: auto\n", True),
+    Case("attention.auto_selected", "attn_implementation: eager\n", False),
+    Case("packing.needs_isolating_attention", "sample_packing: true\nattn_implementation: flex_attention\n", True),
+    Case("packing.needs_isolating_attention", "sample_packing: true\nattn_implementation: sdpa\n", False),
+    Case("schedule.warmup_steps_and_ratio", "warmup_steps: 10\nwarmup_ratio: 0.1\n", True),
+    Case("schedule.warmup_steps_and_ratio", "warmup_ratio: 0.1\n", False),
+    Case("schedule.saves_per_epoch_and_save_steps", "saves_per_epoch: 1\nsave_steps: 100\n", True),
+    Case("schedule.saves_per_epoch_and_save_steps", "save_steps: 100\n", False),
+    Case("schedule.evals_per_epoch_and_eval_steps", "evals_per_epoch: 4\neval_steps: 50\n", True),
+    Case("schedule.evals_per_epoch_and_eval_steps", "evals_per_epoch: 4\n", False),
+    Case("schedule.evals_without_validation", "evals_per_epoch: 4\nval_set_size: 0\n", True),
+    Case("schedule.evals_without_validation", "evals_per_epoch: 4\nval_set_size: 0.05\n", False),
+    Case("batch.inconsistent_sizes", "batch_size: 16\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\n", True),
+    Case("batch.inconsistent_sizes", "batch_size: 16\nmicro_batch_size: 2\ngradient_accumulation_steps: 8\n", False),
+    Case("schedule.max_steps_overrides_epochs", "max_steps: 10\nnum_epochs: 3\n", True),
+    Case("schedule.max_steps_overrides_epochs", "max_steps: 10\n", False),
+    Case("optim.unknown_optimizer", "optimizer: adamw_torch_fuzed\n", True),
+    Case("optim.unknown_optimizer", "optimizer: adamw_torch\n", False),
+    Case("optim.needs_bitsandbytes_cuda", "optimizer: adamw_bnb_8bit\n", True, "cpu"),
+    Case("optim.needs_bitsandbytes_cuda", "optimizer: adamw_bnb_8bit\n", False, "gpu"),
+    Case("optim.unknown_scheduler", "lr_scheduler: cosine_annealing\n", True),
+    Case("optim.unknown_scheduler", "lr_scheduler: linear\n", False),
+    Case("optim.learning_rate_high", "learning_rate: 0.005\n", True),
+    Case("optim.learning_rate_high", "adapter:\nlearning_rate: 0.00001\n", False),
+    Case("checkpoint.resume_path_missing", "resume_from_checkpoint: /nonexistent/checkpoint-10\n", True),
+    Case("checkpoint.resume_path_missing", "resume_from_checkpoint: true\n", False),
+    Case("data.no_datasets", "base_model: x\n", True),
+    Case("data.no_datasets", DS, False),
+    Case("data.unknown_type", "datasets: [{path: a/b, type: alpacca}]\n", True),
+    Case("data.unknown_type", DS, False),
+    Case("data.sharegpt_deprecated", "datasets: [{path: a/b, type: sharegpt}]\n", True),
+    Case("data.sharegpt_deprecated", "datasets: [{path: a/b, type: chat_template}]\n", False),
+    Case("data.local_path_missing", "datasets: [{path: ./missing.jsonl, type: alpaca}]\n", True),
+    Case("data.local_path_missing", DS, False),
+    Case("data.jinja_template_missing", "chat_template: jinja\n", True),
+    Case("data.jinja_template_missing", "chat_template: jinja\nchat_template_jinja: '{{ messages }}'\n", False),
+    Case("data.val_set_size_not_whole", "val_set_size: 10.5\n", True),
+    Case("data.val_set_size_not_whole", "val_set_size: 10\n", False),
+    Case("data.rows_dropped_for_length", "sequence_len: 512\n", True, data=many_dropped()),
+    Case("data.rows_dropped_for_length", "sequence_len: 512\n", False, data=small_eval_split()),
+    Case(
+        "packing.eval_split_too_small",
+        "sample_packing: true\ngradient_accumulation_steps: 4\nval_set_size: 0.05\n",
+        True,
+        data=small_eval_split(),
+    ),
+    Case(
+        "packing.eval_split_too_small",
+        "sample_packing: true\neval_sample_packing: false\ngradient_accumulation_steps: 4\nval_set_size: 0.05\n",
+        False,
+        data=small_eval_split(),
+    ),
+    Case("model.sequence_len_above_context", "sequence_len: 16384\n", True, facts=True),
+    Case("model.sequence_len_above_context", "sequence_len: 8192\n", False, facts=True),
+    Case("packing.padding_wastes_compute", "pad_to_sequence_len: true\n", True),
+    Case("packing.padding_wastes_compute", "pad_to_sequence_len: true\nsample_packing: true\n", False),
+    Case("packing.eval_packing_without_train_packing", "eval_sample_packing: true\n", True),
+    Case("packing.eval_packing_without_train_packing", "eval_sample_packing: true\nsample_packing: true\n", False),
+    Case("memory.estimate_exceeds_device", "sequence_len: 4096\nmicro_batch_size: 8\n", True, "cpu_small", True),
+    Case("memory.estimate_exceeds_device", "sequence_len: 512\n", False, "cpu", True),
+    Case("model.trust_remote_code", "trust_remote_code: true\n", True),
+    Case("model.trust_remote_code", "trust_remote_code: false\n", False),
+    Case("wandb.not_installed", "wandb_project: demo\n", True),
+    Case("wandb.not_installed", "wandb_project:\n", False),
+    Case("wandb.no_credentials", "wandb_project: demo\n", True),
+    Case("wandb.no_credentials", "wandb_project: demo\nwandb_mode: offline\n", False),
+    Case("config.not_supported_yet", "rl: dpo\n", True),
+    Case("config.not_supported_yet", "rl:\n", False),
+    Case("config.ignored_axolotl_key", "hub_model_id: me/my-adapter\n", True),
+    Case("config.ignored_axolotl_key", "hub_model_id:\n", False),
+]
+
+
+@pytest.fixture(scope="module")
+def llama_facts(tmp_path_factory: pytest.TempPathFactory) -> ModelFacts:
+    folder = tmp_path_factory.mktemp("model")
+    (folder / "config.json").write_text(json.dumps(SMALL_LLAMA))
+    return read_model_facts(folder)
+
+
+@pytest.fixture(autouse=True)
+def no_wandb_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: f"{case.rule_id}-{'fires' if case.fires else 'quiet'}")
+def test_rule(case: Case, llama_facts: ModelFacts) -> None:
+    config = parse_config_text(case.yaml)
+    findings = check_config(config, TARGETS[case.target], facts=llama_facts if case.facts else None, data=case.data)
+    fired = [finding for finding in findings if finding.rule_id == case.rule_id]
+    assert bool(fired) == case.fires, [finding.message for finding in findings]
+    for finding in fired:
+        assert finding.message and finding.why and finding.fix
+        assert "{" not in finding.message
+
+
+def test_every_rule_has_a_firing_and_a_quiet_case() -> None:
+    covered = {(case.rule_id, case.fires) for case in CASES}
+    missing = [(rule_id, fires) for rule_id in CATALOG for fires in (True, False) if (rule_id, fires) not in covered]
+    assert missing == []
+    assert len(CATALOG) >= 30
+
+
+def test_catalog_entries_explain_themselves() -> None:
+    for rule_ in CATALOG.values():
+        assert rule_.severity in ("error", "warning", "auto")
+        assert len(rule_.why.split(". ")) >= 1 and len(rule_.why) > 40, rule_.id
+        assert rule_.fields, rule_.id
+
+
+def test_eval_split_message_carries_axolotl_wording_and_the_numbers() -> None:
+    config = parse_config_text("sample_packing: true\ngradient_accumulation_steps: 4\nval_set_size: 0.05\n")
+    findings = check_config(config, CPU_BF16, data=small_eval_split())
+    (finding,) = [f for f in findings if f.rule_id == "packing.eval_split_too_small"]
+    assert finding.message.startswith("eval dataset split is too small for sample_packing; set eval_sample_packing")
+    assert "1500 eval tokens pack into 1 batches, fewer than the 4 needed" in finding.message
+    assert "micro_batch_size" not in finding.fix
+
+
+def test_auto_settings_are_applied_without_touching_the_users_choices() -> None:
+    config = parse_config_text("bf16: auto\nflash_attention: true\nlearning_rate: 0.0003\n")
+    effective = apply_auto_settings(config, check_config(config, CPU_BF16))
+    assert effective.bf16 is True
+    assert effective.attn_implementation == "sdpa" and effective.flash_attention is None
+    assert effective.learning_rate == 0.0003
+    assert config.flash_attention is True
+
+
+def test_static_checks_are_fast_enough_for_every_keystroke() -> None:
+    """Not a timing assertion: proves the static path needs no model, data or network (facts stay None)."""
+    config = parse_config_text(DS)
+    findings = check_config(config, CPU_BF16, stages=("static",))
+    assert all(CATALOG[finding.rule_id].stage == "static" for finding in findings)
