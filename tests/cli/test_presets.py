@@ -1,0 +1,73 @@
+"""Presets: the built-ins are documented and valid; user presets are saved safely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.config import load_config
+from engine.presets import DEFAULT_PRESET, PresetError, list_presets, load_preset, save_user_preset
+from tui.cli import main
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(autouse=True)
+def user_config_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("FT_TUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.chdir(ROOT)
+    return tmp_path / "config"
+
+
+def test_builtin_presets_are_listed_with_their_header_line() -> None:
+    presets = {info.name: info for info in list_presets()}
+    assert {DEFAULT_PRESET, "llama-3-8b-lora", "llama-3-8b-qlora", "llama-3.2-1b-lora"} <= set(presets)
+    assert all(info.builtin and info.description for info in presets.values())
+
+
+@pytest.mark.parametrize("info", [info for info in list_presets() if info.builtin], ids=lambda info: info.name)
+def test_builtin_preset_opens_with_purpose_hardware_and_command(info) -> None:  # type: ignore[no-untyped-def]
+    header = "".join(line for line in info.path.read_text().splitlines(keepends=True) if line.startswith("#"))
+    assert "Purpose:" in header and "Hardware:" in header
+    assert f"presets/{info.path.name}" in header
+
+
+def test_seed_recipe_packs_training_but_not_the_small_eval_split() -> None:
+    config = load_preset("llama-3-8b-lora")
+    assert (config.load_in_8bit, config.sample_packing, config.eval_sample_packing) == (True, True, False)
+
+
+def test_save_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    config = load_preset(DEFAULT_PRESET)
+    path = save_user_preset("mine", config)
+    assert load_config(path) == config
+    with pytest.raises(PresetError, match="--force"):
+        save_user_preset("mine", config)
+    save_user_preset("mine", config.model_copy(update={"lora_r": 32}), force=True)
+    assert load_preset("mine").lora_r == 32
+
+
+def test_user_preset_cannot_shadow_a_builtin() -> None:
+    with pytest.raises(PresetError, match="built-in"):
+        save_user_preset(DEFAULT_PRESET, load_preset(DEFAULT_PRESET))
+
+
+def test_bad_names_are_refused() -> None:
+    with pytest.raises(PresetError, match="letters, digits"):
+        save_user_preset("../escape", load_preset(DEFAULT_PRESET))
+
+
+def test_cli_save_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["presets", "save", "tiny", "--from", "presets/smollm2-135m-lora.yml"]) == 0
+    assert main(["presets", "save", "tiny", "--from", "presets/smollm2-135m-lora.yml"]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["presets", "list"]) == 0
+    assert "tiny" in capsys.readouterr().out
+    assert main(["presets", "show", "tiny"]) == 0
+    assert "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in capsys.readouterr().out
+
+
+def test_cli_unknown_preset_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["presets", "show", "nope"]) == 1
+    assert "known presets:" in capsys.readouterr().err

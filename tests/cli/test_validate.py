@@ -1,0 +1,76 @@
+"""`ft-tui validate`: exit codes, grouped findings, JSON output, and no traceback for user mistakes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+
+ROOT = Path(__file__).parents[2]
+EXAMPLES = sorted((ROOT.parent / "shared" / "axolotl-examples").glob("*.yml"))
+PRESETS = sorted((ROOT / "presets").glob("*.yml"))
+
+
+@pytest.fixture(autouse=True)
+def from_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preset dataset paths are relative to the repository root, as in the README's commands."""
+    monkeypatch.chdir(ROOT)
+
+
+def validate_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    code = main(["validate", "--json", *args])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("path", EXAMPLES + PRESETS, ids=lambda path: path.name)
+def test_every_preset_and_axolotl_example_passes_for_a_gpu_server(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = validate_json(capsys, "--device", "cuda", str(path))
+    errors = [finding["id"] for finding in report["findings"] if finding["severity"] == "error"]
+    assert (code, errors) == (0, [])
+
+
+def test_the_gpu_recipes_are_refused_for_this_cpu_with_reasons(capsys: pytest.CaptureFixture[str]) -> None:
+    code, report = validate_json(capsys, "--device", "cpu", str(ROOT / "presets" / "llama-3-8b-lora.yml"))
+    errors = {finding["id"] for finding in report["findings"] if finding["severity"] == "error"}
+    assert code == 1
+    assert {"quant.needs_cuda", "optim.needs_bitsandbytes_cuda"} <= errors
+
+
+def test_typo_fails_with_did_you_mean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "typo.yml"
+    config.write_text("base_model: HuggingFaceTB/SmolLM2-135M-Instruct\nlora_rr: 8\n")
+    assert main(["validate", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "line 2: lora_rr: unknown key (did you mean `lora_r`?)" in out
+
+
+def test_unreadable_yaml_exits_2_with_the_position(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "broken.yml"
+    config.write_text("base_model: x\n  lora_r: [\n")
+    assert main(["validate", str(config)]) == 2
+    assert "line 2, column" in capsys.readouterr().err
+
+
+def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path / "none.yml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_text_output_groups_findings_with_why_and_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.yml"
+    config.write_text("datasets: [{path: a/b, type: alpaca}]\nwarmup_steps: 5\nwarmup_ratio: 0.1\ntf32: true\n")
+    assert main(["validate", "--device", "cpu", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert out.index("Errors (1)") < out.index("Warnings") < out.index("Set automatically")
+    assert "schedule.warmup_steps_and_ratio" in out and "why:" in out and "fix:" in out
+    assert "not ready to train: 1 error(s)" in out
+
+
+def test_keys_lists_every_key_with_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--keys"]) == 0
+    assert "lora_r: LoRA rank" in capsys.readouterr().out
