@@ -51,11 +51,16 @@ def local_files(ds: Any) -> list[Path] | None:
 def _load_local(ds: Any, path: Path) -> Any:
     import datasets
 
-    if path.is_dir() and (path / "state.json").exists() and not ds.data_files:
+    if path.is_dir() and _is_saved_dataset(path) and not ds.data_files:
         return _call(ds.path, lambda: _pick_split(datasets.load_from_disk(str(path)), ds.split, ds.path))
     files = [str(p) for p in local_files(ds) or []]
     builder = ds.ds_type or _builder_for(files, ds.path)
     return _call(ds.path, lambda: datasets.load_dataset(builder, data_files=files, split=ds.split))
+
+
+def _is_saved_dataset(folder: Path) -> bool:
+    """A folder written by `save_to_disk` (a Dataset or a DatasetDict)."""
+    return (folder / "state.json").exists() or (folder / "dataset_dict.json").exists()
 
 
 def _builder_for(files: list[str], name: str) -> str:

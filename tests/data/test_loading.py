@@ -1,0 +1,79 @@
+"""Loading local files of every kind, folders, data_files, and failing fast on unreachable hub ids."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.config import DatasetConfig
+from engine.data import loading
+from engine.data.errors import DataError
+from engine.data.loading import load_source
+
+ROWS = [{"text": "alpha"}, {"text": "beta"}]
+
+
+def _rows(ds: Any) -> list[str]:
+    return list(ds["text"])
+
+
+def test_json_jsonl_csv_parquet_txt(tmp_path: Path, write_json: Any) -> None:
+    import datasets
+
+    paths = [write_json("a.json", ROWS), write_json("a.jsonl", ROWS)]
+    (tmp_path / "a.csv").write_text("text\nalpha\nbeta\n")
+    (tmp_path / "a.txt").write_text("alpha\nbeta\n")
+    datasets.Dataset.from_list(ROWS).to_parquet(str(tmp_path / "a.parquet"))
+    paths += [str(tmp_path / f"a.{ext}") for ext in ("csv", "txt", "parquet")]
+    for path in paths:
+        assert _rows(load_source(DatasetConfig(path=path))) == ["alpha", "beta"], path
+
+
+def test_folder_and_data_files(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "one.jsonl").write_text('{"text": "alpha"}\n')
+    (folder / "two.jsonl").write_text('{"text": "beta"}\n')
+    assert sorted(_rows(load_source(DatasetConfig(path=str(folder))))) == ["alpha", "beta"]
+    assert _rows(load_source(DatasetConfig(path=str(folder), data_files="two.jsonl"))) == ["beta"]
+
+
+def test_saved_dataset_dict_and_split(tmp_path: Path) -> None:
+    import datasets
+
+    saved = tmp_path / "saved"
+    datasets.DatasetDict({"train": datasets.Dataset.from_list(ROWS)}).save_to_disk(str(saved))
+    assert _rows(load_source(DatasetConfig(path=str(saved)))) == ["alpha", "beta"]
+    with pytest.raises(DataError, match="no split 'test'; it has: train"):
+        load_source(DatasetConfig(path=str(saved), split="test"))
+
+
+def test_missing_file_and_bad_json_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"'\./nope\.json' does not exist"):
+        load_source(DatasetConfig(path="./nope.json"))
+    bad = tmp_path / "bad.json"
+    bad.write_text("[{not json")
+    with pytest.raises(DataError, match="cannot read dataset") as caught:
+        load_source(DatasetConfig(path=str(bad)))
+    assert "\n" not in str(caught.value)
+
+
+def test_unknown_suffix_asks_for_ds_type(tmp_path: Path) -> None:
+    odd = tmp_path / "rows.data"
+    odd.write_text('{"text": "alpha"}\n')
+    with pytest.raises(DataError, match="set `ds_type`"):
+        load_source(DatasetConfig(path=str(odd)))
+    assert _rows(load_source(DatasetConfig(path=str(odd), ds_type="json"))) == ["alpha"]
+
+
+def test_hub_id_offline_fails_fast_naming_the_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    monkeypatch.setattr(loading, "hub_reachable", lambda timeout=2.0: False)
+    start = time.perf_counter()
+    with pytest.raises(DataError, match=r"'tatsu-lab/alpaca' is not a local file.*hub cannot be reached"):
+        load_source(DatasetConfig(path="tatsu-lab/alpaca"))
+    assert time.perf_counter() - start < 5
