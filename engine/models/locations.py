@@ -1,0 +1,38 @@
+"""Where ft-tui keeps the models it converts, and how a `base_model` string maps to a folder name there."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CACHE_DIR_ENV = "FT_TUI_CACHE_DIR"
+"""Overrides the cache root; tests point it at a temporary folder so they never touch the user's cache."""
+
+
+def cache_root() -> Path:
+    """The ft-tui cache root: `$FT_TUI_CACHE_DIR`, else the platform's user cache folder for ft-tui."""
+    override = os.environ.get(CACHE_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("ft-tui"))
+
+
+def converted_model_folder(model_id: str) -> Path:
+    """The folder a hub id is converted into, e.g. `<cache>/models/HuggingFaceTB--SmolLM2-135M-Instruct`.
+
+    `--` replaces `/` as the Hugging Face cache does, so the name stays readable and cannot collide.
+    """
+    return cache_root() / "models" / model_id.replace("/", "--")
+
+
+def local_folder(base_model: str) -> Path | None:
+    """`base_model` as an existing local folder, or None when it names no folder on disk."""
+    path = Path(base_model).expanduser()
+    return path if path.is_dir() else None
+
+
+def looks_like_path(base_model: str) -> bool:
+    """True for strings only a path can be (`./x`, `/x`, `~/x`, `x/y/z`): they are never hub ids."""
+    return base_model.startswith((".", "/", "~", "\\")) or base_model.count("/") > 1 or "\\" in base_model
