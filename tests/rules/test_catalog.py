@@ -175,6 +175,8 @@ CASES = [
     Case("memory.estimate_exceeds_device", "sequence_len: 512\n", False, "cpu", True),
     Case("model.trust_remote_code", "trust_remote_code: true\n", True),
     Case("model.trust_remote_code", "trust_remote_code: false\n", False),
+    Case("model.gated_needs_token", "base_model: meta-llama/Llama-3.2-1B\n", True),
+    Case("model.gated_needs_token", "base_model: NousResearch/Llama-3.2-1B\n", False),
     Case("wandb.not_installed", "wandb_project: demo\n", True),
     Case("wandb.not_installed", "wandb_project:\n", False),
     Case("wandb.no_credentials", "wandb_project: demo\n", True),
@@ -196,6 +198,8 @@ def llama_facts(tmp_path_factory: pytest.TempPathFactory) -> ModelFacts:
 @pytest.fixture(autouse=True)
 def no_wandb_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HOME", str(tmp_path))
 
 
@@ -247,3 +251,10 @@ def test_static_checks_are_fast_enough_for_every_keystroke() -> None:
     config = parse_config_text(DS)
     findings = check_config(config, CPU_BF16, stages=("static",))
     assert all(CATALOG[finding.rule_id].stage == "static" for finding in findings)
+
+
+def test_docs_rules_md_is_generated_from_the_catalog() -> None:
+    from engine.rules.docs import render_catalog
+
+    committed = (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == render_catalog(), "regenerate with: python -m engine.rules.docs > docs/rules.md"

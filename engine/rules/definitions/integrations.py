@@ -29,6 +29,27 @@ def trust_remote_code(ctx: RuleContext) -> Hit | None:
 
 
 @rule(
+    id="model.gated_needs_token",
+    severity="error",
+    message="{model} is a gated model and no Hugging Face access token was found",
+    why="""Gated models (Llama, Mistral, Gemma ...) can only be downloaded after you accept their licence on the
+        hub, with a token that proves it. Checking now saves you from preparing the data and then failing at the
+        download.""",
+    fix="accept the licence on the model's hub page, then run `hf auth login` (or export HF_TOKEN=...)",
+    fields=("base_model",),
+)
+def gated_needs_token(ctx: RuleContext) -> Hit | None:
+    from engine.models.hub import cached_snapshot, is_gated
+
+    model = ctx.config.base_model
+    if not is_gated(model) or Path(model).expanduser().exists() or cached_snapshot(model) is not None:
+        return None
+    from huggingface_hub import get_token
+
+    return None if get_token() else Hit({"model": model})
+
+
+@rule(
     id="wandb.not_installed",
     severity="error",
     message="wandb_project is set but the wandb package is not installed",
