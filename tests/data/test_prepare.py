@@ -125,3 +125,33 @@ def test_shared_c4_completion_keeps_every_token(tokenizer: Any, make_config: Any
     assert facts.rows_read == 300 and facts.rows_dropped_total == 0
     assert facts.trained_tokens == facts.train_tokens - facts.train_rows
     assert Path(C4_DEMO).exists()
+
+
+def test_multi_process_tokenizing_gives_the_same_rows(
+    tokenizer: Any, make_config: Any, write_json: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.data import prepare
+
+    path = write_json("a.json", qa_rows(60))
+    single = prepare_datasets(make_config(datasets=[alpaca(path)], seed=1), tokenizer)
+    monkeypatch.setattr(prepare, "PARALLEL_FROM_ROWS", 10)
+    multi = prepare_datasets(
+        make_config(
+            datasets=[alpaca(path)], seed=1, dataset_processes=2, dataset_prepared_path=str(Path(path).parent / "p2")
+        ),
+        tokenizer,
+    )
+    assert not multi.reused_cache and ids(multi.train) == ids(single.train)
+
+
+def test_validation_path_imports_nothing_heavy() -> None:
+    """The rule catalog imports DataFacts; preprocess's --help must stay instant."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, engine.data.stats, engine.data.prepare, engine.cli.preprocess; "
+        "print(sorted(m for m in ('torch', 'transformers', 'datasets', 'textual') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,52 @@
+"""DataFacts numbers and the eval-packing feasibility check, including the rule catalog reading them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from engine.data.prepare import prepare_datasets
+from engine.data.stats import EVAL_TOO_SMALL, BatchSettings, compute_facts, eval_packing_problem
+
+
+def _facts(eval_lengths: list[int], **settings: Any) -> Any:
+    base = {"sequence_len": 100, "sample_packing": True, "eval_sample_packing": True, **settings}
+    train = np.array([60, 50, 40, 30, 20])
+    evaluation = np.array(eval_lengths, dtype=np.int64)
+    return compute_facts(BatchSettings(**base), (train, train - 5), (evaluation, evaluation // 2), rows_read=10)
+
+
+def test_counts_bins_batches_and_steps() -> None:
+    facts = _facts([90, 90, 90], micro_batch_size=1, gradient_accumulation_steps=2)
+    assert (facts.train_tokens, facts.trained_tokens, facts.train_bins) == (200, 175, 2)
+    assert facts.packing_efficiency == 1.0
+    assert (facts.train_batches_per_epoch, facts.steps_per_epoch, facts.total_steps) == (2, 1, 1)
+    assert (facts.eval_tokens, facts.eval_bins, facts.eval_batches, facts.eval_batches_needed) == (270, 3, 3, 2)
+    assert sum(b.rows for b in facts.length_histogram) == 8
+    json.dumps(facts.to_dict())
+
+
+def test_eval_packing_infeasible_below_accumulation_times_world_size() -> None:
+    small = _facts([90, 90, 90], gradient_accumulation_steps=2, world_size=2)
+    assert small.eval_batches == 3 and small.eval_batches_needed == 4
+    assert not small.eval_packing_feasible and eval_packing_problem(small) == EVAL_TOO_SMALL
+    assert eval_packing_problem(_facts([90] * 4, gradient_accumulation_steps=2, world_size=2)) is None
+    assert eval_packing_problem(_facts([90], gradient_accumulation_steps=8, eval_sample_packing=False)) is None
+
+
+def test_rule_catalog_reports_the_small_eval_split(tokenizer: Any, make_config: Any, write_json: Any) -> None:
+    from engine.rules import check_config
+
+    rows = [{"instruction": f"q{i}", "output": f"a{i}"} for i in range(40)]
+    cfg = make_config(
+        datasets=[{"path": write_json("a.json", rows), "type": "alpaca"}],
+        sample_packing=True,
+        val_set_size=2,
+        gradient_accumulation_steps=4,
+    )
+    facts = prepare_datasets(cfg, tokenizer).facts
+    assert facts.eval_rows == 2 and facts.eval_batches == 1 and not facts.eval_packing_feasible
+    findings = check_config(cfg, data=facts, stages=("preflight",))
+    assert any(f.rule_id == "packing.eval_split_too_small" for f in findings)
