@@ -12,11 +12,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine.cli.output import console
+from engine.cli.output import console, print_findings
 from engine.config import ConfigError, ConfigFileError, RunConfig, load_config
 from engine.data.errors import DataError
 from engine.data.spans import IGNORE_INDEX
-from engine.data.stats import DataFacts, eval_packing_problem
+from engine.data.stats import DataFacts
+from engine.rules import Finding, check_config, detect_target, has_errors
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 BAR_WIDTH = 40
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "preprocess",
         help="tokenize, pack and cache the datasets; report rows, tokens, lengths and packing",
         description="Prepare the data the way training will, cache it under dataset_prepared_path, and report. "
-        "Exit 0: ready; 1: data problems; 2: the config cannot be read.",
+        "Exit 0: ready; 1: data problems or preflight errors; 2: the config file cannot be read.",
     )
     parser.add_argument("config", type=Path, help="the YAML config whose datasets to prepare")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -39,22 +40,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config)
-    except (ConfigFileError, ConfigError) as error:
-        return _fail(args, str(error).replace("\n", "; "), EXIT_UNREADABLE)
+    except ConfigFileError as error:
+        return _fail(args, str(error), EXIT_UNREADABLE)
+    except ConfigError as error:
+        return _fail(args, str(error).replace("\n", "; "), EXIT_DATA_ERRORS)
     _quiet_libraries()
     try:
         tokenizer = load_tokenizer(cfg, args.json)
         prepared = _prepare(cfg, tokenizer, args)
     except DataError as error:
         return _fail(args, str(error), EXIT_DATA_ERRORS)
-    problem = eval_packing_problem(prepared.facts)
+    findings = preflight_findings(cfg, prepared.facts, args.world_size)
     if args.json:
-        print(json.dumps(_json_report(args, prepared, problem), indent=2))
+        print(json.dumps(_json_report(args, prepared, findings), indent=2))
     else:
-        print_report(console(), prepared.facts, prepared.cache_dir, prepared.reused_cache, problem)
+        print_report(console(), prepared.facts, prepared.cache_dir, prepared.reused_cache, findings)
         if args.debug:
             print_examples(console(), prepared.train, tokenizer, args.debug)
-    return EXIT_DATA_ERRORS if problem else EXIT_OK
+    return EXIT_DATA_ERRORS if has_errors(findings) else EXIT_OK
+
+
+def preflight_findings(cfg: RunConfig, facts: DataFacts, world_size: int) -> list[Finding]:
+    """The catalog's data- and model-dependent rules, now that the data is known (static ones are `validate`'s)."""
+    from engine.models.facts import find_model_facts
+
+    model_facts = find_model_facts(cfg.base_model)
+    return check_config(
+        cfg, detect_target(), facts=model_facts, data=facts, stages=("preflight",), world_size=world_size
+    )
 
 
 def load_tokenizer(cfg: RunConfig, quiet: bool) -> Any:
@@ -100,18 +113,18 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     return code
 
 
-def _json_report(args: argparse.Namespace, prepared: Any, problem: str | None) -> dict[str, Any]:
+def _json_report(args: argparse.Namespace, prepared: Any, findings: list[Finding]) -> dict[str, Any]:
     return {
         "config": str(args.config),
-        "ok": problem is None,
+        "ok": not has_errors(findings),
         "cache_dir": str(prepared.cache_dir) if prepared.cache_dir else None,
         "reused_cache": prepared.reused_cache,
-        "eval_packing_problem": problem,
+        "findings": [finding.to_json() for finding in findings],
         "facts": prepared.facts.to_dict(),
     }
 
 
-def print_report(out: Console, facts: DataFacts, cache_dir: Path | None, reused: bool, problem: str | None) -> None:
+def print_report(out: Console, facts: DataFacts, cache_dir: Path | None, reused: bool, findings: list[Finding]) -> None:
     """Rows, tokens, length histogram, packing and steps, eval feasibility: what training will see."""
     where = f"{'reused' if reused else 'saved'} {cache_dir}" if cache_dir else "not cached"
     out.print(f"[bold]Prepared data[/] ({where})", highlight=False)
@@ -119,11 +132,11 @@ def print_report(out: Console, facts: DataFacts, cache_dir: Path | None, reused:
     _print_drops(out, facts)
     _print_histogram(out, facts)
     _print_packing(out, facts)
-    if problem:
-        out.print(f"[bold red]error[/]: {problem}", highlight=False)
-    elif facts.settings.eval_sample_packing and facts.eval_rows:
+    eval_refused = any(finding.rule_id == "packing.eval_split_too_small" for finding in findings)
+    if facts.settings.eval_sample_packing and facts.eval_rows and not eval_refused:
         enough = f"{facts.eval_batches} packed eval batches >= {facts.eval_batches_needed} needed"
         out.print(f"[green]eval packing ok[/]: {enough}", highlight=False)
+    print_findings(out, findings)
 
 
 def _counts_table(facts: DataFacts) -> Table:

@@ -2,7 +2,7 @@
 
 Import the pieces from their modules; this package imports nothing heavy so the validation path stays fast:
     engine.data.prepare.prepare_datasets / PreparedData   load + tokenize + split, cached
-    engine.data.stats.DataFacts / eval_packing_problem     numbers for reports and preflight rules
+    engine.data.stats.DataFacts                           numbers for reports and the preflight rules
     engine.data.sampler.MultipackBatchSampler / PackedDataset
     engine.data.collators.PackedCollator / PaddedCollator
     engine.data.errors.DataError                           one-line, user-facing problems

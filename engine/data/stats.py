@@ -12,7 +12,6 @@ import numpy as np
 from engine.data.packing import pack
 
 HISTOGRAM_BUCKETS = 16
-EVAL_TOO_SMALL = "eval dataset split is too small for sample_packing; set eval_sample_packing: false"
 """axolotl's wording, so users searching for it find the same advice."""
 
 
@@ -46,7 +45,7 @@ class DataFacts:
 
     Token counts are real tokens (no padding). `trained_tokens` counts labels that are not -100.
     Batches are per rank; `eval_batches` is the number of packed eval batches over all ranks, which
-    decides whether packed evaluation is possible (see `eval_packing_feasible`).
+    decides whether packed evaluation is possible (rule packing.eval_split_too_small in engine/rules).
     """
 
     settings: BatchSettings
@@ -76,25 +75,12 @@ class DataFacts:
     def rows_dropped_total(self) -> int:
         return sum(self.rows_dropped.values())
 
-    @property
-    def eval_packing_feasible(self) -> bool:
-        """Packed eval needs one batch per accumulation step on every rank (axolotl's rule)."""
-        return self.eval_rows == 0 or self.eval_batches >= self.eval_batches_needed
-
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, with the derived flags included."""
         data = asdict(self)
         data["rows_dropped"] = dict(self.rows_dropped)
         data["rows_dropped_total"] = self.rows_dropped_total
-        data["eval_packing_feasible"] = self.eval_packing_feasible
         return data
-
-
-def eval_packing_problem(facts: DataFacts) -> str | None:
-    """axolotl's error message when eval packing is on but the eval split packs into too few batches."""
-    if not facts.settings.eval_sample_packing or facts.eval_packing_feasible:
-        return None
-    return EVAL_TOO_SMALL
 
 
 def compute_facts(

@@ -57,7 +57,7 @@ def test_json_report_and_cache_reuse(tmp_path: Path, model_dir: Path, capsys: py
     assert report["ok"] and not report["reused_cache"]
     facts = report["facts"]
     assert (facts["rows_read"], facts["train_rows"], facts["eval_rows"]) == (30, 25, 5)
-    assert facts["eval_packing_feasible"] and 0 < facts["packing_efficiency"] <= 1
+    assert facts["eval_batches"] >= facts["eval_batches_needed"] and 0 < facts["packing_efficiency"] <= 1
     assert _run(str(config), "--json") == 0
     assert json.loads(capsys.readouterr().out)["reused_cache"]
 
@@ -75,7 +75,9 @@ def test_eval_split_too_small_exits_1(tmp_path: Path, model_dir: Path, capsys: p
         tmp_path, model_dir, _alpaca(tmp_path), sample_packing="true", val_set_size=2, gradient_accumulation_steps=4
     )
     assert _run(str(config), "--json") == 1
-    assert "eval_sample_packing: false" in json.loads(capsys.readouterr().out)["eval_packing_problem"]
+    (finding,) = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["severity"] == "error"]
+    assert finding["id"] == "packing.eval_split_too_small"
+    assert finding["message"].startswith("eval dataset split is too small for sample_packing")
 
 
 def test_data_error_exits_1_and_bad_config_exits_2(

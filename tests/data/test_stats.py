@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine.data.prepare import prepare_datasets
-from engine.data.stats import EVAL_TOO_SMALL, BatchSettings, compute_facts, eval_packing_problem
+from engine.data.stats import BatchSettings, compute_facts
 
 
 def _facts(eval_lengths: list[int], **settings: Any) -> Any:
@@ -28,12 +28,11 @@ def test_counts_bins_batches_and_steps() -> None:
     json.dumps(facts.to_dict())
 
 
-def test_eval_packing_infeasible_below_accumulation_times_world_size() -> None:
+def test_eval_batches_are_counted_against_accumulation_times_world_size() -> None:
     small = _facts([90, 90, 90], gradient_accumulation_steps=2, world_size=2)
-    assert small.eval_batches == 3 and small.eval_batches_needed == 4
-    assert not small.eval_packing_feasible and eval_packing_problem(small) == EVAL_TOO_SMALL
-    assert eval_packing_problem(_facts([90] * 4, gradient_accumulation_steps=2, world_size=2)) is None
-    assert eval_packing_problem(_facts([90], gradient_accumulation_steps=8, eval_sample_packing=False)) is None
+    assert (small.eval_bins, small.eval_batches, small.eval_batches_needed) == (3, 3, 4)
+    enough = _facts([90] * 4, gradient_accumulation_steps=2, world_size=2)
+    assert enough.eval_batches == enough.eval_batches_needed == 4
 
 
 def test_rule_catalog_reports_the_small_eval_split(tokenizer: Any, make_config: Any, write_json: Any) -> None:
@@ -47,6 +46,6 @@ def test_rule_catalog_reports_the_small_eval_split(tokenizer: Any, make_config: 
         gradient_accumulation_steps=4,
     )
     facts = prepare_datasets(cfg, tokenizer).facts
-    assert facts.eval_rows == 2 and facts.eval_batches == 1 and not facts.eval_packing_feasible
+    assert facts.eval_rows == 2 and facts.eval_batches == 1 < facts.eval_batches_needed
     findings = check_config(cfg, data=facts, stages=("preflight",))
     assert any(f.rule_id == "packing.eval_split_too_small" for f in findings)
