@@ -1,0 +1,214 @@
+"""`ft-tui train CONFIG [--resume] [--events] [--device cpu|cuda] [--KEY VALUE ...]`: a headless training run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.cli.output import console, print_findings
+from engine.config import ConfigError, ConfigFileError, RunConfig, apply_overrides, load_config, parse_override_args
+from engine.events import (
+    CheckpointEvent,
+    EvalEvent,
+    Event,
+    LogEvent,
+    PhaseEvent,
+    StartedEvent,
+    StepEvent,
+    WarningEvent,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from engine.train import TrainResult
+
+EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_STOPPED = 0, 1, 2, 130
+"""130 is the shell's code for a run ended by Ctrl-C; a stopped run left a checkpoint to resume from."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "train",
+        help="train a config headless, with a progress bar and an eval table",
+        description=(
+            "Train a config on this machine. Any config key can be overridden after the config "
+            "(`--learning-rate 1e-4 --micro-batch-size 2`); overrides are validated like the file and recorded "
+            "in output_dir/config.yml. Ctrl-C saves a checkpoint; `--resume` continues from it."
+        ),
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", type=Path, help="the YAML config to train")
+    parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in output_dir")
+    parser.add_argument("--events", action="store_true", help="also print the JSON-lines events on stdout")
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="train on this device (default: the best found)")
+    # Everything after the config that is not one of the options above is a config override (`--KEY VALUE`).
+    parser.add_argument("overrides", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        options, leftover = _own_options(args)
+        overrides = parse_override_args(leftover)
+        config = apply_overrides(load_config(options.config), overrides)
+    except ConfigFileError as error:
+        return _say(f"error: {error}", EXIT_UNREADABLE)
+    except ConfigError as error:
+        return _say("\n".join(f"error: {problem.one_line()}" for problem in error.problems), EXIT_FAILED)
+    return _train(config, options, overrides)
+
+
+def _own_options(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str]]:
+    """Options written after the config land in the remainder with the overrides; pick ours out of it."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--events", action="store_true")
+    parser.add_argument("--device", choices=("cpu", "cuda"))
+    own, leftover = parser.parse_known_args(args.overrides)
+    options = argparse.Namespace(
+        config=args.config,
+        resume=args.resume or own.resume,
+        events=args.events or own.events,
+        device=own.device or args.device,
+    )
+    return options, leftover
+
+
+def _train(config: RunConfig, options: argparse.Namespace, overrides: dict[str, object]) -> int:
+    from engine.train import TrainError, train
+
+    _quiet_library_progress_bars()
+    view = TrainView(console(stderr=options.events), config)
+    try:
+        with view:
+            result = train(
+                config,
+                resume=options.resume,
+                events_stdout=options.events,
+                progress=view.on_event,
+                device=options.device,
+                overrides=overrides,
+            )
+    except TrainError as error:
+        if error.findings:
+            print_findings(console(stderr=True), error.findings)
+            return EXIT_FAILED
+        return _say(f"error: {error}", EXIT_FAILED)
+    view.summary(result)
+    if result.status == "stopped":
+        return EXIT_STOPPED
+    return EXIT_OK if result.status == "completed" else EXIT_FAILED
+
+
+class TrainView:
+    """A rich progress bar over the steps, log lines above it, and a table of the evaluations.
+
+    It is just another reader of the run's events, like the TUI monitor; rich is imported only when a run starts.
+    """
+
+    def __init__(self, out: Console, config: RunConfig) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.out = out
+        self.config = config
+        self.evals: list[EvalEvent] = []
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}  {task.fields[speed]} tok/s"),
+            TimeRemainingColumn(),
+            console=out,
+            transient=False,
+        )
+        self.task = self.progress.add_task("starting", total=None, loss="-", speed="-")
+
+    def __enter__(self) -> TrainView:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.progress.stop()
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, PhaseEvent):
+            self.progress.update(self.task, description=event.phase.replace("_", " "))
+        elif isinstance(event, StartedEvent):
+            self.progress.update(self.task, total=event.total_steps, description="training")
+            self.out.print(
+                f"training {event.params_trainable:,} of {event.params_total:,} parameters on {event.device} "
+                f"({event.dtype}, {event.attn_implementation}), {event.total_steps} steps",
+                highlight=False,
+            )
+        elif isinstance(event, StepEvent):
+            speed = f"{event.tokens_per_second:,.0f}"
+            self.progress.update(self.task, completed=event.step, loss=f"{event.loss:.4f}", speed=speed)
+        elif isinstance(event, EvalEvent):
+            self.evals.append(event)
+            self.out.print(
+                f"eval @ step {event.step}: loss {event.eval_loss:.4f}, perplexity {event.perplexity:.2f}",
+                highlight=False,
+            )
+        else:
+            self._print_line(event)
+
+    def _print_line(self, event: Event) -> None:
+        if isinstance(event, CheckpointEvent):
+            self.out.print(f"[green]checkpoint[/] step {event.step}: {event.path}", highlight=False)
+        elif isinstance(event, WarningEvent):
+            rule = f"{event.rule_id}: " if event.rule_id else ""
+            self.out.print(f"[yellow]warning[/] {rule}{event.message}", highlight=False)
+        elif isinstance(event, LogEvent) and event.level in ("info", "warning"):
+            self.out.print(event.message, style="dim", highlight=False, markup=False)
+
+    def summary(self, result: TrainResult) -> None:
+        from rich.table import Table
+
+        if self.evals:
+            table = Table(title="Evaluations")
+            for column in ("step", "epoch", "eval loss", "perplexity"):
+                table.add_column(column, justify="right")
+            for event in self.evals:
+                table.add_row(
+                    str(event.step), f"{event.epoch:.2f}", f"{event.eval_loss:.4f}", f"{event.perplexity:.2f}"
+                )
+            self.out.print(table)
+        if result.status == "completed":
+            self.out.print(
+                f"[bold green]done[/]: {result.step} steps; adapter in {result.adapter_dir}", highlight=False
+            )
+        elif result.status == "stopped":
+            resume = f"; resume with --resume from {result.checkpoint}" if result.checkpoint else ""
+            self.out.print(f"[bold yellow]stopped[/] at step {result.step}{resume}", highlight=False)
+        else:
+            self.out.print(f"[bold red]failed[/]: {result.message}", highlight=False)
+
+
+def _quiet_library_progress_bars() -> None:
+    """The run's own progress bar says it all; tqdm bars from datasets and transformers would break it up."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    # Library warnings reach the screen as log events (and log.txt); their own stderr copy would print them twice.
+    transformers.utils.logging.disable_default_handler()
+
+
+def _say(message: str, code: int) -> int:
+    console(stderr=True).print(message, highlight=False, markup=False)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m engine.train CONFIG ...`: the same arguments as `ft-tui train`."""
+    parser = argparse.ArgumentParser(prog="python -m engine.train", description="Train a config headless.")
+    add_arguments(parser)
+    return run(parser.parse_args(list(sys.argv[1:] if argv is None else argv)))

@@ -1,0 +1,115 @@
+"""transformers' TrainingArguments from a checked config: axolotl's key names onto the Trainer's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.config import RunConfig
+from engine.train import decisions
+from engine.train.decisions import Interval
+from engine.train.errors import TrainError
+
+
+def training_arguments(
+    config: RunConfig, *, steps_per_epoch: int, has_eval: bool, device: str, report_to: list[str]
+) -> tuple[Any, list[str]]:
+    """The TrainingArguments and one line per derived choice (for the log)."""
+    from transformers import TrainingArguments
+
+    evaluation = decisions.eval_interval(config, steps_per_epoch, has_eval)
+    saving = decisions.save_interval(config, steps_per_epoch)
+    scheduler, scheduler_kwargs = decisions.scheduler(config)
+    kwargs: dict[str, Any] = {
+        "output_dir": config.output_dir,
+        "seed": config.seed,
+        "data_seed": config.seed,
+        "use_cpu": device == "cpu",
+        "per_device_train_batch_size": config.micro_batch_size,
+        "per_device_eval_batch_size": config.eval_batch_size or config.micro_batch_size,
+        "gradient_accumulation_steps": config.effective_gradient_accumulation_steps(_world_size()),
+        "num_train_epochs": config.num_epochs,
+        "max_steps": config.max_steps or -1,
+        "optim": decisions.optimizer_name(config),
+        "learning_rate": config.learning_rate,
+        "lr_scheduler_type": scheduler,
+        "lr_scheduler_kwargs": scheduler_kwargs,
+        "warmup_steps": decisions.warmup(config),
+        "weight_decay": config.weight_decay or 0.0,
+        "max_grad_norm": decisions.max_grad_norm(config),
+        "bf16": config.bf16 is True,
+        "fp16": bool(config.fp16),
+        "tf32": config.tf32 if device == "cuda" else None,
+        "gradient_checkpointing": bool(config.gradient_checkpointing),
+        "gradient_checkpointing_kwargs": config.gradient_checkpointing_kwargs or {"use_reentrant": False},
+        "logging_strategy": "steps",
+        "logging_steps": decisions.logging_steps(config),
+        "save_total_limit": config.save_total_limit,
+        "save_only_model": bool(config.save_only_model),
+        "load_best_model_at_end": bool(config.load_best_model_at_end),
+        "remove_unused_columns": False,
+        "report_to": report_to,
+        "run_name": config.wandb_name,
+        "disable_tqdm": True,
+        "torch_compile": config.torch_compile is True,
+        "neftune_noise_alpha": config.neftune_noise_alpha,
+        "train_sampling_strategy": "group_by_length"
+        if config.group_by_length and not config.sample_packing
+        else "random",
+        "dataloader_num_workers": config.dataloader_num_workers or 0,
+        "dataloader_pin_memory": bool(config.dataloader_pin_memory) if device == "cuda" else False,
+        "dataloader_prefetch_factor": config.dataloader_prefetch_factor,
+        **_optional_adam(config),
+        **_interval_kwargs("eval", evaluation),
+        **_interval_kwargs("save", saving),
+        **_best_model(config, has_eval),
+        **_distributed(config),
+    }
+    notes = [f"evaluation: {evaluation.reason}", f"checkpoints: {saving.reason}"]
+    try:
+        return TrainingArguments(**kwargs), notes
+    except (ValueError, ImportError) as error:
+        raise TrainError(f"the Trainer refuses these settings: {_first_line(error)}") from error
+
+
+def _interval_kwargs(what: str, interval: Interval) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {f"{what}_strategy": interval.strategy}
+    if interval.steps is not None:
+        kwargs[f"{what}_steps"] = interval.steps
+    return kwargs
+
+
+def _optional_adam(config: RunConfig) -> dict[str, Any]:
+    """Only the Adam settings the user gave; the rest keep transformers' defaults (0.9, 0.999, 1e-8)."""
+    values = {"adam_beta1": config.adam_beta1, "adam_beta2": config.adam_beta2, "adam_epsilon": config.adam_epsilon}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _best_model(config: RunConfig, has_eval: bool) -> dict[str, Any]:
+    """Early stopping and keeping the best checkpoint both judge checkpoints by the eval loss."""
+    if has_eval and (config.load_best_model_at_end or config.early_stopping_patience):
+        return {"metric_for_best_model": "eval_loss", "greater_is_better": False}
+    return {}
+
+
+def _distributed(config: RunConfig) -> dict[str, Any]:
+    """DeepSpeed, FSDP and DDP settings are passed through to accelerate unchanged."""
+    values: dict[str, Any] = {
+        "deepspeed": config.deepspeed,
+        "fsdp": config.fsdp,
+        "fsdp_config": config.fsdp_config,
+        "ddp_timeout": config.ddp_timeout,
+        "ddp_find_unused_parameters": config.ddp_find_unused_parameters,
+        "ddp_bucket_cap_mb": config.ddp_bucket_cap_mb,
+    }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _world_size() -> int:
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

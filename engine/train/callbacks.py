@@ -1,0 +1,184 @@
+"""TrainerCallbacks: typed events for the monitor, graceful stops, first-step saves and the loss watchdog."""
+
+from __future__ import annotations
+
+import math
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+from engine.events import CheckpointEvent, EvalEvent, StartedEvent, StepEvent
+from engine.train.reporter import Reporter
+from engine.train.state import RunFacts, RunTally
+from engine.train.stopping import StopRequest
+
+PREFIX_CHECKPOINT_DIR = "checkpoint"
+
+
+class EventsCallback(TrainerCallback):
+    """Emits started, phase, step, eval and checkpoint events from the main process."""
+
+    def __init__(self, reporter: Reporter, facts: RunFacts, progress: RunTally) -> None:
+        self.reporter = reporter
+        self.facts = facts
+        self.progress = progress
+        self._interval_start = time.time()
+        self._interval_tokens = 0
+        self._first_step = 0
+        self._total_steps = 0
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        self._total_steps = state.max_steps
+        self._first_step = state.global_step
+        self.progress.step = state.global_step
+        if not state.is_world_process_zero:
+            return
+        self.reporter.emit(StartedEvent(total_steps=state.max_steps, **vars(self.facts)))
+        detail = f"resuming at step {state.global_step}" if state.global_step else ""
+        self.reporter.phase("training", detail)
+        self._interval_start = time.time()
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        if not state.is_world_process_zero:
+            return
+        if control.should_evaluate:
+            self.reporter.phase("evaluating", f"step {state.global_step}")
+        elif control.should_save:
+            self.reporter.phase("saving", f"step {state.global_step}")
+
+    def on_log(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs: Any = None, **_: Any
+    ) -> None:
+        logs = logs or {}
+        self.progress.step = state.global_step
+        self.progress.tokens_seen = int(logs.get("tokens_seen", self.progress.tokens_seen))
+        if "loss" not in logs or not state.is_world_process_zero:
+            return
+        self.progress.last_loss = float(logs["loss"])
+        event = self._step_event(state, logs)
+        self.reporter.emit(event)
+        self.reporter.write_log(
+            "info",
+            f"step {event.step}/{event.total_steps} loss {event.loss:.4f} lr {event.lr:.3g} "
+            f"{event.tokens_per_second:,.0f} tok/s",
+        )
+
+    def _step_event(self, state: TrainerState, logs: dict[str, Any]) -> StepEvent:
+        now = time.time()
+        tokens = self.progress.tokens_seen
+        rate = (tokens - self._interval_tokens) / max(now - self._interval_start, 1e-9)
+        self._interval_start, self._interval_tokens = now, tokens
+        elapsed = now - self.progress.start_time
+        done = state.global_step - self._first_step
+        remaining = self._total_steps - state.global_step
+        grad_norm = logs.get("grad_norm")
+        return StepEvent(
+            step=state.global_step,
+            total_steps=self._total_steps,
+            epoch=float(state.epoch or 0.0),
+            loss=float(logs["loss"]),
+            lr=float(logs.get("learning_rate", 0.0)),
+            grad_norm=None if grad_norm is None or not math.isfinite(grad_norm) else float(grad_norm),
+            tokens_per_second=rate,
+            tokens_seen=tokens,
+            elapsed_s=elapsed,
+            eta_s=elapsed / done * remaining if done > 0 else None,
+            memory_mb=peak_memory_mb(),
+        )
+
+    def on_evaluate(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, metrics: Any = None, **_: Any
+    ) -> None:
+        metrics = metrics or {}
+        if "eval_loss" not in metrics:
+            return
+        self.progress.last_eval_loss = float(metrics["eval_loss"])
+        if not state.is_world_process_zero:
+            return
+        event = EvalEvent(
+            step=state.global_step,
+            epoch=float(state.epoch or 0.0),
+            eval_loss=float(metrics["eval_loss"]),
+            perplexity=float(metrics.get("eval_perplexity", math.exp(min(metrics["eval_loss"], 50.0)))),
+        )
+        self.reporter.emit(event)
+        self.reporter.write_log(
+            "info", f"eval at step {event.step}: loss {event.eval_loss:.4f}, perplexity {event.perplexity:.2f}"
+        )
+        self._resume_training_phase(state)
+
+    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        path = str(Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+        self.progress.last_checkpoint = path
+        if not state.is_world_process_zero:
+            return
+        self.reporter.emit(CheckpointEvent(step=state.global_step, path=path))
+        self.reporter.write_log("info", f"checkpoint at step {state.global_step}: {path}")
+        self._resume_training_phase(state)
+
+    def _resume_training_phase(self, state: TrainerState) -> None:
+        if state.global_step < self._total_steps:
+            self.reporter.phase("training")
+        self._interval_start = time.time()
+
+
+class StopCallback(TrainerCallback):
+    """Turns a stop request (Ctrl-C, SIGTERM, the watchdog) into: save a checkpoint now, then stop."""
+
+    def __init__(self, stop: StopRequest) -> None:
+        self.stop = stop
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        self.stop.in_training = True
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        if self.stop.requested:
+            control.should_save = True
+            control.should_evaluate = False
+            control.should_training_stop = True
+
+    def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        self.stop.in_training = False
+
+
+class SaveFirstStepCallback(TrainerCallback):
+    """`save_first_step: true`: prove saving works right after step 1 instead of at the first scheduled save."""
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        if state.global_step == 1:
+            control.should_save = True
+
+
+class LossWatchdogCallback(TrainerCallback):
+    """Stops a diverging run: the logged loss above `threshold` for `patience` logs in a row."""
+
+    def __init__(self, threshold: float, patience: int, on_trip: Callable[[str], None]) -> None:
+        self.threshold = threshold
+        self.patience = patience
+        self.on_trip = on_trip
+        self.strikes = 0
+
+    def on_log(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs: Any = None, **_: Any
+    ) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is None:
+            return
+        self.strikes = self.strikes + 1 if loss > self.threshold else 0
+        if self.strikes >= self.patience:
+            self.on_trip(
+                f"loss {loss:.3f} stayed above loss_watchdog_threshold {self.threshold:g} for {self.strikes} logs"
+            )
+
+
+def peak_memory_mb() -> float:
+    """Peak GPU memory allocated when CUDA is in use, else the process's peak resident memory."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,102 @@
+"""The model to train: the base loaded in the chosen dtype and attention, new tokens, and LoRA through peft."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config import RunConfig
+from engine.models.loading import load_model_and_tokenizer
+
+ALL_LINEAR = "all-linear"
+"""peft's name for every linear layer except the output head: axolotl's `lora_target_linear: true`."""
+
+
+@dataclass(frozen=True)
+class TrainableModel:
+    """The model handed to the Trainer, its tokenizer, and lines worth logging about how it was built."""
+
+    model: Any
+    tokenizer: Any
+    notes: tuple[str, ...]
+    params_total: int
+    params_trainable: int
+
+
+def build_model(config: RunConfig, folder: Path, *, dtype: str, device: str) -> TrainableModel:
+    """Load the base, add tokens, wrap it in LoRA (or leave every weight trainable for a full fine-tune)."""
+    attn = config.requested_attn_implementation() or "sdpa"
+    if config.load_in_4bit or config.load_in_8bit:
+        from engine.train.quantized import load_quantized
+
+        model, tokenizer, notes = load_quantized(config, folder, dtype=dtype, attn_implementation=attn)
+    else:
+        loaded = load_model_and_tokenizer(folder, dtype=dtype, attn_implementation=attn, device=device)
+        model, tokenizer, notes = loaded.model, loaded.tokenizer, loaded.notes
+    notes = (*notes, *apply_tokens(config, tokenizer, model))
+    if config.uses_lora():
+        model = wrap_lora(config, model)
+    total, trainable = count_parameters(model)
+    return TrainableModel(model, tokenizer, notes, total, trainable)
+
+
+def apply_tokens(config: RunConfig, tokenizer: Any, model: Any) -> tuple[str, ...]:
+    """Set `special_tokens`, add `tokens`, and grow the embeddings when the vocabulary grew."""
+    notes: list[str] = []
+    if config.special_tokens:
+        tokenizer.add_special_tokens(dict(config.special_tokens))
+        notes.append(f"special tokens set: {', '.join(f'{k}={v!r}' for k, v in config.special_tokens.items())}")
+    if config.tokens:
+        added = tokenizer.add_tokens(list(config.tokens))
+        notes.append(f"{added} new token(s) added to the vocabulary")
+    embeddings = model.get_input_embeddings().weight.shape[0]
+    if len(tokenizer) > embeddings:
+        model.resize_token_embeddings(len(tokenizer))
+        notes.append(f"embeddings resized from {embeddings} to {len(tokenizer)} rows")
+    if tokenizer.pad_token_id is not None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    return tuple(notes)
+
+
+def lora_config(config: RunConfig) -> Any:
+    """peft's LoraConfig from axolotl's lora_* keys."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        task_type="CAUSAL_LM",
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=lora_targets(config),
+        modules_to_save=config.lora_modules_to_save,
+        fan_in_fan_out=bool(config.lora_fan_in_fan_out),
+        use_dora=bool(config.peft_use_dora),
+        use_rslora=bool(config.peft_use_rslora),
+        bias="none",
+    )
+
+
+def lora_targets(config: RunConfig) -> list[str] | str | None:
+    """`lora_target_linear` wins (it covers any listed linear layer); None lets peft use its per-model default."""
+    if config.lora_target_linear:
+        return ALL_LINEAR
+    return config.lora_target_modules or None
+
+
+def wrap_lora(config: RunConfig, model: Any) -> Any:
+    """A fresh adapter, or the one in `lora_model_dir` to continue training it."""
+    from peft import PeftModel, get_peft_model
+
+    if config.lora_model_dir:
+        return PeftModel.from_pretrained(model, config.lora_model_dir, is_trainable=True)
+    return get_peft_model(model, lora_config(config))
+
+
+def count_parameters(model: Any) -> tuple[int, int]:
+    total = trainable = 0
+    for parameter in model.parameters():
+        total += parameter.numel()
+        if parameter.requires_grad:
+            trainable += parameter.numel()
+    return total, trainable

@@ -1,0 +1,182 @@
+"""`train()`: one run from a config to an adapter, reported as events; the entry point of every front end."""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config import ConfigError, RunConfig
+from engine.events import ErrorEvent, FinishedEvent
+from engine.rules import Finding
+from engine.train.errors import TrainError
+from engine.train.reporter import EventCallback, Reporter, capture_library_logs
+from engine.train.state import RunTally
+from engine.train.stopping import StopRequest
+
+CONFIG_COPY = "config.yml"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How a run ended and where its results are."""
+
+    status: str
+    """completed, stopped or failed (the same words as the finished event)."""
+    step: int
+    output_dir: Path
+    adapter_dir: Path | None = None
+    checkpoint: Path | None = None
+    """Where to resume from after a stop."""
+    final_loss: float | None = None
+    final_eval_loss: float | None = None
+    tokens_seen: int = 0
+    elapsed_s: float = 0.0
+    message: str = ""
+
+
+def train(
+    config: RunConfig,
+    *,
+    resume: bool = False,
+    events_stdout: bool = False,
+    progress: EventCallback | None = None,
+    device: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    stop: StopRequest | None = None,
+) -> TrainResult:
+    """Train `config` on this machine and return how it ended.
+
+    Everything the run does is reported as events to `output_dir/events.jsonl` (and stdout with `events_stdout`,
+    and `progress`); human lines go to `output_dir/log.txt`. Ctrl-C or SIGTERM saves a checkpoint and returns a
+    `stopped` result. Problems the user can fix raise TrainError with a one-line message, after the error and
+    finished events were written. `overrides` (the command line's) are recorded in the run's config copy.
+    """
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    output_dir = Path(config.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    reporter = Reporter(output_dir, events_stdout=events_stdout, progress=progress)
+    stop = stop or StopRequest()
+    stop.on_request = lambda reason: reporter.log(f"stop requested ({reason}): saving a checkpoint after this step")
+    tally = RunTally()
+    detach = capture_library_logs(reporter)
+    try:
+        with stop:
+            return _run(config, resume, device, overrides or {}, reporter, stop, tally)
+    except KeyboardInterrupt as interrupt:
+        return _finish(reporter, tally, "stopped", output_dir, message=f"interrupted ({interrupt or 'SIGINT'})")
+    except TrainError as error:
+        _fail(reporter, tally, str(error))
+        raise
+    except ConfigError as error:
+        message = "; ".join(problem.one_line() for problem in error.problems)
+        _fail(reporter, tally, message)
+        raise TrainError(message) from error
+    except Exception as error:
+        message = user_message(error)
+        _fail(reporter, tally, message, detail=traceback.format_exc() if message.startswith("internal") else "")
+        raise TrainError(message) from error
+    finally:
+        detach()
+        reporter.close()
+
+
+def _run(
+    config: RunConfig,
+    resume: bool,
+    device: str | None,
+    overrides: dict[str, Any],
+    reporter: Reporter,
+    stop: StopRequest,
+    tally: RunTally,
+) -> TrainResult:
+    from engine.train.session import prepare_session
+
+    session = prepare_session(config, resume=resume, device=device, reporter=reporter, stop=stop, tally=tally)
+    write_config_copy(session.config, overrides, session.automatic)
+    trainer = session.trainer
+    trainer.train(resume_from_checkpoint=str(session.resume_from) if session.resume_from else None)
+    finished_all = trainer.state.global_step >= trainer.state.max_steps
+    if stop.requested and not finished_all:
+        status = "failed" if stop.failed else "stopped"
+        return _finish(reporter, tally, status, Path(config.output_dir), message=stop.reason)
+    reporter.phase("saving", "final adapter" if session.config.uses_lora() else "final model")
+    trainer.save_model(config.output_dir)
+    reporter.log(f"saved the {'adapter' if session.config.uses_lora() else 'model'} to {config.output_dir}")
+    return _finish(reporter, tally, "completed", Path(config.output_dir), adapter_dir=Path(config.output_dir))
+
+
+def write_config_copy(config: RunConfig, overrides: dict[str, Any], automatic: list[Finding]) -> Path:
+    """The config this run really used, beside its results: overrides and auto-set values applied and listed."""
+    from engine.config import save_config
+
+    lines = [f"The effective config of this run (ft-tui train, {time.strftime('%Y-%m-%d %H:%M:%S')})."]
+    lines.append("Command-line overrides: " + (", ".join(f"{k}={v!r}" for k, v in overrides.items()) or "none"))
+    for finding in automatic:
+        if finding.auto_set:
+            lines.append(f"Set automatically ({finding.rule_id}): {finding.message}")
+    return save_config(config, Path(config.output_dir) / CONFIG_COPY, header="\n".join(lines))
+
+
+def _finish(
+    reporter: Reporter,
+    tally: RunTally,
+    status: str,
+    output_dir: Path,
+    *,
+    adapter_dir: Path | None = None,
+    message: str = "",
+) -> TrainResult:
+    checkpoint = tally.last_checkpoint if status != "completed" else None
+    elapsed = time.time() - tally.start_time
+    summary = (
+        f"run {status}" + (f": {message}" if message else "") + (f"; resume from {checkpoint}" if checkpoint else "")
+    )
+    reporter.log(summary, level="error" if status == "failed" else "info")
+    reporter.emit(
+        FinishedEvent(
+            status=status,  # type: ignore[arg-type]
+            step=tally.step,
+            elapsed_s=elapsed,
+            tokens_seen=tally.tokens_seen,
+            final_loss=tally.last_loss,
+            final_eval_loss=tally.last_eval_loss,
+            adapter_dir=str(adapter_dir) if adapter_dir else None,
+            checkpoint=checkpoint,
+        )
+    )
+    return TrainResult(
+        status=status,
+        step=tally.step,
+        output_dir=output_dir,
+        adapter_dir=adapter_dir,
+        checkpoint=Path(checkpoint) if checkpoint else None,
+        final_loss=tally.last_loss,
+        final_eval_loss=tally.last_eval_loss,
+        tokens_seen=tally.tokens_seen,
+        elapsed_s=elapsed,
+        message=message,
+    )
+
+
+def _fail(reporter: Reporter, tally: RunTally, message: str, detail: str = "") -> None:
+    if detail:
+        reporter.write_log("error", detail.rstrip())
+    reporter.emit(ErrorEvent(message=message, detail=detail))
+    _finish(reporter, tally, "failed", Path("."), message=message)
+
+
+def user_message(error: Exception) -> str:
+    """One line for an exception: the library's own message for known user-facing errors, else marked internal."""
+    from engine.data.errors import DataError
+    from engine.models import ModelLoadError, ModelResolutionError
+
+    if isinstance(error, (DataError, ModelLoadError, ModelResolutionError)):
+        return str(error)
+    first = (str(error).strip().splitlines() or [""])[0]
+    if isinstance(error, MemoryError) or "out of memory" in first.lower():
+        return f"out of memory: {first}; lower micro_batch_size or sequence_len, or set gradient_checkpointing: true"
+    return f"internal error: {type(error).__name__}: {first} (full traceback in log.txt)"

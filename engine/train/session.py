@@ -1,0 +1,147 @@
+"""Everything between a config and `trainer.train()`: checks, model, data, arguments, callbacks."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config import RunConfig, config_to_dict
+from engine.rules import Finding
+from engine.train import decisions
+from engine.train.checkpoints import resume_checkpoint
+from engine.train.preflight import pick_target, run_rules
+from engine.train.reporter import Reporter
+from engine.train.state import RunFacts, RunTally
+from engine.train.stopping import StopRequest
+
+
+@dataclass
+class Session:
+    """A run ready to start: the effective config, the Trainer, and where it resumes from."""
+
+    config: RunConfig
+    trainer: Any
+    resume_from: Path | None
+    automatic: list[Finding]
+
+
+def prepare_session(
+    config: RunConfig, *, resume: bool, device: str | None, reporter: Reporter, stop: StopRequest, tally: RunTally
+) -> Session:
+    from transformers import set_seed
+
+    from engine.data.prepare import prepare_datasets
+    from engine.models import find_model_facts, resolve_model
+    from engine.train.arguments import training_arguments
+    from engine.train.model import build_model
+    from engine.train.tracking import report_to
+
+    reporter.phase("starting", config.base_model)
+    target = pick_target(device)
+    reporter.log(f"target: {target.describe()}")
+    config, automatic = run_rules(config, target, reporter, facts=find_model_facts(config.base_model))
+    resume_from = resume_checkpoint(config, resume)
+    trackers = report_to(config)
+    set_seed(config.seed)
+
+    reporter.phase("loading_model", config.base_model)
+    folder = resolve_model(config.base_model, progress=reporter.log)
+    dtype, dtype_reason = decisions.weight_dtype(config, target.device)
+    reporter.log(f"weights: {dtype} ({dtype_reason})")
+    built = build_model(config, folder, dtype=dtype, device=target.device)
+    for note in built.notes:
+        reporter.log(note)
+    reporter.log(f"parameters: {built.params_trainable:,} trainable of {built.params_total:,}")
+
+    reporter.phase("preparing_data", f"{len(config.datasets)} dataset(s)")
+    prepared = prepare_datasets(config, built.tokenizer, progress=reporter.log)
+    config, data_automatic = run_rules(config, target, reporter, data=prepared.facts, stages=("preflight",))
+    automatic += data_automatic
+    facts = prepared.facts
+    reporter.log(
+        f"data: {facts.train_rows} train rows ({facts.train_tokens:,} tokens), {facts.eval_rows} eval rows, "
+        f"{facts.steps_per_epoch} steps an epoch"
+        + (f", packing {facts.packing_efficiency:.1%} full" if config.sample_packing else "")
+    )
+
+    has_eval = prepared.eval is not None and len(prepared.eval) > 0
+    arguments, notes = training_arguments(
+        config, steps_per_epoch=facts.steps_per_epoch, has_eval=has_eval, device=target.device, report_to=trackers
+    )
+    for note in notes:
+        reporter.log(note)
+    run_facts = RunFacts(
+        run_name=config.wandb_name or Path(config.output_dir).name,
+        config=config_to_dict(config),
+        device=target.device,
+        dtype="bfloat16" if config.bf16 is True else ("float16" if config.fp16 else "float32"),
+        attn_implementation=config.requested_attn_implementation() or "sdpa",
+        params_total=built.params_total,
+        params_trainable=built.params_trainable,
+        num_epochs=config.num_epochs,
+        dataset=facts.to_dict(),
+        resumed_from=str(resume_from) if resume_from else None,
+        pid=os.getpid(),
+    )
+    trainer = build_trainer(config, built, prepared, arguments, reporter, stop, tally, run_facts, has_eval)
+    return Session(config, trainer, resume_from, automatic)
+
+
+def build_trainer(
+    config: RunConfig,
+    built: Any,
+    prepared: Any,
+    arguments: Any,
+    reporter: Reporter,
+    stop: StopRequest,
+    tally: RunTally,
+    run_facts: RunFacts,
+    has_eval: bool,
+) -> Any:
+    from transformers.trainer_callback import PrinterCallback
+
+    from engine.data.collators import PackedCollator, PaddedCollator
+    from engine.train.trainer import CountingCollator, PackedTrainer
+
+    pad_id = built.tokenizer.pad_token_id or 0
+    packed = CountingCollator(PackedCollator(pad_token_id=pad_id))
+    padded = CountingCollator(
+        PaddedCollator(pad_token_id=pad_id, pad_to=config.sequence_len if config.pad_to_sequence_len else None)
+    )
+    trainer = PackedTrainer(
+        model=built.model,
+        args=arguments,
+        train_dataset=prepared.train,
+        eval_dataset=prepared.eval if has_eval else None,
+        processing_class=built.tokenizer,
+        data_collator=packed if config.sample_packing else padded,
+        eval_collator=packed if config.effective_eval_sample_packing() else padded,
+        callbacks=callbacks(config, reporter, stop, tally, run_facts, has_eval),
+        packing=config.sample_packing,
+        eval_packing=config.effective_eval_sample_packing(),
+        sequence_len=config.sequence_len,
+        seed=config.seed,
+    )
+    # The events are the run's output; the Trainer's own printing of log dicts would pollute `--events` stdout.
+    trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
+def callbacks(
+    config: RunConfig, reporter: Reporter, stop: StopRequest, tally: RunTally, run_facts: RunFacts, has_eval: bool
+) -> list[Any]:
+    from engine.train.callbacks import EventsCallback, LossWatchdogCallback, SaveFirstStepCallback, StopCallback
+
+    chosen: list[Any] = [EventsCallback(reporter, run_facts, tally), StopCallback(stop)]
+    if config.save_first_step:
+        chosen.append(SaveFirstStepCallback())
+    if config.loss_watchdog_threshold is not None:
+        trip = lambda reason: stop.request(reason, failed=True)  # noqa: E731
+        chosen.append(LossWatchdogCallback(config.loss_watchdog_threshold, config.loss_watchdog_patience or 3, trip))
+    if config.early_stopping_patience and has_eval:
+        from transformers import EarlyStoppingCallback
+
+        chosen.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    return chosen

@@ -1,0 +1,68 @@
+"""Experiment trackers: Weights & Biases (when `wandb_project` is set) and TensorBoard, through the Trainer."""
+
+from __future__ import annotations
+
+import getpass
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
+
+from engine.config import RunConfig
+from engine.train.errors import TrainError
+
+WANDB_ENV = {
+    "wandb_project": "WANDB_PROJECT",
+    "wandb_entity": "WANDB_ENTITY",
+    "wandb_watch": "WANDB_WATCH",
+    "wandb_run_id": "WANDB_RUN_ID",
+    "wandb_mode": "WANDB_MODE",
+    "wandb_log_model": "WANDB_LOG_MODEL",
+}
+"""Config keys -> the environment variables the Trainer's W&B integration reads."""
+
+
+def report_to(config: RunConfig, *, ask: Callable[[str], str] = getpass.getpass) -> list[str]:
+    """The Trainer's `report_to` list; sets up W&B's environment and its API key when needed."""
+    targets = []
+    if config.wandb_project:
+        setup_wandb(config, ask=ask)
+        targets.append("wandb")
+    if config.use_tensorboard:
+        targets.append("tensorboard")
+    return targets
+
+
+def setup_wandb(config: RunConfig, *, ask: Callable[[str], str] = getpass.getpass) -> None:
+    """Export the W&B settings for this process only, asking for the key (hidden input) when none is configured.
+
+    The key is put in this process's environment and nowhere else: never in the config copy, a log or an event.
+    """
+    if importlib.util.find_spec("wandb") is None:
+        raise TrainError("wandb_project is set but wandb is not installed; pip install wandb, or remove wandb_project")
+    for key, variable in WANDB_ENV.items():
+        value = getattr(config, key)
+        if value:
+            os.environ[variable] = str(value)
+    if config.wandb_mode in ("offline", "disabled") or has_wandb_key():
+        return
+    if not sys.stdin.isatty():
+        raise TrainError(
+            "wandb_project is set but no W&B API key is configured and this run cannot ask for one; "
+            "export WANDB_API_KEY, run `wandb login` once, or set wandb_mode: offline"
+        )
+    key = ask("W&B API key (input hidden; get one at https://wandb.ai/authorize): ").strip()
+    if not key:
+        raise TrainError("no W&B API key given; export WANDB_API_KEY or remove wandb_project")
+    os.environ["WANDB_API_KEY"] = key
+
+
+def has_wandb_key() -> bool:
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    netrc = os.path.expanduser("~/.netrc")
+    try:
+        with open(netrc, encoding="utf-8") as stream:
+            return "api.wandb.ai" in stream.read()
+    except OSError:
+        return False

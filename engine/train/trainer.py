@@ -1,0 +1,163 @@
+"""transformers' Trainer with multipack batches, real-token accounting and a per-token evaluation loss."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+from transformers import Trainer
+from transformers.trainer_utils import EvalLoopOutput
+
+from engine.data.sampler import MultipackBatchSampler, PackedDataset
+
+REAL_TOKENS = "num_real_tokens"
+"""Batch key the counting collator adds and the trainer pops before the forward pass."""
+IGNORE_INDEX = -100
+
+
+class CountingCollator:
+    """Wraps a collator and records the batch's real (non-padding) tokens, so tokens/s is never inflated by padding.
+
+    Packed batches arrive as lists of bins (lists of samples), unpacked ones as lists of samples.
+    """
+
+    def __init__(self, inner: Callable[[Any], dict[str, Any]]) -> None:
+        self.inner = inner
+
+    def __call__(self, items: Sequence[Any]) -> dict[str, Any]:
+        batch = self.inner(items)
+        batch[REAL_TOKENS] = torch.tensor(sum(_sample_tokens(item) for item in items), dtype=torch.long)
+        return batch
+
+
+def _sample_tokens(item: Any) -> int:
+    if isinstance(item, dict):
+        return len(item["input_ids"])
+    return sum(len(sample["input_ids"]) for sample in item)
+
+
+class PackedTrainer(Trainer):
+    """A Trainer whose data loaders yield multipack batches when packing is on.
+
+    Loss accounting: every collator sets the label of each sample's first token to -100, so the Trainer's count of
+    `labels[..., 1:] != -100` over the accumulated micro-batches is exactly the number of trained tokens, and the
+    model divides its summed token losses by that count. The step loss is therefore the per-token mean over the
+    whole accumulated batch, however the tokens are spread over packed rows (tests/train prove it).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        packing: bool,
+        eval_packing: bool,
+        sequence_len: int,
+        seed: int,
+        eval_collator: Callable[[Any], dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.eval_collator = eval_collator or self.data_collator
+        """Packed training may evaluate unpacked (a small eval split) and the other way round."""
+        self.packing = packing
+        self.eval_packing = eval_packing
+        self.sequence_len = sequence_len
+        self.seed = seed
+        self.real_tokens = 0
+        """Real tokens trained by this process since the run (or its resume) started."""
+
+    def get_train_dataloader(self) -> DataLoader:
+        if not self.packing:
+            return super().get_train_dataloader()
+        size = self.args.per_device_train_batch_size
+        return self._packed_loader(self.train_dataset, size, self.data_collator, shuffle=True)
+
+    def get_eval_dataloader(self, eval_dataset: Any = None) -> DataLoader:
+        dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
+        size = self.args.per_device_eval_batch_size
+        if self.eval_packing:
+            return self._packed_loader(dataset, size, self.eval_collator, shuffle=False)
+        loader = DataLoader(
+            dataset,
+            batch_size=size,
+            collate_fn=self.eval_collator,
+            num_workers=self.args.dataloader_num_workers,
+            pin_memory=self.args.dataloader_pin_memory,
+        )
+        return self.accelerator.prepare(loader)
+
+    def _packed_loader(
+        self, dataset: Any, micro_batch_size: int, collator: Callable[[Any], dict[str, Any]], *, shuffle: bool
+    ) -> DataLoader:
+        """Bins of samples per batch; the sampler is rank-aware, so accelerate's re-sharding is switched off."""
+        sampler = MultipackBatchSampler(
+            dataset["length"],
+            self.sequence_len,
+            micro_batch_size,
+            seed=self.seed,
+            shuffle=shuffle,
+            world_size=self.args.world_size,
+            rank=self.args.process_index,
+        )
+        loader = DataLoader(
+            PackedDataset(dataset),
+            batch_sampler=sampler,
+            collate_fn=collator,
+            num_workers=self.args.dataloader_num_workers,
+            pin_memory=self.args.dataloader_pin_memory,
+            prefetch_factor=self.args.dataloader_prefetch_factor if self.args.dataloader_num_workers else None,
+        )
+        prepared = self.accelerator.prepare(loader)
+        shard = getattr(prepared, "batch_sampler", None)
+        if shard is not None and getattr(shard, "batch_sampler", None) is sampler:
+            shard.num_processes, shard.process_index = 1, 0
+        return prepared
+
+    def training_step(self, model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> torch.Tensor:
+        self.real_tokens += int(inputs.pop(REAL_TOKENS, 0))
+        return super().training_step(model, inputs, num_items_in_batch)
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """Every log line carries the real tokens trained so far, summed over all processes."""
+        logs["tokens_seen"] = self._all_processes_sum(self.real_tokens)
+        super().log(logs, start_time)
+
+    def _all_processes_sum(self, value: int) -> int:
+        if self.args.world_size <= 1:
+            return value
+        tensor = torch.tensor(value, device=self.args.device, dtype=torch.long)
+        return int(self.accelerator.reduce(tensor, reduction="sum").item())
+
+    def evaluation_loop(
+        self,
+        dataloader: DataLoader,
+        description: str,
+        prediction_loss_only: bool | None = None,
+        ignore_keys: list[str] | None = None,
+        metric_key_prefix: str = "eval",
+    ) -> EvalLoopOutput:
+        """The eval loss as the mean over every trained token of the split (the Trainer's own loop averages per-batch
+        means weighted by rows, which over-weights the tokens of short packed rows), and its perplexity."""
+        model = self._wrap_model(self.model, training=False)
+        model.eval()
+        totals = torch.zeros(2, dtype=torch.float64, device=self.args.device)
+        rows = 0
+        for inputs in dataloader:
+            inputs.pop(REAL_TOKENS, None)
+            inputs = self._prepare_inputs(inputs)
+            tokens = (inputs["labels"][..., 1:] != IGNORE_INDEX).sum()
+            with torch.no_grad(), self.compute_loss_context_manager():
+                loss = self.compute_loss(model, inputs, num_items_in_batch=tokens)
+            totals += torch.stack([loss.detach().double() * tokens, tokens.double()])
+            rows += inputs["input_ids"].shape[0]
+        if self.args.world_size > 1:
+            totals = self.accelerator.reduce(totals, reduction="sum")
+        mean = float(totals[0] / totals[1]) if totals[1] > 0 else float("nan")
+        metrics = {
+            f"{metric_key_prefix}_loss": mean,
+            f"{metric_key_prefix}_perplexity": math.exp(min(mean, 50.0)),
+            f"{metric_key_prefix}_tokens": int(totals[1]),
+        }
+        return EvalLoopOutput(predictions=None, label_ids=None, metrics=metrics, num_samples=rows)
