@@ -1,0 +1,23 @@
+"""Asking a live run to stop: the engine saves a checkpoint at the end of its current step and exits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.runs.process import send_stop
+from engine.runs.registry import live_pid, read_launch
+from engine.runs.status import read_status
+
+
+class RunControlError(Exception):
+    """The run cannot be signalled (it is not running); the message says so."""
+
+
+def stop_run(run_dir: Path) -> None:
+    """Send SIGTERM to the run's process group; the engine answers with `finished(status="stopped")`."""
+    launch = read_launch(run_dir.resolve())
+    status = read_status(run_dir)
+    pid = live_pid(launch, status)
+    if pid is None:
+        raise RunControlError(f"{run_dir}: the run is not running, so there is nothing to stop")
+    send_stop(pid)

@@ -1,0 +1,113 @@
+"""Starting the engine as a detached process that outlives the terminal, and resuming a run in place."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from engine.config import RunConfig, apply_overrides, load_config, parse_override_args, save_config
+from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE
+from engine.runs.process import adopt_child, start_token
+from engine.runs.registry import LaunchInfo, read_launch, run_is_alive, save_launch
+from engine.runs.status import read_status
+
+ENGINE_COMMAND_ENV = "FT_TUI_ENGINE_COMMAND"
+"""Replaces `python -m engine.train` (the monitor's tests point it at a fake engine that replays recorded events)."""
+
+
+class LaunchError(Exception):
+    """A run cannot be started or resumed; the message says why and what to do."""
+
+
+def engine_command() -> list[str]:
+    override = os.environ.get(ENGINE_COMMAND_ENV)
+    if override:
+        return shlex.split(override)
+    return [sys.executable, "-m", "engine.train"]
+
+
+def start_detached(
+    config_path: Path, overrides: list[str] | None = None, resume: bool = False, *, cwd: Path | None = None
+) -> Path:
+    """Start training `config_path` in its own session and return the run folder (the config's output_dir).
+
+    The engine's stdin is /dev/null and its output goes to console.log in the run folder, so closing the terminal
+    or the TUI never stops it. The exact config (overrides applied) is copied into the run folder first, so the
+    run can be resumed, chatted with or merged later from the folder alone. Raises ConfigError or ConfigFileError
+    for a bad config and LaunchError when the folder already has a live run.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    config = apply_overrides(load_config(config_path), parse_override_args(overrides or []))
+    run_dir = (cwd / config.output_dir).resolve()
+    _refuse_live_run(run_dir)
+    copy = _write_run_config(config, Path(config_path), run_dir)
+    command = [*engine_command(), str(copy), *(["--resume"] if resume else [])]
+    process = _spawn(command, cwd, run_dir / CONSOLE_FILE)
+    info = LaunchInfo(
+        run_dir=str(run_dir),
+        config_path=str(copy),
+        cwd=str(cwd),
+        command=command,
+        pid=process.pid,
+        pid_token=start_token(process.pid),
+        launched_at=time.time(),
+        name=Path(config.output_dir).name,
+        model=config.base_model,
+    )
+    save_launch(info)
+    return run_dir
+
+
+def resume_run(run_dir: Path) -> Path:
+    """Start the engine again with --resume on the same folder, from the same working folder and config copy."""
+    info = read_launch(run_dir.resolve())
+    if info is None:
+        raise LaunchError(
+            f"{run_dir} was not started by ft-tui's launcher; resume it with `ft-tui train CONFIG --resume`"
+        )
+    if read_status(run_dir).resume_checkpoint() is None:
+        raise LaunchError(f"{run_dir} has no checkpoint to resume from; start a new run with `ft-tui train CONFIG`")
+    return start_detached(Path(info.config_path), resume=True, cwd=Path(info.cwd))
+
+
+def _refuse_live_run(run_dir: Path) -> None:
+    """Two engines writing one folder would corrupt both runs' checkpoints and events."""
+    if not run_dir.is_dir():
+        return
+    status = read_status(run_dir)
+    if run_is_alive(read_launch(run_dir), status):
+        raise LaunchError(
+            f"{run_dir} already has a run in progress; watch it with `ft-tui monitor {run_dir}`, "
+            "or set a different output_dir"
+        )
+
+
+def _write_run_config(config: RunConfig, source: Path, run_dir: Path) -> Path:
+    copy = run_dir / RUN_CONFIG_FILE
+    if source.resolve() == copy:
+        return copy
+    header = (
+        f"The config this run was started with (copied from {source} by ft-tui).\n"
+        "Relative paths resolve against the folder the run was started from (see run.json)."
+    )
+    return save_config(config, copy, header=header)
+
+
+def _spawn(command: list[str], cwd: Path, console: Path) -> subprocess.Popen[bytes]:
+    console.parent.mkdir(parents=True, exist_ok=True)
+    with console.open("ab") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    adopt_child(process)
+    return process

@@ -1,0 +1,73 @@
+"""Is a run's process alive, and how to ask it to stop: pids checked against reuse, signals sent to the group."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+_children: dict[int, subprocess.Popen[bytes]] = {}
+"""Engines this process launched. Polling them reaps the ones that exited, so they never linger as zombies."""
+
+
+def adopt_child(process: subprocess.Popen[bytes]) -> None:
+    """Keep the Popen object, so the exit of a detached engine started from a long-lived TUI is noticed."""
+    _children[process.pid] = process
+
+
+def start_token(pid: int) -> str | None:
+    """The process start time from /proc (Linux), which tells a live run from a new process reusing its pid.
+
+    None where /proc is absent (macOS): liveness then rests on the pid alone.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rsplit(")", 1)[-1].split()
+    return bool(fields) and fields[0] == "Z"
+
+
+def is_alive(pid: int | None, token: str | None = None) -> bool:
+    """True while the process runs; a zombie, a missing pid or a reused pid (other start time) count as dead."""
+    if pid is None or pid <= 0:
+        return False
+    child = _children.get(pid)
+    if child is not None and child.poll() is not None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if _is_zombie(pid):
+        return False
+    current = start_token(pid)
+    return token is None or current is None or current == token
+
+
+def send_stop(pid: int) -> None:
+    """SIGTERM to the engine's process group (its data-loader workers included), never to our own group.
+
+    A detached engine leads its own session, so its group id is its pid; an engine started in the foreground of a
+    shell may share our group, and then only the engine itself is signalled.
+    """
+    try:
+        group = os.getpgid(pid)
+    except ProcessLookupError:
+        return
+    if group == os.getpgid(0):
+        os.kill(pid, signal.SIGTERM)
+    else:
+        os.killpg(group, signal.SIGTERM)

@@ -1,0 +1,162 @@
+"""A run's state and latest numbers, folded from its events: shared by the runs list and the monitor's header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from engine.events import (
+    EVENTS_FILE,
+    CheckpointEvent,
+    ErrorEvent,
+    EvalEvent,
+    Event,
+    FinishedEvent,
+    PhaseEvent,
+    StartedEvent,
+    StepEvent,
+    parse_event,
+)
+
+RunState = Literal[
+    "starting", "preparing data", "loading model", "training", "evaluating", "saving", "finished", "stopped", "failed"
+]
+LIVE_STATES: tuple[RunState, ...] = ("starting", "preparing data", "loading model", "training", "evaluating", "saving")
+
+_PHASE_STATES: dict[str, RunState] = {
+    "starting": "starting",
+    "preparing_data": "preparing data",
+    "loading_model": "loading model",
+    "training": "training",
+    "evaluating": "evaluating",
+    "saving": "saving",
+}
+_FINISH_STATES: dict[str, RunState] = {"completed": "finished", "stopped": "stopped", "failed": "failed"}
+
+HEAD_BYTES = 64 * 1024
+TAIL_BYTES = 256 * 1024
+"""A long run's events file holds megabytes of steps; the runs list reads only its head (the started event)
+and its tail (the latest state), so listing stays instant at any run length."""
+
+
+@dataclass
+class RunStatus:
+    """The latest of everything a run reported; `apply` each event in file order."""
+
+    run_name: str = ""
+    model: str = ""
+    device: str = ""
+    pid: int | None = None
+    started_time: float | None = None
+    resumed_from: str | None = None
+    phase: str = "starting"
+    phase_detail: str = ""
+    phase_current: int | None = None
+    phase_total: int | None = None
+    step: int = 0
+    total_steps: int = 0
+    epoch: float = 0.0
+    num_epochs: float = 0.0
+    elapsed_s: float = 0.0
+    eta_s: float | None = None
+    tokens_per_second: float = 0.0
+    tokens_seen: int = 0
+    last_loss: float | None = None
+    last_eval_loss: float | None = None
+    last_time: float | None = None
+    checkpoints: list[CheckpointEvent] = field(default_factory=list)
+    error: ErrorEvent | None = None
+    finished: FinishedEvent | None = None
+    events_seen: int = 0
+
+    def apply(self, event: Event) -> None:
+        self.events_seen += 1
+        self.last_time = event.time
+        if isinstance(event, StartedEvent):
+            self._apply_started(event)
+        elif isinstance(event, PhaseEvent):
+            self.phase, self.phase_detail = event.phase, event.detail
+            self.phase_current, self.phase_total = event.current, event.total
+        elif isinstance(event, StepEvent):
+            self._apply_step(event)
+        elif isinstance(event, EvalEvent):
+            self.last_eval_loss = event.eval_loss
+        elif isinstance(event, CheckpointEvent):
+            self.checkpoints = [c for c in self.checkpoints if c.path != event.path] + [event]
+        elif isinstance(event, ErrorEvent):
+            self.error = event
+        elif isinstance(event, FinishedEvent):
+            self.finished = event
+            self.step = max(self.step, event.step)
+
+    def _apply_started(self, event: StartedEvent) -> None:
+        """A resume appends to the same file: it clears the last ending but keeps the history before it."""
+        self.run_name = event.run_name
+        self.model = str(event.config.get("base_model", ""))
+        self.device = f"{event.device} · {event.dtype}"
+        self.pid = event.pid
+        self.started_time = event.time
+        self.resumed_from = event.resumed_from
+        self.total_steps = event.total_steps
+        self.num_epochs = event.num_epochs
+        self.phase = "starting"
+        self.finished = None
+        self.error = None
+
+    def _apply_step(self, event: StepEvent) -> None:
+        self.phase = "training"
+        self.step, self.total_steps, self.epoch = event.step, event.total_steps, event.epoch
+        self.elapsed_s, self.eta_s = event.elapsed_s, event.eta_s
+        self.tokens_per_second, self.tokens_seen = event.tokens_per_second, event.tokens_seen
+        self.last_loss = event.loss
+
+    def state(self, alive: bool) -> RunState:
+        """What the run is doing now. A dead process without a `finished` event crashed: that is `failed`."""
+        if self.finished is not None:
+            return _FINISH_STATES[self.finished.status]
+        if not alive:
+            return "failed"
+        return _PHASE_STATES.get(self.phase, "training")
+
+    def resume_checkpoint(self) -> str | None:
+        """The checkpoint a resume would continue from, or None when the run saved none."""
+        if self.finished is not None and self.finished.checkpoint:
+            return self.finished.checkpoint
+        return self.checkpoints[-1].path if self.checkpoints else None
+
+
+def read_status(run_dir: Path) -> RunStatus:
+    """The status of a run folder from its events file, reading at most its head and tail."""
+    status = RunStatus()
+    for event in _head_and_tail_events(run_dir / EVENTS_FILE):
+        status.apply(event)
+    return status
+
+
+def _head_and_tail_events(path: Path) -> list[Event]:
+    try:
+        with path.open("rb") as stream:
+            size = stream.seek(0, 2)
+            stream.seek(0)
+            if size <= HEAD_BYTES + TAIL_BYTES:
+                return _parse_lines(stream.read().split(b"\n"))
+            head = stream.read(HEAD_BYTES).split(b"\n")[:-1]
+            stream.seek(size - TAIL_BYTES)
+            tail = stream.read().split(b"\n")[1:]
+    except OSError:
+        return []
+    started = [event for event in _parse_lines(head) if isinstance(event, StartedEvent)][:1]
+    return started + _parse_lines(tail)
+
+
+def _parse_lines(lines: list[bytes]) -> list[Event]:
+    events = []
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            events.append(parse_event(line))
+        except ValueError:
+            continue
+    return events
