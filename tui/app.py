@@ -1,0 +1,266 @@
+"""The guided-setup wizard: a Textual app that walks from nothing to a valid, saved config and a started run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding
+
+from engine.config import ConfigError, ConfigFileError, RunConfig, load_config, save_config
+from engine.rules import Finding, Target, check_config, detect_target
+from tui.screens import STEP_SCREENS, StartScreen
+from tui.screens.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
+from tui.screens.data_worker import DataAnalyst
+from tui.screens.dialogs import ChoiceDialog, HelpDialog, TextPrompt
+from tui.screens.step import StepScreen
+from tui.state import WizardState
+
+DEFAULT_SAVE_NAME = "config.yml"
+
+
+class WizardApp(App[int]):
+    """Holds the one WizardState and the caches derived from it (model facts, data preview, findings)."""
+
+    CSS_PATH = "styles/wizard.tcss"
+    TITLE = "ft-tui"
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("ctrl+s", "save", "Save"),
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        state: WizardState | None = None,
+        *,
+        target: Target | None = None,
+        services: Services | None = None,
+    ) -> None:
+        super().__init__()
+        self.state = state
+        self.target = target or detect_target()
+        self.services = services or default_services()
+        self.preview: DataPreview | None = None
+        self.analyst = DataAnalyst(self)
+        self._facts_cache: dict[str, Any] = {}
+        self._findings: tuple[RunConfig, Any, list[Finding]] | None = None
+        self._confirmed_path: Path | None = None
+
+    def on_mount(self) -> None:
+        if self.state is None:
+            self.push_screen(StartScreen())
+        else:
+            self.push_screen(STEP_SCREENS["model"]())
+        self._update_title()
+
+    # --- state ------------------------------------------------------------------------------------------
+    @property
+    def config(self) -> RunConfig:
+        assert self.state is not None, "a step screen is only shown once a config is chosen"
+        return self.state.config
+
+    def start_with(self, state: WizardState) -> None:
+        """Begin editing a config chosen on the start screen."""
+        self.state = state
+        self._confirmed_path = None
+        self._update_title()
+        self.goto("model")
+
+    def set_config(self, config: RunConfig) -> None:
+        """Replace the config; every screen re-reads what it shows from the new one."""
+        assert self.state is not None
+        new_state = self.state.with_config(config)
+        if new_state is self.state:
+            return
+        self.state = new_state
+        self._update_title()
+        if isinstance(self.screen, StepScreen):
+            self.screen.refresh_state()
+
+    def accept_warnings(self, rule_ids: set[str]) -> None:
+        assert self.state is not None
+        self.state = self.state.accept(rule_ids)
+
+    def _update_title(self) -> None:
+        if self.state is None:
+            self.sub_title = "guided setup"
+            return
+        where = str(self.state.path) if self.state.path else self.state.origin or "new config"
+        self.sub_title = where + (" • unsaved" if self.state.dirty else "")
+
+    # --- derived facts ----------------------------------------------------------------------------------
+    def model_facts(self) -> Any:
+        """engine.models.ModelFacts for the base model when its config.json is on disk, else None."""
+        base_model = self.config.base_model
+        if base_model not in self._facts_cache:
+            from engine.models import find_model_facts
+
+            self._facts_cache[base_model] = find_model_facts(base_model)
+        return self._facts_cache[base_model]
+
+    def forget_model_facts(self) -> None:
+        """After a download the facts exist; drop the cached None."""
+        self._facts_cache.clear()
+        self._findings = None
+
+    def data_facts(self) -> Any:
+        """DataFacts for the current config, when the data was analysed with the same data settings."""
+        if self.preview is None or self.preview.key != data_key(self.config):
+            return None
+        return refresh_facts(self.preview, self.config)
+
+    def set_preview(self, preview: DataPreview) -> None:
+        self.preview = preview
+        self._findings = None
+        if isinstance(self.screen, StepScreen):
+            self.screen.refresh_state()
+
+    def findings(self) -> list[Finding]:
+        """All findings for the current config, with whatever model and data facts are known (cached per config)."""
+        config = self.config
+        facts = self.model_facts()
+        if self._findings is None or self._findings[0] is not config or self._findings[1] is not self.preview:
+            data = self.data_facts()
+            self._findings = (config, self.preview, check_config(config, self.target, facts=facts, data=data))
+        return self._findings[2]
+
+    def step_marks(self) -> dict[str, str]:
+        """error / warning / ok for each step, from the findings on the keys each step edits."""
+        if self.state is None:
+            return {}
+        findings, accepted = self.findings(), self.state.accepted
+        marks = {}
+        for step, screen in STEP_SCREENS.items():
+            mine = [f for f in findings if set(f.fields) & set(screen.KEYS)] if screen.KEYS else findings
+            if any(f.severity == "error" for f in mine):
+                marks[step] = "error"
+            elif any(f.severity == "warning" and f.rule_id not in accepted for f in mine):
+                marks[step] = "warning"
+            else:
+                marks[step] = "ok"
+        return marks
+
+    # --- navigation -------------------------------------------------------------------------------------
+    def goto(self, step: str) -> None:
+        self.switch_screen(StartScreen() if step == "start" else STEP_SCREENS[step]())
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpDialog):
+            self.push_screen(HelpDialog())
+
+    async def action_quit(self) -> None:
+        if self.state is None or not self.state.dirty:
+            self.exit(0)
+            return
+        self.push_screen(
+            ChoiceDialog(
+                "The config has unsaved changes. Save them before quitting?",
+                [("save", "Save"), ("discard", "Quit without saving"), ("cancel", "Cancel")],
+            ),
+            self._quit_answered,
+        )
+
+    def _quit_answered(self, answer: str | None) -> None:
+        if answer == "discard":
+            self.exit(0)
+        elif answer == "save":
+            self.save(then=lambda _path: self.exit(0))
+
+    # --- saving -----------------------------------------------------------------------------------------
+    def action_save(self) -> None:
+        if self.state is None:
+            return
+        self.save()
+
+    def save(self, then: Any = None, *, ask: bool = False) -> None:
+        """Save the YAML atomically; asks for the file name the first time and before overwriting a file."""
+        if isinstance(self.screen, StepScreen) and not self.screen.flush():
+            self.notify("Fix the field marked ✗ before saving.", severity="error")
+            return
+        assert self.state is not None
+        path = self.state.path
+        if path is not None and path == self._confirmed_path and not ask:
+            self._write(path, then)
+            return
+        self.push_screen(
+            TextPrompt("Save the config as", str(path or DEFAULT_SAVE_NAME), "A YAML file path (axolotl format)."),
+            lambda answer: self._save_to(answer, then),
+        )
+
+    def _save_to(self, answer: str | None, then: Any) -> None:
+        if answer is None:
+            return
+        path = Path(answer).expanduser()
+        if path.is_dir():
+            self.notify(f"{path} is a folder; give a file name such as {path / DEFAULT_SAVE_NAME}", severity="error")
+            return
+        if path.exists():
+            self.push_screen(
+                ChoiceDialog(f"{path} exists. Replace it?", [("replace", "Replace"), ("cancel", "Cancel")]),
+                lambda reply: self._write(path, then) if reply == "replace" else None,
+            )
+            return
+        self._write(path, then)
+
+    def _write(self, path: Path, then: Any) -> None:
+        assert self.state is not None
+        header = (
+            f"Written by the ft-tui wizard ({self.state.origin or 'new config'}).\nRun it with: ft-tui train {path}"
+        )
+        try:
+            save_config(self.state.config, path, header=header)
+        except OSError as error:
+            self.notify(f"could not save {path}: {error.strerror or error}", severity="error")
+            return
+        self.state = self.state.saved_to(path)
+        self._confirmed_path = path
+        self._update_title()
+        self.notify(f"saved {path}")
+        if then is not None:
+            then(path)
+
+
+def load_initial_state(preset: str | None, config_path: Path | None) -> WizardState | None:
+    """The state to open with: a config file, a named preset, or None for the start screen.
+
+    Raises ConfigError/ConfigFileError for a broken file and engine.presets.PresetError for an unknown preset.
+    """
+    if config_path is not None:
+        return WizardState(config=load_config(config_path), path=config_path, origin=str(config_path))
+    if preset is not None:
+        from engine.presets import load_preset
+
+        return WizardState(config=load_preset(preset), dirty=True, origin=f"preset {preset}")
+    return None
+
+
+def create_app(
+    preset: str | None = None,
+    config_path: Path | None = None,
+    *,
+    target: Target | None = None,
+    services: Services | None = None,
+) -> WizardApp:
+    """The app as the command line builds it; tests pass a fixed target and tiny services."""
+    return WizardApp(load_initial_state(preset, config_path), target=target, services=services)
+
+
+def run_wizard(preset: str | None, config_path: Path | None) -> int:
+    """`ft-tui [--preset NAME]` and `ft-tui wizard CONFIG`: 0 when the user quits, 2 when the input is unusable."""
+    from engine.presets import PresetError
+
+    try:
+        app = create_app(preset, config_path)
+    except (ConfigError, ConfigFileError, PresetError) as error:
+        print(f"ft-tui: {error}", file=sys.stderr)
+        if isinstance(error, ConfigError):
+            print(f"ft-tui: fix the file, or run `ft-tui validate {config_path}` for details", file=sys.stderr)
+        return 2
+    return app.run() or 0
+
+
+__all__ = ["WizardApp", "create_app", "load_initial_state", "run_wizard"]

@@ -1,0 +1,140 @@
+"""What the dataset and packing steps show about the real data, computed in a worker through engine.data.
+
+Nothing here formats, tokenizes or packs by itself: it calls engine.data and turns the results into what the
+screens draw (coloured samples, facts). Heavy imports (datasets, transformers, torch) happen only in here, and
+only inside functions, so the wizard starts without them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config import RunConfig
+
+Progress = Callable[[str], None]
+Segment = tuple[str, bool]
+"""A piece of a rendered sample and whether its tokens are trained (True) or masked (False)."""
+
+PREVIEW_SAMPLES = 3
+
+
+@dataclass(frozen=True)
+class DataPreview:
+    """The analysed data for one data-shaping configuration (see `data_key`)."""
+
+    key: str
+    samples: tuple[tuple[Segment, ...], ...]
+    """The first samples as the model sees them, split into trained and masked pieces."""
+    facts: Any
+    """engine.data.stats.DataFacts for the config the preview was made with."""
+    prepared: Any
+    """engine.data.prepare.PreparedData, kept to redo the packing numbers when batch settings change."""
+
+
+@dataclass(frozen=True)
+class Services:
+    """The slow, swappable parts: where the tokenizer comes from and how data is prepared (tests inject tiny
+    ones)."""
+
+    load_tokenizer: Callable[[RunConfig], Any]
+    prepare: Callable[[RunConfig, Any, Progress], Any]
+    read_rows: Callable[[RunConfig, int], list[dict[str, Any]]]
+
+
+def data_key(config: RunConfig) -> str:
+    """Everything that changes which samples exist or how they are tokenized; packing settings are left out,
+    since `refresh_facts` redoes those numbers instantly."""
+    keys = ("base_model", "chat_template", "chat_template_jinja", "sequence_len", "excess_length_strategy")
+    keys += ("min_sample_len", "train_on_inputs", "val_set_size", "seed", "default_system_message")
+    values = {key: getattr(config, key) for key in keys}
+    values["datasets"] = [entry.model_dump(mode="json") for entry in config.datasets]
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+def default_services() -> Services:
+    return Services(load_tokenizer=load_model_tokenizer, prepare=prepare_with_engine, read_rows=read_first_rows)
+
+
+def load_model_tokenizer(config: RunConfig) -> Any:
+    """The base model's tokenizer, only when the model is already on disk (the wizard never downloads silently)."""
+    from engine.models import find_model_facts, resolve_model
+
+    if find_model_facts(config.base_model) is None:
+        raise LookupError(f"{config.base_model} is not on disk yet; download it on the Model step to preview tokens")
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(resolve_model(config.base_model, progress=lambda _: None))
+
+
+def prepare_with_engine(config: RunConfig, tokenizer: Any, progress: Progress) -> Any:
+    """The trainer's own preparation (and cache), so what the wizard shows is what the run will train on."""
+    from engine.data.prepare import prepare_datasets
+
+    return prepare_datasets(config, tokenizer, progress=progress, world_size=1)
+
+
+def read_first_rows(config: RunConfig, count: int) -> list[dict[str, Any]]:
+    """The first raw rows of the first dataset, for format detection and the column list."""
+    from engine.data.loading import load_source
+
+    dataset = load_source(config.datasets[0])
+    return [dict(dataset[i]) for i in range(min(count, len(dataset)))]
+
+
+def detect_format(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Dataset keys (type and field mapping) that fit these rows, from engine.data when it offers detection."""
+    from engine.data import formats
+
+    detect = getattr(formats, "detect_format", None)
+    return dict(detect(rows)) if detect is not None else None
+
+
+def analyse(config: RunConfig, services: Services, progress: Progress) -> DataPreview:
+    """Tokenize the configured data with engine.data and keep what the screens show."""
+    progress("loading the tokenizer")
+    tokenizer = services.load_tokenizer(config)
+    prepared = services.prepare(config, tokenizer, progress)
+    train = prepared.train
+    samples = tuple(
+        render_segments(tokenizer, train[i]["input_ids"], train[i]["labels"])
+        for i in range(min(PREVIEW_SAMPLES, len(train)))
+    )
+    return DataPreview(key=data_key(config), samples=samples, facts=prepared.facts, prepared=prepared)
+
+
+def render_segments(tokenizer: Any, ids: list[int], labels: list[int]) -> tuple[Segment, ...]:
+    """Decode runs of trained and of masked tokens separately, so the screen can colour each run."""
+    segments: list[Segment] = []
+    start = 0
+    for end in range(1, len(ids) + 1):
+        if end == len(ids) or (labels[end] != -100) != (labels[start] != -100):
+            segments.append((tokenizer.decode(ids[start:end]), labels[start] != -100))
+            start = end
+    return tuple(segments)
+
+
+def refresh_facts(preview: DataPreview, config: RunConfig) -> Any:
+    """The packing numbers for the current batch settings, from the already-tokenized lengths (instant)."""
+    from collections import Counter
+    from dataclasses import replace
+
+    from engine.data.encode import EncodeReport
+    from engine.data.prepare import facts_for
+
+    old = preview.facts
+    report = EncodeReport(
+        rows_read=old.rows_read,
+        samples_kept=old.train_rows + old.eval_rows,
+        rows_truncated=old.rows_truncated,
+        dropped=Counter(old.rows_dropped),
+    )
+    facts = facts_for(config, preview.prepared.train, preview.prepared.eval, report, world_size=1)
+    return replace(facts, dropped_examples=old.dropped_examples)
+
+
+def is_local_path(path: str) -> bool:
+    return Path(path).expanduser().exists()

@@ -1,0 +1,102 @@
+"""Runs the data analysis in a background thread, debounced, and keeps its progress line and format guess."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.content import Content
+from textual.timer import Timer
+from textual.worker import Worker
+
+from engine.config import RunConfig
+from tui.screens.data_preview import DataPreview, analyse, data_key, detect_format
+
+if TYPE_CHECKING:
+    from tui.app import WizardApp
+
+ANALYSIS_DEBOUNCE_S = 0.6
+"""Wait this long after the last data-shaping edit before tokenizing again, so typing a path stays smooth."""
+SAMPLE_ROWS = 5
+
+
+class DataAnalyst:
+    """Owns the analysis worker for the app: one at a time, newest config wins, results for stale configs dropped."""
+
+    def __init__(self, app: WizardApp) -> None:
+        self.app = app
+        self.status = "The data is analysed once a dataset is set."
+        self.columns: list[str] = []
+        self.suggestion: dict[str, Any] | None = None
+        self._key: str | None = None
+        self._timer: Timer | None = None
+        self.worker: Worker[None] | None = None
+
+    def request(self) -> None:
+        """Analyse the current config's data soon, unless that exact data was already analysed or is running."""
+        config = self.app.config
+        key = data_key(config)
+        if not config.datasets or not config.datasets[0].path or key == self._key:
+            return
+        self._key = key
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.app.set_timer(ANALYSIS_DEBOUNCE_S, lambda: self._start(config))
+
+    def _start(self, config: RunConfig) -> None:
+        self._set_status("reading the data…")
+        self.worker = self.app.run_worker(
+            lambda: self._run(config), thread=True, exclusive=True, group="data", exit_on_error=False
+        )
+
+    def _run(self, config: RunConfig) -> None:
+        """In the worker thread: peek at the rows, then tokenize everything through engine.data."""
+        try:
+            rows = self.app.services.read_rows(config, SAMPLE_ROWS)
+            columns = sorted({key for row in rows for key in row})
+            suggestion = detect_format(rows) if rows else None
+            self.app.call_from_thread(self._peeked, columns, suggestion)
+            preview = analyse(config, self.app.services, lambda m: self.app.call_from_thread(self._set_status, m))
+        except Exception as error:  # every failure becomes one line on screen; the worker never crashes the app
+            self.app.call_from_thread(self._set_status, f"✗ {describe_error(error)}")
+            return
+        self.app.call_from_thread(self._finished, preview)
+
+    def _peeked(self, columns: list[str], suggestion: dict[str, Any] | None) -> None:
+        self.columns, self.suggestion = columns, suggestion
+        self._redraw()
+
+    def _finished(self, preview: DataPreview) -> None:
+        facts = preview.facts
+        self.status = f"✓ analysed {facts.rows_read:,} rows with the model's tokenizer"
+        if preview.key == data_key(self.app.config):
+            self.app.set_preview(preview)
+        self._redraw()
+
+    def _set_status(self, message: str) -> None:
+        self.status = message
+        self._redraw()
+
+    def _redraw(self) -> None:
+        show = getattr(self.app.screen, "show_analysis", None)
+        if show is not None:
+            show()
+
+    def columns_note(self) -> Content:
+        if not self.columns:
+            return Content("")
+        note = Content.assemble(("columns: ", "bold"), ", ".join(self.columns))
+        if self.suggestion:
+            kind = self.suggestion.get("type", "pre-tokenized")
+            note = Content.assemble(note, ("   detected format: ", "bold"), str(kind))
+        return note
+
+
+def describe_error(error: Exception) -> str:
+    """User mistakes (bad path, missing model) read as they are; anything else is named with its type."""
+    from engine.data.errors import DataError
+
+    if isinstance(error, DataError | LookupError):
+        return str(error).strip("'\"")
+    if isinstance(error, ImportError):
+        return f"the data preview needs a newer engine ({error})"
+    return f"could not analyse the data: {type(error).__name__}: {error}"

@@ -1,0 +1,192 @@
+"""Step 2, the data: which file, in which format, and what the model will actually see after tokenizing it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Button, Static
+
+from engine.config import RunConfig
+from tui.screens.dialogs import PathPicker
+from tui.screens.step import EDIT_EVENTS, Section, StepScreen
+from tui.state import edit_config, edit_dataset
+from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, TextField
+from tui.widgets.histogram import length_chart, sample_content
+
+TYPES: list[tuple[str, Any]] = [
+    ("chat_template", "chat_template"),
+    ("alpaca", "alpaca"),
+    ("completion", "completion"),
+    ("input_output", "input_output"),
+    ("sharegpt (old name)", "sharegpt"),
+    ("pre-tokenized", None),
+]
+MAPPING_ROWS: dict[str, tuple[str, ...]] = {
+    "chat_template": ("field_messages", "map-role", "map-content", "roles_to_train"),
+    "sharegpt": ("field_messages", "map-role", "map-content", "roles_to_train"),
+    "alpaca": ("field_instruction", "field_input", "field_output"),
+    "completion": ("field",),
+}
+"""Which mapping rows each format uses (by row id suffix); the others are hidden and cleared."""
+RUN_KEYS = ("val_set_size", "train_on_inputs")
+
+
+class DatasetScreen(StepScreen):
+    STEP = "dataset"
+    INTRO = (
+        "Point at your training data: a .jsonl/.json/.csv/.parquet file or a hub dataset id. Say which format "
+        "the rows are in and which columns hold what. Below, the rows appear as the model will see them, "
+        "with the trained tokens highlighted, and a histogram of their lengths against sequence_len."
+    )
+    KEYS = ("datasets", "val_set_size", "train_on_inputs", "test_datasets")
+
+    def compose_form(self) -> ComposeResult:
+        yield Section(
+            "Data",
+            TextField("path", "File or hub id", "data/train.jsonl or org/dataset"),
+            Horizontal(Button("Browse…", id="browse", compact=True), classes="field-extras"),
+            ChoiceField("type", "Format", TYPES),
+            Static("", id="data-columns", classes="note"),
+            Horizontal(Button("Use the detected format", id="apply-detected", compact=True), classes="field-extras"),
+        )
+        yield Section(
+            "Field mapping",
+            TextField("field_messages", "Messages column", "messages"),
+            TextField("message_property_mappings", "Role key", "role", id="row-map-role"),
+            TextField("message_property_mappings", "Content key", "content", id="row-map-content"),
+            ListField("roles_to_train", "Trained roles", "assistant"),
+            TextField("field_instruction", "Instruction column", "instruction"),
+            TextField("field_input", "Input column", "input"),
+            TextField("field_output", "Output column", "output"),
+            TextField("field", "Text column", "text"),
+        )
+        yield Section(
+            "Evaluation and loss",
+            TextField("val_set_size", "Held-out for eval", "0.05 = 5%, or a row count"),
+            BoolField("train_on_inputs", "Train on prompts", "loss on prompts and user turns too"),
+        )
+        yield Section(
+            "What the model will see",
+            Static("", id="data-status", classes="note"),
+            Static("", id="histogram"),
+            Static("", id="sample"),
+        )
+
+    # --- the binding pair -------------------------------------------------------------------------------
+    def load_fields(self, config: RunConfig) -> None:
+        entry = config.datasets[0] if config.datasets else None
+        mappings = dict(entry.message_property_mappings or {}) if entry else {}
+        for row in self.rows():
+            if row.key in RUN_KEYS:
+                row.set_value(getattr(config, row.key))
+            elif row.id == "row-map-role":
+                row.set_value(mappings.get("role"))
+            elif row.id == "row-map-content":
+                row.set_value(mappings.get("content"))
+            else:
+                row.set_value(getattr(entry, row.key) if entry else None)
+        self._show_mapping_rows()
+
+    def build_config(self, config: RunConfig) -> RunConfig:
+        self._show_mapping_rows()
+        rows = {row.id: row for row in self.rows()}
+        changes: dict[str, Any] = {}
+        for row in rows.values():
+            if row.key in RUN_KEYS or row.key == "message_property_mappings":
+                continue
+            changes[row.key] = row.value if row.display else None
+        role, content = rows["row-map-role"], rows["row-map-content"]
+        mappings = {"role": role.value, "content": content.value} if role.display else {}
+        changes["message_property_mappings"] = {k: v for k, v in mappings.items() if v} or None
+        changes["path"] = changes["path"] or ""
+        config = edit_dataset(config, changes)
+        return edit_config(config, {key: rows[f"row-{key}"].value for key in RUN_KEYS})
+
+    def _show_mapping_rows(self) -> None:
+        kind = self.query_one("#row-type", ChoiceField).value
+        wanted = MAPPING_ROWS.get(kind if isinstance(kind, str) else "alpaca" if kind else "", ())
+        for row in self.query(FieldRow):
+            suffix = (row.id or "").removeprefix("row-")
+            if suffix in {name for names in MAPPING_ROWS.values() for name in names}:
+                row.display = suffix in wanted
+
+    def focus_key(self, widget: Any) -> str | None:
+        return "path" if widget.id == "browse" else None
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "browse":
+            event.stop()
+            self.app.push_screen(PathPicker("Choose a data file", Path.cwd()), self._picked)
+        elif event.button.id == "apply-detected":
+            event.stop()
+            self._apply_detected()
+        else:
+            super().on_button_pressed(event)
+
+    def _picked(self, path: Path | None) -> None:
+        if path is not None:
+            self.query_one("#row-path", TextField).set_value(str(path))
+
+    def _apply_detected(self) -> None:
+        suggestion = self.wizard.analyst.suggestion
+        if suggestion:
+            self.wizard.set_config(edit_dataset(self.wizard.config, suggestion))
+            with self.prevent(*EDIT_EVENTS):
+                self.load_fields(self.wizard.config)
+
+    # --- what the data looks like -----------------------------------------------------------------------
+    def refresh_numbers(self) -> None:
+        self.wizard.analyst.request()
+        self.show_analysis()
+
+    def show_analysis(self) -> None:
+        wizard = self.wizard
+        self.query_one("#data-columns", Static).update(wizard.analyst.columns_note())
+        self.query_one("#apply-detected").display = bool(wizard.analyst.suggestion)
+        self.query_one("#data-status", Static).update(wizard.analyst.status)
+        facts = wizard.data_facts()
+        preview = wizard.preview if facts is not None else None
+        histogram, sample = self.query_one("#histogram", Static), self.query_one("#sample", Static)
+        if preview is None or facts is None:
+            histogram.update("")
+            sample.update("")
+            return
+        config = wizard.config
+        histogram.update(
+            Content("\n").join(
+                [
+                    length_chart(
+                        facts.length_histogram,
+                        config.sequence_len,
+                        facts.rows_dropped.get("too_long", 0),
+                        facts.rows_truncated,
+                    ),
+                    Content(rows_summary(facts, config)),
+                ]
+            )
+        )
+        legend = Content.assemble(("trained (loss)", "bold $text-success"), " · ", ("masked (context)", "$text-muted"))
+        samples = [sample_content(segments) for segments in preview.samples[:1]]
+        sample.update(Content("\n").join([legend, *samples]))
+
+
+def rows_summary(facts: Any, config: RunConfig) -> str:
+    too_long = facts.rows_dropped.get("too_long", 0)
+    other = facts.rows_dropped_total - too_long
+    policy = config.effective_excess_length_strategy()
+    parts = [
+        f"{facts.rows_read:,} rows read: {facts.train_rows:,} train + {facts.eval_rows:,} eval samples",
+        f"longest {facts.max_length:,} tokens, mean {facts.mean_length:,.0f}",
+        f"{too_long:,} longer than sequence_len {config.sequence_len} (dropped)"
+        if policy != "truncate"
+        else f"{facts.rows_truncated:,} truncated to sequence_len {config.sequence_len}",
+    ]
+    if other:
+        parts.append(
+            f"{other:,} dropped for other reasons ({', '.join(k for k in facts.rows_dropped if k != 'too_long')})"
+        )
+    return "; ".join(parts)

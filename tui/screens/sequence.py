@@ -1,0 +1,87 @@
+"""Step 4, sequence and packing: how rows become batches, with the packing numbers of the real data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.widgets import Static
+
+from engine.config import RunConfig
+from tui.screens.step import Section, StepScreen
+from tui.widgets.fields import BoolField, ChoiceField, TextField
+from tui.widgets.findings import finding_detail
+
+EVAL_PACKING: list[tuple[str, Any]] = [("same as training", None), ("packed", True), ("not packed", False)]
+EXCESS: list[tuple[str, Any]] = [
+    ("drop (default)", None),
+    ("drop", "drop"),
+    ("truncate", "truncate"),
+    ("stop", "raise"),
+]
+
+
+class SequenceScreen(StepScreen):
+    STEP = "sequence"
+    INTRO = (
+        "sequence_len caps each sample (and, with packing, is the size of each packed row). Packing fills rows "
+        "with several short samples that cannot see each other, so the same data takes fewer steps. The numbers "
+        "below come from your data's real token lengths."
+    )
+    KEYS = ("sequence_len", "sample_packing", "eval_sample_packing", "pad_to_sequence_len", "micro_batch_size")
+    KEYS += ("gradient_accumulation_steps", "batch_size", "eval_batch_size", "excess_length_strategy")
+    KEYS += ("min_sample_len",)
+
+    def compose_form(self) -> ComposeResult:
+        yield Section(
+            "Length",
+            TextField("sequence_len", "sequence_len", "tokens, e.g. 512 or 2048"),
+            ChoiceField("excess_length_strategy", "Longer rows", EXCESS),
+        )
+        yield Section(
+            "Packing",
+            BoolField("sample_packing", "Sample packing", "pack short samples into full rows"),
+            ChoiceField("eval_sample_packing", "Eval packing", EVAL_PACKING),
+            BoolField("pad_to_sequence_len", "Pad to length", "pad every batch to sequence_len"),
+        )
+        yield Section(
+            "Batch",
+            TextField("micro_batch_size", "Micro batch", "rows per forward pass"),
+            TextField("gradient_accumulation_steps", "Grad accumulation", "passes per optimiser step"),
+        )
+        yield Section("With your data", Static("", id="packing-numbers"), Static("", id="eval-explanation"))
+
+    def refresh_numbers(self) -> None:
+        self.wizard.analyst.request()
+        self.show_analysis()
+
+    def show_analysis(self) -> None:
+        config, facts = self.wizard.config, self.wizard.data_facts()
+        self.query_one("#packing-numbers", Static).update(packing_lines(config, facts, self.wizard.analyst.status))
+        eval_finding = next((f for f in self.wizard.findings() if f.rule_id == "packing.eval_split_too_small"), None)
+        self.query_one("#eval-explanation", Static).update(finding_detail(eval_finding) if eval_finding else "")
+
+
+def packing_lines(config: RunConfig, facts: Any, status: str) -> Content:
+    """Efficiency, bins, batches and steps from DataFacts; until the data is analysed, what is happening."""
+    effective = config.effective_batch_size()
+    if facts is None:
+        return Content(f"Effective batch: {effective} rows per optimiser step. {status}")
+    accumulation = config.effective_gradient_accumulation_steps()
+    rows = [
+        ("Effective batch", f"{config.micro_batch_size} x {accumulation} = {effective} (packed) rows per step"),
+        ("Train samples", f"{facts.train_rows:,} ({facts.train_tokens:,} tokens, {facts.trained_tokens:,} trained)"),
+    ]
+    if config.sample_packing:
+        rows.append(
+            (
+                "Packing",
+                f"{facts.train_bins:,} rows of {config.sequence_len}, {100 * facts.packing_efficiency:.1f}% filled",
+            )
+        )
+    rows += [
+        ("Steps", f"{facts.steps_per_epoch:,} per epoch, {facts.total_steps:,} in all"),
+        ("Eval", f"{facts.eval_rows:,} samples ({facts.eval_tokens:,} tokens) -> {facts.eval_batches:,} batches"),
+    ]
+    return Content("\n").join(Content.assemble((f"{name:<16}", "bold"), value) for name, value in rows)

@@ -1,0 +1,235 @@
+"""The frame every wizard step shares: sidebar, form, help panel, findings, and Back / Next gated on errors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import DescendantFocus
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, SelectionList, Static
+
+from engine.config import ConfigError, RunConfig
+from engine.rules import Finding
+from tui.state import STEP_IDS, STEPS, edit_config, field_errors
+from tui.widgets.fields import FieldRow
+from tui.widgets.findings import FindingsList
+from tui.widgets.help_panel import HelpPanel
+from tui.widgets.sidebar import StepList
+
+if TYPE_CHECKING:
+    from tui.app import WizardApp
+
+EDIT_DEBOUNCE_S = 0.12
+"""Edits are applied this long after the last key press: fast enough to feel live, few enough checks to stay
+cheap while someone types a number."""
+
+EDIT_EVENTS = (Input.Changed, Checkbox.Changed, Select.Changed, SelectionList.SelectedChanged)
+
+
+class StepScreen(Screen[None]):
+    """One step of the wizard. Subclasses compose their form rows and, when the default does not fit, override
+    the pair `load_fields` (config -> widgets) / `build_config` (widgets -> config)."""
+
+    STEP: ClassVar[str]
+    INTRO: ClassVar[str] = ""
+    """What this step decides, shown in the help panel until a field has focus."""
+    KEYS: ClassVar[tuple[str, ...]] = ()
+    """Config keys this step edits; findings on them appear here and gate Next."""
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+n", "next", "Next"),
+        Binding("ctrl+b", "back", "Back", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer: Timer | None = None
+        self._errors: dict[str, str] = {}
+        self._focused_key: str | None = None
+
+    @property
+    def wizard(self) -> WizardApp:
+        return cast("WizardApp", self.app)
+
+    @property
+    def title_text(self) -> str:
+        number = STEP_IDS.index(self.STEP) + 1
+        return f"Step {number} of {len(STEPS)}: {dict(STEPS)[self.STEP]}"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield StepList(self.STEP, self.wizard.step_marks())
+            with VerticalScroll(id="form"):
+                yield Static(self.title_text, classes="step-title")
+                yield from self.compose_form()
+            with VerticalScroll(id="side"):
+                yield HelpPanel(id="help")
+                yield Static("Findings", classes="side-title")
+                yield FindingsList(id="findings")
+        with Horizontal(id="nav"):
+            yield Button("← Back", id="back", compact=True)
+            yield Static("", id="nav-status")
+            yield Button("Next →", id="next", variant="primary", compact=True)
+        yield Footer()
+
+    def compose_form(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        with self.prevent(*EDIT_EVENTS):
+            self.load_fields(self.wizard.state.config)
+        self.refresh_state()
+        rows = self.rows()
+        if rows:
+            rows[0].query_one("#in-" + (rows[0].id or "")).focus()
+
+    # --- the pair that binds widgets to the config -------------------------------------------------------
+    def rows(self) -> list[FieldRow]:
+        return list(self.query(FieldRow))
+
+    def load_fields(self, config: RunConfig) -> None:
+        for row in self.rows():
+            row.set_value(getattr(config, row.key))
+
+    def build_config(self, config: RunConfig) -> RunConfig:
+        return edit_config(config, {row.key: row.value for row in self.rows()})
+
+    # --- edits ------------------------------------------------------------------------------------------
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    @on(Select.Changed)
+    @on(SelectionList.SelectedChanged)
+    def _edited(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(EDIT_DEBOUNCE_S, self.flush)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        """Enter in a text box moves on to the next field, as in a paper form."""
+        self.focus_next()
+
+    def flush(self) -> bool:
+        """Apply pending edits now; False when a field holds a value the config cannot take."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        try:
+            config = self.build_config(self.wizard.state.config)
+        except ConfigError as error:
+            self._errors = field_errors(error)
+            self._show_field_errors()
+            self.refresh_state()
+            return False
+        self._errors = {}
+        self._show_field_errors()
+        self.wizard.set_config(config)
+        return True
+
+    def _show_field_errors(self) -> None:
+        for row in self.rows():
+            row.show_error(self._errors.get(row.key))
+        self.show_other_errors({key: msg for key, msg in self._errors.items() if key not in self._row_keys()})
+
+    def _row_keys(self) -> set[str]:
+        return {row.key for row in self.rows()}
+
+    def show_other_errors(self, errors: dict[str, str]) -> None:
+        """Errors on keys without a row of their own (a dataset mapping, a module list); subclasses show them."""
+        if errors:
+            self.notify("; ".join(f"{key}: {message}" for key, message in errors.items()), severity="error")
+
+    # --- findings, help and navigation ------------------------------------------------------------------
+    def step_findings(self) -> list[Finding]:
+        return [f for f in self.wizard.findings() if set(f.fields) & set(self.KEYS)]
+
+    def refresh_state(self) -> None:
+        """Re-render what depends on the config: findings, help, Next, the sidebar marks and the step's numbers."""
+        findings = self.step_findings()
+        accepted = self.wizard.state.accepted
+        self.query_one(FindingsList).show(findings, accepted)
+        self.query_one(HelpPanel).explain(self._focused_key, findings, self.INTRO)
+        self.query_one(StepList).update_marks(self.wizard.step_marks())
+        self._update_next(findings, accepted)
+        self.refresh_numbers()
+
+    def refresh_numbers(self) -> None:
+        """Live numbers of the step (memory, parameters, packing); subclasses fill them in."""
+
+    def _update_next(self, findings: list[Finding], accepted: frozenset[str]) -> None:
+        errors = [f for f in findings if f.severity == "error"]
+        open_warnings = [f for f in findings if f.severity == "warning" and f.rule_id not in accepted]
+        button = self.query_one("#next", Button)
+        status = self.query_one("#nav-status", Static)
+        button.disabled = bool(errors or self._errors)
+        button.label = "Accept warnings, Next →" if open_warnings else "Next →"
+        if self._errors:
+            status.update(f"✗ fix {len(self._errors)} field(s) to go on")
+        elif errors:
+            status.update(f"✗ {len(errors)} error(s) block this step")
+        elif open_warnings:
+            status.update(f"! {len(open_warnings)} warning(s): read them, then accept with Next")
+        else:
+            status.update("✓ ready")
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        row = next((node for node in event.widget.ancestors_with_self if isinstance(node, FieldRow)), None)
+        key = row.key if row is not None else self.focus_key(event.widget)
+        if key is not None:
+            self._focused_key = key
+            self.query_one(HelpPanel).explain(key, self.step_findings(), self.INTRO)
+
+    def focus_key(self, widget: Any) -> str | None:
+        """The config key a focused widget that is not a FieldRow stands for (subclasses map their own)."""
+        return None
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "next":
+            event.stop()
+            self.action_next()
+        elif event.button.id == "back":
+            event.stop()
+            self.action_back()
+
+    def action_next(self) -> None:
+        if not self.flush() or self.query_one("#next", Button).disabled:
+            self.notify("This step has errors; the findings panel says how to fix each one.", severity="error")
+            return
+        warnings = {f.rule_id for f in self.step_findings() if f.severity == "warning"}
+        if warnings - self.wizard.state.accepted:
+            self.wizard.accept_warnings(warnings)
+        index = STEP_IDS.index(self.STEP)
+        if index + 1 < len(STEP_IDS):
+            self.wizard.goto(STEP_IDS[index + 1])
+
+    def action_back(self) -> None:
+        if not self.flush():
+            self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
+            return
+        index = STEP_IDS.index(self.STEP)
+        self.wizard.goto(STEP_IDS[index - 1] if index > 0 else "start")
+
+    def on_step_list_jump(self, event: StepList.Jump) -> None:
+        if not self.flush():
+            self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
+            return
+        self.wizard.goto(event.step)
+
+
+class Section(Vertical):
+    """A titled group of rows inside a step's form."""
+
+    DEFAULT_CSS = """
+    Section { height: auto; margin: 1 0 0 0; }
+    Section > .section-title { text-style: bold; color: $text-primary; }
+    """
+
+    def __init__(self, title: str, *children: Any, id: str | None = None) -> None:
+        super().__init__(Static(title, classes="section-title"), *children, id=id)

@@ -1,0 +1,102 @@
+"""The wizard's one state object: the current config (replaced whole on every edit), its file and a dirty flag."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from engine.config import ConfigError, DatasetConfig, RunConfig, parse_config_dict
+
+STEPS: tuple[tuple[str, str], ...] = (
+    ("model", "Model"),
+    ("dataset", "Dataset"),
+    ("lora", "LoRA"),
+    ("sequence", "Sequence & packing"),
+    ("training", "Training"),
+    ("review", "Review & run"),
+)
+"""(id, title) of every wizard step, in order."""
+
+STEP_IDS = tuple(step for step, _ in STEPS)
+
+
+@dataclass(frozen=True)
+class WizardState:
+    """Everything the wizard knows that is not derived: the config, where it lives, and what the user accepted.
+
+    Frozen: every edit makes a new state, so a screen can never hold a stale half-edited copy.
+    """
+
+    config: RunConfig
+    path: Path | None = None
+    """The YAML file this config was opened from or last saved to; None until saved."""
+    dirty: bool = False
+    """True when the config differs from what is on disk (or was never saved)."""
+    accepted: frozenset[str] = field(default_factory=frozenset)
+    """Rule ids of warnings the user explicitly accepted."""
+    origin: str = ""
+    """Where the config came from (`preset smollm2-135m-lora`, a file path), for the title bar."""
+
+    def with_config(self, config: RunConfig) -> WizardState:
+        if config == self.config and config.model_fields_set == self.config.model_fields_set:
+            return self
+        return replace(self, config=config, dirty=True)
+
+    def saved_to(self, path: Path) -> WizardState:
+        return replace(self, path=path, dirty=False)
+
+    def accept(self, rule_ids: set[str]) -> WizardState:
+        return replace(self, accepted=self.accepted | frozenset(rule_ids))
+
+
+def edit_config(config: RunConfig, changes: Mapping[str, Any]) -> RunConfig:
+    """A new config with `changes` applied, validated like a YAML file; raises ConfigError naming the fields.
+
+    None clears a key back to its default when the default is empty, so a cleared field leaves no trace in the
+    written YAML; keys whose default is not empty (`adapter: lora`) keep an explicit None.
+    """
+    data = config.model_dump(exclude_unset=True)
+    for key, value in changes.items():
+        if value is None and RunConfig.model_fields[key].default is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return parse_config_dict(data, source="wizard")
+
+
+def edit_dataset(config: RunConfig, changes: Mapping[str, Any], index: int = 0) -> RunConfig:
+    """A new config whose `datasets[index]` has `changes` applied (None removes a key); creates the entry."""
+    entries = [entry.model_dump(exclude_unset=True) for entry in config.datasets]
+    while len(entries) <= index:
+        entries.append({"path": ""})
+    entry = entries[index]
+    for key, value in changes.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    return edit_config(config, {"datasets": entries})
+
+
+def field_errors(error: ConfigError) -> dict[str, str]:
+    """Problems keyed by the config key they concern (`datasets.0.path` shortened to `path`)."""
+    errors: dict[str, str] = {}
+    for problem in error.problems:
+        key = problem.key.split(".")[-1] if problem.key.startswith("datasets.") else problem.key.split(".")[0]
+        message = problem.message + (f" ({problem.fix})" if problem.fix else "")
+        errors.setdefault(key, message)
+    return errors
+
+
+def help_text(key: str) -> str:
+    """The docstring of a config key, from the run config or (for dataset keys) a dataset entry."""
+    field_info = RunConfig.model_fields.get(key) or DatasetConfig.model_fields.get(key)
+    return " ".join((field_info.description or "").split()) if field_info else ""
+
+
+def default_is_empty(key: str) -> bool:
+    """True for keys whose default is None: leaving them unset and setting them to "off" mean the same."""
+    field_info = RunConfig.model_fields.get(key) or DatasetConfig.model_fields.get(key)
+    return field_info is not None and field_info.default is None
