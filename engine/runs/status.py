@@ -46,6 +46,7 @@ class RunStatus:
 
     run_name: str = ""
     model: str = ""
+    output_dir: str = ""
     device: str = ""
     pid: int | None = None
     started_time: float | None = None
@@ -73,6 +74,8 @@ class RunStatus:
     def apply(self, event: Event) -> None:
         self.events_seen += 1
         self.last_time = event.time
+        if self.finished is not None:
+            self._next_process()
         if isinstance(event, StartedEvent):
             self._apply_started(event)
         elif isinstance(event, PhaseEvent):
@@ -94,6 +97,7 @@ class RunStatus:
         """A resume appends to the same file: it clears the last ending but keeps the history before it."""
         self.run_name = event.run_name
         self.model = str(event.config.get("base_model", ""))
+        self.output_dir = str(event.config.get("output_dir", ""))
         self.device = f"{event.device} · {event.dtype}"
         self.pid = event.pid
         self.started_time = event.time
@@ -101,8 +105,13 @@ class RunStatus:
         self.total_steps = event.total_steps
         self.num_epochs = event.num_epochs
         self.phase = "starting"
+        self.error = None
+
+    def _next_process(self) -> None:
+        """Anything after a `finished` event comes from a new engine process (a resume): the old ending is over."""
         self.finished = None
         self.error = None
+        self.phase = "starting"
 
     def _apply_step(self, event: StepEvent) -> None:
         self.phase = "training"

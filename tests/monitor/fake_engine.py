@@ -37,6 +37,8 @@ class Writer:
 
     def emit(self, event: dict[str, Any]) -> None:
         event = {**event, "time": time.time()}
+        if event["type"] == "finished" and event.get("adapter_dir"):
+            event["adapter_dir"] = str(self.output_dir)
         if event["type"] == "checkpoint":
             event["path"] = str(self.output_dir / f"checkpoint-{event['step']}")
             Path(event["path"]).mkdir(parents=True, exist_ok=True)
@@ -60,16 +62,16 @@ def last_checkpoint(output_dir: Path) -> dict[str, Any] | None:
 
 
 def replay(stream: list[dict[str, Any]], writer: Writer, resume_from: dict[str, Any] | None, delay: float) -> int:
-    step, seen_training = 0, False
+    step, seen_training, elapsed = 0, False, 0.0
     skip_to = resume_from["step"] if resume_from else 0
     for event in stream:
         if stop_requested:
-            return stop(writer, step if seen_training else None)
+            return stop(writer, step if seen_training else None, elapsed)
         step = event.get("step", step)
         if event["type"] == "started":
             event = {**event, "pid": os.getpid(), "resumed_from": resume_from["path"] if resume_from else None}
         if event["type"] == "step":
-            seen_training = True
+            seen_training, elapsed = True, event["elapsed_s"]
         if seen_training and step <= skip_to and event["type"] != "started":
             continue
         writer.emit(event)
@@ -81,14 +83,20 @@ def replay(stream: list[dict[str, Any]], writer: Writer, resume_from: dict[str, 
     return 0
 
 
-def stop(writer: Writer, step: int | None) -> int:
+def stop(writer: Writer, step: int | None, elapsed: float) -> int:
     checkpoint = None
     if step is not None:
         writer.emit({"type": "phase", "phase": "saving", "detail": f"checkpoint-{step}"})
         writer.emit({"type": "checkpoint", "step": step, "path": ""})
         checkpoint = str(writer.output_dir / f"checkpoint-{step}")
     writer.emit({"type": "log", "level": "info", "message": "SIGTERM received: saved and stopped"})
-    finished = {"type": "finished", "status": "stopped", "step": step or 0, "elapsed_s": 1.0, "checkpoint": checkpoint}
+    finished = {
+        "type": "finished",
+        "status": "stopped",
+        "step": step or 0,
+        "elapsed_s": elapsed,
+        "checkpoint": checkpoint,
+    }
     writer.emit(finished)
     return 0
 

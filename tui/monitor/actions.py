@@ -1,0 +1,65 @@
+"""What the monitor's next actions run: `ft-tui chat|merge CONFIG` from the right folder, and opening the run folder."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.runs import RUN_CONFIG_FILE, read_launch
+
+ENGINE_CONFIG_COPY = "config.yml"
+"""The effective config engine.train writes beside its results (auto-set values applied)."""
+
+
+@dataclass(frozen=True)
+class RunCommand:
+    argv: list[str]
+    cwd: Path
+
+    def shell_text(self) -> str:
+        """The command as a user would type it, for when it cannot be run from here."""
+        return f"cd {shlex.quote(str(self.cwd))} && ft-tui {shlex.join(self.argv[3:])}"
+
+
+def run_config(run_dir: Path) -> Path | None:
+    """The config the run was launched with, else the engine's effective copy; None if the folder has neither."""
+    for name in (RUN_CONFIG_FILE, ENGINE_CONFIG_COPY):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    return None
+
+
+def run_cwd(run_dir: Path, output_dir: str | None) -> Path:
+    """The folder the run's relative paths resolve against: the launcher's record, else the folder that makes the
+    config's output_dir land on this run folder, else the run folder's parent."""
+    launch = read_launch(run_dir)
+    if launch is not None:
+        return Path(launch.cwd)
+    run_dir = run_dir.resolve()
+    if output_dir and not Path(output_dir).is_absolute():
+        parts = [part for part in Path(output_dir).parts if part != "."]
+        if parts and tuple(run_dir.parts[-len(parts) :]) == tuple(parts):
+            return run_dir.parents[len(parts) - 1]
+    return run_dir.parent
+
+
+def ft_tui_command(verb: str, config: Path, cwd: Path) -> RunCommand:
+    """`ft-tui VERB CONFIG`, through this interpreter so it runs the same installation as the monitor."""
+    return RunCommand([sys.executable, "-m", "tui.cli", verb, str(config)], cwd)
+
+
+def open_folder(path: Path) -> bool:
+    """Open the folder in the desktop's file manager; False where there is no desktop (ssh, tmux on a server)."""
+    opener = "open" if sys.platform == "darwin" else "xdg-open"
+    has_desktop = sys.platform == "darwin" or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if not has_desktop or shutil.which(opener) is None:
+        return False
+    subprocess.Popen(
+        [opener, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return True

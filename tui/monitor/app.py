@@ -1,0 +1,47 @@
+"""`ft-tui monitor [RUN_DIR]`: the monitor as its own app, opening one run or the runs list."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from tui.monitor.screens import MonitorScreen, RunsScreen
+
+
+class MonitorApp(App[Path | None]):
+    """Exits with a config path when the user asks for a new run from it, else with None."""
+
+    TITLE = "ft-tui monitor"
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
+    ]
+
+    def __init__(self, run_dir: Path | None = None, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.clock = clock
+
+    def get_default_screen(self) -> Screen:  # type: ignore[type-arg]
+        if self.run_dir is None:
+            return RunsScreen(clock=self.clock)
+        return MonitorScreen(self.run_dir, clock=self.clock)
+
+    def on_monitor_screen_new_run_requested(self, message: MonitorScreen.NewRunRequested) -> None:
+        self.exit(message.config_path)
+
+
+def run_monitor(run_dir: Path | None) -> int:
+    """Quitting the monitor never stops the run: the engine runs detached and the monitor only reads its files."""
+    config = MonitorApp(run_dir).run()
+    if config is None:
+        return 0
+    from tui.app import run_wizard
+
+    return run_wizard(None, config)

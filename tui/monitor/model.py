@@ -1,0 +1,73 @@
+"""Everything the monitor shows about one run, folded from its events: status, chart series and log lines."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from engine.events import ErrorEvent, EvalEvent, Event, LogEvent, PhaseEvent, StartedEvent, StepEvent, WarningEvent
+from engine.runs import RunStatus
+from tui.monitor.series import BinnedSeries, SmoothedSeries
+
+
+@dataclass(frozen=True)
+class LogLine:
+    time: float
+    level: str
+    """debug, info, warning, error, or console (the engine's raw stdout/stderr)."""
+    text: str
+
+    def render(self) -> str:
+        return f"{time.strftime('%H:%M:%S', time.localtime(self.time))} {self.level.upper():7} {self.text}"
+
+
+class RunModel:
+    """Applied event by event, in file order; `version` grows with every change, so views redraw only when needed."""
+
+    def __init__(self) -> None:
+        self.status = RunStatus()
+        self.loss = SmoothedSeries()
+        self.eval_loss = BinnedSeries()
+        self.learning_rate = BinnedSeries()
+        self.log: list[LogLine] = []
+        self.version = 0
+        self.first_time: float | None = None
+
+    def apply(self, event: Event) -> None:
+        self.version += 1
+        if self.first_time is None:
+            self.first_time = event.time
+        if isinstance(event, StartedEvent) and event.resumed_from is None and len(self.loss):
+            self._forget_previous_run()
+        previous_phase = self.status.phase
+        self.status.apply(event)
+        if isinstance(event, StepEvent):
+            self.loss.append(event.step, event.loss)
+            self.learning_rate.append(event.step, event.lr)
+        elif isinstance(event, EvalEvent):
+            self.eval_loss.append(event.step, event.eval_loss)
+        else:
+            self._log_event(event, previous_phase)
+
+    def _forget_previous_run(self) -> None:
+        """A fresh (not resumed) run in the same folder: its curves start over; the log keeps both."""
+        self.loss, self.eval_loss, self.learning_rate = SmoothedSeries(), BinnedSeries(), BinnedSeries()
+        self.status = RunStatus()
+
+    def _log_event(self, event: Event, previous_phase: str) -> None:
+        if isinstance(event, LogEvent):
+            self.log.append(LogLine(event.time, event.level, event.message))
+        elif isinstance(event, WarningEvent):
+            prefix = f"{event.rule_id}: " if event.rule_id else ""
+            self.log.append(LogLine(event.time, "warning", prefix + event.message))
+        elif isinstance(event, ErrorEvent):
+            self.log.append(LogLine(event.time, "error", event.message))
+            self.log.extend(LogLine(event.time, "error", line) for line in event.detail.splitlines())
+        elif isinstance(event, PhaseEvent) and event.phase != previous_phase:
+            detail = f": {event.detail}" if event.detail else ""
+            self.log.append(LogLine(event.time, "info", f"── {event.phase.replace('_', ' ')}{detail}"))
+
+    def add_console_lines(self, lines: list[str], when: float) -> None:
+        """The engine's raw output after a crash: often the only trace of a death before any event was written."""
+        self.version += 1
+        self.log.extend(LogLine(when, "console", line) for line in lines)

@@ -1,0 +1,240 @@
+"""The monitor screen: one run's state, progress, curves, log and checkpoints, with stop, resume and next steps."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from engine.config import ConfigError, ConfigFileError
+from engine.runs import LaunchError, RunControlError, RunState, read_launch, resume_run, stop_run
+from tui.monitor.actions import ft_tui_command, open_folder, run_config, run_cwd
+from tui.monitor.model import RunModel
+from tui.monitor.screens.dialogs import ConfirmDialog
+from tui.monitor.watcher import RunChanged, RunWatcher, StepReceived
+from tui.monitor.widgets.chart import Layer, LineChart
+from tui.monitor.widgets.log_pane import LogPane
+from tui.monitor.widgets.panels import CheckpointList, ProgressPanel, RunHeader, StepBar
+from tui.monitor.widgets.summary import SummaryPanel
+
+ENDED: tuple[RunState, ...] = ("finished", "stopped", "failed")
+STOP_QUESTION = (
+    "Stop this run?\n\nThe engine saves a checkpoint at the end of the current step and exits. "
+    "Press r later to resume from it."
+)
+
+
+class MonitorScreen(Screen[None]):
+    """Watches `run_dir` (live or finished) by tailing its events file; works the same after a TUI restart.
+
+    Styles are DEFAULT_CSS, not a .tcss file, because the wizard pushes this screen inside its own app.
+    """
+
+    DEFAULT_CSS = """
+    MonitorScreen { layout: vertical; }
+    MonitorScreen #charts { height: 13; min-height: 8; }
+    MonitorScreen #loss-chart { width: 2fr; padding: 0 1; }
+    MonitorScreen #side { width: 1fr; min-width: 30; border-left: vkey $panel; }
+    MonitorScreen #lr-chart { height: 1fr; padding: 0 1; }
+    MonitorScreen #log-pane { border-top: solid $panel; }
+    """
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("s", "stop", "Stop"),
+        Binding("r", "resume", "Resume"),
+        Binding("c", "chat", "Chat"),
+        Binding("m", "merge", "Merge"),
+        Binding("o", "open", "Open folder"),
+        Binding("n", "new", "New run"),
+        Binding("slash", "search", "Search log"),
+        Binding("l", "level", "Log level"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    class NewRunRequested(Message):
+        """The user wants a new run from this run's config; the app decides how (the wizard opens on it)."""
+
+        def __init__(self, config_path: Path) -> None:
+            super().__init__()
+            self.config_path = config_path
+
+    def __init__(self, run_dir: Path, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.run_dir = run_dir.resolve()
+        self.clock = clock
+        self.model = RunModel()
+        self.watcher = RunWatcher(self.run_dir, self.model, clock)
+        self.pending = ""
+        self._drawn_version = -1
+        self._pending_version = 0
+
+    def compose(self) -> ComposeResult:
+        yield RunHeader(id="run-header")
+        yield StepBar(show_eta=False, id="step-bar")
+        yield ProgressPanel(id="progress")
+        with Horizontal(id="charts"):
+            yield LineChart("Loss", self._loss_layers, id="loss-chart")
+            with Vertical(id="side"):
+                yield LineChart("Learning rate", self._lr_layers, y_format="{:.1e}", id="lr-chart")
+                yield CheckpointList(id="checkpoints")
+        yield SummaryPanel(id="summary")
+        yield LogPane(id="log-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.run_worker(self.watcher.watch(self), group="tail", exclusive=True, exit_on_error=False)
+        self.set_interval(0.5, self._tick)
+        self._show_all()
+
+    # --- updates ------------------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> RunState:
+        return self.watcher.state
+
+    @on(StepReceived)
+    def _on_step(self) -> None:
+        self._show_progress()
+
+    @on(RunChanged)
+    def _on_run_changed(self) -> None:
+        if self.pending and self._pending_done():
+            self.pending = ""
+        self._show_all()
+        self.refresh_bindings()
+
+    def _pending_done(self) -> bool:
+        if self.pending == "stopping…":
+            return self.state in ENDED
+        return self.model.version > self._pending_version and self.state not in ENDED
+
+    def _tick(self) -> None:
+        """Charts redraw at most twice a second and only when new points arrived; the clocks move regardless."""
+        if self.model.version != self._drawn_version:
+            self._drawn_version = self.model.version
+            self.query_one("#loss-chart", LineChart).refresh()
+            self.query_one("#lr-chart", LineChart).refresh()
+            self.query_one(LogPane).sync(self.model.log)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        launch = read_launch(self.run_dir) if not self.model.status.run_name else None
+        name = self.model.status.run_name or (launch.name if launch else "") or self.run_dir.name
+        model_name = self.model.status.model or (launch.model if launch else "")
+        self.query_one(RunHeader).show(self.model, self.state, name, model_name, self.pending)
+        self.query_one(StepBar).show(self.model, self.state)
+        self.query_one(ProgressPanel).show(self.model, self.state, self.clock())
+
+    def _show_all(self) -> None:
+        self._show_progress()
+        self.query_one(CheckpointList).show(self.model)
+        self.query_one(SummaryPanel).show(self.model, self.state, self.run_dir, self._can_resume())
+        self.query_one(LogPane).sync(self.model.log)
+
+    def _loss_layers(self) -> list[Layer]:
+        return [
+            Layer("raw", self.model.loss.raw, "grey50", "band"),
+            Layer("smoothed", self.model.loss, "bright_cyan"),
+            Layer("eval", self.model.eval_loss, "bright_magenta"),
+        ]
+
+    def _lr_layers(self) -> list[Layer]:
+        return [Layer("lr", self.model.learning_rate, "green")]
+
+    # --- actions ------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Footer keys follow the state: Stop while live, Resume after a stop or crash, Chat and Merge when done."""
+        if action == "stop":
+            return self.state not in ENDED and not self.pending
+        if action == "resume":
+            return self.state in ("stopped", "failed") and self._can_resume() and not self.pending
+        if action in ("chat", "merge"):
+            return self.state == "finished"
+        return True
+
+    def _can_resume(self) -> bool:
+        return self.model.status.resume_checkpoint() is not None and read_launch(self.run_dir) is not None
+
+    def action_stop(self) -> None:
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._stop()
+
+        self.app.push_screen(ConfirmDialog(STOP_QUESTION, "Stop and save", "Keep training"), answered)
+
+    def _stop(self) -> None:
+        try:
+            stop_run(self.run_dir)
+        except RunControlError as error:
+            self.notify(str(error), severity="warning")
+            return
+        self.pending = "stopping…"
+        self._show_progress()
+        self.refresh_bindings()
+
+    def action_resume(self) -> None:
+        try:
+            resume_run(self.run_dir)
+        except (LaunchError, ConfigError, ConfigFileError) as error:
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        self.pending = "resuming…"
+        self._pending_version = self.model.version
+        self.watcher.alive = True
+        self._show_progress()
+        self.refresh_bindings()
+
+    def action_chat(self) -> None:
+        self._run_ft_tui("chat")
+
+    def action_merge(self) -> None:
+        self._run_ft_tui("merge", wait_for_enter=True)
+
+    def _run_ft_tui(self, verb: str, wait_for_enter: bool = False) -> None:
+        """Runs in this terminal while the monitor is suspended, then the monitor comes back."""
+        config = run_config(self.run_dir)
+        if config is None:
+            self.notify(f"{self.run_dir} has no config copy to {verb} with", severity="error")
+            return
+        command = ft_tui_command(verb, config, run_cwd(self.run_dir, self.model.status.output_dir))
+        try:
+            with self.app.suspend():
+                subprocess.run(command.argv, cwd=command.cwd, check=False)
+                if wait_for_enter:
+                    input("\nPress Enter to return to the monitor…")
+        except SuspendNotSupported:
+            self.notify(f"Run it in a terminal: {command.shell_text()}", timeout=15)
+
+    def action_open(self) -> None:
+        if not open_folder(self.run_dir):
+            self.app.copy_to_clipboard(str(self.run_dir))
+            self.notify(f"Run folder (copied to the clipboard): {self.run_dir}", timeout=10)
+
+    def action_new(self) -> None:
+        config = run_config(self.run_dir)
+        if config is None:
+            self.notify(f"{self.run_dir} has no config copy to start from", severity="error")
+            return
+        self.post_message(self.NewRunRequested(config))
+
+    def action_search(self) -> None:
+        self.query_one(LogPane).focus_search()
+
+    def action_level(self) -> None:
+        self.query_one(LogPane).cycle_level()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()

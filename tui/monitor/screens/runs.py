@@ -1,0 +1,93 @@
+"""The runs list: every run the launcher started, its state and progress; Enter opens its monitor."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from engine.runs import RunRecord, list_runs
+from tui.monitor import format as fmt
+from tui.monitor.screens.monitor import MonitorScreen
+from tui.monitor.widgets.panels import STATE_STYLES
+
+COLUMNS = ("Name", "Model", "State", "Progress", "Last loss", "Started", "Folder")
+EMPTY = "No runs yet. Start one from the wizard (`ft-tui`) or with `ft-tui train CONFIG --detach`."
+REFRESH_SECONDS = 2.0
+
+
+class RunsScreen(Screen[None]):
+    """Refreshes every two seconds so states and progress stay current while runs train."""
+
+    DEFAULT_CSS = """
+    RunsScreen #runs-empty { padding: 1 2; color: $text-muted; }
+    RunsScreen DataTable { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("enter", "open", "Open", show=True),
+        Binding("f5", "refresh", "Refresh"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.clock = clock
+        self.records: list[RunRecord] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(EMPTY, id="runs-empty")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="runs-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(*COLUMNS)
+        self.action_refresh()
+        self.set_interval(REFRESH_SECONDS, self.action_refresh)
+
+    def action_refresh(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        self.records = list_runs()
+        table.clear()
+        for record in self.records:
+            table.add_row(*_cells(record), key=str(record.run_dir))
+        if self.records:
+            table.move_cursor(row=min(row, len(self.records) - 1))
+        self.query_one("#runs-empty").display = not self.records
+        table.display = bool(self.records)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self._open(event.cursor_row)
+
+    def action_open(self) -> None:
+        self._open(self.query_one(DataTable).cursor_row)
+
+    def _open(self, row: int) -> None:
+        if 0 <= row < len(self.records):
+            self.app.push_screen(MonitorScreen(self.records[row].run_dir, clock=self.clock))
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+
+def _cells(record: RunRecord) -> tuple[str | object, ...]:
+    from rich.text import Text
+
+    return (
+        record.name,
+        record.model.split("/")[-1] or "-",
+        Text(record.state, style=STATE_STYLES.get(record.state, "")),
+        record.progress,
+        fmt.loss(record.status.last_loss),
+        fmt.clock_time(record.started_at),
+        str(record.run_dir),
+    )

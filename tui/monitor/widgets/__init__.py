@@ -1,0 +1,1 @@
+"""The monitor's widgets: charts, the log pane and the panels around them."""

@@ -1,0 +1,104 @@
+"""The panels around the charts: the run header, the progress line, the checkpoints and the end-of-run summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import ProgressBar, Static
+
+from engine.runs import RunState
+from tui.monitor import format as fmt
+from tui.monitor.model import RunModel
+
+STATE_STYLES: dict[str, str] = {
+    "starting": "cyan",
+    "preparing data": "cyan",
+    "loading model": "cyan",
+    "training": "green bold",
+    "evaluating": "blue bold",
+    "saving": "magenta bold",
+    "finished": "green bold",
+    "stopped": "yellow bold",
+    "failed": "red bold",
+}
+
+
+class RunHeader(Static):
+    """Run name, model, device and the state (or the pending action: stopping…, resuming…)."""
+
+    DEFAULT_CSS = "RunHeader { height: 1; background: $panel; padding: 0 1; }"
+
+    def show(self, model: RunModel, state: RunState, name: str, model_name: str, pending: str = "") -> None:
+        text = Text.assemble((name, "bold"), "  ", (model_name or "-", ""), "  ")
+        text.append(model.status.device or "device: -", style="dim")
+        text.append("  ● ", style=STATE_STYLES.get(state, ""))
+        text.append(pending or state, style=STATE_STYLES.get(state, ""))
+        self.update(text)
+
+
+class ProgressPanel(Static):
+    """Step/total, epoch, elapsed, ETA and real tokens/s; during data preparation, that progress instead."""
+
+    DEFAULT_CSS = "ProgressPanel { height: 1; padding: 0 1; }"
+
+    def show(self, model: RunModel, state: RunState, now: float) -> None:
+        status = model.status
+        if state == "preparing data" and status.phase_total:
+            detail = f"  {status.phase_detail}" if status.phase_detail else ""
+            self.update(f"preparing data {status.phase_current or 0:,}/{status.phase_total:,}{detail}")
+            return
+        elapsed, eta = _live_times(model, state, now)
+        epoch = f"{status.epoch:.2f}/{status.num_epochs:g}" if status.num_epochs else f"{status.epoch:.2f}"
+        parts = [
+            f"step {status.step:,}/{status.total_steps:,}",
+            f"epoch {epoch}",
+            f"elapsed {fmt.duration(elapsed)}",
+            f"ETA {fmt.duration(eta)}",
+            f"{fmt.count(status.tokens_per_second)} tok/s",
+            f"loss {fmt.loss(status.last_loss)}",
+        ]
+        self.update("  ·  ".join(parts))
+
+
+def _live_times(model: RunModel, state: RunState, now: float) -> tuple[float | None, float | None]:
+    """Counted on from the last step while the run is live, so the clock moves between steps."""
+    status = model.status
+    if status.finished is not None:
+        return status.finished.elapsed_s, None
+    if status.step and status.last_time is not None and state in ("training", "evaluating", "saving"):
+        since = max(0.0, now - status.last_time)
+        eta = None if status.eta_s is None else max(0.0, status.eta_s - since)
+        return status.elapsed_s + since, eta
+    if state == "failed":
+        return status.elapsed_s or None, None
+    start = model.first_time
+    return (None if start is None else max(0.0, now - start)), None
+
+
+class StepBar(ProgressBar):
+    DEFAULT_CSS = "StepBar { height: 1; padding: 0 1; } StepBar Bar { width: 1fr; }"
+
+    def show(self, model: RunModel, state: RunState) -> None:
+        status = model.status
+        if state == "preparing data" and status.phase_total:
+            self.update(total=status.phase_total, progress=status.phase_current or 0)
+        elif status.total_steps:
+            self.update(total=status.total_steps, progress=status.step)
+        else:
+            self.update(total=None)
+
+
+class CheckpointList(Static):
+    """Saved checkpoints, newest last: the places a resume can start from."""
+
+    DEFAULT_CSS = "CheckpointList { height: auto; max-height: 8; padding: 0 1; }"
+
+    def show(self, model: RunModel) -> None:
+        text = Text("Checkpoints", style="bold")
+        if not model.status.checkpoints:
+            text.append("\nnone yet", style="dim")
+        for checkpoint in model.status.checkpoints[-6:]:
+            text.append(f"\nstep {checkpoint.step:>6,}  ", style="cyan")
+            text.append(Path(checkpoint.path).name)
+        self.update(text)

@@ -1,0 +1,79 @@
+"""The end-of-run panel: how the run ended, its numbers, and the next actions as buttons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static
+
+from engine.runs import RunState
+from tui.monitor import format as fmt
+from tui.monitor.model import RunModel
+
+ACTIONS = (
+    ("chat", "Chat with it (c)", ("finished",)),
+    ("merge", "Merge it (m)", ("finished",)),
+    ("resume", "Resume (r)", ("stopped", "failed")),
+    ("open", "Open the folder (o)", ("finished", "stopped", "failed")),
+    ("new", "New run from this config (n)", ("finished", "stopped", "failed")),
+)
+"""Button id, label, and the end states that offer it; each id is also the screen's action name."""
+
+
+class SummaryPanel(Vertical):
+    """Hidden while the run is live; pressing a button runs the screen action of the same name."""
+
+    DEFAULT_CSS = """
+    SummaryPanel { height: auto; padding: 0 1; border-top: solid $primary; display: none; }
+    SummaryPanel.-ended { display: block; }
+    SummaryPanel Horizontal { height: auto; }
+    SummaryPanel Button { margin-right: 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="summary-text")
+        with Horizontal():
+            for action, label, _states in ACTIONS:
+                yield Button(label, id=f"summary-{action}", compact=True)
+
+    def show(self, model: RunModel, state: RunState, run_dir: Path, can_resume: bool) -> None:
+        ended = state in ("finished", "stopped", "failed")
+        self.set_class(ended, "-ended")
+        if not ended:
+            return
+        self.query_one("#summary-text", Static).update(summary_text(model, state, run_dir))
+        for action, _label, states in ACTIONS:
+            offered = state in states and (action != "resume" or can_resume)
+            self.query_one(f"#summary-{action}", Button).display = offered
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        action = (event.button.id or "").removeprefix("summary-")
+        self.screen.run_action(action)  # type: ignore[arg-type]
+
+
+def summary_text(model: RunModel, state: RunState, run_dir: Path) -> Text:
+    status, finished = model.status, model.status.finished
+    elapsed = finished.elapsed_s if finished else status.elapsed_s
+    tokens = finished.tokens_seen if finished and finished.tokens_seen else status.tokens_seen
+    final_loss = finished.final_loss if finished and finished.final_loss is not None else status.last_loss
+    eval_loss = finished.final_eval_loss if finished and finished.final_eval_loss is not None else status.last_eval_loss
+    headline = {"finished": "Finished", "stopped": "Stopped", "failed": "Failed"}[state]
+    text = Text(f"{headline} at step {status.step:,}", style="bold")
+    text.append(f" in {fmt.duration(elapsed)} · {fmt.count(tokens)} tokens")
+    text.append(f" · final loss {fmt.loss(final_loss)} · eval loss {fmt.loss(eval_loss)}")
+    if state == "finished":
+        text.append("\nAdapter: ", style="bold")
+        text.append(finished.adapter_dir if finished and finished.adapter_dir else str(run_dir))
+    checkpoint = status.resume_checkpoint()
+    if state != "finished" and checkpoint:
+        text.append("\nResume from: ", style="bold")
+        text.append(checkpoint)
+    if state == "failed":
+        message = status.error.message if status.error else "the engine exited without a word (see console.log below)"
+        text.append("\nError: ", style="bold red")
+        text.append(message)
+    return text
