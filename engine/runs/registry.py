@@ -122,4 +122,4 @@ def list_runs() -> list[RunRecord]:
         run_dir = Path(info.run_dir)
         launch = _read_info(run_dir / RUN_INFO_FILE) or info
         records.append(_build_record(run_dir, launch, read_status(run_dir)))
-    return sorted(records, key=lambda record: record.started_at or 0.0, reverse=True)
+    return sorted(records, key=lambda record: (record.started_at or 0.0, str(record.run_dir)), reverse=True)

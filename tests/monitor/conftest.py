@@ -20,6 +20,16 @@ FAKE_ENGINE = Path(__file__).parent / "fake_engine.py"
 
 
 @pytest.fixture(autouse=True)
+def utc_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Log times and start dates render in UTC, so screens look the same on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Never touch the user's real registry."""
     folder = tmp_path / "data"

@@ -100,12 +100,11 @@ class BinnedSeries:
         return (self.xs[-1], self.ys[-1]) if self.xs else None
 
     def columns(self, count: int, x_max: float) -> list[Column | None]:
-        """The series squeezed into `count` columns over x in [0, x_max]; None where no point falls."""
+        """The series squeezed into `count` equal columns over x in [0, x_max + 1); None where no point falls."""
         gathered: list[Bin | None] = [None] * count
-        scale = count / max(x_max, 1e-9)
+        scale = count / (max(x_max, 0.0) + 1)
         for index, item in self.bins.items():
-            centre = (index + 0.5) * self.width
-            column = min(count - 1, max(0, int(centre * scale)))
+            column = min(count - 1, max(0, int(index * self.width * scale)))
             slot = gathered[column]
             if slot is None:
                 gathered[column] = Bin(item.low, item.high, item.total, item.count)

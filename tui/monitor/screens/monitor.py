@@ -48,6 +48,8 @@ class MonitorScreen(Screen[None]):
     MonitorScreen #lr-chart { height: 1fr; padding: 0 1; }
     MonitorScreen #log-pane { border-top: solid $panel; }
     """
+    AUTO_FOCUS = "#log"
+    """The log, not the search box, so single-key bindings (s, r, c, ...) work at once."""
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),

@@ -16,8 +16,9 @@ from tui.monitor import format as fmt
 from tui.monitor.screens.monitor import MonitorScreen
 from tui.monitor.widgets.panels import STATE_STYLES
 
-COLUMNS = ("Name", "Model", "State", "Progress", "Last loss", "Started", "Folder")
+COLUMNS = ("Name", "Model", "State", "Progress", "Last loss", "Started")
 EMPTY = "No runs yet. Start one from the wizard (`ft-tui`) or with `ft-tui train CONFIG --detach`."
+HINT = "Runs started from the wizard or with --detach. Enter opens one; the list refreshes itself."
 REFRESH_SECONDS = 2.0
 
 
@@ -25,6 +26,7 @@ class RunsScreen(Screen[None]):
     """Refreshes every two seconds so states and progress stay current while runs train."""
 
     DEFAULT_CSS = """
+    RunsScreen #runs-hint { padding: 0 1; background: $panel; }
     RunsScreen #runs-empty { padding: 1 2; color: $text-muted; }
     RunsScreen DataTable { height: 1fr; }
     """
@@ -40,6 +42,7 @@ class RunsScreen(Screen[None]):
         self.records: list[RunRecord] = []
 
     def compose(self) -> ComposeResult:
+        yield Static(HINT, id="runs-hint")
         yield Static(EMPTY, id="runs-empty")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="runs-table")
         yield Footer()
@@ -89,5 +92,4 @@ def _cells(record: RunRecord) -> tuple[str | object, ...]:
         record.progress,
         fmt.loss(record.status.last_loss),
         fmt.clock_time(record.started_at),
-        str(record.run_dir),
     )

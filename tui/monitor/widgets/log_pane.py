@@ -60,6 +60,17 @@ class FollowLog(Log):
             self.call_after_refresh(self.scroll_end, animate=False)
 
 
+class SearchInput(Input):
+    """Esc leaves the search box for the log (the text stays, so the filter stays)."""
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("escape", "leave", "Back to the log", show=False),
+    ]
+
+    def action_leave(self) -> None:
+        self.screen.query_one(FollowLog).focus()
+
+
 class LogPane(Vertical):
     """Shows the model's log lines that pass the filter; `sync(lines)` appends what is new since the last call."""
 
@@ -70,9 +81,6 @@ class LogPane(Vertical):
     LogPane #log-level { width: auto; padding: 0 1; }
     LogPane Log { height: 1fr; }
     """
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
-        Binding("escape", "leave_search", "Back to the log", show=False),
-    ]
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -84,7 +92,7 @@ class LogPane(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Input(placeholder="/ search the log", id="log-search")
+            yield SearchInput(placeholder="/ search the log", id="log-search")
             yield Label(self._level_label(), id="log-level")
         log = FollowLog(highlight=True, max_lines=20_000, id="log")
         log.highlighter = self._highlighter
@@ -111,9 +119,6 @@ class LogPane(Vertical):
         self.search = event.value.strip()
         self._highlighter.search = self.search
         self._refilter()
-
-    def action_leave_search(self) -> None:
-        self.query_one(Log).focus()
 
     def _refilter(self) -> None:
         log = self.query_one(FollowLog)
