@@ -137,6 +137,14 @@ class StopCallback(TrainerCallback):
         self.stop.in_training = True
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        self._stop_if_requested(control)
+
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        """A request made while the step was being logged (a monitor reacting to it) is honoured at this step:
+        the Trainer saves right after logging."""
+        self._stop_if_requested(control)
+
+    def _stop_if_requested(self, control: TrainerControl) -> None:
         if self.stop.requested:
             control.should_save = True
             control.should_evaluate = False

@@ -41,6 +41,16 @@ def weight_dtype(config: RunConfig, device: str) -> tuple[str, str]:
     return "float32", f"no mixed precision on {device.upper()}"
 
 
+def packed_attention_kernel(config: RunConfig) -> tuple[bool, str]:
+    """Whether packed rows run sdpa per sample (engine.train.packed_attention) instead of under a block mask.
+
+    The config keeps `attn_implementation: sdpa` (what axolotl understands); this is how the engine runs it.
+    """
+    if config.sample_packing and config.requested_attn_implementation() == "sdpa":
+        return True, "sdpa per packed sample: the fused causal kernel, no block-diagonal mask to build or apply"
+    return False, ""
+
+
 def optimizer_name(config: RunConfig) -> str:
     return OPTIMIZER_ALIASES.get(config.optimizer, config.optimizer)
 

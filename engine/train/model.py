@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.config import RunConfig
 from engine.models.loading import load_model_and_tokenizer
+from engine.train.decisions import packed_attention_kernel
 
 ALL_LINEAR = "all-linear"
 """peft's name for every linear layer except the output head: axolotl's `lora_target_linear: true`."""
@@ -25,7 +26,9 @@ class TrainableModel:
 
 
 def build_model(config: RunConfig, folder: Path, *, dtype: str, device: str) -> TrainableModel:
-    """Load the base, add tokens, wrap it in LoRA (or leave every weight trainable for a full fine-tune)."""
+    """Load the base, add tokens, pick the packed attention kernel, wrap it in LoRA (or train every weight)."""
+    from engine.train.packed_attention import use_packed_sdpa
+
     attn = config.requested_attn_implementation() or "sdpa"
     if config.load_in_4bit or config.load_in_8bit:
         from engine.train.quantized import load_quantized
@@ -35,6 +38,10 @@ def build_model(config: RunConfig, folder: Path, *, dtype: str, device: str) -> 
         loaded = load_model_and_tokenizer(folder, dtype=dtype, attn_implementation=attn, device=device)
         model, tokenizer, notes = loaded.model, loaded.tokenizer, loaded.notes
     notes = (*notes, *apply_tokens(config, tokenizer, model))
+    per_sample, reason = packed_attention_kernel(config)
+    if per_sample:
+        use_packed_sdpa(model)
+        notes = (*notes, f"attention: {reason}")
     if config.uses_lora():
         model = wrap_lora(config, model)
     total, trainable = count_parameters(model)
