@@ -26,6 +26,7 @@ class WizardApp(App[int]):
 
     CSS_PATH = "styles/wizard.tcss"
     TITLE = "ft-tui"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (90, "-wide")]
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("ctrl+s", "save", "Save"),
         Binding("f1", "help", "Help"),

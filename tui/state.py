@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine.config import ConfigError, DatasetConfig, RunConfig, parse_config_dict
+from engine.config import ConfigError, DatasetConfig, RunConfig, config_to_dict, parse_config_dict
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("model", "Model"),
@@ -40,8 +40,9 @@ class WizardState:
     """Where the config came from (`preset smollm2-135m-lora`, a file path), for the title bar."""
 
     def with_config(self, config: RunConfig) -> WizardState:
-        if config == self.config and config.model_fields_set == self.config.model_fields_set:
-            return self
+        """The state with a new config; dirty only when the YAML that would be written changes."""
+        if config_to_dict(config) == config_to_dict(self.config):
+            return self if config == self.config else replace(self, config=config)
         return replace(self, config=config, dirty=True)
 
     def saved_to(self, path: Path) -> WizardState:
@@ -59,6 +60,8 @@ def edit_config(config: RunConfig, changes: Mapping[str, Any]) -> RunConfig:
     """
     data = config.model_dump(exclude_unset=True)
     for key, value in changes.items():
+        if key not in data and getattr(config, key) == value:
+            continue  # a field shown at its default stays unset, so the YAML only holds what the user chose
         if value is None and RunConfig.model_fields[key].default is None:
             data.pop(key, None)
         else:

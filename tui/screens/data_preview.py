@@ -72,8 +72,11 @@ def load_model_tokenizer(config: RunConfig) -> Any:
 
 def prepare_with_engine(config: RunConfig, tokenizer: Any, progress: Progress) -> Any:
     """The trainer's own preparation (and cache), so what the wizard shows is what the run will train on."""
+    import datasets
+
     from engine.data.prepare import prepare_datasets
 
+    datasets.disable_progress_bars()  # progress goes to the status line, not over the screen
     return prepare_datasets(config, tokenizer, progress=progress, world_size=1)
 
 

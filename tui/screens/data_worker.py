@@ -54,12 +54,21 @@ class DataAnalyst:
             rows = self.app.services.read_rows(config, SAMPLE_ROWS)
             columns = sorted({key for row in rows for key in row})
             suggestion = detect_format(rows) if rows else None
-            self.app.call_from_thread(self._peeked, columns, suggestion)
-            preview = analyse(config, self.app.services, lambda m: self.app.call_from_thread(self._set_status, m))
+            self._post(self._peeked, columns, suggestion)
+            preview = analyse(config, self.app.services, lambda message: self._post(self._set_status, message))
         except Exception as error:  # every failure becomes one line on screen; the worker never crashes the app
-            self.app.call_from_thread(self._set_status, f"✗ {describe_error(error)}")
+            self._post(self._set_status, f"✗ {describe_error(error)}")
             return
-        self.app.call_from_thread(self._finished, preview)
+        self._post(self._finished, preview)
+
+    def _post(self, callback: Any, *args: Any) -> None:
+        """Hand a result to the UI thread; once the app has closed there is nobody to tell."""
+        if not self.app.is_running:
+            return
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:  # the app closed between the check and the call
+            return
 
     def _peeked(self, columns: list[str], suggestion: dict[str, Any] | None) -> None:
         self.columns, self.suggestion = columns, suggestion
@@ -77,6 +86,8 @@ class DataAnalyst:
         self._redraw()
 
     def _redraw(self) -> None:
+        if not self.app.screen_stack:
+            return
         show = getattr(self.app.screen, "show_analysis", None)
         if show is not None:
             show()

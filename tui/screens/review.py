@@ -40,14 +40,18 @@ class ReviewScreen(StepScreen):
         yield Horizontal(
             Button("Save YAML (Ctrl+S)", id="save", compact=True),
             Button("Save as preset", id="save-preset", compact=True),
-            classes="field-extras",
+            classes="field-extras review-actions",
         )
         yield Section("The config", Static("", id="yaml"))
         yield Section("Run output", RichLog(id="run-log", wrap=True, markup=False, max_lines=2000), id="run-section")
 
+    yaml_text = ""
+    """The YAML shown, exactly as Save writes it (without the comment header)."""
+
     def on_mount(self) -> None:
         self.query_one("#run-section").display = False
         super().on_mount()
+        self.query_one("#save", Button).focus()
 
     def step_findings(self) -> list[Finding]:
         return self.wizard.findings()
@@ -60,8 +64,8 @@ class ReviewScreen(StepScreen):
 
     def refresh_numbers(self) -> None:
         theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
-        text = dump_config(self.wizard.config)
-        self.query_one("#yaml", Static).update(Syntax(text, "yaml", theme=theme, background_color="default"))
+        self.yaml_text = dump_config(self.wizard.config)
+        self.query_one("#yaml", Static).update(Syntax(self.yaml_text, "yaml", theme=theme, background_color="default"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":

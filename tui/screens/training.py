@@ -14,7 +14,7 @@ from tui.widgets.fields import ChoiceField, RadioField, TextField
 
 SCHEDULERS = ["cosine", "linear", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial"]
 OPTIMIZERS = ["adamw_torch_fused", "adamw_torch", "adamw_bnb_8bit", "paged_adamw_8bit", "adafactor", "sgd"]
-BF16: list[tuple[str, Any]] = [("auto: when the device has it", "auto"), ("bf16", True), ("float32", False)]
+BF16: list[tuple[str, Any]] = [("auto", "auto"), ("bf16", True), ("float32", False)]
 CHECKPOINTING: list[tuple[str, Any]] = [("off", False), ("on", True), ("offload (CUDA)", "offload")]
 UNAVAILABLE_RULES = ("attention.cuda_backend_fallback", "attention.backend_not_installed")
 """Catalog rules that say a backend cannot run on the target; their message is the greyed option's reason."""
@@ -51,7 +51,7 @@ class TrainingScreen(StepScreen):
         yield Section(
             "Speed and memory",
             ChoiceField("bf16", "Precision", BF16),
-            ChoiceField("gradient_checkpointing", "Grad checkpointing", CHECKPOINTING),
+            ChoiceField("gradient_checkpointing", "Checkpointing", CHECKPOINTING),
             RadioField("attn_implementation", "Attention", attention_choices(config, self.wizard.target)),
         )
         yield Section(
@@ -69,7 +69,7 @@ def attention_choices(config: RunConfig, target: Target) -> list[tuple[str, Any,
     A backend the catalog would replace at run time (a CUDA kernel on a CPU) is offered greyed, not hidden, so
     the user learns why; a value from the file that is greyed stays selected and its finding explains it.
     """
-    choices: list[tuple[str, Any, str | None]] = [("auto: fastest that works here", None, None)]
+    choices: list[tuple[str, Any, str | None]] = [("auto", None, None)]
     current = config.attn_implementation
     for backend in dict.fromkeys([*KNOWN_BACKENDS, *([current] if current else [])]):
         trial = config.model_copy(update={"attn_implementation": backend})

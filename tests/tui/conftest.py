@@ -1,0 +1,101 @@
+"""Fixtures for the wizard tests: a fixed CPU target, SmolLM2's config.json in a temporary model cache, the tiny
+tokenizer instead of the real one, and no cursor blink, so every run and every snapshot is the same."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from engine.models import EMBEDDED_MODEL_ID
+from engine.models.locations import converted_model_folder
+from engine.rules import Target
+from tests.tiny import tiny_tokenizer
+from tui.app import WizardApp, create_app
+from tui.screens.data_preview import Services, read_first_rows
+
+REPO = Path(__file__).resolve().parents[2]
+TARGET = Target(device="cpu", bf16=True, cpu_cores=2, memory_gb=16.0)
+"""The machine every test judges against, whatever machine runs the tests."""
+
+SMOLLM2_CONFIG = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 576,
+    "intermediate_size": 1536,
+    "num_hidden_layers": 30,
+    "num_attention_heads": 9,
+    "num_key_value_heads": 3,
+    "max_position_embeddings": 8192,
+    "vocab_size": 49152,
+    "tie_word_embeddings": True,
+    "torch_dtype": "bfloat16",
+}
+"""SmolLM2-135M-Instruct's shape (from its config.json): 134.5 M parameters."""
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run from the repository (the presets' data paths are relative to it) with caches and user presets in tmp."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("FT_TUI_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FT_TUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = converted_model_folder(EMBEDDED_MODEL_ID)
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(SMOLLM2_CONFIG), encoding="utf-8")
+    (folder / "tokenizer_config.json").write_text(json.dumps({"chat_template": "{{ messages }}"}), encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A blinking cursor would make snapshots depend on timing."""
+    original = Input._on_mount
+
+    def steady(self: Input, event: Any) -> None:
+        self.cursor_blink = False
+        original(self, event)
+
+    monkeypatch.setattr(Input, "_on_mount", steady)
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Services:
+    """The real data pipeline with the tiny tokenizer, caching its prepared data in tmp."""
+    from engine.data.prepare import prepare_datasets
+
+    def prepare(config: Any, tokenizer: Any, progress: Callable[[str], None]) -> Any:
+        local = config.model_copy(update={"dataset_prepared_path": str(tmp_path / "prepared")})
+        return prepare_datasets(local, tokenizer, progress=progress, world_size=1)
+
+    return Services(load_tokenizer=lambda _config: tiny_tokenizer(), prepare=prepare, read_rows=read_first_rows)
+
+
+@pytest.fixture
+def make_app(services: Services) -> Callable[..., WizardApp]:
+    def make(preset: str | None = None, config_path: Path | None = None) -> WizardApp:
+        return create_app(preset, config_path, target=TARGET, services=services)
+
+    return make
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Let timers and workers run until `condition` holds (the data analysis takes a moment)."""
+    waited = 0.0
+    while not condition():
+        if waited > timeout:
+            raise AssertionError("timed out waiting for the wizard")
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Past the edit debounce, so the config reflects what was typed."""
+    await pilot.pause(0.2)
+    await pilot.pause()

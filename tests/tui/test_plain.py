@@ -1,0 +1,68 @@
+"""`ft-tui init --plain` driven through prompt_toolkit's pipe input, as a person at a plain terminal would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from engine.config import load_config
+from engine.presets import load_preset
+from engine.rules import check_config, has_errors
+from tests.tui.conftest import TARGET
+from tui.plain import Cancelled, ask_and_write
+
+ENTER = "\r"
+DOWN = "\x1b[B"
+CTRL_C = "\x03"
+
+
+def run_with_keys(keys: str, output: Path | None) -> Path | None:
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        pipe.close()  # answers end here: a prompt left waiting ends the flow instead of hanging the test
+        return ask_and_write(output, input=pipe, output=DummyOutput())
+
+
+def test_accepting_every_default_writes_the_default_preset(tmp_path: Path) -> None:
+    target = tmp_path / "plain.yml"
+    written = run_with_keys(ENTER * 10, target)
+    assert written == target
+    saved = load_config(target)
+    assert saved == load_preset("smollm2-135m-lora")
+    assert not has_errors(check_config(saved, TARGET))
+    assert target.read_text(encoding="utf-8").startswith("# Written by `ft-tui init --plain`")
+
+
+def test_typed_answers_are_validated_and_written(tmp_path: Path) -> None:
+    target = tmp_path / "plain.yml"
+    keys = ENTER + ENTER + ENTER + ENTER  # preset, method, base model, data path
+    keys += "\x7f" * 3 + "abc" + ENTER  # sequence_len "abc" is refused ...
+    keys += "\x7f" * 3 + "256" + ENTER  # ... until it is a number
+    keys += ENTER + ENTER + ENTER + ENTER  # epochs, learning rate, output folder, format
+    run_with_keys(keys, target)
+    assert load_config(target).sequence_len == 256
+
+
+def test_the_method_question_sets_adapter(tmp_path: Path) -> None:
+    target = tmp_path / "plain.yml"
+    run_with_keys(ENTER + DOWN + DOWN + ENTER + ENTER * 8, target)
+    saved = load_config(target)
+    assert saved.adapter is None and not saved.uses_lora()
+
+
+def test_an_existing_file_is_kept_unless_replacing_is_confirmed(tmp_path: Path) -> None:
+    target = tmp_path / "keep.yml"
+    target.write_text("base_model: keep\n", encoding="utf-8")
+    with pytest.raises(Cancelled):
+        run_with_keys(ENTER * 9 + "n", target)
+    assert target.read_text(encoding="utf-8") == "base_model: keep\n"
+
+
+def test_interrupting_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "never.yml"
+    with pytest.raises(Cancelled):
+        run_with_keys(ENTER + CTRL_C, target)
+    assert not target.exists()

@@ -1,0 +1,260 @@
+"""Pilot tests of each wizard step: typing values, errors appearing and clearing, Next gating, and the written YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import Button, Input, RadioButton, Select, Static
+
+from engine.config import load_config
+from engine.rules import check_config, has_errors
+from tests.tui.conftest import TARGET, settle, wait_for
+from tui.app import WizardApp
+from tui.screens import STEP_SCREENS
+from tui.screens.dialogs import ChoiceDialog, TextPrompt
+from tui.screens.start import StartScreen
+from tui.widgets.fields import FieldRow
+from tui.widgets.findings import FindingsList
+
+AppFactory = Callable[..., WizardApp]
+
+
+async def type_into(pilot, app: WizardApp, key: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Replace a text field's content the way a person would: focus it, clear it, type."""
+    control = app.screen.query_one(f"#in-row-{key}", Input)
+    control.focus()
+    control.value = ""
+    await pilot.press(*text) if text else None
+    await settle(pilot)
+
+
+def row(app: WizardApp, key: str) -> FieldRow:
+    return app.screen.query_one(f"#row-{key}", FieldRow)
+
+
+def next_button(app: WizardApp) -> Button:
+    return app.screen.query_one("#next", Button)
+
+
+def findings_text(app: WizardApp) -> str:
+    return str(app.screen.query_one(FindingsList).render())
+
+
+def choose(app: WizardApp, key: str, value: object) -> None:
+    """Pick a drop-down option by the config value it stands for."""
+    field = row(app, key)
+    index = next(i for i, (_, v) in enumerate(field.choices) if v == value and type(v) is type(value))  # type: ignore[attr-defined]
+    field.query_one(Select).value = str(index)
+
+
+async def test_start_screen_opens_the_default_preset_with_enter(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert isinstance(app.screen, StartScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, STEP_SCREENS["model"])
+        assert app.config.base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
+        assert app.state is not None and app.state.origin == "preset smollm2-135m-lora"
+
+
+async def test_model_step_shows_facts_and_qlora_on_cpu_blocks_next(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        facts = str(app.screen.query_one("#model-facts", Static).render())
+        assert "134.5 M" in facts and "8,192 tokens" in facts and "fits in 16 GB" in facts
+        choose(app, "adapter", "qlora")
+        await settle(pilot)
+        assert app.config.adapter == "qlora" and app.config.load_in_4bit is True
+        assert next_button(app).disabled
+        assert "quant" in " ".join(f.rule_id for f in app.screen.step_findings())  # type: ignore[attr-defined]
+        choose(app, "adapter", "lora")
+        await settle(pilot)
+        assert not next_button(app).disabled
+        assert app.config.load_in_4bit is False
+
+
+async def test_dataset_step_previews_the_real_data_and_flags_a_missing_file(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await pilot.pause()
+        assert "134 rows read" in str(app.screen.query_one("#histogram", Static).render())
+        assert "trained (loss)" in str(app.screen.query_one("#sample", Static).render())
+        await type_into(pilot, app, "path", "no/such/file.jsonl")
+        assert app.config.datasets[0].path == "no/such/file.jsonl"
+        assert next_button(app).disabled
+        assert "no/such/file.jsonl" in findings_text(app)
+        await type_into(pilot, app, "path", "presets/data/ft_tui_persona.jsonl")
+        assert not next_button(app).disabled
+
+
+async def test_dataset_format_change_shows_its_mapping_rows_and_clears_the_others(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await pilot.pause()
+        choose(app, "type", "alpaca")
+        await settle(pilot)
+        assert row(app, "field_instruction").display and not row(app, "field_messages").display
+        entry = app.config.datasets[0]
+        assert entry.type == "alpaca" and entry.field_messages is None and entry.roles_to_train is None
+
+
+async def test_lora_rank_type_error_blocks_next_until_fixed(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("lora")
+        await pilot.pause()
+        await type_into(pilot, app, "lora_r", "big")
+        assert row(app, "lora_r").has_class("-invalid")
+        assert "valid integer" in str(row(app, "lora_r").query_one(".field-error", Static).render())
+        assert next_button(app).disabled
+        assert app.config.lora_r == 16  # the last valid value is kept
+        await type_into(pilot, app, "lora_r", "32")
+        assert not row(app, "lora_r").has_class("-invalid") and not next_button(app).disabled
+        assert app.config.lora_r == 32
+        assert "9,768,960 trainable" in str(app.screen.query_one("#lora-params", Static).render())
+
+
+async def test_lora_module_checklist_sets_target_modules(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("lora")
+        await pilot.pause()
+        row(app, "lora_target_linear").control.value = False  # type: ignore[attr-defined]
+        await settle(pilot)
+        checklist = row(app, "lora_target_modules")
+        assert not checklist.disabled
+        checklist.control.select("q_proj")  # type: ignore[attr-defined]
+        checklist.control.select("v_proj")  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert app.config.lora_target_linear is None
+        assert app.config.lora_target_modules == ["q_proj", "v_proj"]
+        assert "921,600 trainable" in str(app.screen.query_one("#lora-params", Static).render())
+
+
+async def test_sequence_step_explains_a_too_small_packed_eval_split(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("sequence")
+        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await pilot.pause()
+        assert "rows of 512" in str(app.screen.query_one("#packing-numbers", Static).render())
+        choose(app, "eval_sample_packing", None)
+        await type_into(pilot, app, "gradient_accumulation_steps", "8")
+        explanation = str(app.screen.query_one("#eval-explanation", Static).render())
+        assert "packing.eval_split_too_small" in explanation and "14 eval rows" in explanation
+        assert next_button(app).disabled
+        choose(app, "eval_sample_packing", False)
+        await settle(pilot)
+        assert not next_button(app).disabled
+        assert str(app.screen.query_one("#eval-explanation", Static).render()) == ""
+
+
+async def test_training_step_greys_cuda_attention_and_validates_the_learning_rate(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("training")
+        await pilot.pause()
+        buttons = {str(b.label).split(" ")[0]: b for b in app.screen.query(RadioButton)}
+        assert buttons["flash_attention_2"].disabled and "needs a CUDA GPU" in str(buttons["flash_attention_2"].label)
+        assert not buttons["sdpa"].disabled and buttons["sdpa"].value
+        await type_into(pilot, app, "learning_rate", "fast")
+        assert next_button(app).disabled
+        await type_into(pilot, app, "learning_rate", "1e-4")
+        assert app.config.learning_rate == 1e-4 and not next_button(app).disabled
+
+
+async def test_warnings_are_accepted_explicitly_by_next(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("sequence")
+        await pilot.pause()
+        row(app, "sample_packing").control.value = False  # type: ignore[attr-defined]
+        row(app, "pad_to_sequence_len").control.value = True  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert "Accept warnings" in str(next_button(app).label) and not next_button(app).disabled
+        await pilot.click("#next")
+        await pilot.pause()
+        assert isinstance(app.screen, STEP_SCREENS["training"])
+        assert app.state is not None and "packing.padding_wastes_compute" in app.state.accepted
+
+
+async def test_help_panel_explains_the_focused_field(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("sequence")
+        await pilot.pause()
+        app.screen.query_one("#in-row-micro_batch_size", Input).focus()
+        await pilot.pause()
+        help_text = str(app.screen.query_one("#help", Static).render())
+        assert help_text.startswith("micro_batch_size") and "Rows (or packed rows) per forward pass" in help_text
+
+
+async def test_review_saves_yaml_that_equals_the_fields_and_validates(make_app: AppFactory, tmp_path: Path) -> None:
+    app = make_app("smollm2-135m-lora")
+    target = tmp_path / "my-run.yml"
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("lora")
+        await pilot.pause()
+        await type_into(pilot, app, "lora_alpha", "64")
+        await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, STEP_SCREENS["review"])
+        assert "lora_alpha: 64" in app.screen.yaml_text  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert target.is_file()
+        saved = load_config(target)
+        assert saved == app.config and saved.lora_alpha == 64
+        assert not has_errors(check_config(saved, TARGET))
+        assert app.state is not None and not app.state.dirty and app.state.path == target
+
+
+async def test_saving_over_an_existing_file_asks_first(make_app: AppFactory, tmp_path: Path) -> None:
+    existing = tmp_path / "keep.yml"
+    existing.write_text("base_model: keep-me\n", encoding="utf-8")
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(existing)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert existing.read_text(encoding="utf-8") == "base_model: keep-me\n"
+
+
+async def test_quitting_with_unsaved_changes_asks_first(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.click("#answer-cancel")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, STEP_SCREENS["model"])
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.click("#answer-discard")
+        await pilot.pause()
+    assert app.return_value == 0
+
+
+async def test_opening_a_config_file_keeps_its_path(make_app: AppFactory, tmp_path: Path) -> None:
+    path = tmp_path / "mine.yml"
+    path.write_text("base_model: HuggingFaceTB/SmolLM2-135M-Instruct\nlora_r: 4\n", encoding="utf-8")
+    app = make_app(config_path=path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert app.state is not None and app.state.path == path and not app.state.dirty
+        assert app.config.lora_r == 4

@@ -1,0 +1,142 @@
+"""`ft-tui init --plain`: the essential questions as plain prompts, writing the same validated YAML as the wizard."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config import ConfigError, RunConfig, save_config
+from engine.rules import check_config, has_errors
+from tui.state import edit_config, edit_dataset, help_text
+
+METHODS = {"LoRA": "lora", "QLoRA (4-bit base, CUDA GPU)": "qlora", "Full fine-tune": None}
+FORMATS = ("chat_template", "alpaca", "completion", "input_output")
+
+
+class Cancelled(Exception):
+    """The user pressed Ctrl-C or Esc at a prompt; nothing is written."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One config key asked as text; the answer is validated by building the config with it."""
+
+    key: str
+    message: str
+    dataset: bool = False
+
+
+QUESTIONS = (
+    Question("base_model", "Base model (hub id or local folder)"),
+    Question("path", "Training data (file or hub dataset id)", dataset=True),
+    Question("sequence_len", "sequence_len (tokens)"),
+    Question("num_epochs", "Epochs"),
+    Question("learning_rate", "Learning rate"),
+    Question("output_dir", "Output folder"),
+)
+
+
+def run_plain(output: Path | None) -> int:
+    """Ask, validate, write. 0 when written, 1 when cancelled or the config has errors."""
+    try:
+        path = ask_and_write(output)
+    except (Cancelled, EOFError):
+        print("Cancelled; nothing was written.", file=sys.stderr)
+        return 1
+    return 0 if path is not None else 1
+
+
+def ask_and_write(save_as: Path | None, **io: Any) -> Path | None:
+    """The whole plain flow; `io` (input=, output=) lets tests drive prompt_toolkit with a pipe."""
+    import questionary
+
+    from engine.presets import DEFAULT_PRESET, list_presets, load_preset
+
+    names = [info.name for info in list_presets()]
+    preset = _answer(questionary.select("Start from which preset?", choices=names, default=DEFAULT_PRESET, **io))
+    config = load_preset(preset)
+    method = _answer(questionary.select("Training method", choices=list(METHODS), default=_method_label(config), **io))
+    config = edit_config(config, {"adapter": METHODS[method], "load_in_4bit": METHODS[method] == "qlora"})
+    for question in QUESTIONS:
+        config = _ask_key(questionary, config, question, io)
+    current_type = config.datasets[0].type_name() if config.datasets else None
+    kind = _answer(questionary.select("Data format", choices=list(FORMATS), default=current_type or FORMATS[0], **io))
+    config = edit_dataset(config, {"type": kind})
+    return _check_and_save(questionary, config, save_as, preset, io)
+
+
+def _ask_key(questionary: Any, config: RunConfig, question: Question, io: dict[str, Any]) -> RunConfig:
+    """Ask until the answer makes a valid config; the key's help is shown as the prompt's instruction."""
+    build = _builder(config, question)
+    default = _current(config, question)
+
+    def validate(text: str) -> bool | str:
+        try:
+            build(text)
+        except ConfigError as error:
+            return error.problems[0].message
+        return True
+
+    answer = _answer(
+        questionary.text(
+            f"{question.message}:", default=default, validate=validate, instruction=_short_help(question.key), **io
+        )
+    )
+    return build(answer)
+
+
+def _builder(config: RunConfig, question: Question) -> Callable[[str], RunConfig]:
+    def build(text: str) -> RunConfig:
+        value = text.strip() or None
+        if question.dataset:
+            return edit_dataset(config, {question.key: value or ""})
+        return edit_config(config, {question.key: value})
+
+    return build
+
+
+def _current(config: RunConfig, question: Question) -> str:
+    if question.dataset:
+        return config.datasets[0].path if config.datasets else ""
+    value = getattr(config, question.key)
+    return "" if value is None else str(value)
+
+
+def _check_and_save(
+    questionary: Any, config: RunConfig, save_as: Path | None, preset: str, io: dict[str, Any]
+) -> Path | None:
+    findings = check_config(config, stages=("static",))
+    for finding in findings:
+        print(f"{finding.severity}: {finding.message}\n  fix: {finding.fix}")
+    if has_errors(findings):
+        print("The config has errors (above); nothing was written. Fix them, or use the full wizard: ft-tui")
+        return None
+    target = save_as or Path(_answer(questionary.text("Save the config as:", default="config.yml", **io)))
+    if target.exists() and not _answer(questionary.confirm(f"{target} exists. Replace it?", default=False, **io)):
+        raise Cancelled
+    header = f"Written by `ft-tui init --plain` from preset {preset}.\nRun it with: ft-tui train {target}"
+    save_config(config, target, header=header)
+    print(f"Wrote {target}. Train with: ft-tui train {target}")
+    return target
+
+
+def _method_label(config: RunConfig) -> str:
+    return next(
+        label for label, adapter in METHODS.items() if adapter == (config.adapter if config.uses_lora() else None)
+    )
+
+
+def _short_help(key: str) -> str:
+    text = help_text(key)
+    return f"({text.split('. ')[0].rstrip('.')})" if text else ""
+
+
+def _answer(value: Any) -> Any:
+    """questionary's `.ask()` returns None when the user interrupts; turn that into Cancelled."""
+    answer = value.ask() if hasattr(value, "ask") else value
+    if answer is None:
+        raise Cancelled
+    return answer
