@@ -49,6 +49,7 @@ class WizardApp(App[int]):
         self.analyst = DataAnalyst(self)
         self._facts_cache: dict[str, Any] = {}
         self._findings: tuple[RunConfig, Any, list[Finding]] | None = None
+        self._data_facts: tuple[RunConfig, DataPreview, Any] | None = None
         self._confirmed_path: Path | None = None
 
     def on_mount(self) -> None:
@@ -109,10 +110,15 @@ class WizardApp(App[int]):
         self._findings = None
 
     def data_facts(self) -> Any:
-        """DataFacts for the current config, when the data was analysed with the same data settings."""
-        if self.preview is None or self.preview.key != data_key(self.config):
+        """DataFacts for the current config, when the data was analysed with the same data settings (cached per
+        config, since every panel of a step asks for them on each edit)."""
+        config, preview = self.config, self.preview
+        if preview is None or preview.key != data_key(config):
             return None
-        return refresh_facts(self.preview, self.config)
+        cached = self._data_facts
+        if cached is None or cached[0] is not config or cached[1] is not preview:
+            self._data_facts = cached = (config, preview, refresh_facts(preview, config))
+        return cached[2]
 
     def set_preview(self, preview: DataPreview) -> None:
         self.preview = preview

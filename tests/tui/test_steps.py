@@ -258,3 +258,19 @@ async def test_opening_a_config_file_keeps_its_path(make_app: AppFactory, tmp_pa
         await pilot.pause()
         assert app.state is not None and app.state.path == path and not app.state.dirty
         assert app.config.lora_r == 4
+
+
+async def test_save_as_preset_lists_it_on_the_start_screen(make_app: AppFactory) -> None:
+    from engine.presets import list_presets, load_preset
+
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("review")
+        await pilot.pause()
+        await pilot.click("#save-preset")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "my-quill"
+        await pilot.press("enter")
+        await pilot.pause()
+    assert any(info.name == "my-quill" and not info.builtin for info in list_presets())
+    assert load_preset("my-quill") == app.config

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from engine.config import RunConfig
@@ -137,7 +136,3 @@ def refresh_facts(preview: DataPreview, config: RunConfig) -> Any:
     )
     facts = facts_for(config, preview.prepared.train, preview.prepared.eval, report, world_size=1)
     return replace(facts, dropped_examples=old.dropped_examples)
-
-
-def is_local_path(path: str) -> bool:
-    return Path(path).expanduser().exists()

@@ -1,0 +1,66 @@
+"""Run from the review step starts the engine detached and opens the live monitor (with the monitor's fake engine)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from engine.runs import read_launch
+from engine.runs.launch import ENGINE_COMMAND_ENV
+from engine.runs.paths import DATA_DIR_ENV
+from engine.runs.process import is_alive, send_stop
+from tests.tui.conftest import REPO, wait_for
+from tui.app import WizardApp
+from tui.screens import STEP_SCREENS
+
+FAKE_ENGINE = REPO / "tests" / "monitor" / "fake_engine.py"
+EVENTS = REPO / "tests" / "fixtures" / "events" / "complete.jsonl"
+
+
+@pytest.fixture
+def fake_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    monkeypatch.setenv(ENGINE_COMMAND_ENV, f"{sys.executable} {FAKE_ENGINE}")
+    monkeypatch.setenv("FAKE_ENGINE_STREAM", str(EVENTS))
+    monkeypatch.setenv("FAKE_ENGINE_DELAY", "0.01")
+
+
+async def test_run_starts_the_engine_and_opens_the_monitor(
+    make_app: Callable[..., WizardApp], tmp_path: Path, fake_engine: None
+) -> None:
+    from tui.monitor.screens import MonitorScreen
+
+    run_dir = tmp_path / "outputs" / "quill"
+    config = tmp_path / "quill.yml"
+    preset = (REPO / "presets" / "smollm2-135m-lora.yml").read_text(encoding="utf-8")
+    config.write_text(preset.replace("output_dir: ./outputs/smollm2-135m-lora", f"output_dir: {run_dir}"), "utf-8")
+    app = make_app(config_path=config)
+    try:
+        async with app.run_test(size=(100, 32)) as pilot:
+            app.goto("review")
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen))
+            assert read_launch(run_dir) is not None
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, STEP_SCREENS["review"])
+    finally:
+        launch = read_launch(run_dir)
+        if launch is not None and launch.pid and is_alive(launch.pid, launch.pid_token):
+            send_stop(launch.pid)
+
+
+async def test_sidebar_jumps_and_escape_goes_back(make_app: Callable[..., WizardApp]) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.screen.query_one("#steps").focus()
+        await pilot.press("down", "down", "down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, STEP_SCREENS["sequence"])
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, STEP_SCREENS["lora"])
