@@ -9,13 +9,14 @@ from engine.data.formats.alpaca import FORMAT_NO_INPUT, FORMAT_WITH_INPUT, Alpac
 from engine.data.formats.chat import TRAIN_ON_EOS, ChatFormatter, special_token_texts
 from engine.data.formats.common import RowFormatter
 from engine.data.formats.completion import CompletionFormatter
+from engine.data.formats.detect import detect_format
 from engine.data.formats.messages import MessageReader
 from engine.data.formats.segments import InputOutputFormatter, PretokenizedFormatter
 from engine.data.templates import resolve_chat_template
 
 FORMATS = ("alpaca", "chat_template", "sharegpt", "completion", "input_output")
 
-__all__ = ["FORMATS", "RowFormatter", "build_formatter", "format_name"]
+__all__ = ["FORMATS", "RowFormatter", "build_formatter", "detect_format", "format_name"]
 
 
 def format_name(ds: Any) -> str | None:
