@@ -56,7 +56,7 @@ async def test_stop_asks_first_then_resume_continues_the_curve(
         assert screen.state == "training", "Esc in the dialog keeps training"
         await pilot.press("s")
         await pilot.click("#confirm")
-        await until(pilot, lambda: screen.state == "stopped")
+        await until(pilot, lambda: screen.state == "stopped" and not screen.pending)
         stopped_at = screen.model.status.step
         assert screen.model.status.resume_checkpoint() is not None
         fake_engine("complete.jsonl", 0.0)

@@ -74,11 +74,13 @@ class RunWatcher:
 
     def _refresh_state(self) -> bool:
         now = time.monotonic()
+        was_alive = self.alive
         if now - self._checked_at >= LIVENESS_SECONDS:
             self._checked_at = now
             self.alive = process_alive(self.run_dir, self.model)
         state = self.model.status.state(self.alive)
-        changed, self.state = state != self.state, state
+        changed = state != self.state or was_alive != self.alive
+        self.state = state
         if state == "failed" and self.model.status.finished is None and not self._console_shown:
             self._console_shown = True
             self.model.add_console_lines(console_tail(self.run_dir), self.clock())

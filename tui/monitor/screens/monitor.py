@@ -116,7 +116,7 @@ class MonitorScreen(Screen[None]):
 
     def _pending_done(self) -> bool:
         if self.pending == "stopping…":
-            return self.state in ENDED
+            return self.state in ENDED and not self.watcher.alive
         return self.model.version > self._pending_version and self.state not in ENDED
 
     def _tick(self) -> None:
@@ -139,7 +139,7 @@ class MonitorScreen(Screen[None]):
     def _show_all(self) -> None:
         self._show_progress()
         self.query_one(CheckpointList).show(self.model)
-        self.query_one(SummaryPanel).show(self.model, self.state, self.run_dir, self._can_resume())
+        self.query_one(SummaryPanel).show(self.model, self.state, self.run_dir, self.check_action("resume", ()) is True)
         self.query_one(LogPane).sync(self.model.log)
 
     def _loss_layers(self) -> list[Layer]:
@@ -155,11 +155,12 @@ class MonitorScreen(Screen[None]):
     # --- actions ------------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Footer keys follow the state: Stop while live, Resume after a stop or crash, Chat and Merge when done."""
+        """Footer keys follow the state: Stop while live, Resume after a stop or crash once the old engine process
+        has exited (it writes `finished` a moment before it is gone), Chat and Merge when done."""
         if action == "stop":
             return self.state not in ENDED and not self.pending
         if action == "resume":
-            return self.state in ("stopped", "failed") and self._can_resume() and not self.pending
+            return self.state in ("stopped", "failed") and self._can_resume() and not self.watcher.alive
         if action in ("chat", "merge"):
             return self.state == "finished"
         return True
