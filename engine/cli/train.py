@@ -33,6 +33,7 @@ EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_STOPPED = 0, 1, 2, 130
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "train",
+        usage="ft-tui train CONFIG [--resume] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]",
         help="train a config headless, with a progress bar and an eval table",
         description=(
             "Train a config on this machine. Any config key can be overridden after the config "
@@ -131,7 +132,6 @@ class TrainView:
         self.task = self.progress.add_task("starting", total=None, loss="-", speed="-")
 
     def __enter__(self) -> TrainView:
-        self.progress.start()
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -139,9 +139,11 @@ class TrainView:
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, PhaseEvent):
-            self.progress.update(self.task, description=event.phase.replace("_", " "))
+            self._phase(event)
         elif isinstance(event, StartedEvent):
-            self.progress.update(self.task, total=event.total_steps, description="training")
+            # The bar appears once there are steps to count; before that, phases are plain lines.
+            self.progress.start()
+            self.progress.update(self.task, total=event.total_steps, completed=0, description="training")
             self.out.print(
                 f"training {event.params_trainable:,} of {event.params_total:,} parameters on {event.device} "
                 f"({event.dtype}, {event.attn_implementation}), {event.total_steps} steps",
@@ -158,6 +160,14 @@ class TrainView:
             )
         else:
             self._print_line(event)
+
+    def _phase(self, event: PhaseEvent) -> None:
+        name = event.phase.replace("_", " ")
+        if self.progress.live.is_started:
+            self.progress.update(self.task, description=name)
+        elif event.phase in ("starting", "loading_model", "preparing_data"):
+            detail = f": {event.detail}" if event.detail else ""
+            self.out.print(f"[bold]{name}[/]{detail}", highlight=False)
 
     def _print_line(self, event: Event) -> None:
         if isinstance(event, CheckpointEvent):
@@ -203,12 +213,17 @@ def _quiet_library_progress_bars() -> None:
 
 
 def _say(message: str, code: int) -> int:
-    console(stderr=True).print(message, highlight=False, markup=False)
+    """Plain print: a one-line cause must stay one line, whatever the terminal width."""
+    print(message, file=sys.stderr, flush=True)
     return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m engine.train CONFIG ...`: the same arguments as `ft-tui train`."""
-    parser = argparse.ArgumentParser(prog="python -m engine.train", description="Train a config headless.")
+    parser = argparse.ArgumentParser(
+        prog="python -m engine.train",
+        usage="python -m engine.train CONFIG [--resume] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]",
+        description="Train a config headless (the same as `ft-tui train`).",
+    )
     add_arguments(parser)
     return run(parser.parse_args(list(sys.argv[1:] if argv is None else argv)))

@@ -90,16 +90,21 @@ class ReporterLogHandler(logging.Handler):
         self.reporter = reporter
 
     def emit(self, record: logging.LogRecord) -> None:
-        level = LEVELS.get(record.levelno, "warning")
-        self.reporter.log(record.getMessage().strip(), level=level, logger=record.name)
+        message = record.getMessage().strip()
+        if record.name == "py.warnings":
+            # Deprecation notices between libraries: kept in log.txt for whoever debugs, not shown to the user.
+            self.reporter.write_log("debug", message.splitlines()[0])
+            return
+        self.reporter.log(message, level=LEVELS.get(record.levelno, "warning"), logger=record.name)
 
 
-LIBRARY_LOGGERS = ("transformers", "peft", "accelerate")
+LIBRARY_LOGGERS = ("transformers", "peft", "accelerate", "py.warnings")
 
 
 def capture_library_logs(reporter: Reporter) -> Callable[[], None]:
     """Attach the handler to the libraries' loggers; returns the function that detaches it."""
     handler = ReporterLogHandler(reporter)
+    logging.captureWarnings(True)
     loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
     saved = [(lg, lg.propagate) for lg in loggers]
     for lg in loggers:
@@ -107,6 +112,7 @@ def capture_library_logs(reporter: Reporter) -> Callable[[], None]:
         lg.propagate = False
 
     def detach() -> None:
+        logging.captureWarnings(False)
         for lg, propagate in saved:
             lg.removeHandler(handler)
             lg.propagate = propagate

@@ -114,11 +114,19 @@ def write_config_copy(config: RunConfig, overrides: dict[str, Any], automatic: l
     from engine.config import save_config
 
     lines = [f"The effective config of this run (ft-tui train, {time.strftime('%Y-%m-%d %H:%M:%S')})."]
-    lines.append("Command-line overrides: " + (", ".join(f"{k}={v!r}" for k, v in overrides.items()) or "none"))
+    given = ", ".join(f"{key}: {_shown(getattr(config, key, value))}" for key, value in overrides.items())
+    lines.append(f"Command-line overrides: {given or 'none'}")
     for finding in automatic:
         if finding.auto_set:
             lines.append(f"Set automatically ({finding.rule_id}): {finding.message}")
     return save_config(config, Path(config.output_dir) / CONFIG_COPY, header="\n".join(lines))
+
+
+def _shown(value: Any) -> str:
+    """A value as it reads in YAML (`1.0e-04`, `true`), the way the body of the file shows it."""
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
 
 
 def _finish(

@@ -90,7 +90,7 @@ def test_outputs_adapter_log_and_effective_config(make_config: Callable[..., Run
     log = (out / "log.txt").read_text()
     assert "step 3/3" in log and "run completed" in log
     copy = (out / "config.yml").read_text()
-    assert "Command-line overrides: max_steps=3" in copy
+    assert "Command-line overrides: max_steps: 3" in copy
     assert "Set automatically (attention.auto_selected)" in copy
     effective = yaml.safe_load(copy)
     assert effective["attn_implementation"] == "sdpa" and effective["max_steps"] == 3

@@ -1,0 +1,76 @@
+"""Weights & Biases set-up: a clear message without the package or a key, a hidden prompt when one can ask."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.config import parse_config_dict
+from engine.train import TrainError
+from engine.train.tracking import report_to
+
+REAL_FIND_SPEC = importlib.util.find_spec
+
+
+@pytest.fixture(autouse=True)
+def no_wandb_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for variable in ("WANDB_PROJECT", "WANDB_ENTITY", "WANDB_MODE"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+def wandb_installed(monkeypatch: pytest.MonkeyPatch, installed: bool) -> None:
+    def find_spec(name: str, *args: Any) -> Any:
+        if name == "wandb":
+            return object() if installed else None
+        return REAL_FIND_SPEC(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+
+
+def config(**keys: Any) -> Any:
+    return parse_config_dict({"wandb_project": "demo", **keys})
+
+
+def test_no_tracking_without_a_project() -> None:
+    assert report_to(parse_config_dict({})) == []
+
+
+def test_missing_package_names_the_install_and_the_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    wandb_installed(monkeypatch, False)
+    with pytest.raises(TrainError, match=r"pip install wandb, or remove wandb_project"):
+        report_to(config())
+
+
+def test_a_detached_run_cannot_ask_for_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    wandb_installed(monkeypatch, True)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
+    with pytest.raises(TrainError, match="export WANDB_API_KEY"):
+        report_to(config(), ask=lambda prompt: pytest.fail("must not prompt"))
+
+
+def test_an_interactive_run_asks_with_hidden_input_and_keeps_the_key_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    wandb_installed(monkeypatch, True)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    prompts: list[str] = []
+
+    def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        return "secret-key\n"
+
+    assert report_to(config(wandb_entity="team"), ask=ask) == ["wandb"]
+    assert "input hidden" in prompts[0]
+    assert os.environ["WANDB_API_KEY"] == "secret-key"
+    assert (os.environ["WANDB_PROJECT"], os.environ["WANDB_ENTITY"]) == ("demo", "team")
+    assert not (Path.home() / ".netrc").exists()
+
+
+def test_offline_mode_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    wandb_installed(monkeypatch, True)
+    assert report_to(config(wandb_mode="offline", use_tensorboard=True)) == ["wandb", "tensorboard"]
