@@ -1,0 +1,154 @@
+"""`ft-tui chat CONFIG`: talk to the trained adapter (or the base with --base), replies streamed as generated."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.cli.merge import DTYPES, quiet_libraries
+from engine.cli.output import console
+from engine.config import ConfigError, ConfigFileError
+
+if TYPE_CHECKING:
+    from engine.config import RunConfig
+    from engine.infer import ChatSession
+
+EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
+HELP_LINE = "/reset forgets the conversation, /exit (or Ctrl-D) quits"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "chat",
+        help="chat with the trained adapter (or the base model with --base)",
+        description="Chat with base model + the adapter in output_dir, using the chat template training used. "
+        "With --prompt, print one reply and exit; otherwise chat until /exit. Replies are greedy (the same "
+        "prompt gets the same answer) unless --temperature is set.",
+    )
+    parser.add_argument("config", type=Path, help="the YAML config the adapter was trained with")
+    parser.add_argument("--prompt", metavar="TEXT", help="ask this one question, print the reply, and exit")
+    parser.add_argument("--base", action="store_true", help="the base model alone, without the adapter")
+    parser.add_argument("--max-new-tokens", type=_positive_int, default=256, metavar="N", help="reply length cap")
+    parser.add_argument(
+        "--temperature", type=_non_negative_float, default=0.0, metavar="T", help="0 = greedy (default)"
+    )
+    parser.add_argument(
+        "--system", metavar="TEXT", help="a system message (default: the config's default_system_message)"
+    )
+    parser.add_argument(
+        "--output-dir", type=Path, metavar="DIR", help="the run folder, when training used `--output-dir`"
+    )
+    parser.add_argument(
+        "--adapter", type=Path, metavar="DIR", help="use this adapter folder instead (e.g. a checkpoint-N)"
+    )
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu")
+    parser.add_argument("--dtype", choices=DTYPES, help="default: float32 on cpu, bfloat16 on cuda")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.infer import InferError
+    from engine.infer.loading import load_run_config
+
+    err = console(stderr=True)
+    try:
+        config = load_run_config(args.config, args.output_dir)
+    except (ConfigFileError, ConfigError) as error:
+        err.print(f"[bold red]error[/]: {str(error).replace(chr(10), '; ')}", highlight=False)
+        return EXIT_UNREADABLE
+    quiet_libraries()
+    try:
+        session = _open_session(args, config)
+    except InferError as error:
+        err.print(f"[bold red]error[/]: {error}", highlight=False)
+        return EXIT_FAILED
+    if args.prompt is not None:
+        _answer(session, args.prompt)
+        return EXIT_OK
+    return _interactive(session)
+
+
+def _open_session(args: argparse.Namespace, config: RunConfig) -> ChatSession:
+    from engine.infer import ChatSession, GenerationSettings, LoadRequest, load_for_inference
+
+    err = console(stderr=True)
+    device = args.device or _best_device()
+    dtype = args.dtype or ("bfloat16" if device == "cuda" else "float32")
+    request = LoadRequest(
+        config,
+        config_path=args.config,
+        with_adapter=not args.base,
+        adapter_dir=args.adapter,
+        dtype=dtype,
+        device=device,
+    )
+    loaded = load_for_inference(request, progress=lambda line: err.print(line, style="dim", highlight=False))
+    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+    system = args.system if args.system is not None else config.default_system_message
+    return ChatSession(loaded, settings, system=system)
+
+
+def _answer(session: ChatSession, text: str) -> None:
+    """Stream one reply to stdout; Ctrl-C stops it and the exchange is not kept."""
+    try:
+        session.ask(text, on_text=lambda piece: print(piece, end="", flush=True))
+    except KeyboardInterrupt:
+        print("\n(interrupted; this exchange was not kept)", file=sys.stderr)
+        return
+    print(flush=True)
+
+
+def _interactive(session: ChatSession) -> int:
+    _enable_line_editing()
+    console(stderr=True).print(HELP_LINE, style="dim", highlight=False)
+    while True:
+        try:
+            text = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return EXIT_OK
+        if text in ("/exit", "/quit"):
+            return EXIT_OK
+        if text == "/reset":
+            session.reset()
+            print("(conversation cleared)")
+        elif text.startswith("/"):
+            print(f"unknown command {text.split()[0]}: {HELP_LINE}")
+        elif text:
+            print("assistant> ", end="", flush=True)
+            _answer(session, text)
+
+
+def _enable_line_editing() -> None:
+    """Arrow keys and history in input(); readline is missing on Windows, where input() still works."""
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401
+
+
+def _best_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; use e.g. 256") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number; use 1 or more, e.g. 256")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; use 0 for greedy replies or e.g. 0.7") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative; use 0 for greedy replies or e.g. 0.7 to sample")
+    return value
