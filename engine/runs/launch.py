@@ -13,10 +13,13 @@ from engine.config import RunConfig, apply_overrides, load_config, parse_overrid
 from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE
 from engine.runs.process import adopt_child, start_token
 from engine.runs.registry import LaunchInfo, read_launch, run_is_alive, save_launch
-from engine.runs.status import read_status
+from engine.runs.status import RunStatus, read_status
 
 ENGINE_COMMAND_ENV = "FT_TUI_ENGINE_COMMAND"
 """Replaces `python -m engine.train` (the monitor's tests point it at a fake engine that replays recorded events)."""
+
+
+EXIT_GRACE_SECONDS = 15.0
 
 
 class LaunchError(Exception):
@@ -79,11 +82,21 @@ def _refuse_live_run(run_dir: Path) -> None:
     if not run_dir.is_dir():
         return
     status = read_status(run_dir)
-    if run_is_alive(read_launch(run_dir), status):
+    launch = read_launch(run_dir)
+    if status.finished is not None:
+        _wait_for_exit(launch, status)
+    if run_is_alive(launch, status):
         raise LaunchError(
             f"{run_dir} already has a run in progress; watch it with `ft-tui monitor {run_dir}`, "
             "or set a different output_dir"
         )
+
+
+def _wait_for_exit(launch: LaunchInfo | None, status: RunStatus, seconds: float = EXIT_GRACE_SECONDS) -> None:
+    """An engine writes `finished` a moment before its process is gone; a resume right after a stop waits for it."""
+    deadline = time.monotonic() + seconds
+    while run_is_alive(launch, status) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _write_run_config(config: RunConfig, source: Path, run_dir: Path) -> Path:

@@ -66,6 +66,8 @@ class RunStatus:
     last_loss: float | None = None
     last_eval_loss: float | None = None
     last_time: float | None = None
+    step_time: float | None = None
+    """When the latest step event was written: live clocks count on from it."""
     checkpoints: list[CheckpointEvent] = field(default_factory=list)
     error: ErrorEvent | None = None
     finished: FinishedEvent | None = None
@@ -119,6 +121,7 @@ class RunStatus:
         self.elapsed_s, self.eta_s = event.elapsed_s, event.eta_s
         self.tokens_per_second, self.tokens_seen = event.tokens_per_second, event.tokens_seen
         self.last_loss = event.loss
+        self.step_time = event.time
 
     def state(self, alive: bool) -> RunState:
         """What the run is doing now. A dead process without a `finished` event crashed: that is `failed`."""

@@ -66,8 +66,9 @@ def _live_times(model: RunModel, state: RunState, now: float) -> tuple[float | N
     status = model.status
     if status.finished is not None:
         return status.finished.elapsed_s, None
-    if status.step and status.last_time is not None and state in ("training", "evaluating", "saving"):
-        since = max(0.0, now - status.last_time)
+    if status.step and status.step_time is not None and state in ("training", "evaluating", "saving"):
+        # From the last step, or from a resume's start when it came later (the stopped time is not training time).
+        since = max(0.0, now - max(status.step_time, status.started_time or 0.0))
         eta = None if status.eta_s is None else max(0.0, status.eta_s - since)
         return status.elapsed_s + since, eta
     if state == "failed":
