@@ -44,12 +44,9 @@ class EventsCallback(TrainerCallback):
         self._interval_start = time.time()
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
-        if not state.is_world_process_zero:
-            return
-        if control.should_evaluate:
-            self.reporter.phase("evaluating", f"step {state.global_step}")
-        elif control.should_save:
-            self.reporter.phase("saving", f"step {state.global_step}")
+        """Steps that are not logged still announce an evaluation or a save; logged ones do it after their line."""
+        if state.is_world_process_zero and not control.should_log:
+            self._announce(control)
 
     def on_log(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs: Any = None, **_: Any
@@ -62,6 +59,7 @@ class EventsCallback(TrainerCallback):
         self.progress.last_loss = float(logs["loss"])
         event = self._step_event(state, logs)
         self.reporter.emit(event)
+        self._announce(control)
         self.reporter.write_log(
             "info",
             f"step {event.step}/{event.total_steps} loss {event.loss:.4f} lr {event.lr:.3g} "
@@ -106,11 +104,11 @@ class EventsCallback(TrainerCallback):
             eval_loss=float(metrics["eval_loss"]),
             perplexity=float(metrics.get("eval_perplexity", math.exp(min(metrics["eval_loss"], 50.0)))),
         )
-        self.reporter.emit(event)
         self.reporter.write_log(
             "info", f"eval at step {event.step}: loss {event.eval_loss:.4f}, perplexity {event.perplexity:.2f}"
         )
-        self._resume_training_phase(state)
+        self.reporter.emit(event)
+        self._after_pause(state, control)
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
         path = str(Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
@@ -119,10 +117,20 @@ class EventsCallback(TrainerCallback):
             return
         self.reporter.emit(CheckpointEvent(step=state.global_step, path=path))
         self.reporter.write_log("info", f"checkpoint at step {state.global_step}: {path}")
-        self._resume_training_phase(state)
+        self._after_pause(state, control)
 
-    def _resume_training_phase(self, state: TrainerState) -> None:
-        if state.global_step < self._total_steps:
+    def _announce(self, control: TrainerControl) -> None:
+        """The phase the Trainer enters right after this step, when it pauses training."""
+        if control.should_evaluate:
+            self.reporter.phase("evaluating")
+        elif control.should_save:
+            self.reporter.phase("saving")
+
+    def _after_pause(self, state: TrainerState, control: TrainerControl) -> None:
+        """After an eval a save may follow; after the last one, training resumes (unless the run is over)."""
+        if control.should_save:
+            self.reporter.phase("saving")
+        elif state.global_step < self._total_steps and not control.should_training_stop:
             self.reporter.phase("training")
         self._interval_start = time.time()
 

@@ -93,7 +93,8 @@ def _run(
     stop: StopRequest,
     tally: RunTally,
 ) -> TrainResult:
-    from engine.train.session import prepare_session
+    reporter.phase("starting", config.base_model)
+    from engine.train.session import prepare_session  # torch and transformers load here, after the first event
 
     session = prepare_session(config, resume=resume, device=device, reporter=reporter, stop=stop, tally=tally)
     write_config_copy(session.config, overrides, session.automatic)

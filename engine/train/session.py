@@ -38,7 +38,6 @@ def prepare_session(
     from engine.train.model import build_model
     from engine.train.tracking import report_to
 
-    reporter.phase("starting", config.base_model)
     target = pick_target(device)
     reporter.log(f"target: {target.describe()}")
     config, automatic = run_rules(config, target, reporter, facts=find_model_facts(config.base_model))
