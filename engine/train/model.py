@@ -30,6 +30,10 @@ def build_model(config: RunConfig, folder: Path, *, dtype: str, device: str) -> 
     from engine.train.packed_attention import use_packed_sdpa
 
     attn = config.requested_attn_implementation() or "sdpa"
+    if attn == "xformers":
+        from engine.train.xformers_attention import register
+
+        register()
     if config.load_in_4bit or config.load_in_8bit:
         from engine.train.quantized import load_quantized
 

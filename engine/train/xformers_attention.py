@@ -1,0 +1,64 @@
+"""xformers' memory-efficient attention as a transformers attention backend (CUDA only, imported on demand).
+
+Registered through transformers' AttentionInterface rather than patched into model classes. Each packed sample
+(found where position ids restart) becomes one block of a BlockDiagonalCausalMask over the flattened batch, so
+samples never attend to each other and no dense mask exists. No mask function is registered for the name, so
+transformers passes no mask; right-padded unpacked rows stay exact under causal attention.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from engine.train.packed_attention import segment_bounds
+
+XFORMERS = "xformers"
+
+
+def xformers_attention(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    position_ids: torch.Tensor | None = None,
+    **_: Any,
+) -> tuple[torch.Tensor, None]:
+    """query/key/value arrive as [batch, heads, length, head_dim]; xformers wants [1, tokens, heads, head_dim]."""
+    from xformers.ops import fmha
+
+    batch, heads, length, head_dim = query.shape
+    groups = getattr(module, "num_key_value_groups", 1)
+    if groups > 1:
+        key = key.repeat_interleave(groups, dim=1)
+        value = value.repeat_interleave(groups, dim=1)
+    bias = fmha.attn_bias.BlockDiagonalCausalMask.from_seqlens(sample_lengths(position_ids, batch, length))
+
+    def flat(tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.transpose(1, 2).reshape(1, batch * length, heads, head_dim)
+
+    output = fmha.memory_efficient_attention(
+        flat(query), flat(key), flat(value), attn_bias=bias, p=dropout, scale=scaling
+    )
+    return output.reshape(batch, length, heads, head_dim), None
+
+
+def sample_lengths(position_ids: torch.Tensor | None, batch: int, length: int) -> list[int]:
+    """Lengths of every sample of every row, in order: the blocks of the block-diagonal mask."""
+    lengths = []
+    for row in range(batch):
+        positions = None if position_ids is None else position_ids[row if position_ids.shape[0] > 1 else 0]
+        lengths += [end - start for start, end in segment_bounds(positions, length)]
+    return lengths
+
+
+def register() -> str:
+    """Make `attn_implementation: xformers` loadable (idempotent); call before loading the model."""
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(XFORMERS, xformers_attention)
+    return XFORMERS
