@@ -69,15 +69,16 @@ def train(
     except KeyboardInterrupt as interrupt:
         return _finish(reporter, tally, "stopped", output_dir, message=f"interrupted ({interrupt or 'SIGINT'})")
     except TrainError as error:
-        _fail(reporter, tally, str(error))
+        _fail(reporter, tally, output_dir, str(error))
         raise
     except ConfigError as error:
         message = "; ".join(problem.one_line() for problem in error.problems)
-        _fail(reporter, tally, message)
+        _fail(reporter, tally, output_dir, message)
         raise TrainError(message) from error
     except Exception as error:
         message = user_message(error)
-        _fail(reporter, tally, message, detail=traceback.format_exc() if message.startswith("internal") else "")
+        detail = traceback.format_exc() if message.startswith("internal") else ""
+        _fail(reporter, tally, output_dir, message, detail=detail)
         raise TrainError(message) from error
     finally:
         detach()
@@ -171,11 +172,11 @@ def _finish(
     )
 
 
-def _fail(reporter: Reporter, tally: RunTally, message: str, detail: str = "") -> None:
+def _fail(reporter: Reporter, tally: RunTally, output_dir: Path, message: str, detail: str = "") -> None:
     if detail:
         reporter.write_log("error", detail.rstrip())
     reporter.emit(ErrorEvent(message=message, detail=detail))
-    _finish(reporter, tally, "failed", Path("."), message=message)
+    _finish(reporter, tally, "failed", output_dir, message=message)
 
 
 def user_message(error: Exception) -> str:

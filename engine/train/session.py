@@ -133,7 +133,7 @@ def callbacks(
 ) -> list[Any]:
     from engine.train.callbacks import EventsCallback, LossWatchdogCallback, SaveFirstStepCallback, StopCallback
 
-    chosen: list[Any] = [EventsCallback(reporter, run_facts, tally), StopCallback(stop)]
+    chosen: list[Any] = [EventsCallback(reporter, run_facts, tally)]
     if config.save_first_step:
         chosen.append(SaveFirstStepCallback())
     if config.loss_watchdog_threshold is not None:
@@ -143,4 +143,6 @@ def callbacks(
         from transformers import EarlyStoppingCallback
 
         chosen.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    # Last, so a stop requested by any callback above (or a monitor reacting to a step event) applies at once.
+    chosen.append(StopCallback(stop))
     return chosen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -156,3 +157,35 @@ def test_bad_dataset_row_is_reported_not_raised_as_a_traceback(
     assert "missing.json" in str(raised.value) and "internal error" not in str(raised.value)
     error = [event for event in events_of(config) if event.type == "error"]
     assert error and not json.loads(error[0].model_dump_json())["detail"]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"sample_packing": False, "val_set_size": 0.25, "eval_steps": 1},
+        {"val_set_size": 0.5, "eval_sample_packing": True, "eval_steps": 1},
+        {"gradient_checkpointing": True, "lora_dropout": 0.1, "gradient_accumulation_steps": 2},
+        {"lr_scheduler": "cosine", "cosine_min_lr_ratio": 0.1, "warmup_ratio": 0.5, "save_first_step": True},
+        {"bf16": "auto", "optimizer": "adamw_torch_fused", "weight_decay": 0.01},
+    ],
+    ids=["unpacked", "packed-eval", "checkpointing+dropout+accumulation", "schedule+first-save", "bf16-auto"],
+)
+def test_run_variants_complete(make_config: Callable[..., RunConfig], keys: dict[str, object]) -> None:
+    config = make_config(max_steps=2, **keys)
+    result = train(config)
+    events = events_of(config)
+    assert result.status == "completed" and result.step == 2
+    assert all(math.isfinite(event.loss) for event in steps(events))
+    if config.has_validation():
+        evals = [event for event in events if isinstance(event, EvalEvent)]
+        assert evals and math.isfinite(evals[-1].eval_loss)
+    if config.save_first_step:
+        assert (Path(config.output_dir) / "checkpoint-1").is_dir()
+
+
+def test_loss_watchdog_fails_a_diverging_run(make_config: Callable[..., RunConfig]) -> None:
+    config = make_config(max_steps=20, loss_watchdog_threshold=0.5, loss_watchdog_patience=2)
+    result = train(config)
+    assert result.status == "failed" and result.step == 2
+    assert "loss_watchdog_threshold" in result.message
+    assert result.checkpoint == Path(config.output_dir) / "checkpoint-2"
