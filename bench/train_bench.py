@@ -3,6 +3,8 @@
 The job: SmolLM2-135M-Instruct, LoRA r=16 on every linear layer, the first 200 rows of alpaca_en_demo.json,
 sequence_len 1024, 8 optimiser steps. Both sides train on the same tokenized samples; speed is real (non-padding)
 tokens per second from the start of training to the end of the last step; memory is each process's peak RSS.
+A third side, ours in float32, trains exactly the same batches as ours, so the bf16 speed-up and the loss
+difference it causes are measured on identical data.
 Each side runs in its own subprocess so neither inherits the other's memory or threads.
 
 Run: .venv/bin/python bench/train_bench.py [--steps 8] [--rows 200] [--micro-batch-size 1]
@@ -28,7 +30,9 @@ SEQUENCE_LEN = 1024
 BASELINE_MICRO_BATCH = 4
 
 
-def job_config(workdir: Path, rows: int, steps: int, micro_batch_size: int, packed: bool) -> Any:
+def job_config(
+    workdir: Path, rows: int, steps: int, micro_batch_size: int, packed: bool, bf16: bool | str = "auto"
+) -> Any:
     """The fixed job as a config; `packed` False gives the baseline's data settings (same samples)."""
     from engine.config import parse_config_dict
 
@@ -40,7 +44,7 @@ def job_config(workdir: Path, rows: int, steps: int, micro_batch_size: int, pack
             "base_model": MODEL,
             "datasets": [{"path": str(subset), "type": "alpaca"}],
             "dataset_prepared_path": str(workdir / "prepared"),
-            "output_dir": str(workdir / ("ours" if packed else "baseline")),
+            "output_dir": str(workdir / (f"ours-{bf16}" if packed else "baseline")),
             "sequence_len": SEQUENCE_LEN,
             "sample_packing": packed,
             "adapter": "lora",
@@ -52,17 +56,21 @@ def job_config(workdir: Path, rows: int, steps: int, micro_batch_size: int, pack
             "learning_rate": 2e-4,
             "optimizer": "adamw_torch",
             "saves_per_epoch": 0,
+            "bf16": bf16,
             "seed": 42,
         }
     )
 
 
-def run_ours(workdir: Path, rows: int, steps: int, micro_batch_size: int) -> dict[str, Any]:
-    """ft-tui's engine as a user runs it: packing, bf16 when the CPU has it, sdpa; numbers from its events."""
+def run_ours(workdir: Path, rows: int, steps: int, micro_batch_size: int, bf16: bool | str) -> dict[str, Any]:
+    """ft-tui's engine as a user runs it: packing, bf16 when the CPU has it, sdpa; numbers from its events.
+
+    `bf16: false` trains the very same batches in float32, to show what bf16 buys and that its loss stays sane.
+    """
     from engine.events import StartedEvent, StepEvent, read_events
     from engine.train import train
 
-    config = job_config(workdir, rows, steps, micro_batch_size, packed=True)
+    config = job_config(workdir, rows, steps, micro_batch_size, packed=True, bf16=bf16)
     result = train(config)
     events = read_events(Path(config.output_dir) / "events.jsonl")
     started = next(e for e in events if isinstance(e, StartedEvent))
@@ -147,8 +155,14 @@ class _CountingCollator:
         return batch
 
 
+SIDES = ("baseline", "ours", "ours-fp32")
+
+
 def child(side: str, workdir: Path, rows: int, steps: int, micro_batch_size: int) -> None:
-    result = run_ours(workdir, rows, steps, micro_batch_size) if side == "ours" else run_baseline(workdir, rows, steps)
+    if side == "baseline":
+        result = run_baseline(workdir, rows, steps)
+    else:
+        result = run_ours(workdir, rows, steps, micro_batch_size, bf16="auto" if side == "ours" else False)
     result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print("RESULT " + json.dumps(result), flush=True)
 
@@ -165,15 +179,19 @@ def measure(side: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:
-    print(f"{'':10} {'tokens/s':>9} {'tokens':>7} {'seconds':>8} {'peak RSS':>9} {'loss':>7}  dtype")
+    print(f"{'':10} {'tokens/s':>9} {'tokens':>7} {'seconds':>8} {'peak RSS':>11} {'loss':>7}  dtype")
     for side, r in results.items():
         speed = r["tokens"] / r["seconds"]
         print(
             f"{side:10} {speed:9.1f} {r['tokens']:7d} {r['seconds']:8.1f} {r['peak_rss_gib']:7.2f} GiB"
             f" {r['loss']:7.3f}  {r['dtype']}"
         )
-    base, ours = (results[s]["tokens"] / results[s]["seconds"] for s in ("baseline", "ours"))
-    print(f"ours / baseline: {ours / base:.2f}x tokens/s")
+    speed = {side: r["tokens"] / r["seconds"] for side, r in results.items()}
+    for side in ("ours", "ours-fp32"):
+        if side in speed and "baseline" in speed:
+            print(f"{side} / baseline: {speed[side] / speed['baseline']:.2f}x tokens/s")
+    if "ours" in speed and "ours-fp32" in speed:
+        print(f"bf16 / fp32 on the same batches: {speed['ours'] / speed['ours-fp32']:.2f}x tokens/s")
 
 
 def main() -> None:
@@ -181,19 +199,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--micro-batch-size", type=int, default=1, help="packed rows of 1024 tokens per step for ours")
-    parser.add_argument("--child", choices=("baseline", "ours"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--only", choices=("baseline", "ours"), help="run one side only")
+    parser.add_argument("--sides", default="baseline,ours,ours-fp32", help="comma-separated, from: " + ", ".join(SIDES))
     args = parser.parse_args()
     if args.child:
         child(args.child, args.workdir, args.rows, args.steps, args.micro_batch_size)
         return
     with tempfile.TemporaryDirectory(prefix="ft-tui-train-bench-") as work:
-        sides = [args.only] if args.only else ["baseline", "ours"]
+        sides = [side for side in args.sides.split(",") if side in SIDES]
         results = {side: measure(side, Path(work), args) for side in sides}
         for side, r in results.items():
             print(f"{side}: {r['tokens'] / r['seconds']:.1f} tokens/s, peak RSS {r['peak_rss_gib']:.2f} GiB")
-        if len(results) == 2:
+        if len(results) > 1:
             report(results)
 
 
