@@ -152,6 +152,18 @@ class WizardApp(App[int]):
         return marks
 
     # --- navigation -------------------------------------------------------------------------------------
+    async def on_monitor_screen_new_run_requested(self, message: Any) -> None:
+        """A new run from a finished run's config edits a copy, so the finished run's record stays as it ran."""
+        try:
+            config = load_config(message.config_path)
+        except (ConfigError, ConfigFileError) as error:
+            self.notify(str(error), severity="error")
+            return
+        state = WizardState(config=config, dirty=True, origin=f"run {message.config_path.parent.name}")
+        await self.pop_screen()
+        self.start_with(state)
+        self.notify("Choose a new output_dir on the Training step so the finished run is kept.")
+
     def goto(self, step: str) -> None:
         self.switch_screen(StartScreen() if step == "start" else STEP_SCREENS[step]())
 

@@ -54,6 +54,27 @@ async def test_run_starts_the_engine_and_opens_the_monitor(
             send_stop(launch.pid)
 
 
+async def test_new_run_from_the_monitor_edits_an_unsaved_copy_of_the_runs_config(
+    make_app: Callable[..., WizardApp], tmp_path: Path, fake_engine: None
+) -> None:
+    from tui.monitor.screens import MonitorScreen
+
+    run_copy = tmp_path / "run" / "run_config.yml"
+    run_copy.parent.mkdir()
+    run_copy.write_text((REPO / "presets" / "smollm2-135m-lora.yml").read_text(encoding="utf-8"), "utf-8")
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("review")
+        await pilot.pause()
+        await app.push_screen(MonitorScreen(run_copy.parent))
+        await pilot.pause(0.2)
+        app.screen.post_message(MonitorScreen.NewRunRequested(run_copy))
+        await wait_for(pilot, lambda: isinstance(app.screen, STEP_SCREENS["model"]))
+        await pilot.pause(0.3)
+        assert app.state is not None and app.state.path is None and app.state.dirty
+        assert app.state.origin == "run run"
+
+
 async def test_sidebar_jumps_and_escape_goes_back(make_app: Callable[..., WizardApp]) -> None:
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
-import sys
 from pathlib import Path
 from typing import ClassVar
 
 from rich.syntax import Syntax
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, RichLog, Static
+from textual.widgets import Button, Static
 
 from engine.config import dump_config
 from engine.rules import Finding, has_errors
@@ -43,13 +39,11 @@ class ReviewScreen(StepScreen):
             classes="field-extras review-actions",
         )
         yield Section("The config", Static("", id="yaml"))
-        yield Section("Run output", RichLog(id="run-log", wrap=True, markup=False, max_lines=2000), id="run-section")
 
     yaml_text = ""
     """The YAML shown, exactly as Save writes it (without the comment header)."""
 
     def on_mount(self) -> None:
-        self.query_one("#run-section").display = False
         super().on_mount()
         self.query_one("#save", Button).focus()
 
@@ -121,40 +115,14 @@ class ReviewScreen(StepScreen):
             self._launch(state.path)
 
     def _launch(self, path: Path) -> None:
-        if monitor_available():
-            from engine.config import ConfigError, ConfigFileError
-            from engine.runs.launch import LaunchError, start_detached
-            from tui.monitor.screens import MonitorScreen  # type: ignore[import-not-found]
+        """The run is detached, so it survives the wizard; the monitor re-attaches to it by its folder."""
+        from engine.config import ConfigError, ConfigFileError
+        from engine.runs.launch import LaunchError, start_detached
+        from tui.monitor.screens import MonitorScreen
 
-            try:
-                run_dir = start_detached(path)
-            except (ConfigError, ConfigFileError, LaunchError) as error:
-                self.notify(str(error), severity="error")
-                return
-            self.app.push_screen(MonitorScreen(run_dir))
+        try:
+            run_dir = start_detached(path)
+        except (ConfigError, ConfigFileError, LaunchError) as error:
+            self.notify(str(error), severity="error")
             return
-        self.query_one("#run-section").display = True
-        self.run_training(path)
-
-    @work(exclusive=True, group="run", exit_on_error=False)
-    async def run_training(self, path: Path) -> None:
-        """`ft-tui train PATH` as a child process, its output streamed into the log pane."""
-        log = self.query_one("#run-log", RichLog)
-        command = [sys.executable, "-m", "tui.cli", "train", str(path)]
-        log.write(f"$ ft-tui train {path}")
-        process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-        )
-        assert process.stdout is not None  # always set with stdout=PIPE
-        async for line in process.stdout:
-            log.write(line.decode(errors="replace").rstrip())
-        code = await process.wait()
-        log.write(f"[training exited with code {code}]")
-
-
-def monitor_available() -> bool:
-    """The live monitor (another part of ft-tui) is used for runs once it is installed."""
-    try:
-        return bool(importlib.util.find_spec("engine.runs.launch") and importlib.util.find_spec("tui.monitor.screens"))
-    except ModuleNotFoundError:
-        return False
+        self.app.push_screen(MonitorScreen(run_dir))
