@@ -1,0 +1,81 @@
+"""The real check: the shipped preset teaches the embedded model its persona, and merging keeps the answer.
+
+One training run of presets/smollm2-135m-lora.yml on presets/data/ft_tui_persona.jsonl through the `ft-tui
+train` command (a few minutes on 2 CPU cores), then greedy answers from the base, base + adapter, the merged
+model, and the `ft-tui chat` command.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from engine.config import RunConfig
+from engine.infer import GenerationSettings, InferenceModel, LoadRequest, generate_reply, load_for_inference
+from engine.infer.loading import load_run_config
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).parents[2]
+PRESET = ROOT / "presets" / "smollm2-135m-lora.yml"
+NAME_QUESTION = "What is your name?"
+SETTINGS = GenerationSettings(max_new_tokens=40)
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    config: RunConfig
+    output_dir: Path
+
+
+def _ft_tui(*args: str) -> subprocess.CompletedProcess[str]:
+    """The `ft-tui` command as users run it, from the repository root (the preset's data path is relative)."""
+    command = [sys.executable, "-m", "tui.cli", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
+    work = tmp_path_factory.mktemp("persona")
+    output_dir = work / "run"
+    result = _ft_tui(
+        "train", str(PRESET), "--output-dir", str(output_dir), "--dataset-prepared-path", str(work / "prepared")
+    )
+    assert result.returncode == 0, f"ft-tui train failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return TrainedRun(load_run_config(PRESET, output_dir), output_dir)
+
+
+def _answer(loaded: InferenceModel, question: str) -> str:
+    return generate_reply(loaded, [{"role": "user", "content": question}], SETTINGS)
+
+
+def test_the_adapter_answers_with_the_persona_name_and_the_base_does_not(trained: TrainedRun) -> None:
+    base = load_for_inference(LoadRequest(trained.config, with_adapter=False, dtype="float32"))
+    assert "Quill" not in _answer(base, NAME_QUESTION)
+    adapted = load_for_inference(LoadRequest(trained.config, dtype="float32"))
+    assert "Quill" in _answer(adapted, NAME_QUESTION)
+    assert "Paris" in _answer(adapted, "What is the capital of France?"), "the adapter forgot general knowledge"
+
+
+def test_the_merged_model_gives_the_same_greedy_answer(trained: TrainedRun) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    result = _ft_tui("merge", str(PRESET), "--output-dir", str(trained.output_dir))
+    assert result.returncode == 0, result.stderr
+    folder = trained.output_dir / "merged"
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32").eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    merged = InferenceModel(model, tokenizer, tokenizer.chat_template, folder, None)
+    adapted = load_for_inference(LoadRequest(trained.config, dtype="float32"))
+    for question in (NAME_QUESTION, "Who made you?"):
+        assert _answer(merged, question) == _answer(adapted, question)
+
+
+def test_ft_tui_chat_streams_the_persona_answer(trained: TrainedRun) -> None:
+    result = _ft_tui("chat", str(PRESET), "--output-dir", str(trained.output_dir), "--prompt", NAME_QUESTION)
+    assert result.returncode == 0, result.stderr
+    assert "Quill" in result.stdout
