@@ -29,7 +29,7 @@ def training_arguments(
         "gradient_accumulation_steps": config.effective_gradient_accumulation_steps(_world_size()),
         "num_train_epochs": config.num_epochs,
         "max_steps": config.max_steps or -1,
-        "optim": decisions.optimizer_name(config),
+        "optim": config.optimizer,
         "learning_rate": config.learning_rate,
         "lr_scheduler_type": scheduler,
         "lr_scheduler_kwargs": scheduler_kwargs,

@@ -11,8 +11,6 @@ from typing import Any
 
 from engine.config import RunConfig
 
-OPTIMIZER_ALIASES = {"adamw_hf": "adamw_torch"}
-"""axolotl names that transformers 5 no longer has, mapped onto their current equivalent."""
 DEFAULT_MAX_GRAD_NORM = 1.0
 
 
@@ -49,10 +47,6 @@ def packed_attention_kernel(config: RunConfig) -> tuple[bool, str]:
     if config.sample_packing and config.requested_attn_implementation() == "sdpa":
         return True, "sdpa per packed sample: the fused causal kernel, no block-diagonal mask to build or apply"
     return False, ""
-
-
-def optimizer_name(config: RunConfig) -> str:
-    return OPTIMIZER_ALIASES.get(config.optimizer, config.optimizer)
 
 
 def scheduler(config: RunConfig) -> tuple[str, dict[str, Any]]:

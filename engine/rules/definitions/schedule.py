@@ -8,10 +8,11 @@ from pathlib import Path
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
+RENAMED_OPTIMIZERS = {"adamw_hf": "adamw_torch"}
+"""Names axolotl configs still use that transformers 5 removed, with their current equivalent."""
 OPTIMIZERS = (
     "adamw_torch",
     "adamw_torch_fused",
-    "adamw_hf",
     "adamw_bnb_8bit",
     "adamw_8bit",
     "paged_adamw_8bit",
@@ -42,8 +43,10 @@ SCHEDULERS = (
 
 
 def _mutually_exclusive(ctx: RuleContext, first: str, second: str) -> Hit | None:
+    """Both keys given. Zero counts as not given: `evals_per_epoch: 0` next to `eval_steps` is a common way to
+    switch the per-epoch form off, and means no conflict."""
     config = ctx.config
-    if getattr(config, first) is not None and getattr(config, second) is not None:
+    if getattr(config, first) not in (None, 0) and getattr(config, second) not in (None, 0):
         return Hit({"first": first, "second": second})
     return None
 
@@ -157,10 +160,27 @@ def max_steps_overrides_epochs(ctx: RuleContext) -> Hit | None:
 )
 def unknown_optimizer(ctx: RuleContext) -> Hit | None:
     value = ctx.config.optimizer
-    if value in OPTIMIZERS:
+    if value in OPTIMIZERS or value in RENAMED_OPTIMIZERS:
         return None
     close = difflib.get_close_matches(value, OPTIMIZERS, n=1)
     return Hit({"value": value, "suggestion": f" (did you mean {close[0]}?)" if close else ""})
+
+
+@rule(
+    id="optim.renamed_optimizer",
+    severity="auto",
+    message="optimizer: {value} -> {current} (transformers 5 removed {value})",
+    why="""Older axolotl configs name optimisers that transformers has since removed. {current} is the same
+        algorithm under its current name, so the run uses it and the file keeps working under older axolotl.""",
+    fix="set optimizer: {current} to silence this",
+    fields=("optimizer",),
+)
+def renamed_optimizer(ctx: RuleContext) -> Hit | None:
+    value = ctx.config.optimizer
+    if value not in RENAMED_OPTIMIZERS:
+        return None
+    current = RENAMED_OPTIMIZERS[value]
+    return Hit({"value": value, "current": current}, auto_set={"optimizer": current})
 
 
 @rule(
