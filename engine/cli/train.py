@@ -33,7 +33,7 @@ EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_STOPPED = 0, 1, 2, 130
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "train",
-        usage="ft-tui train CONFIG [--resume] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]",
+        usage="ft-tui train CONFIG [--resume] [--detach] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]",
         help="train a config headless, with a progress bar and an eval table",
         description=(
             "Train a config on this machine. Any config key can be overridden after the config "
@@ -50,13 +50,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in output_dir")
     parser.add_argument("--events", action="store_true", help="also print the JSON-lines events on stdout")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="train on this device (default: the best found)")
+    parser.add_argument(
+        "--detach",
+        action="store_true",
+        help="run in the background, surviving this terminal; watch with ft-tui monitor",
+    )
     # Everything after the config that is not one of the options above is a config override (`--KEY VALUE`).
     parser.add_argument("overrides", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
+    options, leftover = _own_options(args)
+    if options.detach:
+        return _detach(options, leftover)
     try:
-        options, leftover = _own_options(args)
         overrides = parse_override_args(leftover)
         config = apply_overrides(load_config(options.config), overrides)
     except ConfigFileError as error:
@@ -66,18 +73,39 @@ def run(args: argparse.Namespace) -> int:
     return _train(config, options, overrides)
 
 
+def _detach(options: argparse.Namespace, leftover: list[str]) -> int:
+    """Start the run as its own process (engine.runs), so closing this terminal never stops it."""
+    from engine.runs.launch import LaunchError, start_detached
+
+    if options.device or options.events:
+        return _say("error: --device and --events do not combine with --detach (set the device in the config)", 1)
+    try:
+        run_dir = start_detached(options.config, leftover, resume=options.resume)
+    except ConfigFileError as error:
+        return _say(f"error: {error}", EXIT_UNREADABLE)
+    except ConfigError as error:
+        return _say("\n".join(f"error: {problem.one_line()}" for problem in error.problems), EXIT_FAILED)
+    except LaunchError as error:
+        return _say(f"error: {error}", EXIT_FAILED)
+    print(f"training in the background in {run_dir}")
+    print(f"watch it, stop it or resume it with: ft-tui monitor {run_dir}")
+    return EXIT_OK
+
+
 def _own_options(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str]]:
     """Options written after the config land in the remainder with the overrides; pick ours out of it."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--events", action="store_true")
     parser.add_argument("--device", choices=("cpu", "cuda"))
+    parser.add_argument("--detach", action="store_true")
     own, leftover = parser.parse_known_args(args.overrides)
     options = argparse.Namespace(
         config=args.config,
         resume=args.resume or own.resume,
         events=args.events or own.events,
         device=own.device or args.device,
+        detach=args.detach or own.detach,
     )
     return options, leftover
 
