@@ -13,8 +13,10 @@ _TITLE = {"error": "Errors", "warning": "Warnings", "auto": "Set automatically"}
 
 
 def console(stderr: bool = False) -> Console:
-    """A console that wraps to the terminal, or to 100 columns when output goes to a file or pipe."""
-    return Console(stderr=stderr, width=None if Console().is_terminal else 100, soft_wrap=False)
+    """A console that wraps to the terminal. Into a file or pipe, tables and panels lay out at 100 columns but
+    plain lines are never wrapped, so a one-line error stays one line for whoever reads or greps it."""
+    terminal = Console(stderr=stderr).is_terminal
+    return Console(stderr=stderr, width=None if terminal else 100, soft_wrap=not terminal)
 
 
 def print_findings(out: Console, findings: list[Finding]) -> None:

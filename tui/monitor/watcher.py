@@ -78,6 +78,11 @@ class RunWatcher:
         if now - self._checked_at >= LIVENESS_SECONDS:
             self._checked_at = now
             self.alive = process_alive(self.run_dir, self.model)
+            if was_alive and not self.alive:
+                # The engine may have written its last lines (an error, finished) between our read and its exit;
+                # read them before judging how it ended.
+                for event in self.tail.poll():
+                    self.model.apply(event)
         state = self.model.status.state(self.alive)
         changed = state != self.state or was_alive != self.alive
         self.state = state
