@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.cli.merge import DTYPES, quiet_libraries
-from engine.cli.output import console
+from engine.cli.merge import DTYPES
+from engine.cli.output import console, quiet_libraries, report_config_error
 from engine.config import ConfigError, ConfigFileError
 
 if TYPE_CHECKING:
     from engine.config import RunConfig
     from engine.infer import ChatSession
 
-EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 HELP_LINE = "/reset forgets the conversation, /exit (or Ctrl-D) quits"
 
 
@@ -57,8 +57,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_run_config(args.config, args.output_dir)
     except (ConfigFileError, ConfigError) as error:
-        err.print(f"[bold red]error[/]: {str(error).replace(chr(10), '; ')}", highlight=False)
-        return EXIT_UNREADABLE
+        return report_config_error(error)
     quiet_libraries()
     try:
         session = _open_session(args, config)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.output import console
+from engine.cli.output import console, quiet_libraries, report_config_error
 from engine.config import ConfigError, ConfigFileError
 
-EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 DTYPES = ("float32", "bfloat16", "float16")
 
 
@@ -39,8 +39,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_run_config(args.config, args.output_dir)
     except (ConfigFileError, ConfigError) as error:
-        err.print(f"[bold red]error[/]: {str(error).replace(chr(10), '; ')}", highlight=False)
-        return EXIT_UNREADABLE
+        return report_config_error(error)
     quiet_libraries()
     request = LoadRequest(config, config_path=args.config, adapter_dir=args.adapter, dtype=args.dtype)
     try:
@@ -50,11 +49,3 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     console().print(f"[green]merged[/] {folder}", highlight=False)
     return EXIT_OK
-
-
-def quiet_libraries() -> None:
-    """Our one-line progress replaces the libraries' loading bars and advice on stderr."""
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()

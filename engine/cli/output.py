@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
+from engine.config import ConfigError, ConfigFileError
 from engine.rules import Finding
 
 _STYLE = {"error": "bold red", "warning": "yellow", "auto": "cyan"}
@@ -39,3 +40,23 @@ def print_findings(out: Console, findings: list[Finding]) -> None:
 def _indented(label: str, text: str) -> Padding:
     """Wrapped lines stay under their label instead of running back to the left margin."""
     return Padding(Text.assemble((label, "dim"), text), (0, 0, 0, 4))
+
+
+def report_config_error(error: ConfigFileError | ConfigError) -> int:
+    """Print a config problem on stderr, one line per problem; the exit code every command uses for it:
+    2 when the file cannot be read, 1 when its content is wrong (as `ft-tui validate`)."""
+    out = console(stderr=True)
+    problems = [p.one_line() for p in error.problems] if isinstance(error, ConfigError) else [str(error)]
+    for problem in problems:
+        out.print(f"[bold red]error[/]: {problem}", highlight=False)
+    return 2 if isinstance(error, ConfigFileError) else 1
+
+
+def quiet_libraries() -> None:
+    """Our own one-line progress replaces the libraries' loading bars and advice on stderr."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine.cli.output import console, print_findings
+from engine.cli.output import console, print_findings, quiet_libraries
 from engine.config import ConfigError, ConfigFileError, RunConfig, load_config
 from engine.data.errors import DataError
 from engine.data.spans import IGNORE_INDEX
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args, str(error), EXIT_UNREADABLE)
     except ConfigError as error:
         return _fail(args, str(error).replace("\n", "; "), EXIT_DATA_ERRORS)
-    _quiet_libraries()
+    quiet_libraries()
     try:
         tokenizer = load_tokenizer(cfg, args.json)
         prepared = _prepare(cfg, tokenizer, args)
@@ -94,15 +94,6 @@ def _prepare(cfg: RunConfig, tokenizer: Any, args: argparse.Namespace) -> Any:
     err = console(stderr=True)
     say = (lambda _m: None) if args.json else (lambda m: err.print(m, style="dim", highlight=False))
     return prepare_datasets(cfg, tokenizer, progress=say, world_size=args.world_size)
-
-
-def _quiet_libraries() -> None:
-    """Our own one-line progress replaces the libraries' bars and warnings on stderr."""
-    import datasets
-    import transformers
-
-    datasets.disable_progress_bars()
-    transformers.logging.set_verbosity_error()
 
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:

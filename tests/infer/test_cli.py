@@ -114,3 +114,12 @@ def test_chat_with_a_missing_adapter_folder(
 ) -> None:
     assert main(["chat", str(tiny_run.config_path), "--prompt", "hi", "--adapter", str(tmp_path / "nope")]) == 1
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_a_config_with_a_typo_exits_1_like_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "typo.yml"
+    config.write_text("lora_rr: 8\n")
+    assert main(["merge", str(config)]) == 1
+    assert main(["chat", str(config), "--prompt", "hi"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("line 1: lora_rr: unknown key (did you mean `lora_r`?)") == 2
