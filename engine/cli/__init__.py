@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 from collections.abc import Sequence
 
 COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "chat")
@@ -13,8 +12,6 @@ COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "chat")
 
 def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     for name in COMMANDS:
-        if importlib.util.find_spec(f"engine.cli.{name}") is None:
-            continue
         importlib.import_module(f"engine.cli.{name}").register(subparsers)
 
 
