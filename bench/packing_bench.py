@@ -9,6 +9,7 @@ import argparse
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -17,6 +18,8 @@ from engine.data.packing import pack
 
 T = TypeVar("T")
 SEQUENCE_LEN = 2048
+ALPACA_DEMO = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "data" / "alpaca_demo.json"
+"""Alpaca-layout rows made by tests/fixtures/data/make_demo_data.py: the repository carries what it measures."""
 N = 1_000_000
 
 
@@ -47,7 +50,7 @@ def bench_synthetic() -> None:
 
 
 def bench_alpaca_demo() -> None:
-    """The real thing: SmolLM2's tokenizer on alpaca_en_demo.json, through prepare_datasets."""
+    """The real thing: SmolLM2's tokenizer on alpaca_demo.json, through prepare_datasets."""
     from transformers import AutoTokenizer
 
     from engine.config import parse_config_dict
@@ -59,7 +62,7 @@ def bench_alpaca_demo() -> None:
         cfg = parse_config_dict(
             {
                 "base_model": "HuggingFaceTB/SmolLM2-135M-Instruct",
-                "datasets": [{"path": "/work/shared/data/alpaca_en_demo.json", "type": "alpaca"}],
+                "datasets": [{"path": str(ALPACA_DEMO), "type": "alpaca"}],
                 "sequence_len": SEQUENCE_LEN,
                 "sample_packing": True,
                 "dataset_prepared_path": folder,
@@ -67,7 +70,7 @@ def bench_alpaca_demo() -> None:
         )
         prepared, seconds = timed(lambda: prepare_datasets(cfg, tokenizer))
     facts = prepared.facts
-    print(f"alpaca_en_demo.json with SmolLM2 at {SEQUENCE_LEN}: prepared in {seconds:.1f} s")
+    print(f"alpaca_demo.json with SmolLM2 at {SEQUENCE_LEN}: prepared in {seconds:.1f} s")
     print(
         f"  {facts.train_rows} rows, {facts.train_tokens:,} tokens -> {facts.train_bins} bins, "
         f"efficiency {facts.packing_efficiency:.4f}"

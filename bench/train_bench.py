@@ -1,6 +1,6 @@
 """Training speed on one fixed job: a plain-Trainer dynamic-padding baseline and ft-tui's engine, side by side.
 
-The job: SmolLM2-135M-Instruct, LoRA r=16 on every linear layer, the first 200 rows of alpaca_en_demo.json,
+The job: SmolLM2-135M-Instruct, LoRA r=16 on every linear layer, the first 200 rows of alpaca_demo.json,
 sequence_len 1024, 8 optimiser steps. Both sides train on the same tokenized samples; speed is real (non-padding)
 tokens per second from the start of training to the end of the last step; memory is each process's peak RSS.
 A third side, ours in float32, trains exactly the same batches as ours, so the bf16 speed-up and the loss
@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path("/work/shared/data/alpaca_en_demo.json")
+DATA = ROOT / "tests" / "fixtures" / "data" / "alpaca_demo.json"
+"""Alpaca-layout rows made by tests/fixtures/data/make_demo_data.py: the repository carries what it measures."""
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 SEQUENCE_LEN = 1024
 BASELINE_MICRO_BATCH = 4

@@ -10,7 +10,7 @@ import pytest
 from tui.cli import main
 
 ROOT = Path(__file__).parents[2]
-EXAMPLES = sorted((ROOT.parent / "shared" / "axolotl-examples").glob("*.yml"))
+EXAMPLES = sorted((ROOT / "tests" / "fixtures" / "axolotl_examples").glob("*.yml"))
 PRESETS = sorted((ROOT / "presets").glob("*.yml"))
 
 

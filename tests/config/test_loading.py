@@ -18,7 +18,7 @@ from engine.config import (
     save_config,
 )
 
-AXOLOTL_EXAMPLES = sorted((Path(__file__).parents[2].parent / "shared" / "axolotl-examples").glob("*.yml"))
+AXOLOTL_EXAMPLES = sorted((Path(__file__).parents[1] / "fixtures" / "axolotl_examples").glob("*.yml"))
 PRESETS = sorted((Path(__file__).parents[2] / "presets").glob("*.yml"))
 
 

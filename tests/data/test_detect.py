@@ -10,7 +10,7 @@ import pytest
 from engine.config import DatasetConfig
 from engine.data.formats import detect_format
 
-SHARED = Path(__file__).parents[2].parent / "shared" / "data"
+DEMO_DATA = Path(__file__).parents[1] / "fixtures" / "data"
 
 
 @pytest.mark.parametrize(
@@ -53,8 +53,8 @@ def test_guesses_are_valid_dataset_entries() -> None:
     DatasetConfig(path="x.jsonl", **guess)
 
 
-def test_real_shared_datasets() -> None:
-    alpaca = json.loads((SHARED / "alpaca_en_demo.json").read_text())[:20]
+def test_demo_datasets() -> None:
+    alpaca = json.loads((DEMO_DATA / "alpaca_demo.json").read_text())[:20]
     assert detect_format(alpaca) == {"type": "alpaca"}
-    c4 = [json.loads(line) for line in (SHARED / "c4_demo.jsonl").read_text().splitlines()[:20]]
+    c4 = [json.loads(line) for line in (DEMO_DATA / "c4_demo.jsonl").read_text().splitlines()[:20]]
     assert detect_format(c4)["type"] == "completion"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from engine.data.prepare import prepare_datasets
 from tests.data.test_formats import trained_runs
 
 pytestmark = pytest.mark.slow
+ALPACA_DEMO = Path(__file__).parents[1] / "fixtures" / "data" / "alpaca_demo.json"
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,9 @@ def smollm2() -> Any:
 
 def test_alpaca_demo_packs_at_least_99_percent(smollm2: Any, make_config: Any) -> None:
     cfg = make_config(
-        datasets=[{"path": "/work/shared/data/alpaca_en_demo.json", "type": "alpaca"}],
+        datasets=[
+            {"path": str(Path(__file__).parents[1] / "fixtures" / "data" / "alpaca_demo.json"), "type": "alpaca"}
+        ],
         sequence_len=2048,
         sample_packing=True,
     )

