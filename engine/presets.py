@@ -1,4 +1,5 @@
-"""Built-in presets (the repository's presets/ folder) and the user's own, saved from the wizard or the CLI."""
+"""Built-in presets (the repository's presets/ folder, shipped in the wheel) and the user's own, saved from the
+wizard or the CLI; and reading a command's CONFIG argument as a file or a preset name."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from pathlib import Path
 from engine.config import RunConfig, dump_config, load_config, write_text_atomic
 
 DEFAULT_PRESET = "smollm2-135m-lora"
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "presets"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _builtin_dir() -> Path:
+    """The wheel carries presets/ as engine/builtin_presets (setup.py); a source checkout reads presets/ itself."""
+    installed = Path(__file__).resolve().parent / "builtin_presets"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "presets"
+
+
+BUILTIN_DIR = _builtin_dir()
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class PresetError(Exception):
@@ -59,7 +68,7 @@ def load_preset(name: str) -> RunConfig:
 
 def save_user_preset(name: str, config: RunConfig, force: bool = False, description: str | None = None) -> Path:
     """Save a config as a user preset; refuses to overwrite one without `force`, and never shadows a built-in."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise PresetError(f"preset name {name!r} may use letters, digits, '.', '_' and '-' (up to 64 characters)")
     if any(info.name == name and info.builtin for info in list_presets()):
         raise PresetError(f"{name!r} is a built-in preset; choose another name")
@@ -84,3 +93,17 @@ def _first_comment_line(path: Path) -> str:
     except OSError:
         return ""
     return ""
+
+
+def config_path(argument: str | Path) -> Path:
+    """A command's CONFIG: an existing file, else a preset's name (`ft-tui train smollm2-135m-lora`).
+
+    A file always wins over a preset of the same name. Anything else comes back unchanged, so the loader reports
+    the missing file in its usual words."""
+    path = Path(argument)
+    if path.exists() or path.suffix in (".yml", ".yaml") or not _NAME.fullmatch(str(argument)):
+        return path
+    for info in list_presets():
+        if info.name == str(argument):
+            return info.path
+    return path

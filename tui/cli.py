@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.cli import build_parser, run_parsed
+from engine.presets import config_path
 
 
 def build_full_parser() -> argparse.ArgumentParser:
@@ -19,7 +20,7 @@ def build_full_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", help="open the wizard on this preset (see `ft-tui presets list`)")
     commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
     wizard = commands.add_parser("wizard", help="open the guided setup on a config file")
-    wizard.add_argument("config", type=Path, nargs="?", help="a YAML config to edit")
+    wizard.add_argument("config", type=config_path, nargs="?", help="a YAML config to edit")
     wizard.set_defaults(handler=_run_wizard)
     init = commands.add_parser("init", help="write a config by answering a few questions")
     init.add_argument("--plain", action="store_true", help="plain prompts instead of the full-screen app")
@@ -61,10 +62,18 @@ def _run_monitor(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_full_parser()
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not any(not arg.startswith("-") for arg in args_list) and "-h" not in args_list and "--help" not in args_list:
-        preset_args = parser.parse_args(args_list)
-        return _run_wizard(argparse.Namespace(preset=preset_args.preset, config=None))
+    preset, rest = _split_preset(args_list)
+    if not rest:
+        return _run_wizard(argparse.Namespace(preset=preset, config=None))
     return run_parsed(parser, args_list)
+
+
+def _split_preset(args_list: list[str]) -> tuple[str | None, list[str]]:
+    """`--preset NAME` and `--preset=NAME` alone open the wizard; anything else is a command line to parse."""
+    probe = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    probe.add_argument("--preset")
+    known, rest = probe.parse_known_args(args_list)
+    return known.preset, rest
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from engine.cli.merge import DTYPES
 from engine.cli.output import console, quiet_libraries, report_config_error
 from engine.config import ConfigError, ConfigFileError
+from engine.presets import config_path
 
 if TYPE_CHECKING:
     from engine.config import RunConfig
@@ -28,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "With --prompt, print one reply and exit; otherwise chat until /exit. Replies are greedy (the same "
         "prompt gets the same answer) unless --temperature is set.",
     )
-    parser.add_argument("config", type=Path, help="the YAML config the adapter was trained with")
+    parser.add_argument(
+        "config", type=config_path, help=("the YAML config the adapter was trained with (a file, or a preset name)")
+    )
     parser.add_argument("--prompt", metavar="TEXT", help="ask this one question, print the reply, and exit")
     parser.add_argument("--base", action="store_true", help="the base model alone, without the adapter")
     parser.add_argument("--max-new-tokens", type=_positive_int, default=256, metavar="N", help="reply length cap")

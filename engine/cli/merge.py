@@ -7,6 +7,7 @@ from pathlib import Path
 
 from engine.cli.output import console, quiet_libraries, report_config_error
 from engine.config import ConfigError, ConfigFileError
+from engine.presets import config_path
 
 EXIT_OK, EXIT_FAILED = 0, 1
 DTYPES = ("float32", "bfloat16", "float16")
@@ -20,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "them, and write a standalone safetensors model with its tokenizer and chat template to output_dir/merged. "
         "Exit 0: merged; 1: nothing to merge or the model cannot be loaded; 2: the config cannot be read.",
     )
-    parser.add_argument("config", type=Path, help="the YAML config the adapter was trained with")
+    parser.add_argument(
+        "config", type=config_path, help=("the YAML config the adapter was trained with (a file, or a preset name)")
+    )
     parser.add_argument(
         "--output-dir", type=Path, metavar="DIR", help="the run folder, when training used `--output-dir`"
     )

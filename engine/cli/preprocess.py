@@ -17,6 +17,7 @@ from engine.config import ConfigError, ConfigFileError, RunConfig, load_config
 from engine.data.errors import DataError
 from engine.data.spans import IGNORE_INDEX
 from engine.data.stats import DataFacts
+from engine.presets import config_path
 from engine.rules import Finding, check_config, detect_target, has_errors
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE = 0, 1, 2
@@ -30,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Prepare the data the way training will, cache it under dataset_prepared_path, and report. "
         "Exit 0: ready; 1: data problems or preflight errors; 2: the config file cannot be read.",
     )
-    parser.add_argument("config", type=Path, help="the YAML config whose datasets to prepare")
+    parser.add_argument(
+        "config", type=config_path, help=("the YAML config whose datasets to prepare (a file, or a preset name)")
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--debug", type=int, default=0, metavar="N", help="show N samples: trained vs masked tokens")
     parser.add_argument("--world-size", type=int, default=1, metavar="N", help="data-parallel devices to plan for")

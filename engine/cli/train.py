@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli.output import console, print_findings
@@ -20,6 +19,7 @@ from engine.events import (
     StepEvent,
     WarningEvent,
 )
+from engine.presets import config_path
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", type=Path, help="the YAML config to train")
+    parser.add_argument("config", type=config_path, help="the YAML config to train (a file, or a preset name)")
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in output_dir")
     parser.add_argument("--events", action="store_true", help="also print the JSON-lines events on stdout")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="train on this device (default: the best found)")

@@ -10,6 +10,8 @@ from typing import Any
 
 from engine.cli.output import console, print_findings
 from engine.config import ConfigError, ConfigFileError, RunConfig, key_order, load_config
+from engine.config.paths import shown_paths
+from engine.presets import config_path
 from engine.rules import Finding, Target, check_config, declared_target, detect_target, has_errors
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
@@ -21,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="check a config: errors, warnings and auto-set values, each explained",
         description="Check a config against the rule catalog. Exit 0: no errors; 1: errors; 2: unreadable file.",
     )
-    parser.add_argument("config", type=Path, nargs="?", help="the YAML config to check")
+    parser.add_argument(
+        "config", type=config_path, nargs="?", help="the YAML config to check (a file, or a preset name)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument(
         "--device",
@@ -36,9 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.keys:
         return _print_keys()
     if args.config is None:
-        print(
-            "ft-tui validate: give a config file, e.g. `ft-tui validate presets/smollm2-135m-lora.yml`", file=sys.stderr
-        )
+        print("ft-tui validate: give a config file, e.g. `ft-tui validate smollm2-135m-lora`", file=sys.stderr)
         return EXIT_UNREADABLE
     target = declared_target(args.device) if args.device else detect_target()
     try:
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return _report_shape_errors(args, error)
     findings = check_config(config, target)
     if args.json:
-        _print_json(args.config, target, findings)
+        _print_json(args.config, config, target, findings)
     else:
         _print_text(args.config, config, target, findings)
     return EXIT_ERRORS if has_errors(findings) else EXIT_OK
@@ -76,11 +78,12 @@ def _report_shape_errors(args: argparse.Namespace, error: ConfigError) -> int:
     return EXIT_ERRORS
 
 
-def _print_json(path: Path, target: Target, findings: list[Finding]) -> None:
+def _print_json(path: Path, config: RunConfig, target: Target, findings: list[Finding]) -> None:
     report: dict[str, Any] = {
         "config": str(path),
         "ok": not has_errors(findings),
         "target": target.describe(),
+        "paths": {key: str(where) for key, where in shown_paths(config)},
         "findings": [finding.to_json() for finding in findings],
     }
     print(json.dumps(report, indent=2))
@@ -89,6 +92,8 @@ def _print_json(path: Path, target: Target, findings: list[Finding]) -> None:
 def _print_text(path: Path, config: RunConfig, target: Target, findings: list[Finding]) -> None:
     out = console()
     out.print(f"[bold]{path}[/]: {config.base_model}, judged for {target.describe()}", highlight=False)
+    for key, where in shown_paths(config):
+        out.print(f"  [dim]{key}:[/] {where}", highlight=False)
     print_findings(out, findings)
 
 

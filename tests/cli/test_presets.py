@@ -30,7 +30,7 @@ def test_builtin_presets_are_listed_with_their_header_line() -> None:
 def test_builtin_preset_opens_with_purpose_hardware_and_command(info) -> None:  # type: ignore[no-untyped-def]
     header = "".join(line for line in info.path.read_text().splitlines(keepends=True) if line.startswith("#"))
     assert "Purpose:" in header and "Hardware:" in header
-    assert f"presets/{info.path.name}" in header
+    assert f"presets/{info.path.name}" in header or f"ft-tui train {info.name}" in header
 
 
 def test_seed_recipe_packs_training_but_not_the_small_eval_split() -> None:
@@ -71,3 +71,38 @@ def test_cli_save_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_unknown_preset_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["presets", "show", "nope"]) == 1
     assert "known presets:" in capsys.readouterr().err
+
+
+def test_a_preset_name_is_a_config_argument_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ft-tui validate smollm2-135m-lora` from an empty folder: the preset and its data are found."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--device", "cpu", DEFAULT_PRESET]) == 0
+    out = capsys.readouterr().out
+    assert "ready to train" in out and "datasets[0].path:" in out and str(tmp_path / "outputs") in out
+
+
+def test_a_file_wins_over_a_preset_of_the_same_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.presets import config_path
+
+    monkeypatch.chdir(tmp_path)
+    assert config_path(DEFAULT_PRESET).name == f"{DEFAULT_PRESET}.yml"
+    (tmp_path / DEFAULT_PRESET).write_text("base_model: x\n", encoding="utf-8")
+    assert config_path(DEFAULT_PRESET) == Path(DEFAULT_PRESET)
+    assert config_path("no-such-preset") == Path("no-such-preset")
+
+
+@pytest.mark.parametrize("args", [["--preset", "llama-3-8b-lora"], ["--preset=llama-3-8b-lora"]])
+def test_preset_option_opens_the_wizard_in_either_spelling(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.app
+
+    opened: list[tuple[object, object]] = []
+    monkeypatch.setattr(tui.app, "run_wizard", lambda preset, config: opened.append((preset, config)) or 0)
+    assert main(args) == 0
+    assert opened == [("llama-3-8b-lora", None)]
+
+
+def test_a_preset_name_with_a_trailing_newline_is_refused() -> None:
+    with pytest.raises(PresetError, match="may use letters"):
+        save_user_preset("evil\n", load_preset(DEFAULT_PRESET))
