@@ -12,21 +12,27 @@ from pydantic import BaseModel, ValidationError
 
 from engine.config.datasets import AlpacaFieldMapping, DatasetConfig
 from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem
+from engine.config.paths import resolve_config_paths
 from engine.config.run_config import RunConfig
 
 _NESTED_MODELS: dict[str, type[BaseModel]] = {"datasets": DatasetConfig, "test_datasets": DatasetConfig}
 
 
 def load_config(path: str | Path) -> RunConfig:
-    """Load and validate a config file; raises ConfigFileError (unreadable) or ConfigError (invalid)."""
+    """Load and validate a config file; raises ConfigFileError (unreadable) or ConfigError (invalid).
+
+    Relative inputs found next to the file become absolute (engine.config.paths has the rule)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigFileError(f"{path}: no such file; check the path") from None
+        raise ConfigFileError(
+            f"{path}: no such file; check the path (`ft-tui presets list` names the built-in configs)"
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigFileError(f"{path}: cannot be read ({error})") from None
-    return parse_config_text(text, source=str(path))
+    data, lines = _parse_yaml(text, str(path))
+    return parse_config_dict(resolve_config_paths(data, path.parent.absolute()), source=str(path), key_lines=lines)
 
 
 def parse_config_text(text: str, source: str = "config") -> RunConfig:

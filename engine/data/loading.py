@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from engine.config.paths import looks_local
 from engine.data.errors import DataError
 
 EXTENSION_BUILDERS = {
@@ -27,7 +28,7 @@ def load_source(ds: Any) -> Any:
     path = Path(ds.path).expanduser()
     if path.exists():
         dataset = _load_local(ds, path)
-    elif _looks_local(ds.path):
+    elif looks_local(ds.path):
         raise DataError(f"dataset file or folder '{ds.path}' does not exist; check `path`")
     else:
         dataset = _load_hub(ds)
@@ -117,11 +118,6 @@ def hub_reachable(timeout: float = 2.0) -> bool:
 def _hub_offline_mode() -> bool:
     """The user asked for offline mode: then `datasets` reads its local cache and we let it try."""
     return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
-
-
-def _looks_local(path: str) -> bool:
-    """Relative/absolute paths and names with a data suffix are files, not hub ids."""
-    return path.startswith((".", "/", "~")) or Path(path).suffix.lower() in EXTENSION_BUILDERS
 
 
 def _call(name: str, load: Any) -> Any:

@@ -20,6 +20,12 @@ FAKE_ENGINE = REPO / "tests" / "monitor" / "fake_engine.py"
 EVENTS = REPO / "tests" / "fixtures" / "events" / "complete.jsonl"
 
 
+def preset_copy() -> str:
+    """The default preset's text for a file elsewhere: its data path (relative to presets/) made absolute."""
+    text = (REPO / "presets" / "smollm2-135m-lora.yml").read_text(encoding="utf-8")
+    return text.replace("path: data/", f"path: {REPO / 'presets' / 'data'}/")
+
+
 @pytest.fixture
 def fake_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
@@ -35,8 +41,7 @@ async def test_run_starts_the_engine_and_opens_the_monitor(
 
     run_dir = tmp_path / "outputs" / "quill"
     config = tmp_path / "quill.yml"
-    preset = (REPO / "presets" / "smollm2-135m-lora.yml").read_text(encoding="utf-8")
-    config.write_text(preset.replace("output_dir: ./outputs/smollm2-135m-lora", f"output_dir: {run_dir}"), "utf-8")
+    config.write_text(preset_copy().replace("output_dir: ./outputs/smollm2-135m-lora", f"output_dir: {run_dir}"), "utf-8")
     app = make_app(config_path=config)
     try:
         async with app.run_test(size=(100, 32)) as pilot:
@@ -61,7 +66,7 @@ async def test_new_run_from_the_monitor_edits_an_unsaved_copy_of_the_runs_config
 
     run_copy = tmp_path / "run" / "run_config.yml"
     run_copy.parent.mkdir()
-    run_copy.write_text((REPO / "presets" / "smollm2-135m-lora.yml").read_text(encoding="utf-8"), "utf-8")
+    run_copy.write_text(preset_copy(), "utf-8")
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("review")

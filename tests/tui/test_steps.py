@@ -274,3 +274,21 @@ async def test_save_as_preset_lists_it_on_the_start_screen(make_app: AppFactory)
         await pilot.pause()
     assert any(info.name == "my-quill" and not info.builtin for info in list_presets())
     assert load_preset("my-quill") == app.config
+
+
+async def test_the_default_preset_has_no_error_from_an_empty_folder(
+    make_app: AppFactory, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A newcomer's first screen: the preset's data is found beside the preset, wherever ft-tui was started."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await pilot.pause()
+        assert Path(app.config.datasets[0].path).is_file()
+        assert not has_errors(check_config(app.config, TARGET))
+        assert "does not exist" not in findings_text(app)
+        assert not next_button(app).disabled

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from engine.config.datasets import DATASET_TYPES
+from engine.config.paths import input_path, looks_local
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
-
-_LOCAL_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".txt", ".arrow")
 
 
 @rule(
@@ -62,19 +59,15 @@ def sharegpt_deprecated(ctx: RuleContext) -> Hit | None:
     severity="error",
     message="datasets[{index}].path: {path} does not exist",
     why="""The path looks like a local file (it has a data-file extension or starts with ./, ../, / or ~), but
-        nothing is there. Relative paths are read from the folder you run ft-tui in.""",
-    fix="check the path, or run ft-tui from the folder the path is relative to",
+        nothing is there. A relative path is looked up next to the config file, then in the folder you run in.""",
+    fix="check the path; a path relative to the config file's folder works from any directory",
     fields=("datasets",),
 )
 def local_path_missing(ctx: RuleContext) -> Hit | None:
     for index, dataset in enumerate(ctx.config.datasets):
-        if _looks_local(dataset.path) and not Path(dataset.path).expanduser().exists():
+        if looks_local(dataset.path) and not input_path(dataset.path, None).exists():
             return Hit({"index": index, "path": dataset.path})
     return None
-
-
-def _looks_local(path: str) -> bool:
-    return path.startswith(("./", "../", "/", "~")) or path.lower().endswith(_LOCAL_SUFFIXES)
 
 
 @rule(
