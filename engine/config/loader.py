@@ -49,21 +49,132 @@ def parse_config_dict(
         raise ConfigError(_validation_problems(error, key_lines), source) from None
 
 
+MAX_DEPTH = 64
+"""Deepest nesting a config may have (axolotl's deepest examples use about 6); deeper input is hostile or broken
+and would otherwise end in a RecursionError."""
+MAX_NODES = 50_000
+"""Most values a config may expand to, counting each alias as a copy of what it names: a few hundred bytes of
+nested anchors (an "alias bomb") would otherwise expand to billions of values while we read it."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing input nested deeper than MAX_DEPTH before its recursive composer overflows."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
 def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """Parse YAML and remember the line of every key (`datasets.0.path` style), for error messages."""
+    """Parse YAML and remember the line of every key (`datasets.0.path` style), for error messages.
+
+    The text is composed once into nodes, its expanded size and depth are bounded, duplicate keys are refused,
+    and only then are Python values built from those same nodes.
+    """
+    loader = _BoundedLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(node, source)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigFileError(f"{source}: not valid YAML{where}: {problem}") from None
+    finally:
+        loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigFileError(f"{source}: the top level must be a mapping of keys to values, like `base_model: ...`")
+    duplicates = _duplicate_keys(node)
+    if duplicates:
+        raise ConfigError(duplicates, source)
     return data, _key_lines(node)
+
+
+def _check_expansion(root: yaml.Node, source: str) -> None:
+    """Refuse a document whose aliases expand past MAX_NODES values or MAX_DEPTH levels, or refer to themselves.
+
+    Sizes are counted per distinct node (each alias shares its anchor's node), iteratively, so the check itself
+    takes time and memory proportional to the text, not to the expansion.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    in_progress: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in size:
+            continue
+        children = _children(node)
+        if not children_done:
+            if key in in_progress:
+                raise ConfigFileError(f"{source}: line {node.start_mark.line + 1}: an alias refers to itself")
+            in_progress.add(key)
+            stack.append((node, True))
+            for child in children:
+                if id(child) in in_progress:
+                    line = child.start_mark.line + 1
+                    raise ConfigFileError(f"{source}: line {line}: an alias refers to the value that contains it")
+                stack.append((child, False))
+            continue
+        in_progress.discard(key)
+        size[key] = 1 + sum(size[id(child)] for child in children)
+        depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
+        if size[key] > MAX_NODES or depth[key] > MAX_DEPTH:
+            line = node.start_mark.line + 1
+            what = f"more than {MAX_NODES} values" if size[key] > MAX_NODES else f"more than {MAX_DEPTH} levels"
+            raise ConfigFileError(
+                f"{source}: line {line}: its anchors and aliases expand to {what}; write the values out instead"
+            )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _duplicate_keys(node: yaml.Node | None, prefix: str = "") -> list[ConfigProblem]:
+    """A key given twice in one mapping: YAML loaders silently keep the last, so `lora_r: 16` then `lora_r: 64`
+    would train with 64 while the reader of the file sees 16 first. Both lines are named."""
+    problems: list[ConfigProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and key != "<<":
+                if key in first_line:
+                    problems.append(
+                        ConfigProblem(
+                            key=f"{prefix}{key}",
+                            message=f"given twice, on lines {first_line[key]} and {line}",
+                            fix="keep one of them; YAML would silently use the last",
+                            line=line,
+                        )
+                    )
+                first_line.setdefault(key, line)
+            problems.extend(_duplicate_keys(value_node, f"{prefix}{key}."))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems.extend(_duplicate_keys(item, f"{prefix}{index}."))
+    return problems
 
 
 def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
@@ -71,7 +182,7 @@ def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = f"{prefix}{key_node.value}"
-            lines[key] = key_node.start_mark.line + 1
+            lines.setdefault(key, key_node.start_mark.line + 1)
             lines.update(_key_lines(value_node, key + "."))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
