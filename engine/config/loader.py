@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AliasChoices, BaseModel, ValidationError
 
+from engine.config.axolotl_catalog import AxolotlCatalog, AxolotlKey, axolotl_catalog, kinds_of
 from engine.config.datasets import AlpacaFieldMapping, DatasetConfig
 from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem
 from engine.config.run_config import RunConfig
 
-_NESTED_MODELS: dict[str, type[BaseModel]] = {"datasets": DatasetConfig, "test_datasets": DatasetConfig}
+_NESTED_LISTS = ("datasets", "test_datasets")
+"""Keys holding lists of dataset entries, whose keys are checked against the dataset catalogue."""
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -38,15 +40,92 @@ def parse_config_text(text: str, source: str = "config") -> RunConfig:
 def parse_config_dict(
     data: Mapping[str, Any], source: str = "config", key_lines: Mapping[str, int] | None = None
 ) -> RunConfig:
-    """Validate a plain mapping (from YAML, the wizard or CLI overrides) into a RunConfig."""
+    """Validate a plain mapping (from YAML, the wizard or CLI overrides) into a RunConfig.
+
+    Keys ft-tui models are validated by the model; keys only axolotl has are checked against axolotl's catalogue
+    and kept; keys axolotl renamed move to their new name, as axolotl moves them; anything else is an error.
+    """
     key_lines = key_lines or {}
-    problems = _unknown_key_problems(data, key_lines)
+    data, renamed = _apply_renames(_drop_empty_values(dict(data)))
+    problems = _unknown_key_problems(data, key_lines) + _axolotl_value_problems(data, key_lines)
     if problems:
         raise ConfigError(problems, source)
     try:
-        return RunConfig.model_validate(dict(data))
+        config = RunConfig.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_validation_problems(error, key_lines), source) from None
+    config._renamed.update(renamed)
+    return config
+
+
+def _model_keys(model: type[BaseModel]) -> set[str]:
+    """Every spelling a model accepts: field names and their validation aliases."""
+    keys = set(model.model_fields)
+    for field in model.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            keys.update(choice for choice in alias.choices if isinstance(choice, str))
+        elif isinstance(alias, str):
+            keys.add(alias)
+    return keys
+
+
+def _drop_empty_values(data: dict[str, Any]) -> dict[str, Any]:
+    """An empty value (`lora_r:`) means "not set" where axolotl's type allows an empty value, so its default
+    applies; ft-tui does the same for its keys, at the top level and in dataset entries. Where axolotl refuses
+    an empty value (`output_dir:`), ft-tui refuses it too."""
+    catalog = axolotl_catalog()
+    cleaned = {
+        key: value
+        for key, value in data.items()
+        if not _empty_means_default(RunConfig, key, value, catalog.top_level.get(str(key)))
+    }
+    for list_key in _NESTED_LISTS:
+        entries = cleaned.get(list_key)
+        if isinstance(entries, list):
+            cleaned[list_key] = [
+                {
+                    k: v
+                    for k, v in entry.items()
+                    if not _empty_means_default(DatasetConfig, k, v, catalog.dataset.get(k))
+                }
+                if isinstance(entry, dict)
+                else entry
+                for entry in entries
+            ]
+    return cleaned
+
+
+def _drop_empty_entry_values(entry: dict[str, Any], catalog: AxolotlCatalog) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if not _empty_means_default(DatasetConfig, k, v, catalog.dataset.get(k))}
+
+
+def _empty_means_default(model: type[BaseModel], key: object, value: Any, axolotl: AxolotlKey | None) -> bool:
+    field = model.model_fields.get(str(key))
+    if value is not None or field is None or "null" in kinds_of(field.annotation):
+        return False
+    return axolotl is None or "null" in axolotl.kinds
+
+
+def _apply_renames(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Keys axolotl renamed: the value moves to the new key unless that is set too (then, as in axolotl, the new
+    key wins); an alias of a key ft-tui models becomes that key."""
+    catalog = axolotl_catalog()
+    ours = _model_keys(RunConfig)
+    renamed: dict[str, str] = {}
+    for key in list(data):
+        entry = catalog.top_level_key(key) if key not in ours else None
+        if entry is None:
+            continue
+        new = entry.renamed_to or (entry.name if entry.name != key else None)
+        if new is None:
+            continue
+        value = data.pop(key)
+        if data.get(new) is None:
+            data[new] = value
+        if entry.renamed_to:
+            renamed[key] = new
+    return data, renamed
 
 
 MAX_DEPTH = 64
@@ -192,9 +271,18 @@ def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
 
 
 def _unknown_key_problems(data: Mapping[str, Any], key_lines: Mapping[str, int]) -> list[ConfigProblem]:
-    """Unknown keys at the top level and inside dataset entries, each with the closest known key."""
-    problems = [_unknown_key(key, RunConfig, key, key_lines) for key in data if key not in RunConfig.model_fields]
-    for list_key, model in _NESTED_MODELS.items():
+    """Keys neither ft-tui nor axolotl knows, at the top level and inside dataset entries, each with the closest
+    known key when one is close."""
+    catalog = axolotl_catalog()
+    top_known = _model_keys(RunConfig)
+    top_axolotl = set(catalog.top_level) | set(catalog.aliases)
+    problems = [
+        _unknown_key(key, top_known | top_axolotl, key, key_lines)
+        for key in data
+        if key not in top_known and catalog.top_level_key(str(key)) is None
+    ]
+    entry_known = _model_keys(DatasetConfig) | set(catalog.dataset)
+    for list_key in _NESTED_LISTS:
         entries = data.get(list_key)
         if not isinstance(entries, list):
             continue
@@ -202,31 +290,70 @@ def _unknown_key_problems(data: Mapping[str, Any], key_lines: Mapping[str, int])
             if not isinstance(entry, dict):
                 continue
             for key in entry:
-                if key not in model.model_fields:
-                    problems.append(_unknown_key(key, model, f"{list_key}.{index}.{key}", key_lines))
+                if key not in entry_known:
+                    problems.append(_unknown_key(key, entry_known, f"{list_key}.{index}.{key}", key_lines))
             if isinstance(entry.get("type"), dict):
                 for key in entry["type"]:
                     if key not in AlpacaFieldMapping.model_fields:
                         path = f"{list_key}.{index}.type.{key}"
-                        problems.append(_unknown_key(key, AlpacaFieldMapping, path, key_lines))
+                        problems.append(_unknown_key(key, set(AlpacaFieldMapping.model_fields), path, key_lines))
     return problems
 
 
-def _unknown_key(key: str, model: type[BaseModel], path: str, key_lines: Mapping[str, int]) -> ConfigProblem:
+def _unknown_key(key: object, known: set[str], path: str, key_lines: Mapping[str, int]) -> ConfigProblem:
     return ConfigProblem(
         key=path,
         message="unknown key",
-        fix=_did_you_mean(str(key), list(model.model_fields)),
+        fix=_did_you_mean(str(key), sorted(known)),
         line=key_lines.get(path),
     )
 
 
 def _did_you_mean(key: str, known: list[str]) -> str:
-    """axolotl silently ignores a misspelt key; we name the key the user most likely meant."""
-    matches = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    """axolotl silently ignores a misspelt key; we name the key the user most likely meant, but only when it is
+    close: a far-fetched guess (`fused_attn_kernel` -> `hf_use_auth_token`) misleads more than it helps."""
+    matches = difflib.get_close_matches(key, known, n=1, cutoff=SUGGESTION_CUTOFF)
     if matches:
         return f"did you mean `{matches[0]}`?"
     return "remove it, or see `ft-tui validate --keys` for every key"
+
+
+SUGGESTION_CUTOFF = 0.8
+"""difflib similarity a suggestion needs: `lora_rr` -> `lora_r` is 0.92, `learning_rat` -> `learning_rate` 0.96."""
+
+_KIND_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _axolotl_value_problems(data: Mapping[str, Any], key_lines: Mapping[str, int]) -> list[ConfigProblem]:
+    """A value of the wrong kind for an axolotl-only key (the model cannot check what it does not declare)."""
+    problems = []
+    for key, value in data.items():
+        entry = axolotl_catalog().top_level_key(str(key))
+        if entry is None or key in RunConfig.model_fields or value is None or "any" in entry.kinds:
+            continue
+        if not _has_kind(value, entry.kinds):
+            kinds = " or ".join(kind for kind in entry.kinds if kind != "null")
+            problems.append(
+                ConfigProblem(
+                    key=str(key),
+                    message=f"axolotl expects {kinds} (got {value!r:.60})",
+                    fix=f"axolotl's type: {entry.type}",
+                    line=key_lines.get(str(key)),
+                )
+            )
+    return problems
+
+
+def _has_kind(value: Any, kinds: tuple[str, ...]) -> bool:
+    """pydantic's lax mode, as axolotl validates: a bool passes as an integer or number, an int as a number."""
+    return any(isinstance(value, _KIND_TYPES.get(kind, ())) for kind in kinds)
 
 
 def _validation_problems(error: ValidationError, key_lines: Mapping[str, int]) -> list[ConfigProblem]:

@@ -39,7 +39,8 @@ ALWAYS_WRITTEN = frozenset(
 
 def config_to_dict(config: RunConfig) -> dict[str, Any]:
     """The keys worth writing, in axolotl's order: what the user set, what differs from the default, and the
-    always-written core. Loading the result gives back an equal config."""
+    always-written core, then the axolotl keys ft-tui keeps without modelling. Loading the result gives back an
+    equal config."""
     values = config.model_dump(mode="json")
     defaults = RunConfig().model_dump(mode="json")
     chosen: dict[str, Any] = {}
@@ -47,6 +48,7 @@ def config_to_dict(config: RunConfig) -> dict[str, Any]:
         value = values[key]
         if key in ALWAYS_WRITTEN or key in config.model_fields_set or value != defaults[key]:
             chosen[key] = _compact(key, value)
+    chosen.update(config.axolotl_keys())
     return chosen
 
 
