@@ -89,9 +89,31 @@ def dump_config(config: RunConfig, header: str | None = None) -> str:
     return f"{comment}\n\n{body}"
 
 
-def save_config(config: RunConfig, path: str | Path, header: str | None = None) -> Path:
-    """Write a config atomically so a crash or a full disk never leaves a half-written file behind."""
-    return write_text_atomic(Path(path), dump_config(config, header))
+def save_config(
+    config: RunConfig, path: str | Path, header: str | None = None, *, base: str | Path | None = None
+) -> Path:
+    """Write a config atomically so a crash or a full disk never leaves a half-written file behind.
+
+    With `base`, the file the config was opened from, that file is edited instead (its comments, key order and
+    axolotl keys kept; see engine/config/roundtrip.py) and `header` is not added: the file keeps its own.
+    """
+    return write_text_atomic(Path(path), config_text(config, header, base=base))
+
+
+def config_text(config: RunConfig, header: str | None = None, *, base: str | Path | None = None) -> str:
+    """The exact text `save_config` writes: `base` edited in place when it is a readable config, else a new file
+    in ft-tui's layout with `header`."""
+    if base is not None:
+        from engine.config.errors import ConfigError, ConfigFileError
+        from engine.config.loader import parse_config_text
+        from engine.config.roundtrip import update_yaml_text
+
+        try:
+            text = Path(base).read_text(encoding="utf-8")
+            return update_yaml_text(text, parse_config_text(text, source=str(base)), config)
+        except (OSError, UnicodeDecodeError, ConfigError, ConfigFileError):
+            pass  # the original is gone or no longer a valid config: write a fresh file instead
+    return dump_config(config, header)
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
