@@ -74,7 +74,9 @@ _ConfigDumper.add_representer(type(None), lambda dumper, _: dumper.represent_sca
 
 
 def dump_config(config: RunConfig, header: str | None = None) -> str:
-    """YAML text for a config, with an optional comment header (each line prefixed with `# `)."""
+    """YAML text for a config, with an optional comment header (each line prefixed with `# `).
+
+    A file with a header is a file ft-tui writes: its first line points editors at the config's JSON Schema."""
     body = yaml.dump(
         config_to_dict(config),
         Dumper=_ConfigDumper,
@@ -85,8 +87,10 @@ def dump_config(config: RunConfig, header: str | None = None) -> str:
     )
     if not header:
         return body
+    from engine.config.schema import schema_modeline
+
     comment = "\n".join(f"# {line}".rstrip() for line in header.strip().splitlines())
-    return f"{comment}\n\n{body}"
+    return f"{schema_modeline()}\n{comment}\n\n{body}"
 
 
 def save_config(

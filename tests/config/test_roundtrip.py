@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import ConfigError, RunConfig, load_config, parse_config_dict, save_config
+from engine.config.schema import schema_modeline
 
 EXAMPLES_DIR = Path(__file__).parents[1] / "data" / "axolotl_examples"
 
@@ -80,14 +81,14 @@ def test_saving_to_another_file_keeps_the_original_layout(tmp_path: Path) -> Non
 
 def test_a_new_file_still_starts_with_the_ft_tui_header(tmp_path: Path) -> None:
     path = save_config(RunConfig(), tmp_path / "new.yml", header="Written by ft-tui")
-    assert path.read_text().startswith("# Written by ft-tui\n")
+    assert path.read_text().splitlines()[:2] == [schema_modeline(), "# Written by ft-tui"]
 
 
 def test_a_base_that_is_no_longer_a_config_gives_a_fresh_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text("lora_r: [\n")
     path = save_config(RunConfig(), tmp_path / "new.yml", header="fresh", base=broken)
-    assert path.read_text().startswith("# fresh\n")
+    assert path.read_text().splitlines()[1] == "# fresh"
 
 
 @pytest.mark.parametrize("folder", sorted(path.name for path in EXAMPLES_DIR.iterdir() if path.is_dir()))
