@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from engine.config.axolotl_catalog import AxolotlKey, axolotl_catalog
+
+if TYPE_CHECKING:
+    from engine.config.run_config import RunConfig
 
 Verdict = Literal["ignored", "axolotl_only", "refused"]
 
@@ -268,3 +271,20 @@ mapping, and silently ignores them beside `type:`), with where axolotl wants the
 def is_set(value: object) -> bool:
     """Whether a key asks for something: `false`, empty and null values leave axolotl's default in place."""
     return value not in (None, False, "", [], {})
+
+
+def set_keys(config: RunConfig, verdict: Verdict) -> list[tuple[str, KeyGroup]]:
+    """(key, group) for each axolotl key the config sets (top level and `datasets[i].key`) with this verdict:
+    what the rules report and what the wizard's Review step lists per engine."""
+    found = []
+    for key, value in config.axolotl_keys().items():
+        group = classify(key)
+        if group is not None and group.verdict == verdict and is_set(value):
+            found.append((key, group))
+    for list_key in ("datasets", "test_datasets"):
+        for index, entry in enumerate(getattr(config, list_key) or []):
+            for key, value in (entry.model_extra or {}).items():
+                group = classify_dataset_key(key)
+                if group is not None and group.verdict == verdict and is_set(value):
+                    found.append((f"{list_key}[{index}].{key}", group))
+    return found

@@ -8,31 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from engine.config.axolotl_catalog import axolotl_catalog
-from engine.config.axolotl_support import (
-    FT_TUI_ONLY_DATASET_KEYS,
-    KeyGroup,
-    classify,
-    classify_dataset_key,
-    is_set,
-)
+from engine.config.axolotl_support import FT_TUI_ONLY_DATASET_KEYS, KeyGroup, Verdict, set_keys
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
 
-def _set_keys(ctx: RuleContext, verdict: str) -> list[tuple[str, KeyGroup]]:
-    """(key path, group) for every axolotl-only key the config sets whose group has this verdict."""
-    found = []
-    for key, value in ctx.config.axolotl_keys().items():
-        group = classify(key)
-        if group is not None and group.verdict == verdict and is_set(value):
-            found.append((key, group))
-    for list_key in ("datasets", "test_datasets"):
-        for index, entry in enumerate(getattr(ctx.config, list_key) or []):
-            for key, value in (entry.model_extra or {}).items():
-                group = classify_dataset_key(key)
-                if group is not None and group.verdict == verdict and is_set(value):
-                    found.append((f"{list_key}[{index}].{key}", group))
-    return found
+def _set_keys(ctx: RuleContext, verdict: Verdict) -> list[tuple[str, KeyGroup]]:
+    return set_keys(ctx.config, verdict)
 
 
 def _hit(found: list[tuple[str, KeyGroup]], **values: Any) -> Hit | None:
