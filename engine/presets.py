@@ -88,7 +88,7 @@ def _first_comment_line(path: Path) -> str:
     try:
         with path.open(encoding="utf-8") as stream:
             for line in stream:
-                if line.startswith("#") and line.strip("# \n"):
+                if line.startswith("#") and line.strip("# \n") and "yaml-language-server:" not in line:
                     return line.strip("# \n")
     except OSError:
         return ""

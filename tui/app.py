@@ -231,7 +231,7 @@ class WizardApp(App[int]):
             f"Written by the ft-tui wizard ({self.state.origin or 'new config'}).\nRun it with: ft-tui train {path}"
         )
         try:
-            save_config(self.state.config, path, header=header)
+            save_config(self.state.config, path, header=header, base=self.state.path)
         except OSError as error:
             self.notify(f"could not save {path}: {error.strerror or error}", severity="error")
             return

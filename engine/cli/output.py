@@ -9,8 +9,8 @@ from rich.text import Text
 from engine.config import ConfigError, ConfigFileError
 from engine.rules import Finding
 
-_STYLE = {"error": "bold red", "warning": "yellow", "auto": "cyan"}
-_TITLE = {"error": "Errors", "warning": "Warnings", "auto": "Set automatically"}
+_STYLE = {"error": "bold red", "warning": "yellow", "auto": "cyan", "note": "dim"}
+_TITLE = {"error": "Errors", "warning": "Warnings", "auto": "Set automatically", "note": "Notes"}
 
 
 def console(stderr: bool = False) -> Console:
@@ -22,7 +22,7 @@ def console(stderr: bool = False) -> Console:
 
 def print_findings(out: Console, findings: list[Finding]) -> None:
     """Findings grouped by severity, each with its why and its fix; a one-line verdict last."""
-    for severity in ("error", "warning", "auto"):
+    for severity in ("error", "warning", "auto", "note"):
         group = [finding for finding in findings if finding.severity == severity]
         if not group:
             continue

@@ -32,6 +32,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         choices=("cpu", "cuda", "mps"),
         help="judge against this target instead of this machine (e.g. a config meant for a GPU server)",
     )
+    parser.add_argument(
+        "--target",
+        choices=("ft-tui", "axolotl"),
+        default="ft-tui",
+        help="the trainer to judge for: ft-tui's engine (default), or axolotl "
+        "(`accelerate launch -m axolotl.cli.train CONFIG`), which runs features ft-tui's engine does not",
+    )
     parser.add_argument("--keys", action="store_true", help="list every config key with its help and exit")
     parser.set_defaults(handler=run)
 
@@ -49,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
         return _report_unreadable(args, str(error))
     except ConfigError as error:
         return _report_shape_errors(args, error)
-    findings = check_config(config, target)
+    findings = check_config(config, target, engine=args.target)
     if args.json:
-        _print_json(args.config, config, target, findings)
+        _print_json(args.config, config, target, findings, args.target)
     else:
-        _print_text(args.config, config, target, findings)
+        _print_text(args.config, config, target, findings, args.target)
     return EXIT_ERRORS if has_errors(findings) else EXIT_OK
 
 
@@ -78,20 +85,22 @@ def _report_shape_errors(args: argparse.Namespace, error: ConfigError) -> int:
     return EXIT_ERRORS
 
 
-def _print_json(path: Path, config: RunConfig, target: Target, findings: list[Finding]) -> None:
+def _print_json(path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str) -> None:
     report: dict[str, Any] = {
         "config": str(path),
         "ok": not has_errors(findings),
         "target": target.describe(),
+        "engine": engine,
         "paths": {key: str(where) for key, where in shown_paths(config)},
         "findings": [finding.to_json() for finding in findings],
     }
     print(json.dumps(report, indent=2))
 
 
-def _print_text(path: Path, config: RunConfig, target: Target, findings: list[Finding]) -> None:
+def _print_text(path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str) -> None:
     out = console()
-    out.print(f"[bold]{path}[/]: {config.base_model}, judged for {target.describe()}", highlight=False)
+    under = " under axolotl" if engine == "axolotl" else ""
+    out.print(f"[bold]{path}[/]: {config.base_model}, judged for {target.describe()}{under}", highlight=False)
     for key, where in shown_paths(config):
         out.print(f"  [dim]{key}:[/] {where}", highlight=False)
     print_findings(out, findings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from engine.config.base import StrictModel
 
@@ -34,7 +34,13 @@ class AlpacaFieldMapping(StrictModel):
 
 
 class DatasetConfig(StrictModel):
-    """A dataset to train on. Several entries are merged and shuffled with `seed`."""
+    """A dataset to train on. Several entries are merged and shuffled with `seed`.
+
+    Keys of axolotl's dataset entries that ft-tui does not model are kept as extra values; the loader admits
+    only those in axolotl's catalogue.
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     path: str
     """A local file or folder (.json, .jsonl, .csv, .parquet, .txt) or a Hugging Face hub id."""

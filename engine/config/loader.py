@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AliasChoices, BaseModel, ValidationError
 
+from engine.config.axolotl_catalog import AxolotlCatalog, AxolotlKey, axolotl_catalog, kinds_of
 from engine.config.datasets import AlpacaFieldMapping, DatasetConfig
 from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem
 from engine.config.paths import resolve_config_paths
 from engine.config.run_config import RunConfig
 
-_NESTED_MODELS: dict[str, type[BaseModel]] = {"datasets": DatasetConfig, "test_datasets": DatasetConfig}
+_NESTED_LISTS = ("datasets", "test_datasets")
+"""Keys holding lists of dataset entries, whose keys are checked against the dataset catalogue."""
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -44,32 +46,220 @@ def parse_config_text(text: str, source: str = "config") -> RunConfig:
 def parse_config_dict(
     data: Mapping[str, Any], source: str = "config", key_lines: Mapping[str, int] | None = None
 ) -> RunConfig:
-    """Validate a plain mapping (from YAML, the wizard or CLI overrides) into a RunConfig."""
+    """Validate a plain mapping (from YAML, the wizard or CLI overrides) into a RunConfig.
+
+    Keys ft-tui models are validated by the model; keys only axolotl has are checked against axolotl's catalogue
+    and kept; keys axolotl renamed move to their new name, as axolotl moves them; anything else is an error.
+    """
     key_lines = key_lines or {}
-    problems = _unknown_key_problems(data, key_lines)
+    data, renamed = _apply_renames(_drop_empty_values(dict(data)))
+    problems = _unknown_key_problems(data, key_lines) + _axolotl_value_problems(data, key_lines)
     if problems:
         raise ConfigError(problems, source)
     try:
-        return RunConfig.model_validate(dict(data))
+        config = RunConfig.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_validation_problems(error, key_lines), source) from None
+    config._renamed.update(renamed)
+    return config
+
+
+def _model_keys(model: type[BaseModel]) -> set[str]:
+    """Every spelling a model accepts: field names and their validation aliases."""
+    keys = set(model.model_fields)
+    for field in model.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            keys.update(choice for choice in alias.choices if isinstance(choice, str))
+        elif isinstance(alias, str):
+            keys.add(alias)
+    return keys
+
+
+def _drop_empty_values(data: dict[str, Any]) -> dict[str, Any]:
+    """An empty value (`lora_r:`) means "not set" where axolotl's type allows an empty value, so its default
+    applies; ft-tui does the same for its keys, at the top level and in dataset entries. Where axolotl refuses
+    an empty value (`output_dir:`), ft-tui refuses it too."""
+    catalog = axolotl_catalog()
+    cleaned = {
+        key: value
+        for key, value in data.items()
+        if not _empty_means_default(RunConfig, key, value, catalog.top_level.get(str(key)))
+    }
+    for list_key in _NESTED_LISTS:
+        entries = cleaned.get(list_key)
+        if isinstance(entries, list):
+            cleaned[list_key] = [
+                {
+                    k: v
+                    for k, v in entry.items()
+                    if not _empty_means_default(DatasetConfig, k, v, catalog.dataset.get(k))
+                }
+                if isinstance(entry, dict)
+                else entry
+                for entry in entries
+            ]
+    return cleaned
+
+
+def _drop_empty_entry_values(entry: dict[str, Any], catalog: AxolotlCatalog) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if not _empty_means_default(DatasetConfig, k, v, catalog.dataset.get(k))}
+
+
+def _empty_means_default(model: type[BaseModel], key: object, value: Any, axolotl: AxolotlKey | None) -> bool:
+    field = model.model_fields.get(str(key))
+    if value is not None or field is None or "null" in kinds_of(field.annotation):
+        return False
+    return axolotl is None or "null" in axolotl.kinds
+
+
+def _apply_renames(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Keys axolotl renamed: the value moves to the new key unless that is set too (then, as in axolotl, the new
+    key wins); an alias of a key ft-tui models becomes that key."""
+    catalog = axolotl_catalog()
+    ours = _model_keys(RunConfig)
+    renamed: dict[str, str] = {}
+    for key in list(data):
+        entry = catalog.top_level_key(key) if key not in ours else None
+        if entry is None:
+            continue
+        new = entry.renamed_to or (entry.name if entry.name != key else None)
+        if new is None:
+            continue
+        value = data.pop(key)
+        if data.get(new) is None:
+            data[new] = value
+        if entry.renamed_to:
+            renamed[key] = new
+    return data, renamed
+
+
+MAX_DEPTH = 64
+"""Deepest nesting a config may have (axolotl's deepest examples use about 6); deeper input is hostile or broken
+and would otherwise end in a RecursionError."""
+MAX_NODES = 50_000
+"""Most values a config may expand to, counting each alias as a copy of what it names: a few hundred bytes of
+nested anchors (an "alias bomb") would otherwise expand to billions of values while we read it."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing input nested deeper than MAX_DEPTH before its recursive composer overflows."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """Parse YAML and remember the line of every key (`datasets.0.path` style), for error messages."""
+    """Parse YAML and remember the line of every key (`datasets.0.path` style), for error messages.
+
+    The text is composed once into nodes, its expanded size and depth are bounded, duplicate keys are refused,
+    and only then are Python values built from those same nodes.
+    """
+    loader = _BoundedLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(node, source)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigFileError(f"{source}: not valid YAML{where}: {problem}") from None
+    finally:
+        loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigFileError(f"{source}: the top level must be a mapping of keys to values, like `base_model: ...`")
+    duplicates = _duplicate_keys(node)
+    if duplicates:
+        raise ConfigError(duplicates, source)
     return data, _key_lines(node)
+
+
+def _check_expansion(root: yaml.Node, source: str) -> None:
+    """Refuse a document whose aliases expand past MAX_NODES values or MAX_DEPTH levels, or refer to themselves.
+
+    Sizes are counted per distinct node (each alias shares its anchor's node), iteratively, so the check itself
+    takes time and memory proportional to the text, not to the expansion.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    in_progress: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in size:
+            continue
+        children = _children(node)
+        if not children_done:
+            if key in in_progress:
+                raise ConfigFileError(f"{source}: line {node.start_mark.line + 1}: an alias refers to itself")
+            in_progress.add(key)
+            stack.append((node, True))
+            for child in children:
+                if id(child) in in_progress:
+                    line = child.start_mark.line + 1
+                    raise ConfigFileError(f"{source}: line {line}: an alias refers to the value that contains it")
+                stack.append((child, False))
+            continue
+        in_progress.discard(key)
+        size[key] = 1 + sum(size[id(child)] for child in children)
+        depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
+        if size[key] > MAX_NODES or depth[key] > MAX_DEPTH:
+            line = node.start_mark.line + 1
+            what = f"more than {MAX_NODES} values" if size[key] > MAX_NODES else f"more than {MAX_DEPTH} levels"
+            raise ConfigFileError(
+                f"{source}: line {line}: its anchors and aliases expand to {what}; write the values out instead"
+            )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _duplicate_keys(node: yaml.Node | None, prefix: str = "") -> list[ConfigProblem]:
+    """A key given twice in one mapping: YAML loaders silently keep the last, so `lora_r: 16` then `lora_r: 64`
+    would train with 64 while the reader of the file sees 16 first. Both lines are named."""
+    problems: list[ConfigProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and key != "<<":
+                if key in first_line:
+                    problems.append(
+                        ConfigProblem(
+                            key=f"{prefix}{key}",
+                            message=f"given twice, on lines {first_line[key]} and {line}",
+                            fix="keep one of them; YAML would silently use the last",
+                            line=line,
+                        )
+                    )
+                first_line.setdefault(key, line)
+            problems.extend(_duplicate_keys(value_node, f"{prefix}{key}."))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems.extend(_duplicate_keys(item, f"{prefix}{index}."))
+    return problems
 
 
 def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
@@ -77,7 +267,7 @@ def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = f"{prefix}{key_node.value}"
-            lines[key] = key_node.start_mark.line + 1
+            lines.setdefault(key, key_node.start_mark.line + 1)
             lines.update(_key_lines(value_node, key + "."))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
@@ -87,9 +277,18 @@ def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
 
 
 def _unknown_key_problems(data: Mapping[str, Any], key_lines: Mapping[str, int]) -> list[ConfigProblem]:
-    """Unknown keys at the top level and inside dataset entries, each with the closest known key."""
-    problems = [_unknown_key(key, RunConfig, key, key_lines) for key in data if key not in RunConfig.model_fields]
-    for list_key, model in _NESTED_MODELS.items():
+    """Keys neither ft-tui nor axolotl knows, at the top level and inside dataset entries, each with the closest
+    known key when one is close."""
+    catalog = axolotl_catalog()
+    top_known = _model_keys(RunConfig)
+    top_axolotl = set(catalog.top_level) | set(catalog.aliases)
+    problems = [
+        _unknown_key(key, top_known | top_axolotl, key, key_lines)
+        for key in data
+        if key not in top_known and catalog.top_level_key(str(key)) is None
+    ]
+    entry_known = _model_keys(DatasetConfig) | set(catalog.dataset)
+    for list_key in _NESTED_LISTS:
         entries = data.get(list_key)
         if not isinstance(entries, list):
             continue
@@ -97,31 +296,70 @@ def _unknown_key_problems(data: Mapping[str, Any], key_lines: Mapping[str, int])
             if not isinstance(entry, dict):
                 continue
             for key in entry:
-                if key not in model.model_fields:
-                    problems.append(_unknown_key(key, model, f"{list_key}.{index}.{key}", key_lines))
+                if key not in entry_known:
+                    problems.append(_unknown_key(key, entry_known, f"{list_key}.{index}.{key}", key_lines))
             if isinstance(entry.get("type"), dict):
                 for key in entry["type"]:
                     if key not in AlpacaFieldMapping.model_fields:
                         path = f"{list_key}.{index}.type.{key}"
-                        problems.append(_unknown_key(key, AlpacaFieldMapping, path, key_lines))
+                        problems.append(_unknown_key(key, set(AlpacaFieldMapping.model_fields), path, key_lines))
     return problems
 
 
-def _unknown_key(key: str, model: type[BaseModel], path: str, key_lines: Mapping[str, int]) -> ConfigProblem:
+def _unknown_key(key: object, known: set[str], path: str, key_lines: Mapping[str, int]) -> ConfigProblem:
     return ConfigProblem(
         key=path,
         message="unknown key",
-        fix=_did_you_mean(str(key), list(model.model_fields)),
+        fix=_did_you_mean(str(key), sorted(known)),
         line=key_lines.get(path),
     )
 
 
 def _did_you_mean(key: str, known: list[str]) -> str:
-    """axolotl silently ignores a misspelt key; we name the key the user most likely meant."""
-    matches = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    """axolotl silently ignores a misspelt key; we name the key the user most likely meant, but only when it is
+    close: a far-fetched guess (`fused_attn_kernel` -> `hf_use_auth_token`) misleads more than it helps."""
+    matches = difflib.get_close_matches(key, known, n=1, cutoff=SUGGESTION_CUTOFF)
     if matches:
         return f"did you mean `{matches[0]}`?"
     return "remove it, or see `ft-tui validate --keys` for every key"
+
+
+SUGGESTION_CUTOFF = 0.8
+"""difflib similarity a suggestion needs: `lora_rr` -> `lora_r` is 0.92, `learning_rat` -> `learning_rate` 0.96."""
+
+_KIND_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _axolotl_value_problems(data: Mapping[str, Any], key_lines: Mapping[str, int]) -> list[ConfigProblem]:
+    """A value of the wrong kind for an axolotl-only key (the model cannot check what it does not declare)."""
+    problems = []
+    for key, value in data.items():
+        entry = axolotl_catalog().top_level_key(str(key))
+        if entry is None or key in RunConfig.model_fields or value is None or "any" in entry.kinds:
+            continue
+        if not _has_kind(value, entry.kinds):
+            kinds = " or ".join(kind for kind in entry.kinds if kind != "null")
+            problems.append(
+                ConfigProblem(
+                    key=str(key),
+                    message=f"axolotl expects {kinds} (got {value!r:.60})",
+                    fix=f"axolotl's type: {entry.type}",
+                    line=key_lines.get(str(key)),
+                )
+            )
+    return problems
+
+
+def _has_kind(value: Any, kinds: tuple[str, ...]) -> bool:
+    """pydantic's lax mode, as axolotl validates: a bool passes as an integer or number, an int as a number."""
+    return any(isinstance(value, _KIND_TYPES.get(kind, ())) for kind in kinds)
 
 
 def _validation_problems(error: ValidationError, key_lines: Mapping[str, int]) -> list[ConfigProblem]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ConfigDict, PrivateAttr
+
 from engine.config.sections_data import DataSection
-from engine.config.sections_integrations import DistributedSection, NotYetSupportedSection, TrackingSection
+from engine.config.sections_integrations import DistributedSection, TrackingSection
 from engine.config.sections_model import AdapterSection, ModelSection
 from engine.config.sections_training import (
     BatchSection,
@@ -22,7 +26,6 @@ SECTIONS: tuple[type, ...] = (
     PrecisionSection,
     ScheduleSection,
     DistributedSection,
-    NotYetSupportedSection,
 )
 """The sections in the order their keys are written, which follows axolotl's example configs."""
 
@@ -35,7 +38,6 @@ _LEGACY_ATTENTION_SWITCHES = (
 
 
 class RunConfig(
-    NotYetSupportedSection,
     DistributedSection,
     ScheduleSection,
     PrecisionSection,
@@ -51,7 +53,23 @@ class RunConfig(
 
     Values the user wrote are kept as written (a legacy `flash_attention: true` stays in the file); what the
     engine should actually do is derived by the methods below, in one place.
+
+    Keys of axolotl's catalogue that ft-tui does not model are kept as extra values (`axolotl_keys()`), so a
+    config loads and saves unchanged; only the loader admits them, after checking each against the catalogue
+    (engine/config/axolotl_catalog.py). What ft-tui does with each is decided in engine/config/axolotl_support.py.
     """
+
+    model_config = ConfigDict(extra="allow")
+
+    _renamed: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def axolotl_keys(self) -> dict[str, Any]:
+        """The axolotl keys this config sets that ft-tui's model does not have, as written."""
+        return dict(self.model_extra or {})
+
+    def renamed_keys(self) -> dict[str, str]:
+        """Old axolotl key -> the key its value moved to, for keys axolotl renamed (as axolotl moves them)."""
+        return dict(self._renamed)
 
     def requested_attn_implementation(self) -> str | None:
         """The attention kernel asked for, mapping axolotl's legacy boolean switches onto

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from engine.config.base import StrictModel
 from engine.config.datasets import DatasetConfig
@@ -19,8 +19,11 @@ class DataSection(StrictModel):
     """Datasets used only for evaluation, instead of splitting off `val_set_size`."""
     dataset_prepared_path: str | None = None
     """Folder where tokenized, packed data is cached and reused (default `last_run_prepared`)."""
-    dataset_processes: int | None = Field(default=None, ge=1)
-    """Processes used to tokenize large datasets (default: the number of CPU cores)."""
+    dataset_processes: int | None = Field(
+        default=None, ge=1, validation_alias=AliasChoices("dataset_processes", "dataset_num_proc")
+    )
+    """Processes used to tokenize large datasets (default: the number of CPU cores). axolotl's newer spelling
+    `dataset_num_proc` is read too."""
     shuffle_merged_datasets: bool = True
     """Shuffle the rows of all datasets together after merging them."""
     val_set_size: float = Field(default=0.0, ge=0.0)

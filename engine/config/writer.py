@@ -39,7 +39,8 @@ ALWAYS_WRITTEN = frozenset(
 
 def config_to_dict(config: RunConfig) -> dict[str, Any]:
     """The keys worth writing, in axolotl's order: what the user set, what differs from the default, and the
-    always-written core. Loading the result gives back an equal config."""
+    always-written core, then the axolotl keys ft-tui keeps without modelling. Loading the result gives back an
+    equal config."""
     values = config.model_dump(mode="json")
     defaults = RunConfig().model_dump(mode="json")
     chosen: dict[str, Any] = {}
@@ -47,6 +48,7 @@ def config_to_dict(config: RunConfig) -> dict[str, Any]:
         value = values[key]
         if key in ALWAYS_WRITTEN or key in config.model_fields_set or value != defaults[key]:
             chosen[key] = _compact(key, value)
+    chosen.update(config.axolotl_keys())
     return chosen
 
 
@@ -72,7 +74,9 @@ _ConfigDumper.add_representer(type(None), lambda dumper, _: dumper.represent_sca
 
 
 def dump_config(config: RunConfig, header: str | None = None) -> str:
-    """YAML text for a config, with an optional comment header (each line prefixed with `# `)."""
+    """YAML text for a config, with an optional comment header (each line prefixed with `# `).
+
+    A file with a header is a file ft-tui writes: its first line points editors at the config's JSON Schema."""
     body = yaml.dump(
         config_to_dict(config),
         Dumper=_ConfigDumper,
@@ -83,13 +87,37 @@ def dump_config(config: RunConfig, header: str | None = None) -> str:
     )
     if not header:
         return body
+    from engine.config.schema import schema_modeline
+
     comment = "\n".join(f"# {line}".rstrip() for line in header.strip().splitlines())
-    return f"{comment}\n\n{body}"
+    return f"{schema_modeline()}\n{comment}\n\n{body}"
 
 
-def save_config(config: RunConfig, path: str | Path, header: str | None = None) -> Path:
-    """Write a config atomically so a crash or a full disk never leaves a half-written file behind."""
-    return write_text_atomic(Path(path), dump_config(config, header))
+def save_config(
+    config: RunConfig, path: str | Path, header: str | None = None, *, base: str | Path | None = None
+) -> Path:
+    """Write a config atomically so a crash or a full disk never leaves a half-written file behind.
+
+    With `base`, the file the config was opened from, that file is edited instead (its comments, key order and
+    axolotl keys kept; see engine/config/roundtrip.py) and `header` is not added: the file keeps its own.
+    """
+    return write_text_atomic(Path(path), config_text(config, header, base=base))
+
+
+def config_text(config: RunConfig, header: str | None = None, *, base: str | Path | None = None) -> str:
+    """The exact text `save_config` writes: `base` edited in place when it is a readable config, else a new file
+    in ft-tui's layout with `header`."""
+    if base is not None:
+        from engine.config.errors import ConfigError, ConfigFileError
+        from engine.config.loader import parse_config_text
+        from engine.config.roundtrip import update_yaml_text
+
+        try:
+            text = Path(base).read_text(encoding="utf-8")
+            return update_yaml_text(text, parse_config_text(text, source=str(base)), config)
+        except (OSError, UnicodeDecodeError, ConfigError, ConfigFileError):
+            pass  # the original is gone or no longer a valid config: write a fresh file instead
+    return dump_config(config, header)
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

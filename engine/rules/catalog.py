@@ -11,9 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Severity = Literal["error", "warning", "auto"]
-"""error: blocks the run; warning: the run may go on; auto: the engine sets a value itself and says which."""
+Severity = Literal["error", "warning", "auto", "note"]
+"""error: blocks the run; warning: the run may go on; auto: the engine sets a value itself and says which;
+note: worth knowing, nothing to decide (an axolotl key ft-tui keeps but does not act on)."""
 Stage = Literal["static", "preflight"]
+Engine = Literal["ft-tui", "axolotl"]
+"""Which trainer a config is judged for: ft-tui's engine, or axolotl (`ft-tui validate --target axolotl`)."""
+BOTH_ENGINES: tuple[Engine, ...] = ("ft-tui", "axolotl")
 """static: needs only the config and the target; preflight: also needs model facts or the tokenized data."""
 
 
@@ -39,6 +43,8 @@ class Rule:
     fix: str
     fields: tuple[str, ...]
     check: Callable[..., Hit | None]
+    engines: tuple[Engine, ...] = BOTH_ENGINES
+    """The engines this rule judges for: a limit of ft-tui's own engine says nothing about a run under axolotl."""
 
 
 @dataclass(frozen=True)
@@ -76,13 +82,14 @@ def rule(
     fix: str,
     fields: tuple[str, ...],
     stage: Stage = "static",
+    engines: tuple[Engine, ...] = BOTH_ENGINES,
 ) -> Callable[[Callable[..., Hit | None]], Callable[..., Hit | None]]:
     """Register a check in the catalog. Texts are `str.format` templates filled from the Hit's values."""
 
     def register(check: Callable[..., Hit | None]) -> Callable[..., Hit | None]:
         if id in CATALOG:
             raise ValueError(f"rule {id} is registered twice")
-        CATALOG[id] = Rule(id, severity, stage, message, _squash(why), fix, fields, check)
+        CATALOG[id] = Rule(id, severity, stage, message, _squash(why), fix, fields, check, engines)
         return check
 
     return register

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from engine.config import RunConfig, parse_config_dict
 from engine.rules import definitions  # noqa: F401  (registers every rule in the catalog)
-from engine.rules.catalog import CATALOG, Finding, Stage, render
+from engine.rules.catalog import CATALOG, Engine, Finding, Stage, render
 from engine.rules.context import RuleContext
 from engine.rules.target import Target, detect_target
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from engine.data.stats import DataFacts
     from engine.models.facts import ModelFacts
 
-SEVERITY_ORDER = {"error": 0, "warning": 1, "auto": 2}
+SEVERITY_ORDER = {"error": 0, "warning": 1, "auto": 2, "note": 3}
 
 
 def check_config(
@@ -25,12 +25,18 @@ def check_config(
     data: DataFacts | None = None,
     stages: tuple[Stage, ...] = ("static", "preflight"),
     world_size: int = 1,
+    engine: Engine = "ft-tui",
 ) -> list[Finding]:
-    """Every finding for a config, errors first. Preflight rules only speak when their facts are given."""
-    context = RuleContext(config, target or detect_target(), facts, data, world_size)
+    """Every finding for a config, errors first. Preflight rules only speak when their facts are given.
+
+    Judged for axolotl (`engine="axolotl"`), rules about ft-tui's own engine stay silent, and so do auto-set
+    rules: those are values ft-tui's engine chooses, which axolotl does not."""
+    context = RuleContext(config, target or detect_target(), facts, data, world_size, engine)
     findings = []
     for rule_ in CATALOG.values():
-        if rule_.stage not in stages:
+        if rule_.stage not in stages or engine not in rule_.engines:
+            continue
+        if engine == "axolotl" and rule_.severity == "auto":
             continue
         hit = rule_.check(context)
         if hit is not None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.config import RunConfig
+from engine.rules.catalog import Engine
 from engine.rules.target import Target
 
 if TYPE_CHECKING:
@@ -22,3 +23,5 @@ class RuleContext:
     facts: ModelFacts | None = None
     data: DataFacts | None = None
     world_size: int = 1
+    engine: Engine = "ft-tui"
+    """The trainer the config is judged for."""

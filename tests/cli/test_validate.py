@@ -10,7 +10,7 @@ import pytest
 from tui.cli import main
 
 ROOT = Path(__file__).parents[2]
-EXAMPLES = sorted((ROOT / "tests" / "fixtures" / "axolotl_examples").glob("*.yml"))
+EXAMPLES = ROOT / "tests" / "data" / "axolotl_examples"
 PRESETS = sorted((ROOT / "presets").glob("*.yml"))
 
 
@@ -25,13 +25,24 @@ def validate_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, 
     return code, json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("path", EXAMPLES + PRESETS, ids=lambda path: path.name)
-def test_every_preset_and_axolotl_example_passes_for_a_gpu_server(
-    path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.parametrize("path", PRESETS, ids=lambda path: path.name)
+def test_every_preset_passes_for_a_gpu_server(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, report = validate_json(capsys, "--device", "cuda", str(path))
     errors = [finding["id"] for finding in report["findings"] if finding["severity"] == "error"]
     assert (code, errors) == (0, [])
+
+
+def test_an_axolotl_only_example_is_refused_for_ft_tui_and_accepted_for_axolotl(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All of axolotl's examples are swept in tests/config/test_axolotl_parity.py; this is the command itself."""
+    monkeypatch.setenv("HF_TOKEN", "hf_test_token")
+    example = str(EXAMPLES / "llama-2" / "relora.yml")
+    code, report = validate_json(capsys, "--device", "cuda", example)
+    errors = {finding["id"] for finding in report["findings"] if finding["severity"] == "error"}
+    assert (code, errors) == (1, {"axolotl.runs_under_axolotl"})
+    code, report = validate_json(capsys, "--device", "cuda", "--target", "axolotl", example)
+    assert (code, report["ok"], report["engine"]) == (0, True, "axolotl")
 
 
 def test_the_gpu_recipes_are_refused_for_this_cpu_with_reasons(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,21 +18,24 @@ from engine.config import (
     save_config,
 )
 
-AXOLOTL_EXAMPLES = sorted((Path(__file__).parents[1] / "fixtures" / "axolotl_examples").glob("*.yml"))
+EXAMPLES_DIR = Path(__file__).parents[1] / "data" / "axolotl_examples"
+AXOLOTL_EXAMPLES = [
+    EXAMPLES_DIR / name
+    for name in ("llama-3/lora-1b.yml", "llama-3/qlora-1b.yml", "qwen3/8b-qat-fsdp2.yml", "llama-2/relora.yml")
+]
 PRESETS = sorted((Path(__file__).parents[2] / "presets").glob("*.yml"))
 
 
 @pytest.mark.parametrize("path", AXOLOTL_EXAMPLES, ids=lambda path: path.name)
 def test_axolotl_examples_load_and_round_trip(path: Path, tmp_path: Path) -> None:
     config = load_config(path)
-    assert config.base_model.startswith("NousResearch/")
     saved = save_config(config, tmp_path / "copy.yml", header="a copy")
     assert load_config(saved) == config
-    assert saved.read_text().startswith("# a copy\n")
+    assert saved.read_text().splitlines()[1] == "# a copy"
 
 
 def test_examples_were_found() -> None:
-    assert len(AXOLOTL_EXAMPLES) == 3
+    assert all(path.is_file() for path in AXOLOTL_EXAMPLES)
     assert len(PRESETS) >= 4
 
 

@@ -183,10 +183,18 @@ CASES = [
     Case("wandb.not_installed", "wandb_project:\n", False),
     Case("wandb.no_credentials", "wandb_project: demo\n", True),
     Case("wandb.no_credentials", "wandb_project: demo\nwandb_mode: offline\n", False),
-    Case("config.not_supported_yet", "rl: dpo\n", True),
-    Case("config.not_supported_yet", "rl:\n", False),
-    Case("config.ignored_axolotl_key", "hub_model_id: me/my-adapter\n", True),
-    Case("config.ignored_axolotl_key", "hub_model_id:\n", False),
+    Case("axolotl.runs_under_axolotl", "rl: dpo\n", True),
+    Case("axolotl.runs_under_axolotl", "rl:\n", False),
+    Case("axolotl.ignored_key", "hub_model_id: me/my-adapter\n", True),
+    Case("axolotl.ignored_key", "hub_model_id:\n", False),
+    Case("axolotl.refused_key", "max_packed_sequence_len: 2048\n", True),
+    Case("axolotl.refused_key", "max_packed_sequence_len:\n", False),
+    Case("axolotl.renamed_key", "noisy_embedding_alpha: 5\n", True),
+    Case("axolotl.renamed_key", "neftune_noise_alpha: 5\n", False),
+    Case("axolotl.not_in_schema", "gptq_groupsize: 128\n", True),
+    Case("axolotl.not_in_schema", "gptq_groupsize:\n", False),
+    Case("axolotl.dataset_key_beside_type", "datasets: [{path: a.jsonl, type: alpaca, field_instruction: q}]\n", True),
+    Case("axolotl.dataset_key_beside_type", "datasets: [{path: a.jsonl, type: {field_instruction: q}}]\n", False),
 ]
 
 
@@ -225,7 +233,7 @@ def test_every_rule_has_a_firing_and_a_quiet_case() -> None:
 
 def test_catalog_entries_explain_themselves() -> None:
     for rule_ in CATALOG.values():
-        assert rule_.severity in ("error", "warning", "auto")
+        assert rule_.severity in ("error", "warning", "auto", "note")
         assert len(rule_.why.split(". ")) >= 1 and len(rule_.why) > 40, rule_.id
         assert rule_.fields, rule_.id
 

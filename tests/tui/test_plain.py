@@ -33,7 +33,7 @@ def test_accepting_every_default_writes_the_default_preset(tmp_path: Path) -> No
     saved = load_config(target)
     assert saved == load_preset("smollm2-135m-lora")
     assert not has_errors(check_config(saved, TARGET))
-    assert target.read_text(encoding="utf-8").startswith("# Written by `ft-tui init --plain`")
+    assert target.read_text(encoding="utf-8").splitlines()[1].startswith("# Written by `ft-tui init --plain`")
 
 
 def test_typed_answers_are_validated_and_written(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Step 6, review and run: the YAML as it will be written, every finding, save, save as preset, and Run."""
+"""Step 6, review and run: the YAML as it will be written, how to launch it under either engine, every finding,
+save, save as preset, and Run."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
-from engine.config import dump_config
+from engine.config import RunConfig, config_text
+from engine.config.axolotl_support import set_keys
 from engine.rules import Finding, has_errors
 from tui.screens.dialogs import ChoiceDialog, TextPrompt
 from tui.screens.step import Section, StepScreen
@@ -38,10 +40,11 @@ class ReviewScreen(StepScreen):
             Button("Save as preset", id="save-preset", compact=True),
             classes="field-extras review-actions",
         )
+        yield Section("Run it with", Static("", id="launch"))
         yield Section("The config", Static("", id="yaml"))
 
     yaml_text = ""
-    """The YAML shown, exactly as Save writes it (without the comment header)."""
+    """The YAML shown, exactly as Save writes it (without the comment header of a new file)."""
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -58,7 +61,9 @@ class ReviewScreen(StepScreen):
 
     def refresh_numbers(self) -> None:
         theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
-        self.yaml_text = dump_config(self.wizard.config)
+        state = self.wizard.state
+        self.yaml_text = config_text(self.wizard.config, base=state.path if state else None)
+        self.query_one("#launch", Static).update(launch_text(self.wizard.config, state.path if state else None))
         self.query_one("#yaml", Static).update(Syntax(self.yaml_text, "yaml", theme=theme, background_color="default"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -126,3 +131,18 @@ class ReviewScreen(StepScreen):
             self.notify(str(error), severity="error")
             return
         self.app.push_screen(MonitorScreen(run_dir))
+
+
+def launch_text(config: RunConfig, path: Path | None) -> str:
+    """Both launch commands for the saved file, and which settings need which engine."""
+    name = str(path) if path else "config.yml"
+    lines = [f"ft-tui:   ft-tui train {name}", f"axolotl:  accelerate launch -m axolotl.cli.train {name}"]
+    axolotl_only = [key for key, _ in set_keys(config, "axolotl_only")]
+    ignored = [key for key, _ in set_keys(config, "ignored")]
+    if axolotl_only:
+        lines.append(f"Needs axolotl (ft-tui's engine refuses them): {', '.join(axolotl_only)}")
+    if ignored:
+        lines.append(f"Used by axolotl only (ft-tui ignores them): {', '.join(ignored)}")
+    if not axolotl_only and not ignored:
+        lines.append("Every setting here runs the same under both engines.")
+    return "\n".join(lines)

@@ -13,8 +13,9 @@ SEVERITY_STYLE = {
     "error": ("✗", "$text-error bold"),
     "warning": ("!", "$text-warning bold"),
     "auto": ("·", "$text-accent"),
+    "note": ("·", "$text-muted"),
 }
-SEVERITY_WORD = {"error": "error", "warning": "warning", "auto": "auto-set"}
+SEVERITY_WORD = {"error": "error", "warning": "warning", "auto": "auto-set", "note": "note"}
 
 
 def finding_line(finding: Finding, accepted: bool = False) -> Content:

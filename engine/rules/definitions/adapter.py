@@ -199,6 +199,7 @@ def settings_without_adapter(ctx: RuleContext) -> Hit | None:
         and would produce noise wherever they appear.""",
     fix="add {missing} to lora_modules_to_save",
     fields=("tokens", "lora_modules_to_save"),
+    engines=("ft-tui",),
 )
 def new_tokens_need_trained_embeddings(ctx: RuleContext) -> Hit | None:
     config = ctx.config

@@ -34,6 +34,7 @@ def choose_backend(ctx: RuleContext) -> tuple[str, str]:
         model loads, after the data has been prepared.""",
     fix="use one of: {known}{suggestion}",
     fields=("attn_implementation",),
+    engines=("ft-tui",),
 )
 def unknown_backend(ctx: RuleContext) -> Hit | None:
     value = ctx.config.attn_implementation
@@ -124,6 +125,7 @@ def auto_selected(ctx: RuleContext) -> Hit | None:
         xformers (block-diagonal masks); {backend} is not one of them.""",
     fix="set attn_implementation: sdpa (any device) or flash_attention_2 (CUDA), or sample_packing: false",
     fields=("sample_packing", "attn_implementation"),
+    engines=("ft-tui",),
 )
 def packing_needs_isolating_attention(ctx: RuleContext) -> Hit | None:
     backend = ctx.config.requested_attn_implementation()

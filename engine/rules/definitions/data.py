@@ -17,7 +17,10 @@ from engine.rules.context import RuleContext
     fields=("datasets",),
 )
 def no_datasets(ctx: RuleContext) -> Hit | None:
-    return None if ctx.config.datasets else Hit()
+    """axolotl's `pretraining_dataset` replaces `datasets` (ft-tui refuses it separately, as axolotl-only)."""
+    if ctx.config.datasets or ctx.config.axolotl_keys().get("pretraining_dataset"):
+        return None
+    return Hit()
 
 
 @rule(
@@ -28,6 +31,7 @@ def no_datasets(ctx: RuleContext) -> Hit | None:
         deprecated sharegpt), completion, input_output, and pre-tokenized rows (type left empty).""",
     fix="use one of: {known}",
     fields=("datasets",),
+    engines=("ft-tui",),
 )
 def unknown_type(ctx: RuleContext) -> Hit | None:
     for index, dataset in enumerate(ctx.config.datasets):

@@ -1,4 +1,4 @@
-"""Rules about the base model's origin, experiment tracking, and axolotl features ft-tui does not run yet."""
+"""Rules about the base model's origin and experiment tracking."""
 
 from __future__ import annotations
 
@@ -6,12 +6,8 @@ import importlib.util
 import os
 from pathlib import Path
 
-from engine.config.sections_integrations import NotYetSupportedSection
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
-
-IGNORED_KEYS = ("hub_model_id", "hub_strategy", "strict", "debug", "sample_packing_eff_est")
-"""axolotl keys that are harmless to keep: ft-tui reads them and does nothing (axolotl still does)."""
 
 
 @rule(
@@ -56,6 +52,7 @@ def gated_needs_token(ctx: RuleContext) -> Hit | None:
     why="Logging to Weights & Biases goes through its Python client, an optional extra of ft-tui.",
     fix="pip install 'ft-tui[wandb]', or remove wandb_project",
     fields=("wandb_project",),
+    engines=("ft-tui",),
 )
 def wandb_not_installed(ctx: RuleContext) -> Hit | None:
     if ctx.config.wandb_project and importlib.util.find_spec("wandb") is None:
@@ -86,34 +83,3 @@ def _netrc_has_wandb() -> bool:
         return "api.wandb.ai" in (Path.home() / ".netrc").read_text()
     except OSError:
         return False
-
-
-@rule(
-    id="config.not_supported_yet",
-    severity="error",
-    message="{keys}: axolotl feature{plural} that ft-tui does not run yet",
-    why="""ft-tui reads every axolotl key so your config loads and saves unchanged, but it trains supervised
-        LoRA and full fine-tunes only. Rather than silently training something else, it stops. The same file
-        still runs under axolotl.""",
-    fix="remove {keys} to train with ft-tui, or run this config with axolotl",
-    fields=tuple(name for name in NotYetSupportedSection.model_fields if name not in IGNORED_KEYS),
-)
-def not_supported_yet(ctx: RuleContext) -> Hit | None:
-    keys = [key for key in ctx.config.unsupported_keys_set() if key not in IGNORED_KEYS]
-    if not keys:
-        return None
-    return Hit({"keys": ", ".join(keys), "plural": "s" if len(keys) > 1 else ""}, fields=tuple(keys))
-
-
-@rule(
-    id="config.ignored_axolotl_key",
-    severity="warning",
-    message="{keys}: kept in the file for axolotl, ignored by ft-tui",
-    why="""These keys change how axolotl behaves around the run (uploading to the hub, its own debugging and
-        estimates) but not what is trained. ft-tui keeps them so the file still works under axolotl.""",
-    fix="nothing to do; remove them if the config is only for ft-tui",
-    fields=IGNORED_KEYS,
-)
-def ignored_axolotl_key(ctx: RuleContext) -> Hit | None:
-    keys = [key for key in IGNORED_KEYS if getattr(ctx.config, key) not in (None, False, "")]
-    return Hit({"keys": ", ".join(keys)}, fields=tuple(keys)) if keys else None

@@ -157,6 +157,7 @@ def max_steps_overrides_epochs(ctx: RuleContext) -> Hit | None:
     why="The Trainer creates the optimiser by name; an unknown name fails when training starts.",
     fix="use one of: adamw_torch_fused, adamw_torch, adafactor, sgd, adamw_bnb_8bit (CUDA){suggestion}",
     fields=("optimizer",),
+    engines=("ft-tui",),
 )
 def unknown_optimizer(ctx: RuleContext) -> Hit | None:
     value = ctx.config.optimizer
@@ -208,6 +209,7 @@ def optimizer_needs_bitsandbytes(ctx: RuleContext) -> Hit | None:
     why="The Trainer builds the learning-rate schedule by name; an unknown name fails when training starts.",
     fix="use one of: {known}{suggestion}",
     fields=("lr_scheduler",),
+    engines=("ft-tui",),
 )
 def unknown_scheduler(ctx: RuleContext) -> Hit | None:
     value = ctx.config.lr_scheduler

@@ -1,0 +1,130 @@
+"""Rules about axolotl keys ft-tui does not model: what ft-tui does with each, and what axolotl would refuse.
+
+The decisions live in engine/config/axolotl_support.py (one table, with reasons); these rules only render them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.config.axolotl_catalog import axolotl_catalog
+from engine.config.axolotl_support import FT_TUI_ONLY_DATASET_KEYS, KeyGroup, Verdict, set_keys
+from engine.rules.catalog import Hit, rule
+from engine.rules.context import RuleContext
+
+
+def _set_keys(ctx: RuleContext, verdict: Verdict) -> list[tuple[str, KeyGroup]]:
+    return set_keys(ctx.config, verdict)
+
+
+def _hit(found: list[tuple[str, KeyGroup]], **values: Any) -> Hit | None:
+    if not found:
+        return None
+    keys = [key for key, _ in found]
+    reasons = list(dict.fromkeys(group.reason for _, group in found))
+    return Hit(
+        {"keys": ", ".join(keys), "reasons": "; ".join(reasons), **values},
+        fields=tuple(key.split("[")[0] for key in keys),
+    )
+
+
+@rule(
+    id="axolotl.runs_under_axolotl",
+    severity="error",
+    message="{keys}: ft-tui's engine does not do this; the config runs under axolotl",
+    why="""These axolotl keys change what is trained ({reasons}). ft-tui reads every axolotl key so the file
+        loads and saves unchanged, but rather than silently train something else, its engine stops. The same
+        file runs under `accelerate launch -m axolotl.cli.train`; `ft-tui validate --target axolotl` checks it
+        for that. Every such key, with its reason, is listed once in engine/config/axolotl_support.py.""",
+    fix="run it with axolotl, or remove {keys} to train with ft-tui",
+    fields=("rl", "plugins", "unfrozen_parameters"),
+    engines=("ft-tui",),
+)
+def runs_under_axolotl(ctx: RuleContext) -> Hit | None:
+    return _hit(_set_keys(ctx, "axolotl_only"))
+
+
+@rule(
+    id="axolotl.ignored_key",
+    severity="note",
+    message="{keys}: axolotl uses it; ft-tui ignores it",
+    why="""These keys change how axolotl runs around the training ({reasons}), not what is learnt. ft-tui keeps
+        them in the file so it still runs the same under axolotl. Every such key, with its reason, is listed
+        once in engine/config/axolotl_support.py.""",
+    fix="nothing to do; remove them if the config is only for ft-tui",
+    fields=("hub_model_id", "use_kernels", "profiler_steps"),
+    engines=("ft-tui",),
+)
+def ignored_key(ctx: RuleContext) -> Hit | None:
+    return _hit(_set_keys(ctx, "ignored"))
+
+
+@rule(
+    id="axolotl.refused_key",
+    severity="error",
+    message="{keys}: axolotl {version} refuses it: {detail}",
+    why="""axolotl removed these features and stops with an error when a config sets them; ft-tui does not run
+        them either.""",
+    fix="remove {keys}",
+    fields=("max_packed_sequence_len", "rope_scaling", "s2_attention"),
+)
+def refused_key(ctx: RuleContext) -> Hit | None:
+    found = _set_keys(ctx, "refused")
+    if not found:
+        return None
+    catalog = axolotl_catalog()
+    detail = " ".join(catalog.top_level[key].deprecated or "" for key, _ in found)
+    return _hit(found, version=catalog.version, detail=detail)
+
+
+@rule(
+    id="axolotl.renamed_key",
+    severity="note",
+    message="{old} is axolotl's old name for {new}; its value is used as {new}",
+    why="""axolotl renamed these keys and moves an old key's value to the new one (unless the new key is set,
+        which then wins). ft-tui does the same, so both engines train with the same value.""",
+    fix="rename {old} to {new}",
+    fields=("noisy_embedding_alpha", "evaluation_strategy", "dpo_beta"),
+)
+def renamed_key(ctx: RuleContext) -> Hit | None:
+    renamed = ctx.config.renamed_keys()
+    if not renamed:
+        return None
+    return Hit({"old": ", ".join(renamed), "new": ", ".join(renamed.values())}, fields=tuple(renamed.values()))
+
+
+@rule(
+    id="axolotl.not_in_schema",
+    severity="warning",
+    message="{keys}: not a key of axolotl {version} either; both engines ignore it",
+    why="""axolotl's own example configs still carry a few keys its schema dropped (or misspells them); axolotl
+        ignores unknown keys silently, so the setting does nothing under either engine.""",
+    fix="remove {keys}, or replace it with the current key if you meant one",
+    fields=("gptq_groupsize", "debug"),
+)
+def not_in_schema(ctx: RuleContext) -> Hit | None:
+    catalog = axolotl_catalog()
+    keys = [
+        key
+        for key, value in ctx.config.axolotl_keys().items()
+        if (entry := catalog.top_level.get(key)) is not None and entry.not_in_schema and value is not None
+    ]
+    return Hit({"keys": ", ".join(keys), "version": catalog.version}, fields=tuple(keys)) if keys else None
+
+
+@rule(
+    id="axolotl.dataset_key_beside_type",
+    severity="warning",
+    message="datasets[{index}].{key}: axolotl ignores it here; it reads it as {where}",
+    why="""ft-tui accepts the alpaca column names directly in a dataset entry, but axolotl only reads them
+        inside a `type:` mapping and silently ignores them beside `type:`. Under axolotl the default column
+        would be read instead.""",
+    fix="move it under the entry's type, e.g. `type: {{field_instruction: prompt, ...}}`",
+    fields=("datasets",),
+)
+def dataset_key_beside_type(ctx: RuleContext) -> Hit | None:
+    for index, entry in enumerate(ctx.config.datasets):
+        for key, where in FT_TUI_ONLY_DATASET_KEYS.items():
+            if getattr(entry, key) is not None:
+                return Hit({"index": index, "key": key, "where": where})
+    return None
