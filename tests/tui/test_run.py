@@ -41,7 +41,8 @@ async def test_run_starts_the_engine_and_opens_the_monitor(
 
     run_dir = tmp_path / "outputs" / "quill"
     config = tmp_path / "quill.yml"
-    config.write_text(preset_copy().replace("output_dir: ./outputs/smollm2-135m-lora", f"output_dir: {run_dir}"), "utf-8")
+    text = preset_copy().replace("output_dir: ./outputs/smollm2-135m-lora", f"output_dir: {run_dir}")
+    config.write_text(text, "utf-8")
     app = make_app(config_path=config)
     try:
         async with app.run_test(size=(100, 32)) as pilot:
