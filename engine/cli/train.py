@@ -112,6 +112,7 @@ def _own_options(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str
 
 def _train(config: RunConfig, options: argparse.Namespace, overrides: dict[str, object]) -> int:
     from engine.train import TrainError, train
+    from engine.train.distributed import is_main_process
 
     _quiet_library_progress_bars()
     view = TrainView(console(stderr=options.events), config)
@@ -130,7 +131,8 @@ def _train(config: RunConfig, options: argparse.Namespace, overrides: dict[str, 
             print_findings(console(stderr=True), error.findings)
             return EXIT_FAILED
         return _say(f"error: {error}", EXIT_FAILED)
-    view.summary(result)
+    if is_main_process():
+        view.summary(result)
     if result.status == "stopped":
         return EXIT_STOPPED
     return EXIT_OK if result.status == "completed" else EXIT_FAILED

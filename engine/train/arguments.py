@@ -7,6 +7,7 @@ from typing import Any
 from engine.config import RunConfig
 from engine.train import decisions
 from engine.train.decisions import Interval
+from engine.train.distributed import world_size
 from engine.train.errors import TrainError
 
 
@@ -26,7 +27,7 @@ def training_arguments(
         "use_cpu": device == "cpu",
         "per_device_train_batch_size": config.micro_batch_size,
         "per_device_eval_batch_size": config.eval_batch_size or config.micro_batch_size,
-        "gradient_accumulation_steps": config.effective_gradient_accumulation_steps(_world_size()),
+        "gradient_accumulation_steps": config.effective_gradient_accumulation_steps(world_size()),
         "num_train_epochs": config.num_epochs,
         "max_steps": config.max_steps or -1,
         "optim": config.optimizer,
@@ -92,22 +93,22 @@ def _best_model(config: RunConfig, has_eval: bool) -> dict[str, Any]:
 
 
 def _distributed(config: RunConfig) -> dict[str, Any]:
-    """DeepSpeed, FSDP and DDP settings are passed through to accelerate unchanged."""
+    """DeepSpeed, FSDP and DDP settings are passed through to accelerate; `ddp_find_unused_parameters` defaults off.
+
+    The Trainer would turn it on for a PEFT model (it is no PreTrainedModel), which costs an extra pass over the
+    autograd graph every step and makes torch warn on each rank that nothing was unused: every parameter that
+    requires a gradient (the adapter) gets one each step. The non-reentrant gradient checkpointing the engine uses
+    by default is safe without it; `use_reentrant: true` with DDP may need `ddp_find_unused_parameters: true`.
+    """
     values: dict[str, Any] = {
         "deepspeed": config.deepspeed,
         "fsdp": config.fsdp,
         "fsdp_config": config.fsdp_config,
         "ddp_timeout": config.ddp_timeout,
-        "ddp_find_unused_parameters": config.ddp_find_unused_parameters,
+        "ddp_find_unused_parameters": bool(config.ddp_find_unused_parameters),
         "ddp_bucket_cap_mb": config.ddp_bucket_cap_mb,
     }
     return {key: value for key, value in values.items() if value is not None}
-
-
-def _world_size() -> int:
-    import os
-
-    return int(os.environ.get("WORLD_SIZE", "1") or 1)
 
 
 def _first_line(error: BaseException) -> str:
