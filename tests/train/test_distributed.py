@@ -41,8 +41,9 @@ def _train_both(make_config: Callable[..., RunConfig], tmp_path: Path) -> tuple[
     single = make_config(**COMMON, gradient_accumulation_steps=2, output_dir=str(tmp_path / "single"))
     multi = make_config(**COMMON, gradient_accumulation_steps=1, output_dir=str(tmp_path / "multi"))
     _run([sys.executable, "-m", "engine.train", str(write_config(single, tmp_path / "single.yml"))])
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-    done = _run([*torchrun, "-m", "engine.train", str(write_config(multi, tmp_path / "multi.yml"))])
+    # `--nproc 2` re-runs the same command under `torchrun --standalone --nproc_per_node=2` and waits for it.
+    multi_file = write_config(multi, tmp_path / "multi.yml")
+    done = _run([sys.executable, "-m", "engine.train", str(multi_file), "--nproc", "2"])
     return single, multi, done.stdout + done.stderr
 
 
