@@ -62,9 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--nproc",
         type=_process_count,
-        default=1,
         metavar="N",
-        help="train with N data-parallel processes on this machine (one per GPU), started through torchrun",
+        help=(
+            "train with N data-parallel processes on this machine (one per GPU), started through torchrun "
+            "(default: the config's launch plan, CONFIG.launch.yml, else 1)"
+        ),
     )
     # Everything after the config that is not one of the options above is a config override (`--KEY VALUE`).
     parser.add_argument("overrides", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -91,9 +93,24 @@ def run(args: argparse.Namespace) -> int:
         return _say(f"error: {error}", EXIT_UNREADABLE)
     except ConfigError as error:
         return _say("\n".join(f"error: {problem.one_line()}" for problem in error.problems), EXIT_FAILED)
-    if options.nproc > 1 and "WORLD_SIZE" not in os.environ:
+    nproc = options.nproc or _planned_processes(options.config)
+    if nproc is None:
+        return EXIT_FAILED
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:
+        options.nproc = nproc
         return _train_processes(config, options, leftover)
     return _train(config, options, overrides)
+
+
+def _planned_processes(config_path: Path) -> int | None:
+    """The process count of the launch plan beside the config (1 without one); None after reporting a bad plan."""
+    from engine.runs.plan import PlanError, local_processes
+
+    try:
+        return local_processes(config_path)
+    except PlanError as error:
+        _say(f"error: {error}", EXIT_FAILED)
+        return None
 
 
 def _train_processes(config: RunConfig, options: argparse.Namespace, leftover: list[str]) -> int:

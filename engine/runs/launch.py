@@ -11,6 +11,7 @@ from pathlib import Path
 
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args, save_config
 from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE
+from engine.runs.plan import PlanError, local_processes
 from engine.runs.process import adopt_child, start_token
 from engine.runs.registry import LaunchInfo, read_launch, run_is_alive, save_launch
 from engine.runs.status import RunStatus, read_status
@@ -45,16 +46,22 @@ def start_detached(
     resume: bool = False,
     *,
     cwd: Path | None = None,
-    nproc: int = 1,
+    nproc: int | None = None,
 ) -> Path:
     """Start training `config_path` in its own session and return the run folder (the config's output_dir).
 
     The engine's stdin is /dev/null and its output goes to console.log in the run folder, so closing the terminal
     or the TUI never stops it. The exact config (overrides applied) is copied into the run folder first, so the
     run can be resumed, chatted with or merged later from the folder alone. `nproc` > 1 starts that many
-    data-parallel processes through torchrun; the run is still one run (rank 0 writes its events). Raises
-    ConfigError or ConfigFileError for a bad config and LaunchError when the folder already has a live run.
+    data-parallel processes through torchrun; the run is still one run (rank 0 writes its events). None takes the
+    count from the launch plan beside the config (the wizard's "Where it runs"), else 1. Raises ConfigError or
+    ConfigFileError for a bad config and LaunchError when the folder already has a live run or a bad plan.
     """
+    if nproc is None:
+        try:
+            nproc = local_processes(Path(config_path))
+        except PlanError as error:
+            raise LaunchError(str(error)) from error
     if nproc < 1:
         raise LaunchError(f"--nproc {nproc}: the number of processes must be 1 or more")
     cwd = (cwd or Path.cwd()).resolve()
