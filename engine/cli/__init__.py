@@ -6,7 +6,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
-COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "chat", "schema")
+COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "chat", "schema", "doctor")
 """Modules of this package, in the order `ft-tui --help` lists them. Each defines `register(subparsers)`."""
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli.output import console, print_findings
@@ -33,7 +36,9 @@ EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_STOPPED = 0, 1, 2, 130
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "train",
-        usage="ft-tui train CONFIG [--resume] [--detach] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]",
+        usage=(
+            "ft-tui train CONFIG [--resume] [--detach] [--nproc N] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]"
+        ),
         help="train a config headless, with a progress bar and an eval table",
         description=(
             "Train a config on this machine. Any config key can be overridden after the config "
@@ -55,8 +60,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run in the background, surviving this terminal; watch with ft-tui monitor",
     )
+    parser.add_argument(
+        "--nproc",
+        type=_process_count,
+        metavar="N",
+        help=(
+            "train with N data-parallel processes on this machine (one per GPU), started through torchrun "
+            "(default: the config's launch plan, CONFIG.launch.yml, else 1)"
+        ),
+    )
     # Everything after the config that is not one of the options above is a config override (`--KEY VALUE`).
     parser.add_argument("overrides", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def _process_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1, 2, 4, ...)")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +94,61 @@ def run(args: argparse.Namespace) -> int:
         return _say(f"error: {error}", EXIT_UNREADABLE)
     except ConfigError as error:
         return _say("\n".join(f"error: {problem.one_line()}" for problem in error.problems), EXIT_FAILED)
+    nproc = options.nproc or _planned_processes(options.config)
+    if nproc is None:
+        return EXIT_FAILED
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:
+        options.nproc = nproc
+        return _train_processes(config, options, leftover)
     return _train(config, options, overrides)
+
+
+def _planned_processes(config_path: Path) -> int | None:
+    """The process count of the launch plan beside the config (1 without one); None after reporting a bad plan."""
+    from engine.runs.plan import PlanError, local_processes
+
+    try:
+        return local_processes(config_path)
+    except PlanError as error:
+        _say(f"error: {error}", EXIT_FAILED)
+        return None
+
+
+def _train_processes(config: RunConfig, options: argparse.Namespace, leftover: list[str]) -> int:
+    """`--nproc N` in the foreground: torchrun starts N ranks of this same command and this process waits.
+
+    The launcher gets its own session, so Ctrl-C reaches only this process, which asks the ranks themselves to
+    stop (they agree on a step and save one checkpoint); torchrun would kill ranks still saving after 30 seconds.
+    """
+    from engine.runs.launch import engine_command
+    from engine.runs.process import send_stop, stop_workers
+
+    flags = [
+        *(["--resume"] if options.resume else []),
+        *(["--events"] if options.events else []),
+        *([f"--device={options.device}"] if options.device else []),
+    ]
+    command = [*engine_command(options.nproc), str(options.config), *flags, *leftover]
+    process = subprocess.Popen(command, start_new_session=True)
+    while True:
+        try:
+            code = process.wait()
+            break
+        except KeyboardInterrupt:
+            if not stop_workers(process.pid):
+                send_stop(process.pid)
+    return code if code == EXIT_OK else _exit_code_of_last_run(Path(config.output_dir))
+
+
+def _exit_code_of_last_run(output_dir: Path) -> int:
+    """torchrun exits 1 when a rank exits non-zero; a stop (rank 0 wrote `finished: stopped`) still reads 130."""
+    from engine.events import FinishedEvent, read_events
+
+    events = read_events(output_dir / "events.jsonl") if (output_dir / "events.jsonl").is_file() else []
+    last = events[-1] if events else None
+    if isinstance(last, FinishedEvent) and last.status == "stopped":
+        return EXIT_STOPPED
+    return EXIT_FAILED
 
 
 def _detach(options: argparse.Namespace, leftover: list[str]) -> int:
@@ -80,7 +158,7 @@ def _detach(options: argparse.Namespace, leftover: list[str]) -> int:
     if options.device or options.events:
         return _say("error: --device and --events do not combine with --detach (set the device in the config)", 1)
     try:
-        run_dir = start_detached(options.config, leftover, resume=options.resume)
+        run_dir = start_detached(options.config, leftover, resume=options.resume, nproc=options.nproc)
     except ConfigFileError as error:
         return _say(f"error: {error}", EXIT_UNREADABLE)
     except ConfigError as error:
@@ -99,6 +177,7 @@ def _own_options(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str
     parser.add_argument("--events", action="store_true")
     parser.add_argument("--device", choices=("cpu", "cuda"))
     parser.add_argument("--detach", action="store_true")
+    parser.add_argument("--nproc", type=_process_count)
     own, leftover = parser.parse_known_args(args.overrides)
     options = argparse.Namespace(
         config=args.config,
@@ -106,12 +185,14 @@ def _own_options(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str
         events=args.events or own.events,
         device=own.device or args.device,
         detach=args.detach or own.detach,
+        nproc=own.nproc or args.nproc,
     )
     return options, leftover
 
 
 def _train(config: RunConfig, options: argparse.Namespace, overrides: dict[str, object]) -> int:
     from engine.train import TrainError, train
+    from engine.train.distributed import is_main_process
 
     _quiet_library_progress_bars()
     view = TrainView(console(stderr=options.events), config)
@@ -130,7 +211,8 @@ def _train(config: RunConfig, options: argparse.Namespace, overrides: dict[str, 
             print_findings(console(stderr=True), error.findings)
             return EXIT_FAILED
         return _say(f"error: {error}", EXIT_FAILED)
-    view.summary(result)
+    if is_main_process():
+        view.summary(result)
     if result.status == "stopped":
         return EXIT_STOPPED
     return EXIT_OK if result.status == "completed" else EXIT_FAILED
@@ -250,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """`python -m engine.train CONFIG ...`: the same arguments as `ft-tui train`."""
     parser = argparse.ArgumentParser(
         prog="python -m engine.train",
-        usage="python -m engine.train CONFIG [--resume] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]",
+        usage="python -m engine.train CONFIG [--resume] [--nproc N] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]",
         description="Train a config headless (the same as `ft-tui train`).",
     )
     add_arguments(parser)

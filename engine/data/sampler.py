@@ -21,7 +21,8 @@ class MultipackBatchSampler(Sampler[Batch]):
     shuffled among equal lengths and the bins are reordered, from `seed` and the epoch set by
     `set_epoch`; the bin layout, hence `len()`, is the same every epoch. Every rank gets exactly
     `len(self)` batches (the few left over after an even split are skipped that epoch), which keeps
-    data-parallel ranks in step.
+    data-parallel ranks in step. With `even=False` (evaluation) nothing is skipped: every batch goes to one
+    rank, and the first ranks may get one batch more.
 
     With `varlen=True` (flash-attention style kernels) a micro-batch is one bin of micro_batch_size x
     sequence_len tokens, collated into a single long row, which wastes even less space.
@@ -38,6 +39,7 @@ class MultipackBatchSampler(Sampler[Batch]):
         world_size: int = 1,
         rank: int = 0,
         varlen: bool = False,
+        even: bool = True,
     ) -> None:
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} is outside world_size {world_size}")
@@ -46,6 +48,7 @@ class MultipackBatchSampler(Sampler[Batch]):
         self.bins_per_batch = 1 if varlen else micro_batch_size
         self.seed, self.shuffle = seed, shuffle
         self.world_size, self.rank = world_size, rank
+        self.even = even
         self.epoch = 0
         self._layout = pack(self.lengths, self.capacity)
 
@@ -58,7 +61,9 @@ class MultipackBatchSampler(Sampler[Batch]):
         return -(-len(self._layout) // self.bins_per_batch)
 
     def __len__(self) -> int:
-        return self.total_batches() // self.world_size
+        if self.even:
+            return self.total_batches() // self.world_size
+        return len(range(self.rank, self.total_batches(), self.world_size))
 
     def efficiency(self) -> float:
         """Real tokens over bin space for this dataset and capacity."""

@@ -54,7 +54,7 @@ def detect_target() -> Target:
 def _detect_cached() -> Target:
     libs = _cuda_libraries()
     gpu = _nvidia_gpu()
-    common = {"cpu_cores": _cpu_cores(), "memory_gb": _memory_gb(), **libs}
+    common = {"cpu_cores": cpu_cores(), "memory_gb": _memory_gb(), **libs}
     if gpu is not None:
         name, memory_gb, capability = gpu
         return Target(
@@ -65,7 +65,7 @@ def _detect_cached() -> Target:
             cuda_capability=capability,
             **common,
         )
-    return Target(device="cpu", bf16=_cpu_has_bf16(), **common)
+    return Target(device="cpu", bf16=cpu_has_bf16(), **common)
 
 
 def declared_target(device: DeviceKind) -> Target:
@@ -103,19 +103,30 @@ def _cuda_libraries() -> dict[str, bool]:
 
 
 def _nvidia_gpu() -> tuple[str, float, tuple[int, int]] | None:
+    gpus = nvidia_gpus()
+    return gpus[0] if gpus else None
+
+
+def nvidia_gpus() -> list[tuple[str, float, tuple[int, int]]]:
+    """Every NVIDIA GPU as (name, memory GB, compute capability), from `nvidia-smi`; empty without a driver."""
     if not Path("/proc/driver/nvidia").exists() or shutil.which("nvidia-smi") is None:
-        return None
+        return []
     query = ["nvidia-smi", "--query-gpu=name,memory.total,compute_cap", "--format=csv,noheader,nounits"]
     try:
         output = subprocess.run(query, capture_output=True, text=True, timeout=5, check=True).stdout
-        name, memory_mb, capability = (part.strip() for part in output.splitlines()[0].split(","))
-        major, minor = capability.split(".")
-        return name, float(memory_mb) / 1024, (int(major), int(minor))
+        gpus = []
+        for line in output.splitlines():
+            if not line.strip():
+                continue
+            name, memory_mb, capability = (part.strip() for part in line.split(","))
+            major, minor = capability.split(".")
+            gpus.append((name, float(memory_mb) / 1024, (int(major), int(minor))))
+        return gpus
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
-        return None
+        return []
 
 
-def _cpu_has_bf16() -> bool:
+def cpu_has_bf16() -> bool:
     """Native bf16 maths (AVX512-BF16 or AMX) makes bf16 training about 1.8x faster than fp32 on a CPU."""
     try:
         flags = Path("/proc/cpuinfo").read_text()
@@ -124,7 +135,7 @@ def _cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def _cpu_cores() -> int:
+def cpu_cores() -> int:
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args, save_config
 from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE
+from engine.runs.plan import PlanError, local_processes
 from engine.runs.process import adopt_child, start_token
 from engine.runs.registry import LaunchInfo, read_launch, run_is_alive, save_launch
 from engine.runs.status import RunStatus, read_status
@@ -26,29 +27,49 @@ class LaunchError(Exception):
     """A run cannot be started or resumed; the message says why and what to do."""
 
 
-def engine_command() -> list[str]:
+def engine_command(nproc: int = 1) -> list[str]:
+    """The command that trains a config given after it: `python -m engine.train`, under torchrun for `nproc` > 1.
+
+    torchrun (`torch.distributed.run`, part of torch) starts `nproc` ranks on this machine with a free rendezvous
+    port (`--standalone`); each rank runs the same engine command after the interpreter.
+    """
     override = os.environ.get(ENGINE_COMMAND_ENV)
-    if override:
-        return shlex.split(override)
-    return [sys.executable, "-m", "engine.train"]
+    command = shlex.split(override) if override else [sys.executable, "-m", "engine.train"]
+    if nproc <= 1:
+        return command
+    return [command[0], "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", *command[1:]]
 
 
 def start_detached(
-    config_path: Path, overrides: list[str] | None = None, resume: bool = False, *, cwd: Path | None = None
+    config_path: Path,
+    overrides: list[str] | None = None,
+    resume: bool = False,
+    *,
+    cwd: Path | None = None,
+    nproc: int | None = None,
 ) -> Path:
     """Start training `config_path` in its own session and return the run folder (the config's output_dir).
 
     The engine's stdin is /dev/null and its output goes to console.log in the run folder, so closing the terminal
     or the TUI never stops it. The exact config (overrides applied) is copied into the run folder first, so the
-    run can be resumed, chatted with or merged later from the folder alone. Raises ConfigError or ConfigFileError
-    for a bad config and LaunchError when the folder already has a live run.
+    run can be resumed, chatted with or merged later from the folder alone. `nproc` > 1 starts that many
+    data-parallel processes through torchrun; the run is still one run (rank 0 writes its events). None takes the
+    count from the launch plan beside the config (the wizard's "Where it runs"), else 1. Raises ConfigError or
+    ConfigFileError for a bad config and LaunchError when the folder already has a live run or a bad plan.
     """
+    if nproc is None:
+        try:
+            nproc = local_processes(Path(config_path))
+        except PlanError as error:
+            raise LaunchError(str(error)) from error
+    if nproc < 1:
+        raise LaunchError(f"--nproc {nproc}: the number of processes must be 1 or more")
     cwd = (cwd or Path.cwd()).resolve()
     config = apply_overrides(load_config(config_path), parse_override_args(overrides or []))
     run_dir = (cwd / config.output_dir).resolve()
     _refuse_live_run(run_dir)
     copy = _write_run_config(config, Path(config_path), run_dir)
-    command = [*engine_command(), str(copy), *(["--resume"] if resume else [])]
+    command = [*engine_command(nproc), str(copy), *(["--resume"] if resume else [])]
     process = _spawn(command, cwd, run_dir / CONSOLE_FILE)
     info = LaunchInfo(
         run_dir=str(run_dir),
@@ -60,13 +81,15 @@ def start_detached(
         launched_at=time.time(),
         name=Path(config.output_dir).name,
         model=config.base_model,
+        nproc=nproc,
     )
     save_launch(info)
     return run_dir
 
 
 def resume_run(run_dir: Path) -> Path:
-    """Start the engine again with --resume on the same folder, from the same working folder and config copy."""
+    """Start the engine again with --resume on the same folder, from the same working folder and config copy, with
+    as many processes as before (every rank resumes from the same checkpoint)."""
     info = read_launch(run_dir.resolve())
     if info is None:
         raise LaunchError(
@@ -74,7 +97,7 @@ def resume_run(run_dir: Path) -> Path:
         )
     if read_status(run_dir).resume_checkpoint() is None:
         raise LaunchError(f"{run_dir} has no checkpoint to resume from; start a new run with `ft-tui train CONFIG`")
-    return start_detached(Path(info.config_path), resume=True, cwd=Path(info.cwd))
+    return start_detached(Path(info.config_path), resume=True, cwd=Path(info.cwd), nproc=info.nproc)
 
 
 def _refuse_live_run(run_dir: Path) -> None:

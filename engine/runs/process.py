@@ -71,3 +71,27 @@ def send_stop(pid: int) -> None:
         os.kill(pid, signal.SIGTERM)
     else:
         os.killpg(group, signal.SIGTERM)
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of `pid`, from /proc (empty where /proc is absent)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if len(fields) > 1 and fields[1] == str(pid):
+            children.append(int(stat.parent.name))
+    return sorted(children)
+
+
+def stop_workers(launcher_pid: int) -> bool:
+    """SIGTERM to each worker a launcher (torchrun) started, each in its own session with its loader workers.
+
+    False when no worker was found (not started yet, or no /proc): the caller then signals the launcher.
+    """
+    workers = child_pids(launcher_pid)
+    for worker in workers:
+        send_stop(worker)
+    return bool(workers)

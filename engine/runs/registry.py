@@ -29,6 +29,8 @@ class LaunchInfo:
     launched_at: float
     name: str = ""
     model: str = ""
+    nproc: int = 1
+    """Data-parallel processes (torchrun ranks); `pid` is then the launcher's, and each rank has its own."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from engine.config import RunConfig
 from engine.train import decisions
 from engine.train.decisions import Interval
+from engine.train.distributed import world_size
 from engine.train.errors import TrainError
 
 
@@ -16,6 +17,19 @@ def training_arguments(
     """The TrainingArguments and one line per derived choice (for the log)."""
     from transformers import TrainingArguments
 
+    kwargs, notes = argument_values(
+        config, steps_per_epoch=steps_per_epoch, has_eval=has_eval, device=device, report_to=report_to
+    )
+    try:
+        return TrainingArguments(**kwargs), notes
+    except (ValueError, ImportError) as error:
+        raise TrainError(f"the Trainer refuses these settings: {_first_line(error)}") from error
+
+
+def argument_values(
+    config: RunConfig, *, steps_per_epoch: int, has_eval: bool, device: str, report_to: list[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """The keyword arguments of TrainingArguments, before transformers checks them (and imports DeepSpeed)."""
     evaluation = decisions.eval_interval(config, steps_per_epoch, has_eval)
     saving = decisions.save_interval(config, steps_per_epoch)
     scheduler, scheduler_kwargs = decisions.scheduler(config)
@@ -26,7 +40,7 @@ def training_arguments(
         "use_cpu": device == "cpu",
         "per_device_train_batch_size": config.micro_batch_size,
         "per_device_eval_batch_size": config.eval_batch_size or config.micro_batch_size,
-        "gradient_accumulation_steps": config.effective_gradient_accumulation_steps(_world_size()),
+        "gradient_accumulation_steps": config.effective_gradient_accumulation_steps(world_size()),
         "num_train_epochs": config.num_epochs,
         "max_steps": config.max_steps or -1,
         "optim": config.optimizer,
@@ -65,10 +79,7 @@ def training_arguments(
         **_distributed(config),
     }
     notes = [f"evaluation: {evaluation.reason}", f"checkpoints: {saving.reason}"]
-    try:
-        return TrainingArguments(**kwargs), notes
-    except (ValueError, ImportError) as error:
-        raise TrainError(f"the Trainer refuses these settings: {_first_line(error)}") from error
+    return kwargs, notes
 
 
 def _interval_kwargs(what: str, interval: Interval) -> dict[str, Any]:
@@ -92,22 +103,27 @@ def _best_model(config: RunConfig, has_eval: bool) -> dict[str, Any]:
 
 
 def _distributed(config: RunConfig) -> dict[str, Any]:
-    """DeepSpeed, FSDP and DDP settings are passed through to accelerate unchanged."""
+    """DeepSpeed (a file or a built-in name, engine.sharding), FSDP (axolotl's keys translated) and DDP settings
+    for accelerate; `ddp_find_unused_parameters` defaults off.
+
+    The Trainer would turn it on for a PEFT model (it is no PreTrainedModel), which costs an extra pass over the
+    autograd graph every step and makes torch warn on each rank that nothing was unused: every parameter that
+    requires a gradient (the adapter) gets one each step. The non-reentrant gradient checkpointing the engine uses
+    by default is safe without it; `use_reentrant: true` with DDP may need `ddp_find_unused_parameters: true`.
+    """
+    from engine.sharding import fsdp_options, resolve_deepspeed
+
+    deepspeed = resolve_deepspeed(config.deepspeed)
+    fsdp = fsdp_options(config)
     values: dict[str, Any] = {
-        "deepspeed": config.deepspeed,
-        "fsdp": config.fsdp,
-        "fsdp_config": config.fsdp_config,
+        "deepspeed": str(deepspeed) if deepspeed else config.deepspeed,
+        "fsdp": (config.fsdp or True) if fsdp is not None else None,
+        "fsdp_config": fsdp,
         "ddp_timeout": config.ddp_timeout,
-        "ddp_find_unused_parameters": config.ddp_find_unused_parameters,
+        "ddp_find_unused_parameters": bool(config.ddp_find_unused_parameters),
         "ddp_bucket_cap_mb": config.ddp_bucket_cap_mb,
     }
     return {key: value for key, value in values.items() if value is not None}
-
-
-def _world_size() -> int:
-    import os
-
-    return int(os.environ.get("WORLD_SIZE", "1") or 1)
 
 
 def _first_line(error: BaseException) -> str:

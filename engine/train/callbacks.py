@@ -13,6 +13,7 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from engine.events import CheckpointEvent, EvalEvent, StartedEvent, StepEvent
+from engine.train.distributed import any_process
 from engine.train.reporter import Reporter
 from engine.train.state import RunFacts, RunTally
 from engine.train.stopping import StopRequest
@@ -145,15 +146,19 @@ class StopCallback(TrainerCallback):
         self.stop.in_training = True
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
-        self._stop_if_requested(control)
+        self._stop_if_requested(args, control)
 
     def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
         """A request made while the step was being logged (a monitor reacting to it) is honoured at this step:
         the Trainer saves right after logging."""
-        self._stop_if_requested(control)
+        self._stop_if_requested(args, control)
 
-    def _stop_if_requested(self, control: TrainerControl) -> None:
-        if self.stop.requested:
+    def _stop_if_requested(self, args: TrainingArguments, control: TrainerControl) -> None:
+        """Every rank calls this at the same points, so in a multi-process run they agree on the step to stop at."""
+        requested = any_process(self.stop.requested, args.device) if args.world_size > 1 else self.stop.requested
+        if requested and not self.stop.requested:
+            self.stop.request("another process of this run was asked to stop")
+        if requested:
             control.should_save = True
             control.should_evaluate = False
             control.should_training_stop = True

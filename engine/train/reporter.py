@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,17 +10,13 @@ from typing import TextIO
 
 from engine.events import Event, EventWriter, LogEvent, PhaseEvent, WarningEvent, open_run_events
 from engine.events.schema import Phase
+from engine.train.distributed import is_main_process
 
 LOG_FILE = "log.txt"
 LEVELS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning", logging.ERROR: "error"}
 
 EventCallback = Callable[[Event], None]
 """Receives every event the run emits; the CLI draws its progress bar and eval table from them."""
-
-
-def is_main_process() -> bool:
-    """Rank 0 of an `accelerate launch` / torchrun job (or a single process) writes the run's files."""
-    return int(os.environ.get("RANK", "0") or 0) == 0
 
 
 class Reporter:

@@ -12,6 +12,7 @@ from typing import Any
 from engine.config import ConfigError, RunConfig
 from engine.events import ErrorEvent, FinishedEvent
 from engine.rules import Finding
+from engine.train.distributed import is_main_process
 from engine.train.errors import TrainError
 from engine.train.reporter import EventCallback, Reporter, capture_library_logs
 from engine.train.state import RunTally
@@ -98,7 +99,8 @@ def _run(
     from engine.train.session import prepare_session  # torch and transformers load here, after the first event
 
     session = prepare_session(config, resume=resume, device=device, reporter=reporter, stop=stop, tally=tally)
-    write_config_copy(session.config, overrides, session.automatic)
+    if is_main_process():
+        write_config_copy(session.config, overrides, session.automatic)
     trainer = session.trainer
     trainer.train(resume_from_checkpoint=str(session.resume_from) if session.resume_from else None)
     finished_all = trainer.state.global_step >= trainer.state.max_steps

@@ -11,6 +11,7 @@ from engine.config import RunConfig, config_to_dict
 from engine.rules import Finding
 from engine.train import decisions
 from engine.train.checkpoints import resume_checkpoint
+from engine.train.distributed import main_process_first, world_size
 from engine.train.preflight import pick_target, run_rules
 from engine.train.reporter import Reporter
 from engine.train.state import RunFacts, RunTally
@@ -46,7 +47,8 @@ def prepare_session(
     set_seed(config.seed)
 
     reporter.phase("loading_model", config.base_model)
-    folder = resolve_model(config.base_model, progress=reporter.log)
+    with main_process_first(target.device, config.ddp_timeout):
+        folder = resolve_model(config.base_model, progress=reporter.log)
     dtype, dtype_reason = decisions.weight_dtype(config, target.device)
     reporter.log(f"weights: {dtype} ({dtype_reason})")
     built = build_model(config, folder, dtype=dtype, device=target.device)
@@ -55,7 +57,8 @@ def prepare_session(
     reporter.log(f"parameters: {built.params_trainable:,} trainable of {built.params_total:,}")
 
     reporter.phase("preparing_data", f"{len(config.datasets)} dataset(s)")
-    prepared = prepare_datasets(config, built.tokenizer, progress=reporter.log)
+    with main_process_first(target.device, config.ddp_timeout):
+        prepared = prepare_datasets(config, built.tokenizer, progress=reporter.log)
     config, data_automatic = run_rules(config, target, reporter, data=prepared.facts, stages=("preflight",))
     automatic += data_automatic
     facts = prepared.facts
@@ -64,6 +67,11 @@ def prepare_session(
         f"{facts.steps_per_epoch} steps an epoch"
         + (f", packing {facts.packing_efficiency:.1%} full" if config.sample_packing else "")
     )
+    if world_size() > 1:
+        reporter.log(
+            f"data parallel: {world_size()} processes, each trains its own share of the batches; one step = "
+            f"{config.effective_batch_size(world_size())} (micro_batch_size x gradient accumulation x processes)"
+        )
 
     has_eval = prepared.eval is not None and len(prepared.eval) > 0
     arguments, notes = training_arguments(

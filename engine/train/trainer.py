@@ -75,23 +75,32 @@ class PackedTrainer(Trainer):
         return self._packed_loader(self.train_dataset, size, self.data_collator, shuffle=True)
 
     def get_eval_dataloader(self, eval_dataset: Any = None) -> DataLoader:
+        """Each process evaluates its own share of the split, every row exactly once.
+
+        Unlike training, evaluation needs no equal batch counts (there is no gradient all-reduce), so nothing is
+        dropped to even them out and nothing is repeated (accelerate's `even_batches` would repeat rows).
+        """
         dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
         size = self.args.per_device_eval_batch_size
         if self.eval_packing:
             return self._packed_loader(dataset, size, self.eval_collator, shuffle=False)
-        loader = DataLoader(
+        world, rank = self.args.world_size, self.args.process_index
+        return DataLoader(
             dataset,
             batch_size=size,
+            sampler=list(range(rank, len(dataset), world)),
             collate_fn=self.eval_collator,
             num_workers=self.args.dataloader_num_workers,
             pin_memory=self.args.dataloader_pin_memory,
         )
-        return self.accelerator.prepare(loader)
 
     def _packed_loader(
         self, dataset: Any, micro_batch_size: int, collator: Callable[[Any], dict[str, Any]], *, shuffle: bool
     ) -> DataLoader:
-        """Bins of samples per batch; the sampler is rank-aware, so accelerate's re-sharding is switched off."""
+        """Bins of samples per batch; the sampler is rank-aware, so accelerate's re-sharding is switched off.
+
+        Training gives every rank the same number of batches (the ranks step together); evaluation covers every bin.
+        """
         sampler = MultipackBatchSampler(
             dataset["length"],
             self.sequence_len,
@@ -100,7 +109,17 @@ class PackedTrainer(Trainer):
             shuffle=shuffle,
             world_size=self.args.world_size,
             rank=self.args.process_index,
+            even=shuffle,
         )
+        if not shuffle:
+            # Evaluation: no accelerate wrapper, which would pad the ranks to equal batch counts by repeating bins.
+            return DataLoader(
+                PackedDataset(dataset),
+                batch_sampler=sampler,
+                collate_fn=collator,
+                num_workers=self.args.dataloader_num_workers,
+                pin_memory=self.args.dataloader_pin_memory,
+            )
         loader = DataLoader(
             PackedDataset(dataset),
             batch_sampler=sampler,
@@ -130,6 +149,17 @@ class PackedTrainer(Trainer):
         tensor = torch.tensor(value, device=self.args.device, dtype=torch.long)
         return int(self.accelerator.reduce(tensor, reduction="sum").item())
 
+    def _loss_scale(self) -> int:
+        """The factor `compute_loss` multiplies a token-normalised loss by in a multi-process job.
+
+        In training it cancels DDP's averaging of gradients over processes (the token count is the global one); in
+        evaluation the count is this process's own, so the factor must be undone, or the eval loss of N processes
+        reads N times too high.
+        """
+        if self.args.average_tokens_across_devices and (self.model_accepts_loss_kwargs or self.compute_loss_func):
+            return max(1, self.accelerator.num_processes // self.get_tp_size())
+        return 1
+
     def evaluation_loop(
         self,
         dataloader: DataLoader,
@@ -149,7 +179,7 @@ class PackedTrainer(Trainer):
             inputs = self._prepare_inputs(inputs)
             tokens = (inputs["labels"][..., 1:] != IGNORE_INDEX).sum()
             with torch.no_grad(), self.compute_loss_context_manager():
-                loss = self.compute_loss(model, inputs, num_items_in_batch=tokens)
+                loss = self.compute_loss(model, inputs, num_items_in_batch=tokens) / self._loss_scale()
             totals += torch.stack([loss.detach().double() * tokens, tokens.double()])
             rows += inputs["input_ids"].shape[0]
         if self.args.world_size > 1:

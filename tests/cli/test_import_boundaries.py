@@ -52,3 +52,14 @@ def test_validate_imports_no_heavy_libraries() -> None:
         "    main(['validate', 'presets/llama-3-8b-lora.yml', '--device', 'cuda'])"
     )
     assert _loaded_after(statement, HEAVY_MODULES) == []
+
+
+def test_doctor_imports_no_heavy_libraries() -> None:
+    """`ft-tui doctor` reads versions from package metadata and torch's version file, never importing them."""
+    statement = (
+        "from engine.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['doctor', '--json'])"
+    )
+    assert _loaded_after(statement, (*HEAVY_MODULES, "accelerate", "xformers", "flash_attn", "bitsandbytes")) == []

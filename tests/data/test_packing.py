@@ -66,6 +66,20 @@ def test_sampler_gives_every_rank_the_same_number_of_disjoint_batches() -> None:
     assert len(seen) == len(set(seen))
 
 
+def test_uneven_sampler_gives_every_bin_to_exactly_one_rank() -> None:
+    """Evaluation: no bin is skipped to even out the ranks, so the split's loss covers every row once."""
+    lengths = np.random.default_rng(3).integers(1, 60, size=333)
+    whole = MultipackBatchSampler(lengths, 64, 2, shuffle=False)
+    samplers = [
+        MultipackBatchSampler(lengths, 64, 2, shuffle=False, world_size=3, rank=r, even=False) for r in [0, 1, 2]
+    ]
+    ranks = [list(sampler) for sampler in samplers]
+    assert [len(batches) for batches in ranks] == [len(sampler) for sampler in samplers]
+    assert sum(len(batches) for batches in ranks) == whole.total_batches()
+    seen = sorted(i for batches in ranks for batch in batches for row in batch for i in row)
+    assert seen == list(range(333))
+
+
 def test_varlen_mode_packs_micro_batch_times_sequence_len() -> None:
     sampler = MultipackBatchSampler([30] * 8, 64, 2, varlen=True)
     assert sampler.capacity == 128 and len(sampler) == 2

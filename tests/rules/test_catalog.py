@@ -18,7 +18,18 @@ CPU_OLD = Target(device="cpu", bf16=False, cpu_cores=2, memory_gb=24.0)
 CPU_SMALL = Target(device="cpu", bf16=False, cpu_cores=2, memory_gb=0.5)
 GPU = declared_target("cuda")
 GPU_BARE = replace(GPU, has_flash_attn=False, has_xformers=False, has_bitsandbytes=False)
-TARGETS = {"cpu": CPU_BF16, "cpu_old": CPU_OLD, "cpu_small": CPU_SMALL, "gpu": GPU, "gpu_bare": GPU_BARE}
+GPU_SMALL = replace(GPU, gpu_memory_gb=0.5)
+GPU_HERE = replace(GPU, declared=False)
+"""A detected GPU: rules about what is installed judge this machine's packages (deepspeed is not a dependency)."""
+TARGETS = {
+    "cpu": CPU_BF16,
+    "cpu_old": CPU_OLD,
+    "cpu_small": CPU_SMALL,
+    "gpu": GPU,
+    "gpu_bare": GPU_BARE,
+    "gpu_small": GPU_SMALL,
+    "gpu_here": GPU_HERE,
+}
 
 SMALL_LLAMA = {
     "architectures": ["LlamaForCausalLM"],
@@ -105,6 +116,23 @@ CASES = [
     Case("memory.checkpointing_offload_needs_cuda", "gradient_checkpointing: true\n", False, "cpu"),
     Case("distributed.needs_cuda", "deepspeed: zero2.json\n", True, "cpu"),
     Case("distributed.needs_cuda", "deepspeed: zero2.json\n", False, "gpu"),
+    Case("distributed.needs_cuda", "fsdp_version: 2\n", True, "cpu"),
+    Case("distributed.deepspeed_config_missing", "deepspeed: zero9\n", True, "gpu"),
+    Case("distributed.deepspeed_config_missing", "deepspeed: deepspeed_configs/zero3.json\n", False, "gpu"),
+    Case("distributed.deepspeed_and_fsdp", "deepspeed: zero2\nfsdp_version: 2\n", True, "gpu"),
+    Case("distributed.deepspeed_and_fsdp", "deepspeed: zero2\n", False, "gpu"),
+    Case("distributed.deepspeed_not_installed", "deepspeed: zero2\n", True, "gpu_here"),
+    Case("distributed.deepspeed_not_installed", "deepspeed: zero2\n", False, "gpu"),
+    Case("distributed.zero_stage_keeps_full_copies", "deepspeed: zero2\n", True, "gpu_small", True),
+    Case("distributed.zero_stage_keeps_full_copies", "deepspeed: zero2\n", False, "gpu", True),
+    Case("distributed.sharding_small_model", "deepspeed: zero3\n", True, "gpu", True),
+    Case("distributed.sharding_small_model", "deepspeed: zero3\n", False, "gpu_small", True),
+    Case("distributed.offload_is_slow", "deepspeed: zero3_offload\n", True, "gpu"),
+    Case("distributed.offload_is_slow", "deepspeed: zero3\n", False, "gpu"),
+    Case("distributed.fsdp_gradient_checkpointing", "fsdp_version: 2\ngradient_checkpointing: true\n", True, "gpu"),
+    Case("distributed.fsdp_gradient_checkpointing", "fsdp_version: 2\n", False, "gpu"),
+    Case("distributed.fsdp_version_1", "fsdp_version: 1\n", True, "gpu"),
+    Case("distributed.fsdp_version_1", "fsdp_version: 2\n", False, "gpu"),
     Case("attention.unknown_backend", "attn_implementation: flash_attn2\n", True),
     Case("attention.unknown_backend", "attn_implementation: sdpa\n", False),
     Case("attention.conflicting_switches", "flash_attention: true\nxformers_attention: true\n", True),

@@ -11,6 +11,7 @@ from engine.rules import Target, check_config
 from engine.rules.definitions.attention import KNOWN_BACKENDS
 from tui.screens.step import Section, StepScreen
 from tui.widgets.fields import ChoiceField, RadioField, TextField
+from tui.widgets.where_it_runs import WhereItRuns
 
 SCHEDULERS = ["cosine", "linear", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial"]
 OPTIMIZERS = ["adamw_torch_fused", "adamw_torch", "adamw_bnb_8bit", "paged_adamw_8bit", "adafactor", "sgd"]
@@ -61,6 +62,10 @@ class TrainingScreen(StepScreen):
             TextField("output_dir", "Output folder", "./outputs/my-run"),
             TextField("wandb_project", "W&B project", "empty: no W&B logging"),
         )
+        yield WhereItRuns()
+
+    def refresh_numbers(self) -> None:
+        self.query_one(WhereItRuns).show(self.wizard.state.config, self.wizard.state.path)
 
 
 def attention_choices(config: RunConfig, target: Target) -> list[tuple[str, Any, str | None]]:

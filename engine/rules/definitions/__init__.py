@@ -1,5 +1,15 @@
 """Every rule of the catalog, one module per topic; importing this package registers them all."""
 
-from engine.rules.definitions import adapter, attention, axolotl, data, integrations, packing, precision, schedule
+from engine.rules.definitions import (
+    adapter,
+    attention,
+    axolotl,
+    data,
+    integrations,
+    packing,
+    precision,
+    schedule,
+    sharding,
+)
 
-__all__ = ["adapter", "attention", "axolotl", "data", "integrations", "packing", "precision", "schedule"]
+__all__ = ["adapter", "attention", "axolotl", "data", "integrations", "packing", "precision", "schedule", "sharding"]

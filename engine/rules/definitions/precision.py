@@ -101,16 +101,16 @@ def offload_needs_cuda(ctx: RuleContext) -> Hit | None:
 @rule(
     id="distributed.needs_cuda",
     severity="error",
-    message="{key} is set; DeepSpeed and FSDP need CUDA GPUs, the target is {device}",
+    message="{key} is set; DeepSpeed and FSDP need CUDA GPUs, and this target is {device}",
     why="""DeepSpeed and fully-sharded data parallel split a model across several GPUs. They do not run on a
         CPU; for a config meant for a GPU server, validate with --device cuda.""",
     fix="remove {key} to train here, or validate with --device cuda",
-    fields=("deepspeed", "fsdp", "fsdp_config"),
+    fields=("deepspeed", "fsdp", "fsdp_config", "fsdp_version"),
 )
 def distributed_needs_cuda(ctx: RuleContext) -> Hit | None:
     if ctx.target.device == "cuda":
         return None
-    for key in ("deepspeed", "fsdp", "fsdp_config"):
+    for key in ("deepspeed", "fsdp", "fsdp_config", "fsdp_version"):
         if getattr(ctx.config, key):
             return Hit({"key": key, "device": ctx.target.device.upper()}, fields=(key,))
     return None

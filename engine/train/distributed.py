@@ -1,0 +1,58 @@
+"""The few facts and collectives a data-parallel run (torchrun, `accelerate launch --multi_gpu`) needs outside the
+Trainer: which process this is, who writes the run's files, and one agreed answer where ranks could disagree."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+DEFAULT_DDP_TIMEOUT_S = 1800
+"""transformers' default `ddp_timeout`; the process group made here must match the one the Trainer would make."""
+
+
+def world_size() -> int:
+    """Processes in this job, from the launcher's environment (1 for a plain `python -m engine.train`)."""
+    return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
+def rank() -> int:
+    return int(os.environ.get("RANK", "0") or 0)
+
+
+def is_main_process() -> bool:
+    """Rank 0 (or the only process) writes events, logs, the config copy, checkpoints and the console summary."""
+    return rank() == 0
+
+
+@contextmanager
+def main_process_first(device: str, timeout_s: int | None = None) -> Iterator[None]:
+    """Rank 0 runs the block (a model download, tokenizing into the data cache) before the others start it, so they
+    reuse its result instead of racing to write the same cache folder. A no-op for a single process.
+
+    The process group is created here, with the device's backend (gloo on CPU, nccl on CUDA) and the config's
+    timeout, exactly as the Trainer would create it later; the Trainer then reuses it.
+    """
+    if world_size() <= 1:
+        yield
+        return
+    from accelerate import PartialState
+
+    state = PartialState(cpu=device == "cpu", timeout=timedelta(seconds=timeout_s or DEFAULT_DDP_TIMEOUT_S))
+    with state.main_process_first():
+        yield
+
+
+def any_process(flag: bool, device: Any) -> bool:
+    """True on every rank when it is True on any rank: a stop asked of one rank stops all of them at the same step
+    (a rank that trained on alone would wait forever for the others in its next gradient all-reduce)."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() <= 1:
+        return flag
+    tensor = torch.tensor([1 if flag else 0], dtype=torch.int32, device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return bool(tensor.item())

@@ -1,0 +1,88 @@
+"""Two processes (torchrun, gloo on CPU) against one process over the same packed bins: same numbers, one writer.
+
+One step of the 2-rank run is micro-batch 2 on each rank; one step of the single process is micro-batch 2 with
+2 accumulation steps. The sampler gives rank r batches r, r+2, ... of the same epoch order, so both runs train
+exactly the same bins in every step, and the per-token losses, gradients and token counts must agree.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from engine.config import RunConfig
+from engine.events import EvalEvent, FinishedEvent, LogEvent, StartedEvent, StepEvent, read_events
+from tests.train.conftest import write_config
+
+ROOT = Path(__file__).parents[2]
+
+COMMON = {
+    "lora_dropout": 0.0,
+    "micro_batch_size": 2,
+    "val_set_size": 0.25,
+    "eval_steps": 2,
+    "save_steps": 2,
+    "logging_steps": 1,
+    "num_epochs": 1,
+}
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def _train_both(make_config: Callable[..., RunConfig], tmp_path: Path) -> tuple[RunConfig, RunConfig, str]:
+    single = make_config(**COMMON, gradient_accumulation_steps=2, output_dir=str(tmp_path / "single"))
+    multi = make_config(**COMMON, gradient_accumulation_steps=1, output_dir=str(tmp_path / "multi"))
+    _run([sys.executable, "-m", "engine.train", str(write_config(single, tmp_path / "single.yml"))])
+    # `--nproc 2` re-runs the same command under `torchrun --standalone --nproc_per_node=2` and waits for it.
+    multi_file = write_config(multi, tmp_path / "multi.yml")
+    done = _run([sys.executable, "-m", "engine.train", str(multi_file), "--nproc", "2"])
+    return single, multi, done.stdout + done.stderr
+
+
+@pytest.mark.slow  # about 90 s on a loaded 2-core CPU: three engine processes start and train
+def test_two_ranks_train_and_evaluate_like_one_process(make_config: Callable[..., RunConfig], tmp_path: Path) -> None:
+    single, multi, console = _train_both(make_config, tmp_path)
+    one = read_events(Path(single.output_dir) / "events.jsonl")
+    two = read_events(Path(multi.output_dir) / "events.jsonl")
+
+    def of(events: list, kind: type) -> list:
+        return [event for event in events if isinstance(event, kind)]
+
+    steps_one, steps_two = of(one, StepEvent), of(two, StepEvent)
+    assert [s.step for s in steps_two] == [s.step for s in steps_one] and len(steps_one) >= 2
+    assert [s.loss for s in steps_two] == pytest.approx([s.loss for s in steps_one], rel=1e-4)
+    assert [s.tokens_seen for s in steps_two] == [s.tokens_seen for s in steps_one]
+    evals_one, evals_two = of(one, EvalEvent), of(two, EvalEvent)
+    assert [e.step for e in evals_two] == [e.step for e in evals_one] and evals_one
+    assert [e.eval_loss for e in evals_two] == pytest.approx([e.eval_loss for e in evals_one], rel=1e-4)
+    finished_one, finished_two = of(one, FinishedEvent)[-1], of(two, FinishedEvent)[-1]
+    assert finished_two.status == "completed" and finished_two.tokens_seen == finished_one.tokens_seen
+
+    # Only rank 0 wrote: one started event, one finished event, each log line once, one console summary.
+    assert len(of(two, StartedEvent)) == 1 and len(of(two, FinishedEvent)) == 1
+    messages = [event.message for event in of(two, LogEvent)]
+    assert len(messages) == len(set(messages))
+    assert any(message.startswith("data parallel: 2 processes") for message in messages)
+    assert console.count("done:") == 1
+    log_lines = (Path(multi.output_dir) / "log.txt").read_text().splitlines()
+    assert sum("run completed" in line for line in log_lines) == 1
+    checkpoints = sorted(p.name for p in Path(multi.output_dir).glob("checkpoint-*"))
+    assert checkpoints == sorted(p.name for p in Path(single.output_dir).glob("checkpoint-*")) and checkpoints
+    assert "find_unused_parameters=True" not in console
+
+    # The adapter rank 0 saved loads onto the base and generates.
+    from engine.infer.chat import GenerationSettings, generate_reply
+    from engine.infer.loading import LoadRequest, load_for_inference
+
+    loaded = load_for_inference(LoadRequest(config=multi))
+    assert loaded.adapter_dir == Path(multi.output_dir)
+    reply = generate_reply(loaded, [{"role": "user", "content": "Say hello."}], GenerationSettings(max_new_tokens=4))
+    assert isinstance(reply, str)
