@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from engine.config.datasets import DATASET_TYPES
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
-
-_LOCAL_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".txt", ".arrow")
 
 
 @rule(
@@ -58,23 +54,24 @@ def sharegpt_deprecated(ctx: RuleContext) -> Hit | None:
 
 
 @rule(
-    id="data.local_path_missing",
+    id="data.dataset_unusable",
     severity="error",
-    message="datasets[{index}].path: {path} does not exist",
-    why="""The path looks like a local file (it has a data-file extension or starts with ./, ../, / or ~), but
-        nothing is there. Relative paths are read from the folder you run ft-tui in.""",
-    fix="check the path, or run ft-tui from the folder the path is relative to",
+    message="datasets[{index}].path: {reason}",
+    why="""Training reads every row of each `datasets:` entry. A path that is empty, missing, a folder without data
+        files, a binary or unreadable file, or a file none of whose first rows fits the entry's `type` leaves
+        nothing to learn from, and the run would stop while loading. Relative paths are read from the folder you
+        run ft-tui in.""",
+    fix="{fix}",
     fields=("datasets",),
 )
-def local_path_missing(ctx: RuleContext) -> Hit | None:
+def dataset_unusable(ctx: RuleContext) -> Hit | None:
+    from engine.data.inspect import inspect_dataset
+
     for index, dataset in enumerate(ctx.config.datasets):
-        if _looks_local(dataset.path) and not Path(dataset.path).expanduser().exists():
-            return Hit({"index": index, "path": dataset.path})
+        problem = inspect_dataset(dataset)
+        if problem is not None:
+            return Hit({"index": index, "reason": problem.reason, "fix": problem.fix})
     return None
-
-
-def _looks_local(path: str) -> bool:
-    return path.startswith(("./", "../", "/", "~")) or path.lower().endswith(_LOCAL_SUFFIXES)
 
 
 @rule(
