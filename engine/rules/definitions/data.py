@@ -108,6 +108,29 @@ def val_set_size_not_whole(ctx: RuleContext) -> Hit | None:
     return None
 
 
+SMALL_EVAL_COUNT = 10
+"""Below this many rows an eval loss is mostly noise, and a whole val_set_size this small is usually a fraction
+typed wrong (2.0 meant as 2%)."""
+
+
+@rule(
+    id="data.val_set_size_is_a_count",
+    severity="warning",
+    message="val_set_size: {value} means {count} row{plural} held out for evaluation, not a fraction",
+    why="""val_set_size below 1 is a fraction of the rows (0.05 = 5%); 1 or more is a number of rows, so {value}
+        holds out exactly {count}. A loss measured on so few rows jumps from one evaluation to the next and says
+        little about how the model does.""",
+    fix="use a fraction such as 0.05 (5% of the rows), or a count of at least {minimum} rows",
+    fields=("val_set_size",),
+)
+def val_set_size_is_a_count(ctx: RuleContext) -> Hit | None:
+    value = ctx.config.val_set_size
+    if not (1 <= value < SMALL_EVAL_COUNT and value == int(value)) or ctx.config.test_datasets:
+        return None
+    count = int(value)
+    return Hit({"value": value, "count": count, "plural": "" if count == 1 else "s", "minimum": SMALL_EVAL_COUNT})
+
+
 @rule(
     id="data.rows_dropped_for_length",
     severity="warning",
