@@ -244,7 +244,8 @@ def test_eval_split_message_carries_axolotl_wording_and_the_numbers() -> None:
     findings = check_config(config, CPU_BF16, data=small_eval_split())
     (finding,) = [f for f in findings if f.rule_id == "packing.eval_split_too_small"]
     assert finding.message.startswith("eval dataset split is too small for sample_packing; set eval_sample_packing")
-    assert "1500 eval tokens pack into 1 batches, fewer than the 4 needed" in finding.message
+    assert "1500 eval tokens pack into 1 batch, fewer than the 4 needed" in finding.message
+    assert "1 packed batch." in finding.why
     assert "micro_batch_size" not in finding.fix
 
 
@@ -290,3 +291,7 @@ def test_docs_rules_md_is_generated_from_the_catalog() -> None:
 
     committed = (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
     assert committed == render_catalog(), "regenerate with: python -m engine.rules.docs > docs/rules.md"
+
+
+def test_memory_is_described_in_gib_everywhere() -> None:
+    assert GPU.describe() == "CUDA GPU, 80.0 GiB (declared)"

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
+from engine.wording import count
 
 
 @rule(
     id="packing.eval_split_too_small",
     severity="error",
     message="eval dataset split is too small for sample_packing; set eval_sample_packing: false "
-    "({eval_tokens} eval tokens pack into {eval_batches} batches, fewer than the {needed} needed)",
+    "({eval_tokens} eval tokens pack into {eval_batches_text}, fewer than the {needed} needed)",
     why="""With eval_sample_packing on, the {eval_rows} eval rows ({eval_tokens} tokens) are packed into {eval_bins}
-        rows of sequence_len {sequence_len} tokens, grouped {micro} per batch: {eval_batches} packed batches.
+        rows of sequence_len {sequence_len} tokens, grouped {micro} per batch: {eval_packed_text}.
         Packed evaluation needs at least gradient_accumulation_steps x devices = {needed} of them, or the eval
         loop has nothing to run on some step (axolotl stops with this same message). A small eval split is
         better evaluated unpacked: it is cheap, and every row is seen exactly once.""",
@@ -34,6 +35,8 @@ def eval_split_too_small(ctx: RuleContext) -> Hit | None:
             "eval_tokens": data.eval_tokens,
             "eval_bins": data.eval_bins,
             "eval_batches": data.eval_batches,
+            "eval_batches_text": count(data.eval_batches, "batch", "batches"),
+            "eval_packed_text": count(data.eval_batches, "packed batch", "packed batches"),
             "needed": needed,
             "sequence_len": config.sequence_len,
             "micro": config.micro_batch_size,
