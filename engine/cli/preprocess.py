@@ -19,6 +19,7 @@ from engine.data.spans import IGNORE_INDEX
 from engine.data.stats import DataFacts
 from engine.presets import config_path
 from engine.rules import Finding, check_config, detect_target, has_errors
+from engine.wording import count as count_of
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 BAR_WIDTH = 40
@@ -128,7 +129,8 @@ def print_report(out: Console, facts: DataFacts, cache_dir: Path | None, reused:
     _print_packing(out, facts)
     eval_refused = any(finding.rule_id == "packing.eval_split_too_small" for finding in findings)
     if facts.settings.eval_sample_packing and facts.eval_rows and not eval_refused:
-        enough = f"{facts.eval_batches} packed eval batches >= {facts.eval_batches_needed} needed"
+        enough = f"{count_of(facts.eval_batches, 'packed eval batch', 'packed eval batches')} >= "
+        enough += f"{facts.eval_batches_needed} needed"
         out.print(f"[green]eval packing ok[/]: {enough}", highlight=False)
     print_findings(out, findings)
 
@@ -143,16 +145,24 @@ def _counts_table(facts: DataFacts) -> Table:
         ("rows truncated", f"{facts.rows_truncated:,}"),
         ("train tokens", f"{facts.train_tokens:,} ({facts.trained_tokens:,} trained, {share:.0%})"),
         ("eval tokens", f"{facts.eval_tokens:,}"),
-        ("longest / mean", f"{facts.max_length:,} / {facts.mean_length:,.0f} tokens"),
+        ("longest / mean", f"{facts.max_length:,} / {facts.mean_length:,.0f} tokens{_longest_dropped(facts)}"),
     ]
     for label, value in rows:
         table.add_row(Text(label, style="dim"), value)
     return table
 
 
+def _longest_dropped(facts: DataFacts) -> str:
+    """The kept samples' longest is not the data's longest when over-long rows were dropped: say both."""
+    if facts.longest_read <= facts.max_length:
+        return ""
+    limit = facts.settings.sequence_len
+    return f" (kept; the longest row read has {facts.longest_read:,}, over sequence_len {limit:,})"
+
+
 def _print_drops(out: Console, facts: DataFacts) -> None:
     for reason, count in sorted(facts.rows_dropped.items(), key=lambda item: -item[1]):
-        out.print(f"  [yellow]dropped {count:,}[/] {reason}", highlight=False)
+        out.print(f"  [yellow]dropped {count_of(count, 'row')}[/] {reason}", highlight=False)
     for example in facts.dropped_examples:
         out.print(Text(f"    {example}", style="dim"))
 
@@ -166,7 +176,7 @@ def _print_histogram(out: Console, facts: DataFacts) -> None:
         out.print(f"  {bucket.low:>6,}-{bucket.high - 1:<6,} {bar} {bucket.rows:,}", highlight=False)
     over = facts.rows_dropped.get("too_long", 0) + facts.rows_truncated
     if over:
-        out.print(f"  [yellow]> sequence_len: {over:,} rows (dropped or truncated)[/]", highlight=False)
+        out.print(f"  [yellow]> sequence_len: {count_of(over, 'row')} (dropped or truncated)[/]", highlight=False)
 
 
 def _print_packing(out: Console, facts: DataFacts) -> None:
@@ -174,16 +184,20 @@ def _print_packing(out: Console, facts: DataFacts) -> None:
     mode = "packed" if s.sample_packing else "not packed (one row per sample)"
     out.print(f"\n[bold]Batches[/] ({mode})", highlight=False)
     out.print(
-        f"  packing efficiency {facts.packing_efficiency:.2%} over {facts.train_bins:,} bins of {s.sequence_len:,}",
+        f"  packing efficiency {facts.packing_efficiency:.2%} over {count_of(facts.train_bins, 'bin')} of "
+        f"{s.sequence_len:,}",
         highlight=False,
     )
     out.print(
-        f"  {facts.train_batches_per_epoch:,} micro-batches of {s.micro_batch_size} per epoch per device, "
-        f"{facts.steps_per_epoch:,} optimizer steps per epoch, {facts.total_steps:,} in total",
+        f"  {count_of(facts.train_batches_per_epoch, 'micro-batch', 'micro-batches')} of {s.micro_batch_size} per "
+        f"epoch per device, {count_of(facts.steps_per_epoch, 'optimizer step')} per epoch, {facts.total_steps:,} in "
+        "total",
         highlight=False,
     )
     if facts.eval_rows:
-        out.print(f"  eval: {facts.eval_bins:,} bins, {facts.eval_batches:,} packed batches", highlight=False)
+        packed = f"{count_of(facts.eval_bins, 'bin')}, " if s.eval_sample_packing else ""
+        kind = "packed batch" if s.eval_sample_packing else "batch"
+        out.print(f"  eval: {packed}{count_of(facts.eval_batches, kind, kind + 'es')}", highlight=False)
 
 
 def print_examples(out: Console, train: Any, tokenizer: Any, count: int) -> None:

@@ -56,12 +56,24 @@ def run(args: argparse.Namespace) -> int:
         return _report_unreadable(args, str(error))
     except ConfigError as error:
         return _report_shape_errors(args, error)
-    findings = check_config(config, target, engine=args.target)
+    findings = check_config(config, target, facts=_model_facts(config), engine=args.target)
     if args.json:
         _print_json(args.config, config, target, findings, args.target)
     else:
         _print_text(args.config, config, target, findings, args.target)
     return EXIT_ERRORS if has_errors(findings) else EXIT_OK
+
+
+def _model_facts(config: RunConfig) -> Any:
+    """The base model's facts when its config.json is already on disk (never downloads), so the limits that
+    depend on the model (LoRA rank, context length, memory) are judged as the wizard and the trainer judge them."""
+    from engine.models import find_model_facts
+    from engine.models.errors import ModelResolutionError
+
+    try:
+        return find_model_facts(config.base_model)
+    except (ModelResolutionError, ValueError):  # an unreadable or unknown config.json: judged without facts
+        return None
 
 
 def _report_unreadable(args: argparse.Namespace, message: str) -> int:

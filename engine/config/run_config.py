@@ -110,8 +110,16 @@ class RunConfig(
         return self.adapter in ("lora", "qlora")
 
     def prepared_path(self) -> str:
-        """Where tokenized data is cached; axolotl's default folder name."""
-        return self.dataset_prepared_path or "last_run_prepared"
+        """Where tokenized data is cached: the folder the config names, else `prepared` in ft-tui's user cache.
+
+        Never the current folder by default: previewing data from wherever the user happens to be must not leave
+        a `last_run_prepared` folder behind (axolotl's default, which a config can still name).
+        """
+        if self.dataset_prepared_path:
+            return self.dataset_prepared_path
+        from engine.models.locations import cache_root
+
+        return str(cache_root() / "prepared")
 
 
 def key_order() -> list[str]:

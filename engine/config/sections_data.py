@@ -18,7 +18,8 @@ class DataSection(StrictModel):
     test_datasets: list[DatasetConfig] | None = None
     """Datasets used only for evaluation, instead of splitting off `val_set_size`."""
     dataset_prepared_path: str | None = None
-    """Folder where tokenized, packed data is cached and reused (default `last_run_prepared`)."""
+    """Folder where tokenized, packed data is cached and reused (default: `prepared` in ft-tui's user cache
+    folder, so nothing is written where you run ft-tui)."""
     dataset_processes: int | None = Field(
         default=None, ge=1, validation_alias=AliasChoices("dataset_processes", "dataset_num_proc")
     )

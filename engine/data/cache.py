@@ -102,13 +102,17 @@ def _report_to_json(report: EncodeReport) -> dict[str, Any]:
         "samples_kept": report.samples_kept,
         "rows_truncated": report.rows_truncated,
         "dropped": dict(report.dropped),
+        "longest_read": report.longest_read,
         "examples": [asdict(e) for e in report.examples],
     }
 
 
 def _report_from_json(data: dict[str, Any]) -> EncodeReport:
     report = EncodeReport(
-        rows_read=data["rows_read"], samples_kept=data["samples_kept"], rows_truncated=data["rows_truncated"]
+        rows_read=data["rows_read"],
+        samples_kept=data["samples_kept"],
+        rows_truncated=data["rows_truncated"],
+        longest_read=data.get("longest_read", 0),
     )
     report.dropped.update(data["dropped"])
     report.examples = [RowIssue(**e) for e in data["examples"]]

@@ -49,8 +49,12 @@ class EncodeReport:
     rows_truncated: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     examples: list[RowIssue] = field(default_factory=list)
+    longest_read: int = 0
+    """Tokens of the longest sample as formatted, before over-long ones were dropped (truncated ones count at
+    sequence_len)."""
 
     def merge(self, other: EncodeReport) -> None:
+        self.longest_read = max(self.longest_read, other.longest_read)
         self.rows_read += other.rows_read
         self.samples_kept += other.samples_kept
         self.rows_truncated += other.rows_truncated
@@ -109,7 +113,7 @@ def _append(
     ids, labels = ([], []) if problem else sample
     out["input_ids"].append(ids)
     out["labels"].append(labels)
-    out["length"].append(len(ids))
+    out["length"].append(len(sample[0]))  # a dropped sample keeps its length, for the report's longest row
     out["trained"].append(sum(1 for label in labels if label != IGNORE_INDEX))
     out["source_row"].append(index)
     out["problem"].append(_reason(problem))
@@ -167,6 +171,7 @@ def encode_dataset(
 def _report(mapped: Any, problems: list[str], rows_read: int, dataset_index: int) -> EncodeReport:
     report = EncodeReport(rows_read=rows_read)
     report.rows_truncated = sum(mapped["truncated"])
+    report.longest_read = max(mapped["length"], default=0)
     bad = [i for i, p in enumerate(problems) if p]
     report.samples_kept = len(problems) - len(bad)
     if not bad:

@@ -147,6 +147,7 @@ def facts_for(cfg: Any, train: Any, evaluation: Any | None, report: EncodeReport
         rows_truncated=report.rows_truncated,
         rows_dropped=dict(report.dropped),
         dropped_examples=tuple(issue.describe(paths) for issue in report.examples),
+        longest_read=report.longest_read,
     )
 
 

@@ -44,8 +44,9 @@ class DataFacts:
     """What preparing the data found: exact counts, so the report and the preflight rules need no guessing.
 
     Token counts are real tokens (no padding). `trained_tokens` counts labels that are not -100.
-    Batches are per rank; `eval_batches` is the number of packed eval batches over all ranks, which
-    decides whether packed evaluation is possible (rule packing.eval_split_too_small in engine/rules).
+    Batches are per rank; `eval_batches` is the number of eval batches over all ranks as evaluation runs them
+    (packed bins when eval_sample_packing is on, else rows), which decides whether packed evaluation is possible
+    (rule packing.eval_split_too_small in engine/rules).
     """
 
     settings: BatchSettings
@@ -60,6 +61,9 @@ class DataFacts:
     eval_tokens: int = 0
     eval_trained_tokens: int = 0
     max_length: int = 0
+    """The longest kept sample, in tokens."""
+    longest_read: int = 0
+    """The longest sample read, in tokens, including those dropped for being over sequence_len."""
     mean_length: float = 0.0
     length_histogram: tuple[HistogramBucket, ...] = ()
     packing_efficiency: float = 0.0
@@ -92,6 +96,7 @@ def compute_facts(
     rows_truncated: int = 0,
     rows_dropped: Mapping[str, int] | None = None,
     dropped_examples: tuple[str, ...] = (),
+    longest_read: int = 0,
 ) -> DataFacts:
     """Facts from the (length, trained-token count) arrays of the train and eval samples."""
     train_len, train_trained = (np.asarray(a, dtype=np.int64) for a in train)
@@ -101,6 +106,8 @@ def compute_facts(
     steps = math.ceil(batches / settings.gradient_accumulation_steps) if batches else 0
     eval_bins = len(pack(eval_len, settings.sequence_len))
     everything = np.concatenate([train_len, eval_len])
+    max_length = int(everything.max()) if len(everything) else 0
+    eval_units = eval_bins if settings.eval_sample_packing else len(eval_len)
     return DataFacts(
         settings=settings,
         rows_read=rows_read,
@@ -113,7 +120,8 @@ def compute_facts(
         trained_tokens=int(train_trained.sum()),
         eval_tokens=int(eval_len.sum()),
         eval_trained_tokens=int(eval_trained.sum()),
-        max_length=int(everything.max()) if len(everything) else 0,
+        max_length=max_length,
+        longest_read=max(longest_read, max_length),
         mean_length=float(everything.mean()) if len(everything) else 0.0,
         length_histogram=histogram(everything, settings.sequence_len),
         packing_efficiency=float(train_len.sum() / (train_bins * settings.sequence_len)) if train_bins else 0.0,
@@ -122,7 +130,7 @@ def compute_facts(
         steps_per_epoch=steps,
         total_steps=settings.max_steps or math.ceil(steps * settings.num_epochs),
         eval_bins=eval_bins,
-        eval_batches=math.ceil(eval_bins / settings.eval_batch_size),
+        eval_batches=math.ceil(eval_units / settings.eval_batch_size),
         eval_batches_needed=settings.gradient_accumulation_steps * settings.world_size,
     )
 

@@ -244,23 +244,53 @@ ADAPTER_BYTES = 4
 """peft keeps LoRA weights in float32 even on a bf16 base, so adapters, their gradients and Adam states are fp32."""
 
 
+FRAMEWORK_BYTES = {"cpu": int(0.45 * 2**30), "cuda": int(0.5 * 2**30), "mps": int(0.45 * 2**30)}
+"""Memory in use before the model loads. CPU (and MPS, whose memory is the machine's): the resident Python,
+torch, transformers, peft and datasets libraries, 0.43 GiB measured with `ru_maxrss` after importing them.
+CUDA: the CUDA context and kernels on the GPU, about 0.5 GiB."""
+
+LOGITS_BYTES_PER_VALUE_EXTRA = 16
+"""Per vocabulary entry and token, beyond the logits in the training dtype: their float32 upcast and float32
+log-softmax kept for the loss's backward, then the float32 gradient of each during backward."""
+
+
 @dataclass(frozen=True)
 class MemoryEstimate:
-    """Training memory in bytes by kind; excludes framework overhead (CUDA context ~0.5 GiB, fragmentation)."""
+    """Training memory in bytes by kind, with the libraries' own footprint; `describe` says what is counted."""
 
     trainable_parameters: int
     weights_bytes: int
     gradients_bytes: int
     optimizer_bytes: int
     activations_bytes: int
+    logits_bytes: int = 0
+    framework_bytes: int = 0
 
     @property
     def total_bytes(self) -> int:
-        return self.weights_bytes + self.gradients_bytes + self.optimizer_bytes + self.activations_bytes
+        return (
+            self.weights_bytes
+            + self.gradients_bytes
+            + self.optimizer_bytes
+            + self.activations_bytes
+            + self.logits_bytes
+            + self.framework_bytes
+        )
 
     @property
     def total_gib(self) -> float:
         return self.total_bytes / 2**30
+
+    def describe(self) -> str:
+        """What the total is made of, e.g. for the wizard's memory line and the benchmark."""
+        parts = (
+            ("weights", self.weights_bytes),
+            ("gradients + optimizer", self.gradients_bytes + self.optimizer_bytes),
+            ("activations", self.activations_bytes),
+            ("logits + their gradient", self.logits_bytes),
+            ("libraries", self.framework_bytes),
+        )
+        return ", ".join(f"{name} {size / 2**30:.2f}" for name, size in parts) + " GiB"
 
 
 def estimate_memory(
@@ -273,8 +303,10 @@ def estimate_memory(
     *,
     lora_r: int = 8,
     lora_target_modules: Sequence[str] | str = ALL_LINEAR,
+    lora_dropout: bool = False,
+    device: str | None = None,
 ) -> MemoryEstimate:
-    """Estimate training memory as weights + gradients + AdamW states + activations.
+    """Estimate training memory as weights + gradients + AdamW states + activations + logits + libraries.
 
     With P parameters, T trainable ones, d = `dtype_bytes`, b = micro batch, s = sequence length, L layers,
     H hidden, I intermediate, Q = heads x head_dim, K = kv heads x head_dim, V vocabulary:
@@ -283,11 +315,16 @@ def estimate_memory(
       (embeddings, norms) in d. LoRA adds its T adapter weights in fp32 (4 bytes).
     - gradients: full P·d; lora/qlora T·4 (the frozen base has none).
     - optimizer: AdamW keeps two moments per trainable weight in its dtype: full 2·P·d; lora/qlora 2·T·4.
-    - activations, per token and block, a = 4H + 2Q + 2K + 4I values (norm inputs and outputs, q/k/v,
-      attention output, the MLP's gate, up, activation and product; SDPA/flash attention keep no s² scores).
-      Without gradient checkpointing: b·s·L·a·d. With it: b·s·(L·H + a)·d, the block inputs plus one block
-      recomputed during backward. Plus the logits: b·s·V·(d + 8), in d and upcast to fp32 with their fp32
-      log-softmax for the loss.
+    - activations, per token and block, a = 2·H·(8 + d) + 5·Q·d + 4·I·d bytes: each of the two RMSNorms keeps
+      its input and the normalised values in fp32 plus its output in d; attention keeps the rotated queries,
+      the keys and values expanded to the query heads (grouped-query attention repeats them), its output and
+      the contiguous copy o_proj reads (SDPA/flash attention keep no s² scores); the MLP keeps gate, up, their
+      activation and product. With LoRA dropout each targeted layer also keeps its dropped-out input and the
+      dropout mask, (d + 1) bytes per input feature. Without gradient checkpointing: b·s·L·a. With it:
+      b·s·(L·H·d + a), the block inputs plus one block recomputed during backward.
+    - logits: b·s·V·(d + 16), in d, their fp32 upcast and fp32 log-softmax for the loss, and the fp32
+      gradients of both during backward.
+    - libraries: what is in use before the model loads (FRAMEWORK_BYTES), when `device` is given.
     """
     layers = _require_layers(facts)
     params, hidden, num_layers = (
@@ -296,6 +333,7 @@ def estimate_memory(
         int(facts.num_layers or 0),
     )
     tokens = micro_batch_size * sequence_len
+    dropout_bytes = 0
     if method == "full":
         trainable, weights = params, params * dtype_bytes
         gradients, optimizer = params * dtype_bytes, 2 * params * dtype_bytes
@@ -304,15 +342,20 @@ def estimate_memory(
         weights = _frozen_weight_bytes(params, num_layers * sum(x.parameters for x in layers), method, dtype_bytes)
         weights += trainable * ADAPTER_BYTES
         gradients, optimizer = trainable * ADAPTER_BYTES, 2 * trainable * ADAPTER_BYTES
-    per_block = _activation_values_per_token(layers, hidden)
-    stored = num_layers * hidden + per_block if gradient_checkpointing else num_layers * per_block
-    logits = tokens * int(facts.vocab_size or 0) * (dtype_bytes + 8)
+        if lora_dropout:
+            by_name = {layer.name: layer for layer in layers}
+            inputs = sum(by_name[n].in_features for n in _target_names(lora_target_modules, by_name) if n in by_name)
+            dropout_bytes = inputs * (dtype_bytes + 1)
+    per_block = _activation_bytes_per_token(layers, hidden, dtype_bytes) + dropout_bytes
+    stored = num_layers * hidden * dtype_bytes + per_block if gradient_checkpointing else num_layers * per_block
     return MemoryEstimate(
         trainable_parameters=trainable,
         weights_bytes=int(weights),
         gradients_bytes=gradients,
         optimizer_bytes=optimizer,
-        activations_bytes=tokens * stored * dtype_bytes + logits,
+        activations_bytes=tokens * stored,
+        logits_bytes=tokens * int(facts.vocab_size or 0) * (dtype_bytes + LOGITS_BYTES_PER_VALUE_EXTRA),
+        framework_bytes=FRAMEWORK_BYTES.get(device, 0) if device else 0,
     )
 
 
@@ -323,13 +366,10 @@ def _frozen_weight_bytes(params: int, block_linear_params: int, method: Method, 
     return params * dtype_bytes
 
 
-def _activation_values_per_token(layers: tuple[LinearLayer, ...], hidden: int) -> int:
-    """a = 4H + 2Q + 2K + 4I, read off the layer table: q/k/v outputs once, the attention output (Q) once more."""
+def _activation_bytes_per_token(layers: tuple[LinearLayer, ...], hidden: int, dtype_bytes: int) -> int:
+    """Bytes one decoder block keeps per token for backward, read off the layer table (see estimate_memory)."""
     outputs = {layer.name: layer.out_features for layer in layers}
-    if "qkv_proj" in outputs:
-        qkv, inter = outputs["qkv_proj"], outputs["gate_up_proj"] // 2
-        attention_out = next(layer.in_features for layer in layers if layer.name == "o_proj")
-    else:
-        qkv = outputs["q_proj"] + outputs["k_proj"] + outputs["v_proj"]
-        inter, attention_out = outputs["up_proj"], outputs["q_proj"]
-    return 4 * hidden + qkv + attention_out + 4 * inter
+    inter = outputs["gate_up_proj"] // 2 if "qkv_proj" in outputs else outputs["up_proj"]
+    queries = next(layer.in_features for layer in layers if layer.name == "o_proj")
+    norms = 2 * hidden * (2 * 4 + dtype_bytes)
+    return norms + 5 * queries * dtype_bytes + 4 * inter * dtype_bytes

@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from engine.wording import gib
+
 DeviceKind = Literal["cpu", "cuda", "mps"]
 
 
@@ -39,7 +41,7 @@ class Target:
         how = "declared" if self.declared else "detected"
         if self.device == "cuda":
             gpu = self.gpu_name or "CUDA GPU"
-            memory = f", {self.gpu_memory_gb:.0f} GB" if self.gpu_memory_gb else ""
+            memory = f", {gib(self.gpu_memory_gb)}" if self.gpu_memory_gb else ""
             return f"{gpu}{memory} ({how})"
         bf16 = "with bf16" if self.bf16 else "no bf16"
         return f"{self.device.upper()}, {self.cpu_cores} cores, {bf16} ({how})"
@@ -71,7 +73,7 @@ def _detect_cached() -> Target:
 def declared_target(device: DeviceKind) -> Target:
     """A target the user names for a config meant for another machine.
 
-    `cuda` assumes a current data-centre GPU (Ampere or newer, bf16, 80 GB) with flash-attn, xformers and
+    `cuda` assumes a current data-centre GPU (Ampere or newer, bf16, 80 GiB) with flash-attn, xformers and
     bitsandbytes installed, since that is what such configs are written for; the run itself still re-checks the
     real hardware before it starts.
     """

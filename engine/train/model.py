@@ -99,9 +99,14 @@ def wrap_lora(config: RunConfig, model: Any) -> Any:
     """A fresh adapter, or the one in `lora_model_dir` to continue training it."""
     from peft import PeftModel, get_peft_model
 
+    from engine.train.model_card import name_base_model
+
     if config.lora_model_dir:
-        return PeftModel.from_pretrained(model, config.lora_model_dir, is_trainable=True)
-    return get_peft_model(model, lora_config(config))
+        wrapped = PeftModel.from_pretrained(model, config.lora_model_dir, is_trainable=True)
+    else:
+        wrapped = get_peft_model(model, lora_config(config))
+    name_base_model(wrapped, config)  # adapter_config.json then names the hub id, not this machine's cache folder
+    return wrapped
 
 
 def count_parameters(model: Any) -> tuple[int, int]:

@@ -14,6 +14,7 @@ from engine.events import ErrorEvent, FinishedEvent
 from engine.rules import Finding
 from engine.train.distributed import is_main_process
 from engine.train.errors import TrainError
+from engine.train.model_card import write_model_card
 from engine.train.reporter import EventCallback, Reporter, capture_library_logs
 from engine.train.state import RunTally
 from engine.train.stopping import StopRequest
@@ -109,6 +110,7 @@ def _run(
         return _finish(reporter, tally, status, Path(config.output_dir), message=stop.reason)
     reporter.phase("saving", "final adapter" if session.config.uses_lora() else "final model")
     trainer.save_model(config.output_dir)
+    write_model_card(Path(config.output_dir), session.config, session.facts, tally)
     reporter.log(f"saved the {'adapter' if session.config.uses_lora() else 'model'} to {config.output_dir}")
     return _finish(reporter, tally, "completed", Path(config.output_dir), adapter_dir=Path(config.output_dir))
 

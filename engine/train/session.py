@@ -26,6 +26,7 @@ class Session:
     trainer: Any
     resume_from: Path | None
     automatic: list[Finding]
+    facts: RunFacts
 
 
 def prepare_session(
@@ -93,7 +94,7 @@ def prepare_session(
         pid=os.getpid(),
     )
     trainer = build_trainer(config, built, prepared, arguments, reporter, stop, tally, run_facts, has_eval)
-    return Session(config, trainer, resume_from, automatic)
+    return Session(config, trainer, resume_from, automatic, run_facts)
 
 
 def build_trainer(

@@ -85,3 +85,19 @@ def test_text_output_groups_findings_with_why_and_fix(tmp_path: Path, capsys: py
 def test_keys_lists_every_key_with_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--keys"]) == 0
     assert "lora_r: LoRA rank" in capsys.readouterr().out
+
+
+def test_limits_from_the_models_own_config_are_judged_when_it_is_on_disk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    shape = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 64}
+    shape |= {"intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 100}
+    (model / "config.json").write_text(json.dumps(shape))
+    config = tmp_path / "cfg.yml"
+    config.write_text(f"base_model: {model}\nadapter: lora\nlora_r: 128\nlora_alpha: 256\n")
+    code, report = validate_json(capsys, "--device", "cuda", str(config))
+    messages = {finding["id"]: finding["message"] for finding in report["findings"]}
+    assert code == 1
+    assert messages["lora.rank_above_hidden_size"] == f"lora_r 128 is above {model}'s hidden size (64)"

@@ -29,7 +29,7 @@ def _project(folder: Path, data_path: str = "data/rows.json") -> Path:
 
 def _missing_path_findings(config_file: Path) -> list[str]:
     findings = check_config(load_config(config_file), declared_target("cuda"))
-    return [finding.rule_id for finding in findings if finding.rule_id == "data.local_path_missing"]
+    return [finding.rule_id for finding in findings if finding.rule_id == "data.dataset_unusable"]
 
 
 def test_data_beside_the_config_is_found_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,7 +86,7 @@ def test_a_path_found_nowhere_is_reported_and_kept_as_written(tmp_path: Path, mo
     (tmp_path / "project" / "data" / "rows.json").unlink()
     monkeypatch.chdir(tmp_path)
     assert load_config(config_file).datasets[0].path == "data/rows.json"
-    assert _missing_path_findings(config_file) == ["data.local_path_missing"]
+    assert _missing_path_findings(config_file) == ["data.dataset_unusable"]
 
 
 def test_hub_ids_and_absolute_paths_pass_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -157,3 +157,22 @@ def test_validation_path_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_prepared_data_goes_to_the_user_cache_unless_the_config_names_a_folder(
+    tokenizer: Any, write_json: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.config import parse_config_dict
+
+    cache, elsewhere = tmp_path / "user-cache", tmp_path / "where-the-user-is"
+    elsewhere.mkdir()
+    monkeypatch.setenv("FT_TUI_CACHE_DIR", str(cache))
+    monkeypatch.chdir(elsewhere)
+    rows = [{"instruction": f"q{i}", "output": f"a{i}"} for i in range(5)]
+    entry = {"path": write_json("a.json", rows), "type": "alpaca"}
+    prepared = prepare_datasets(parse_config_dict({"base_model": "tiny", "datasets": [entry]}), tokenizer)
+    assert prepared.cache_dir is not None and prepared.cache_dir.parent == cache / "prepared"
+    assert list(elsewhere.iterdir()) == []
+    named = parse_config_dict({"base_model": "tiny", "datasets": [entry], "dataset_prepared_path": "mine"})
+    assert prepare_datasets(named, tokenizer).cache_dir.parent == Path("mine")
+    assert [p.name for p in elsewhere.iterdir()] == ["mine"]

@@ -49,3 +49,31 @@ def test_rule_catalog_reports_the_small_eval_split(tokenizer: Any, make_config: 
     assert facts.eval_rows == 2 and facts.eval_batches == 1 < facts.eval_batches_needed
     findings = check_config(cfg, data=facts, stages=("preflight",))
     assert any(f.rule_id == "packing.eval_split_too_small" for f in findings)
+
+
+def test_unpacked_eval_runs_one_batch_per_eval_batch_size_rows() -> None:
+    """14 eval rows unpacked at micro batch 1 are 14 batches, whatever the packer would have made of them."""
+    unpacked = _facts([10] * 14, eval_sample_packing=False, micro_batch_size=1, eval_batch_size=1)
+    assert (unpacked.eval_rows, unpacked.eval_bins, unpacked.eval_batches) == (14, 2, 14)
+    assert _facts([10] * 14, eval_sample_packing=False, eval_batch_size=4).eval_batches == 4
+    assert _facts([10] * 14, eval_batch_size=1).eval_batches == 2  # packed: the bins
+
+
+def test_the_longest_row_read_is_kept_apart_from_the_longest_kept(
+    tokenizer: Any, make_config: Any, write_json: Any
+) -> None:
+    rows = [{"instruction": "q", "output": "short answer"}] * 5 + [{"instruction": "q", "output": "long " * 400}]
+    cfg = make_config(datasets=[{"path": write_json("a.json", rows), "type": "alpaca"}], sequence_len=64)
+    facts = prepare_datasets(cfg, tokenizer).facts
+    assert facts.rows_dropped == {"too_long": 1}
+    assert facts.max_length <= 64 < facts.longest_read
+    cached = prepare_datasets(cfg, tokenizer)
+    assert cached.reused_cache and cached.facts.longest_read == facts.longest_read
+
+
+def test_words_agree_with_their_numbers() -> None:
+    from engine.wording import count, gib
+
+    assert [count(n, "row") for n in (0, 1, 2, 1500)] == ["0 rows", "1 row", "2 rows", "1,500 rows"]
+    assert count(1, "batch", "batches") == "1 batch" and count(3, "batch", "batches") == "3 batches"
+    assert gib(23.4567) == "23.5 GiB"

@@ -167,6 +167,15 @@ CASES = [
     Case("optim.unknown_scheduler", "lr_scheduler: linear\n", False),
     Case("optim.learning_rate_high", "learning_rate: 0.005\n", True),
     Case("optim.learning_rate_high", "adapter:\nlearning_rate: 0.00001\n", False),
+    Case("optim.learning_rate_above_one", "learning_rate: 5\n", True),
+    Case("optim.learning_rate_above_one", "learning_rate: 1\n", False),
+    Case("lora.rank_above_hidden_size", "adapter: lora\nlora_r: 1024\nlora_alpha: 1024\n", True, facts=True),
+    Case("lora.rank_above_hidden_size", "adapter: lora\nlora_r: 576\nlora_alpha: 576\n", False, facts=True),
+    Case("lora.rank_above_hidden_size", "adapter: lora\nlora_r: 100000\nlora_alpha: 16\n", True),
+    Case("lora.rank_above_hidden_size", "adapter: lora\nlora_r: 1024\nlora_alpha: 1024\n", False),
+    Case("data.val_set_size_is_a_count", "val_set_size: 2.0\n", True),
+    Case("data.val_set_size_is_a_count", "val_set_size: 0.05\n", False),
+    Case("data.val_set_size_is_a_count", "val_set_size: 200\n", False),
     Case("checkpoint.resume_path_missing", "resume_from_checkpoint: /nonexistent/checkpoint-10\n", True),
     Case("checkpoint.resume_path_missing", "resume_from_checkpoint: true\n", False),
     Case("data.no_datasets", "base_model: x\n", True),
@@ -175,8 +184,8 @@ CASES = [
     Case("data.unknown_type", DS, False),
     Case("data.sharegpt_deprecated", "datasets: [{path: a/b, type: sharegpt}]\n", True),
     Case("data.sharegpt_deprecated", "datasets: [{path: a/b, type: chat_template}]\n", False),
-    Case("data.local_path_missing", "datasets: [{path: ./missing.jsonl, type: alpaca}]\n", True),
-    Case("data.local_path_missing", DS, False),
+    Case("data.dataset_unusable", "datasets: [{path: ./missing.jsonl, type: alpaca}]\n", True),
+    Case("data.dataset_unusable", DS, False),
     Case("data.jinja_template_missing", "chat_template: jinja\n", True),
     Case("data.jinja_template_missing", "chat_template: jinja\nchat_template_jinja: '{{ messages }}'\n", False),
     Case("data.val_set_size_not_whole", "val_set_size: 10.5\n", True),
@@ -271,8 +280,30 @@ def test_eval_split_message_carries_axolotl_wording_and_the_numbers() -> None:
     findings = check_config(config, CPU_BF16, data=small_eval_split())
     (finding,) = [f for f in findings if f.rule_id == "packing.eval_split_too_small"]
     assert finding.message.startswith("eval dataset split is too small for sample_packing; set eval_sample_packing")
-    assert "1500 eval tokens pack into 1 batches, fewer than the 4 needed" in finding.message
+    assert "1500 eval tokens pack into 1 batch, fewer than the 4 needed" in finding.message
+    assert "1 packed batch." in finding.why
     assert "micro_batch_size" not in finding.fix
+
+
+def test_absurd_values_are_errors_without_a_warning_that_scales_them(llama_facts: ModelFacts) -> None:
+    config = parse_config_text("adapter: lora\nlora_r: 100000\nlora_alpha: 16\nlearning_rate: 5\n")
+    findings = {f.rule_id: f for f in check_config(config, CPU_BF16, facts=llama_facts, stages=("static",))}
+    assert findings["lora.rank_above_hidden_size"].severity == "error"
+    rank = findings["lora.rank_above_hidden_size"].message
+    assert rank == "lora_r 100,000 is above HuggingFaceTB/SmolLM2-135M-Instruct's hidden size (576)"
+    assert findings["optim.learning_rate_above_one"].message == "learning_rate 5 is above 1"
+    assert "lora.alpha_rank_ratio" not in findings  # it would suggest lora_alpha 200000
+    assert "optim.learning_rate_high" not in findings
+
+
+def test_a_whole_val_set_size_says_it_counts_rows() -> None:
+    [finding] = [f for f in check_config(parse_config_text("val_set_size: 2.0\n"), CPU_BF16) if "val_set" in f.rule_id]
+    assert finding.message == "val_set_size: 2.0 means 2 rows held out for evaluation, not a fraction"
+    assert finding.severity == "warning"
+    fractional = check_config(parse_config_text("val_set_size: 1.5\n"), CPU_BF16)
+    assert [(f.rule_id, f.severity) for f in fractional if "val_set" in f.rule_id] == [
+        ("data.val_set_size_not_whole", "error")
+    ]
 
 
 def test_auto_settings_are_applied_without_touching_the_users_choices() -> None:
@@ -296,3 +327,7 @@ def test_docs_rules_md_is_generated_from_the_catalog() -> None:
 
     committed = (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
     assert committed == render_catalog(), "regenerate with: python -m engine.rules.docs > docs/rules.md"
+
+
+def test_memory_is_described_in_gib_everywhere() -> None:
+    assert GPU.describe() == "CUDA GPU, 80.0 GiB (declared)"

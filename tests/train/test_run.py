@@ -189,3 +189,24 @@ def test_loss_watchdog_fails_a_diverging_run(make_config: Callable[..., RunConfi
     assert result.status == "failed" and result.step == 2
     assert "loss_watchdog_threshold" in result.message
     assert result.checkpoint == Path(config.output_dir) / "checkpoint-2"
+
+
+def test_the_adapter_names_the_base_model_as_configured_and_carries_a_model_card(
+    make_config: Callable[..., RunConfig], tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hub id resolved to a cache folder on this machine is written as the hub id: the adapter loads anywhere."""
+    import engine.models
+
+    monkeypatch.setattr(engine.models, "resolve_model", lambda model_id, progress=None: tiny_model_dir)
+    config = make_config(base_model="tiny-org/tiny-llama", max_steps=2, val_set_size=0.25)
+    train(config)
+    out = Path(config.output_dir)
+    assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == "tiny-org/tiny-llama"
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\nbase_model: tiny-org/tiny-llama\nlibrary_name: peft\n")
+    assert "A LoRA adapter (r=8, alpha=16) of [tiny-org/tiny-llama](https://huggingface.co/tiny-org/tiny-llama)" in card
+    assert f"`{config.datasets[0].path}` (alpaca)" in card
+    assert "| final training loss | " in card and "| final eval loss | " in card
+    assert "not logged" not in card and "More information needed" not in card
+    checkpoints = sorted(out.glob("checkpoint-*/adapter_config.json"))
+    assert all(json.loads(p.read_text())["base_model_name_or_path"] == "tiny-org/tiny-llama" for p in checkpoints)

@@ -88,6 +88,37 @@ def _quantised_bits(ctx: RuleContext) -> int | None:
     return None
 
 
+MAX_KNOWN_HIDDEN_SIZE = 16384
+"""The widest hidden size of the models ft-tui has met (Llama 3.1 405B); the rank limit while the model's own
+config.json is not on disk."""
+
+
+def rank_limit(ctx: RuleContext) -> tuple[int, str]:
+    """The largest useful LoRA rank and where it comes from: the model's hidden size, else the widest known."""
+    hidden = ctx.facts.hidden_size if ctx.facts is not None else None
+    if hidden:
+        return hidden, f"{ctx.config.base_model}'s hidden size"
+    return MAX_KNOWN_HIDDEN_SIZE, "the hidden size of any model ft-tui knows"
+
+
+@rule(
+    id="lora.rank_above_hidden_size",
+    severity="error",
+    message="lora_r {rank:,} is above {source} ({limit:,})",
+    why="""LoRA learns a rank-r update of each targeted weight matrix. A rank above the matrix's smaller side
+        (the hidden size) adds no expressive power: the adapter would be larger than the weights it adapts,
+        cost more memory than a full fine-tune, and stop being low-rank at all. Usual ranks are 8 to 64.""",
+    fix="set lora_r to 16 (and lora_alpha to 32); ranks up to 64 suit most tasks",
+    fields=("lora_r",),
+)
+def rank_above_hidden_size(ctx: RuleContext) -> Hit | None:
+    if not ctx.config.uses_lora():
+        return None
+    limit, source = rank_limit(ctx)
+    rank = ctx.config.lora_r
+    return Hit({"rank": rank, "limit": limit, "source": source}) if rank > limit else None
+
+
 @rule(
     id="lora.alpha_rank_ratio",
     severity="warning",
@@ -100,8 +131,8 @@ def _quantised_bits(ctx: RuleContext) -> int | None:
 )
 def alpha_rank_ratio(ctx: RuleContext) -> Hit | None:
     config = ctx.config
-    if not config.uses_lora():
-        return None
+    if not config.uses_lora() or config.lora_r > rank_limit(ctx)[0]:
+        return None  # an impossible rank is its own error; scaling alpha to it would only repeat the mistake
     ratio = config.lora_alpha / config.lora_r
     if 0.25 <= ratio <= 4:
         return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from engine.config.datasets import DATASET_TYPES
-from engine.config.paths import input_path, looks_local
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
@@ -59,18 +58,23 @@ def sharegpt_deprecated(ctx: RuleContext) -> Hit | None:
 
 
 @rule(
-    id="data.local_path_missing",
+    id="data.dataset_unusable",
     severity="error",
-    message="datasets[{index}].path: {path} does not exist",
-    why="""The path looks like a local file (it has a data-file extension or starts with ./, ../, / or ~), but
-        nothing is there. A relative path is looked up next to the config file, then in the folder you run in.""",
-    fix="check the path; a path relative to the config file's folder works from any directory",
+    message="datasets[{index}].path: {reason}",
+    why="""Training reads every row of each `datasets:` entry. A path that is empty, missing, a folder without data
+        files, a binary or unreadable file, or a file none of whose first rows fits the entry's `type` leaves
+        nothing to learn from, and the run would stop while loading. A relative path is looked up next to the
+        config file, then in the folder you run in.""",
+    fix="{fix}",
     fields=("datasets",),
 )
-def local_path_missing(ctx: RuleContext) -> Hit | None:
+def dataset_unusable(ctx: RuleContext) -> Hit | None:
+    from engine.data.inspect import inspect_dataset
+
     for index, dataset in enumerate(ctx.config.datasets):
-        if looks_local(dataset.path) and not input_path(dataset.path, None).exists():
-            return Hit({"index": index, "path": dataset.path})
+        problem = inspect_dataset(dataset)
+        if problem is not None:
+            return Hit({"index": index, "reason": problem.reason, "fix": problem.fix})
     return None
 
 
@@ -106,6 +110,29 @@ def val_set_size_not_whole(ctx: RuleContext) -> Hit | None:
     if value >= 1 and value != int(value):
         return Hit({"value": value, "whole": int(value)})
     return None
+
+
+SMALL_EVAL_COUNT = 10
+"""Below this many rows an eval loss is mostly noise, and a whole val_set_size this small is usually a fraction
+typed wrong (2.0 meant as 2%)."""
+
+
+@rule(
+    id="data.val_set_size_is_a_count",
+    severity="warning",
+    message="val_set_size: {value} means {count} row{plural} held out for evaluation, not a fraction",
+    why="""val_set_size below 1 is a fraction of the rows (0.05 = 5%); 1 or more is a number of rows, so {value}
+        holds out exactly {count}. A loss measured on so few rows jumps from one evaluation to the next and says
+        little about how the model does.""",
+    fix="use a fraction such as 0.05 (5% of the rows), or a count of at least {minimum} rows",
+    fields=("val_set_size",),
+)
+def val_set_size_is_a_count(ctx: RuleContext) -> Hit | None:
+    value = ctx.config.val_set_size
+    if not (1 <= value < SMALL_EVAL_COUNT and value == int(value)) or ctx.config.test_datasets:
+        return None
+    count = int(value)
+    return Hit({"value": value, "count": count, "plural": "" if count == 1 else "s", "minimum": SMALL_EVAL_COUNT})
 
 
 @rule(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
+from engine.wording import count, gib
 
 
 @rule(
     id="packing.eval_split_too_small",
     severity="error",
     message="eval dataset split is too small for sample_packing; set eval_sample_packing: false "
-    "({eval_tokens} eval tokens pack into {eval_batches} batches, fewer than the {needed} needed)",
+    "({eval_tokens} eval tokens pack into {eval_batches_text}, fewer than the {needed} needed)",
     why="""With eval_sample_packing on, the {eval_rows} eval rows ({eval_tokens} tokens) are packed into {eval_bins}
-        rows of sequence_len {sequence_len} tokens, grouped {micro} per batch: {eval_batches} packed batches.
+        rows of sequence_len {sequence_len} tokens, grouped {micro} per batch: {eval_packed_text}.
         Packed evaluation needs at least gradient_accumulation_steps x devices = {needed} of them, or the eval
         loop has nothing to run on some step (axolotl stops with this same message). A small eval split is
         better evaluated unpacked: it is cheap, and every row is seen exactly once.""",
@@ -34,6 +35,8 @@ def eval_split_too_small(ctx: RuleContext) -> Hit | None:
             "eval_tokens": data.eval_tokens,
             "eval_bins": data.eval_bins,
             "eval_batches": data.eval_batches,
+            "eval_batches_text": count(data.eval_batches, "batch", "batches"),
+            "eval_packed_text": count(data.eval_batches, "packed batch", "packed batches"),
             "needed": needed,
             "sequence_len": config.sequence_len,
             "micro": config.micro_batch_size,
@@ -95,10 +98,9 @@ def eval_packing_without_train_packing(ctx: RuleContext) -> Hit | None:
 @rule(
     id="memory.estimate_exceeds_device",
     severity="warning",
-    message="estimated memory {needed:.1f} GiB exceeds the {available:.1f} GiB of {target}",
-    why="""The estimate adds the weights, the trainable parameters' gradients and optimiser states, and the
-        activations of micro_batch_size x sequence_len tokens. Runs above the device's memory stop with an
-        out-of-memory error, usually after the data has been prepared.""",
+    message="estimated memory {needed} exceeds the {available} of {target}",
+    why="""The estimate counts {counted}. Runs above the device's memory stop with an out-of-memory error, usually
+        after the data has been prepared.""",
     fix="lower micro_batch_size or sequence_len, turn on gradient_checkpointing, or use QLoRA on a GPU",
     fields=("micro_batch_size", "sequence_len", "gradient_checkpointing", "adapter"),
     stage="preflight",
@@ -106,36 +108,19 @@ def eval_packing_without_train_packing(ctx: RuleContext) -> Hit | None:
 def estimate_exceeds_device(ctx: RuleContext) -> Hit | None:
     if ctx.facts is None:
         return None
-    from engine.models.facts import estimate_memory
+    from engine.models.memory import estimate_for_config
 
-    config = ctx.config
     available = ctx.target.gpu_memory_gb if ctx.target.device == "cuda" else ctx.target.memory_gb
     if not available:
         return None
-    method = "qlora" if config.adapter == "qlora" else ("lora" if config.uses_lora() else "full")
-    dtype_bytes = 2 if (config.bf16 is True or config.fp16 or (config.bf16 == "auto" and ctx.target.bf16)) else 4
-    estimate = estimate_memory(
-        ctx.facts,
-        method,
-        config.micro_batch_size,
-        config.sequence_len,
-        dtype_bytes,
-        bool(config.gradient_checkpointing),
-        lora_r=config.lora_r,
-        lora_target_modules=_lora_targets(ctx),
-    )
-    needed = estimate.total_gib
-    if needed <= available:
+    estimate = estimate_for_config(ctx.config, ctx.facts, ctx.target)
+    if estimate.total_gib <= available:
         return None
-    return Hit({"needed": needed, "available": available, "target": ctx.target.describe()})
-
-
-def _lora_targets(ctx: RuleContext) -> list[str] | str:
-    """The modules LoRA will wrap, as the memory estimate needs them: all linear layers unless a list is given."""
-    from engine.models.facts import ALL_LINEAR
-
-    targets = ctx.config.lora_target_modules
-    if ctx.config.lora_target_linear or not isinstance(targets, list) or not targets:
-        return ALL_LINEAR
-    known = set(ctx.facts.linear_module_names) if ctx.facts else set()
-    return [name for name in targets if name in known] or ALL_LINEAR
+    return Hit(
+        {
+            "needed": gib(estimate.total_gib),
+            "available": gib(available),
+            "target": ctx.target.describe(),
+            "counted": estimate.describe(),
+        }
+    )

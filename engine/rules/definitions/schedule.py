@@ -220,6 +220,28 @@ def unknown_scheduler(ctx: RuleContext) -> Hit | None:
     return Hit({"value": value, "known": ", ".join(SCHEDULERS), "suggestion": suggestion})
 
 
+MAX_LEARNING_RATE = 1.0
+"""No optimiser ft-tui offers trains with a step larger than the weights' own scale."""
+
+
+@rule(
+    id="optim.learning_rate_above_one",
+    severity="error",
+    message="learning_rate {value:g} is above {limit:g}",
+    why="""The learning rate scales each update of the weights. Adam-style optimisers take steps of about the
+        learning rate per weight, and weights are mostly well below 1, so a rate above 1 overwrites the model in
+        the first step: the loss becomes NaN or jumps to nonsense. Useful rates are 1e-5 (full fine-tune) to
+        1e-3 (small LoRA adapters); a value like 5 is usually a missing `e-4`.""",
+    fix="set learning_rate to {suggested:g}",
+    fields=("learning_rate",),
+)
+def learning_rate_above_one(ctx: RuleContext) -> Hit | None:
+    value = ctx.config.learning_rate
+    if value <= MAX_LEARNING_RATE:
+        return None
+    return Hit({"value": value, "limit": MAX_LEARNING_RATE, "suggested": 2e-4 if ctx.config.uses_lora() else 1e-5})
+
+
 @rule(
     id="optim.learning_rate_high",
     severity="warning",
@@ -232,8 +254,8 @@ def unknown_scheduler(ctx: RuleContext) -> Hit | None:
 def learning_rate_high(ctx: RuleContext) -> Hit | None:
     uses_lora = ctx.config.uses_lora()
     limit, suggested = (1e-3, 2e-4) if uses_lora else (1e-4, 1e-5)
-    if ctx.config.learning_rate <= limit:
-        return None
+    if not limit < ctx.config.learning_rate <= MAX_LEARNING_RATE:
+        return None  # above MAX_LEARNING_RATE it is an error (optim.learning_rate_above_one)
     method = "LoRA" if uses_lora else "a full fine-tune"
     return Hit({"value": ctx.config.learning_rate, "method": method, "limit": limit, "suggested": suggested})
 

@@ -1,0 +1,253 @@
+"""A cheap look at one `datasets:` entry before anything is tokenized: is there data, and can any row be used?
+
+The rule catalog calls `inspect_dataset` so the wizard and `ft-tui validate` reject the same bad paths (empty,
+missing, a folder without data, a binary or unreadable file, rows the format cannot read) in milliseconds,
+instead of the run failing later with an unrelated message. It reads a bounded prefix of one file and checks the
+first rows with the formats' own readers; preparing the data still validates every row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from engine.config.paths import looks_local
+from engine.data.errors import RowProblem
+from engine.data.loading import EXTENSION_BUILDERS, _is_saved_dataset, local_files
+
+PREFIX_BYTES = 256 * 1024
+"""How much of a file is read: enough for many rows, little enough to run on every keystroke of the wizard."""
+SAMPLE_ROWS = 50
+"""Rows checked with the format's reader; the entry is unusable only when none of them can be used."""
+_BINARY_BUILDERS = ("parquet", "arrow")
+_PARQUET_MAGIC = b"PAR1"
+
+
+@dataclass(frozen=True)
+class DatasetProblem:
+    """Why an entry cannot be trained on, and what to do about it (both one line, shown as they are)."""
+
+    reason: str
+    fix: str
+
+
+def inspect_dataset(ds: Any) -> DatasetProblem | None:
+    """The first problem that makes this entry unusable, or None when it looks fine (or is a hub id)."""
+    path_text = (ds.path or "").strip()
+    if not path_text:
+        return DatasetProblem("path is empty", "set path to a data file (.jsonl, .json, .csv, .parquet, .txt)")
+    path = Path(path_text).expanduser()
+    if not path.exists():
+        if looks_local(path_text):
+            return DatasetProblem(
+                f"{path_text} does not exist",
+                "check the path; a relative path is looked up next to the config file, then in the folder you run in",
+            )
+        return None  # a hub id: checked when the data is downloaded
+    if path.is_dir() and _is_saved_dataset(path) and not ds.data_files:
+        return None  # written by save_to_disk; datasets reads and checks it
+    files = local_files(ds) or []
+    if path.is_dir():
+        files = [f for f in files if f.suffix.lower() in EXTENSION_BUILDERS or ds.ds_type]
+        if not files:
+            return DatasetProblem(
+                f"folder {path_text} holds no data files ({', '.join(EXTENSION_BUILDERS)})",
+                "point path at a data file, or set data_files (and ds_type for other suffixes)",
+            )
+    try:
+        stat = files[0].stat()
+        return _inspect_file(ds.model_dump_json(), str(files[0]), stat.st_mtime_ns, stat.st_size)
+    except OSError as error:
+        return _unreadable(files[0] if files else path, error)
+
+
+@lru_cache(maxsize=64)
+def _inspect_file(settings: str, name: str, _mtime_ns: int, size: int) -> DatasetProblem | None:
+    """Cached per file version and entry settings: the wizard asks again after every edit."""
+    from engine.config.datasets import DatasetConfig
+
+    ds = DatasetConfig.model_validate_json(settings)
+    path = Path(name)
+    if size == 0:
+        return DatasetProblem(f"{name} is empty (0 bytes)", "point path at a file with rows in it")
+    try:
+        with path.open("rb") as handle:
+            prefix = handle.read(PREFIX_BYTES)
+    except OSError as error:
+        return _unreadable(path, error)
+    builder = ds.ds_type or EXTENSION_BUILDERS.get(path.suffix.lower())
+    if builder == "parquet":
+        return None if prefix.startswith(_PARQUET_MAGIC) else _not_data(name, "a Parquet file")
+    if builder in _BINARY_BUILDERS:
+        return None
+    text = _as_text(prefix, whole=size <= PREFIX_BYTES)
+    if text is None:
+        return _not_data(name, "a text data file")
+    if builder is None:
+        return None  # the loader asks for ds_type; nothing more to say from here
+    try:
+        rows = _rows(builder, text, whole=size <= PREFIX_BYTES)
+    except ValueError as error:
+        return DatasetProblem(f"{name} cannot be read as {builder}: {error}", "fix the file, or set ds_type")
+    return _unusable_rows(ds, rows)
+
+
+def _unreadable(path: Path, error: OSError) -> DatasetProblem:
+    reason = error.strerror or type(error).__name__
+    return DatasetProblem(
+        f"{path} cannot be read ({reason.lower()})", f"make it readable for your user (chmod u+r '{path}')"
+    )
+
+
+def _not_data(name: str, expected: str) -> DatasetProblem:
+    return DatasetProblem(
+        f"{name} is not {expected} (it holds binary content)",
+        "point path at your data (.jsonl, .json, .csv, .parquet, .txt)",
+    )
+
+
+def _as_text(prefix: bytes, *, whole: bool) -> str | None:
+    """The prefix decoded as UTF-8, or None for binary content (NUL bytes or invalid UTF-8).
+
+    A prefix may end inside a multi-byte character; the incremental decoder keeps that tail back.
+    """
+    if b"\x00" in prefix:
+        return None
+    try:
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(prefix, final=whole)
+    except UnicodeDecodeError:
+        return None
+
+
+def _rows(builder: str, text: str, *, whole: bool) -> list[Mapping[str, Any]]:
+    """Up to SAMPLE_ROWS rows from the text, the way the builder reads them; a cut last line is left out."""
+    lines = text.splitlines()
+    if not whole and lines:
+        lines = lines[:-1]
+    if builder == "text":
+        return [{"text": line} for line in lines[:SAMPLE_ROWS]]
+    if builder == "csv":
+        return list(csv.DictReader(io.StringIO("\n".join(lines))))[:SAMPLE_ROWS]
+    return _json_rows(text, lines, whole=whole)
+
+
+def _json_rows(text: str, lines: list[str], *, whole: bool) -> list[Mapping[str, Any]]:
+    """A JSON array (decoded item by item, so a cut end is fine) or JSON lines."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        return _array_items(stripped)
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            if whole and number == 1:  # one pretty-printed object spread over lines
+                return _one_object(text)
+            raise ValueError(f"line {number} is not valid JSON ({error.msg})") from error
+        rows.append(value if isinstance(value, Mapping) else {"": value})
+        if len(rows) >= SAMPLE_ROWS:
+            break
+    return rows
+
+
+def _one_object(text: str) -> list[Mapping[str, Any]]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"line {error.lineno} is not valid JSON ({error.msg})") from error
+    return [value] if isinstance(value, Mapping) else []
+
+
+def _array_items(text: str) -> list[Mapping[str, Any]]:
+    decoder = json.JSONDecoder()
+    rows: list[Mapping[str, Any]] = []
+    position = 1
+    while len(rows) < SAMPLE_ROWS:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        if position >= len(text) or text[position] == "]":
+            break
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            break  # the prefix ends inside an item
+        rows.append(value if isinstance(value, Mapping) else {"": value})
+    return rows
+
+
+def _unusable_rows(ds: Any, rows: list[Mapping[str, Any]]) -> DatasetProblem | None:
+    """A problem when none of the sampled rows can be read by the entry's format (so every row would drop)."""
+    if not rows:
+        return None
+    problems = []
+    for row in rows:
+        try:
+            check_row(ds, row)
+            return None
+        except RowProblem as problem:
+            if problem.reason == "unknown_role":
+                return DatasetProblem(f"{ds.path}: {problem.detail.split('; ')[0]}", _role_fix(problem.detail))
+            problems.append(problem)
+    kind = ds.type_name() or "pre-tokenized rows"
+    reason = f"none of the first {len(rows)} rows of {ds.path} can be read as {kind}: {problems[0].detail}"
+    if len(rows) == 1:
+        reason = f"the only row of {ds.path} cannot be read as {kind}: {problems[0].detail}"
+    return DatasetProblem(reason, _format_fix(rows, kind))
+
+
+def _role_fix(detail: str) -> str:
+    parts = detail.split("; ", 1)
+    return parts[1] if len(parts) > 1 else "map the role under `roles:`"
+
+
+def _format_fix(rows: list[Mapping[str, Any]], kind: str) -> str:
+    from engine.data.formats.detect import detect_format
+
+    guess = detect_format(rows)
+    if guess is None:
+        return f"the rows have columns {', '.join(sorted({k for r in rows for k in r}))}; map them with field_* keys"
+    keys = ", ".join(f"{key}: {value if value is not None else '(empty)'}" for key, value in guess.items())
+    return f"the rows look like {guess.get('type') or 'pre-tokenized rows'}: set {keys}"
+
+
+def check_row(ds: Any, row: Mapping[str, Any]) -> None:
+    """Raise RowProblem when the entry's format cannot read this row (the readers the formatters use)."""
+    from engine.data.formats import alpaca_layout, format_name, message_reader
+    from engine.data.formats.alpaca import AlpacaFormatter
+    from engine.data.formats.common import text_field
+    from engine.data.formats.segments import InputOutputFormatter, PretokenizedFormatter
+
+    kind = format_name(ds)
+    if kind is None:
+        PretokenizedFormatter()(row)
+    elif kind == "alpaca" or kind.startswith("alpaca:"):
+        layout = alpaca_layout(ds)
+        AlpacaFormatter(None, layout).prompt(row)
+        text_field(row, layout.field_output, required=True)
+    elif kind in ("chat_template", "sharegpt"):
+        message_reader(ds).read(row)
+    elif kind == "completion":
+        text_field(row, ds.field or "text", required=True)
+    elif kind == "input_output":
+        InputOutputFormatter(_LengthOnlyTokenizer())(row)
+
+
+class _LengthOnlyTokenizer:
+    """Stands in for the model's tokenizer where only the row's shape is checked: one id per byte."""
+
+    bos_token_id = None
+
+    def __call__(self, text: str, add_special_tokens: bool = False) -> dict[str, list[int]]:
+        return {"input_ids": list(text.encode())}
+
+
+__all__ = ["DatasetProblem", "check_row", "inspect_dataset"]

@@ -1,0 +1,48 @@
+"""The training-memory estimate for a whole config on a target: the one number the wizard and the rules show."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.models.facts import ALL_LINEAR, MemoryEstimate, Method, ModelFacts, estimate_memory
+
+if TYPE_CHECKING:
+    from engine.config import RunConfig
+    from engine.rules.target import Target
+
+
+def estimate_for_config(config: RunConfig, facts: ModelFacts, target: Target) -> MemoryEstimate:
+    """Memory of training `config` on `target`: the method, dtype, batch shape and LoRA targets read from it."""
+    return estimate_memory(
+        facts,
+        training_method(config),
+        config.micro_batch_size,
+        config.sequence_len,
+        compute_dtype_bytes(config, target),
+        bool(config.gradient_checkpointing),
+        lora_r=config.lora_r,
+        lora_target_modules=lora_targets(config, facts),
+        lora_dropout=config.uses_lora() and bool(config.lora_dropout),
+        device=target.device,
+    )
+
+
+def training_method(config: RunConfig) -> Method:
+    if config.adapter == "qlora":
+        return "qlora"
+    return "lora" if config.uses_lora() else "full"
+
+
+def compute_dtype_bytes(config: RunConfig, target: Target) -> int:
+    """2 when training runs in bf16/fp16 (bf16: auto turns on where the target has it), else 4."""
+    half = config.bf16 is True or bool(config.fp16) or (config.bf16 == "auto" and target.bf16)
+    return 2 if half else 4
+
+
+def lora_targets(config: RunConfig, facts: ModelFacts) -> list[str] | str:
+    """The modules LoRA will wrap: all linear layers unless a list of known names is given."""
+    targets = config.lora_target_modules
+    if config.lora_target_linear or not isinstance(targets, list) or not targets:
+        return ALL_LINEAR
+    known = set(facts.linear_module_names)
+    return [name for name in targets if name in known] or ALL_LINEAR

@@ -1,0 +1,118 @@
+"""What a trained adapter says about itself: the base model by its portable name, and a model card.
+
+peft records the folder the base weights were loaded from, which on this machine is a cache path nobody else has;
+`name_base_model` replaces it with the config's `base_model` (the hub id, or the path the user gave), so the adapter
+loads anywhere. `write_model_card` replaces peft's empty template with what was trained on what, and how it ended.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine.config import RunConfig
+from engine.train.state import RunFacts, RunTally
+from engine.wording import count
+
+MODEL_CARD = "README.md"
+
+
+def name_base_model(model: Any, config: RunConfig) -> None:
+    """Point every adapter of a peft model at `config.base_model` instead of the local folder it was loaded from."""
+    for adapter in getattr(model, "peft_config", {}).values():
+        adapter.base_model_name_or_path = config.base_model
+
+
+def write_model_card(folder: Path, config: RunConfig, facts: RunFacts, tally: RunTally) -> Path:
+    """README.md in the output folder: front matter for the hub, then the base, the data, the settings and losses."""
+    path = folder / MODEL_CARD
+    path.write_text(model_card(config, facts, tally), encoding="utf-8")
+    return path
+
+
+def model_card(config: RunConfig, facts: RunFacts, tally: RunTally) -> str:
+    method = _method(config)
+    lines = [
+        "---",
+        f"base_model: {config.base_model}",
+        *(["library_name: peft"] if config.uses_lora() else []),
+        "tags:",
+        "- ft-tui",
+        f"- {config.adapter or 'full-fine-tune'}",
+        "---",
+        "",
+        f"# {facts.run_name}",
+        "",
+        f"A {method} of [{config.base_model}]({_link(config.base_model)}), trained with ft-tui on {_datasets(config)}.",
+        "",
+        "| | |",
+        "| --- | --- |",
+        *(f"| {name} | {value} |" for name, value in _rows(config, facts, tally)),
+        "",
+        "## Use it",
+        "",
+        "```bash",
+        f"ft-tui chat {Path(config.output_dir) / 'config.yml'}",
+        "```",
+        "",
+    ]
+    if config.uses_lora():
+        lines += [
+            "```python",
+            "from peft import AutoPeftModelForCausalLM",
+            "",
+            f'model = AutoPeftModelForCausalLM.from_pretrained("{config.output_dir}")',
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _method(config: RunConfig) -> str:
+    if not config.uses_lora():
+        return "full fine-tune"
+    name = "QLoRA adapter" if config.adapter == "qlora" else "LoRA adapter"
+    return f"{name} (r={config.lora_r}, alpha={config.lora_alpha:g})"
+
+
+def _link(base_model: str) -> str:
+    """The hub page for a hub id; a local path links to itself."""
+    looks_local = base_model.startswith((".", "/", "~")) or base_model.count("/") != 1
+    return base_model if looks_local else f"https://huggingface.co/{base_model}"
+
+
+def _datasets(config: RunConfig) -> str:
+    return ", ".join(f"`{entry.path}` ({entry.type_name() or 'pre-tokenized'})" for entry in config.datasets)
+
+
+def _rows(config: RunConfig, facts: RunFacts, tally: RunTally) -> list[tuple[str, str]]:
+    data = facts.dataset
+    share = facts.params_trainable / facts.params_total if facts.params_total else 0.0
+    rows = [
+        ("base model", f"`{config.base_model}`"),
+        ("method", _method(config) + (f", targets: {_targets(config)}" if config.uses_lora() else "")),
+        ("trainable parameters", f"{facts.params_trainable:,} of {facts.params_total:,} ({share:.2%})"),
+        (
+            "data",
+            f"{count(int(data.get('train_rows', 0)), 'training row')} "
+            f"({int(data.get('train_tokens', 0)):,} tokens), {count(int(data.get('eval_rows', 0)), 'eval row')}",
+        ),
+        ("sequence_len", f"{config.sequence_len:,}" + (", packed" if config.sample_packing else "")),
+        ("steps", f"{tally.step:,} ({count(tally.tokens_seen, 'token')} seen)"),
+        ("learning rate", f"{config.learning_rate:g}, {config.lr_scheduler} schedule, {config.optimizer}"),
+        ("precision", facts.dtype),
+        ("final training loss", _loss(tally.last_loss)),
+        ("final eval loss", _loss(tally.last_eval_loss) if config.has_validation() else "no eval split"),
+    ]
+    return rows
+
+
+def _targets(config: RunConfig) -> str:
+    if config.lora_target_linear:
+        return "every linear layer"
+    targets = config.lora_target_modules
+    return ", ".join(targets) if isinstance(targets, list) else str(targets or "peft's default")
+
+
+def _loss(value: float | None) -> str:
+    return f"{value:.4f}" if value is not None else "not logged"
