@@ -11,6 +11,7 @@ from textual.binding import Binding
 
 from engine.config import ConfigError, ConfigFileError, RunConfig, load_config, save_config
 from engine.rules import Finding, Target, check_config, detect_target
+from tui.lights import step_lights
 from tui.screens import STEP_SCREENS, StartScreen
 from tui.screens.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
 from tui.screens.data_worker import DataAnalyst
@@ -72,16 +73,17 @@ class WizardApp(App[int]):
         self._update_title()
         self.goto("model")
 
-    def set_config(self, config: RunConfig) -> None:
-        """Replace the config; every screen re-reads what it shows from the new one."""
+    def set_config(self, config: RunConfig) -> bool:
+        """Replace the config; every screen re-reads what it shows from the new one. False when nothing changed."""
         assert self.state is not None
         new_state = self.state.with_config(config)
         if new_state is self.state:
-            return
+            return False
         self.state = new_state
         self._update_title()
         if isinstance(self.screen, StepScreen):
             self.screen.refresh_state()
+        return True
 
     def accept_warnings(self, rule_ids: set[str]) -> None:
         assert self.state is not None
@@ -136,19 +138,16 @@ class WizardApp(App[int]):
         return self._findings[2]
 
     def step_marks(self) -> dict[str, str]:
-        """error / warning / ok for each step, from the findings on the keys each step edits."""
+        """error / warning / ok for each step, by the same computation as the step's own lights (tui.lights);
+        the step on screen also counts the values typed there that the config cannot take yet."""
         if self.state is None:
             return {}
         findings, accepted = self.findings(), self.state.accepted
+        current = self.screen if self.screen_stack and isinstance(self.screen, StepScreen) else None
         marks = {}
         for step, screen in STEP_SCREENS.items():
-            mine = [f for f in findings if set(f.fields) & set(screen.KEYS)] if screen.KEYS else findings
-            if any(f.severity == "error" for f in mine):
-                marks[step] = "error"
-            elif any(f.severity == "warning" and f.rule_id not in accepted for f in mine):
-                marks[step] = "warning"
-            else:
-                marks[step] = "ok"
+            typed = current.typed_errors if current is not None and step == current.STEP else {}
+            marks[step] = step_lights(findings, screen.KEYS, typed, accepted).mark
         return marks
 
     # --- navigation -------------------------------------------------------------------------------------
@@ -172,12 +171,17 @@ class WizardApp(App[int]):
             self.push_screen(HelpDialog())
 
     async def action_quit(self) -> None:
+        """Quit, first applying what was typed on the step (the edit debounce may not have run yet), so the
+        unsaved-changes question sees every edit."""
+        lost = ""
+        if isinstance(self.screen, StepScreen) and not self.screen.flush():
+            lost = " (the value in the field marked ✗ cannot be saved)"
         if self.state is None or not self.state.dirty:
             self.exit(0)
             return
         self.push_screen(
             ChoiceDialog(
-                "The config has unsaved changes. Save them before quitting?",
+                f"The config has unsaved changes{lost}. Save them before quitting?",
                 [("save", "Save"), ("discard", "Quit without saving"), ("cancel", "Cancel")],
             ),
             self._quit_answered,

@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from engine.config import dump_config
-from engine.rules import Finding, has_errors
+from engine.rules import has_errors
 from tui.screens.dialogs import ChoiceDialog, TextPrompt
 from tui.screens.step import Section, StepScreen
 from tui.widgets.findings import FindingsList
@@ -46,9 +46,6 @@ class ReviewScreen(StepScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#save", Button).focus()
-
-    def step_findings(self) -> list[Finding]:
-        return self.wizard.findings()
 
     def refresh_state(self) -> None:
         super().refresh_state()
