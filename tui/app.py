@@ -29,10 +29,10 @@ class WizardApp(App[int]):
     TITLE = "ft-tui"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (90, "-wide")]
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
-        Binding("ctrl+s", "save", "Save"),
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+s", "save", "Save", tooltip="Save the YAML (asks for a file name, and before replacing a file)"),
+        Binding("f1", "help", "Help", tooltip="This list of keys"),
+        Binding("question_mark", "help", "Help", show=False, tooltip="This list of keys"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (asks first when there are unsaved changes)"),
     ]
 
     def __init__(
@@ -164,7 +164,9 @@ class WizardApp(App[int]):
         self.notify("Choose a new output_dir on the Training step so the finished run is kept.")
 
     def goto(self, step: str) -> None:
-        self.switch_screen(StartScreen() if step == "start" else STEP_SCREENS[step]())
+        """Show `step`; the switch waits for the current event to finish, so no widget of the screen being left
+        (a pressed button, a header) is still handling it while its screen is taken down."""
+        self.call_later(self.switch_screen, StartScreen() if step == "start" else STEP_SCREENS[step]())
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpDialog):

@@ -44,9 +44,11 @@ class StepScreen(Screen[None]):
     """Config keys this step edits; findings on them appear here and gate Next."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
-        Binding("escape", "back", "Back"),
-        Binding("ctrl+n", "next", "Next"),
-        Binding("ctrl+b", "back", "Back", show=False),
+        Binding("escape", "back", "Back", tooltip="Previous step (the first step goes back to the start screen)"),
+        Binding("ctrl+n", "next", "Next", tooltip="Next step, accepting its warnings; refused while errors remain"),
+        Binding(
+            "ctrl+b", "back", "Back", show=False, tooltip="Previous step (the first step goes back to the start screen)"
+        ),
     ]
 
     def __init__(self) -> None:
