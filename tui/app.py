@@ -45,6 +45,8 @@ class WizardApp(App[int]):
         super().__init__()
         self.state = state
         self.target = target or detect_target()
+        self.home_target = self.target
+        """The machine the wizard runs on (or the one tests fix); `target` may be a declared GPU instead."""
         self.services = services or default_services()
         self.preview: DataPreview | None = None
         self.analyst = DataAnalyst(self)
@@ -84,6 +86,12 @@ class WizardApp(App[int]):
         if isinstance(self.screen, StepScreen):
             self.screen.refresh_state()
         return True
+
+    def set_target(self, target: Target) -> None:
+        """Judge the config against another machine (the Model step's "Train on"); findings are redone."""
+        if target != self.target:
+            self.target = target
+            self._findings = None
 
     def accept_warnings(self, rule_ids: set[str]) -> None:
         assert self.state is not None
