@@ -32,13 +32,18 @@ class RunModel:
         self.log: list[LogLine] = []
         self.version = 0
         self.first_time: float | None = None
+        self._launch: tuple[int, float] | None = None
+        """(log length, time) when the newest engine process began (its `starting` phase): where a fresh run
+        in a folder that held an earlier one starts."""
 
     def apply(self, event: Event) -> None:
         self.version += 1
         if self.first_time is None:
             self.first_time = event.time
-        if isinstance(event, StartedEvent) and event.resumed_from is None and len(self.loss):
-            self._forget_previous_run()
+        if isinstance(event, PhaseEvent) and event.phase == "starting" and self.status.phase != "starting":
+            self._launch = (len(self.log), event.time)
+        if isinstance(event, StartedEvent) and event.resumed_from is None and self._launch is not None:
+            self._forget_previous_run(*self._launch)
         previous_phase = self.status.phase
         self.status.apply(event)
         if isinstance(event, StepEvent):
@@ -49,10 +54,13 @@ class RunModel:
         else:
             self._log_event(event, previous_phase)
 
-    def _forget_previous_run(self) -> None:
-        """A fresh (not resumed) run in the same folder: its curves start over; the log keeps both."""
+    def _forget_previous_run(self, log_start: int, start_time: float) -> None:
+        """A fresh (not resumed) run in a folder an earlier run wrote to: nothing of the earlier run is shown
+        (curves, state, failure, clock, log); a resumed run keeps its history, since it is the same run."""
         self.loss, self.eval_loss, self.learning_rate = SmoothedSeries(), BinnedSeries(), BinnedSeries()
         self.status = RunStatus()
+        self.log = self.log[log_start:]
+        self.first_time = start_time
 
     def _log_event(self, event: Event, previous_phase: str) -> None:
         if isinstance(event, LogEvent):
