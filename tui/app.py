@@ -54,6 +54,8 @@ class WizardApp(App[int]):
         self._findings: tuple[RunConfig, Any, list[Finding]] | None = None
         self._data_facts: tuple[RunConfig, DataPreview, Any] | None = None
         self._confirmed_path: Path | None = None
+        self.goodbye: str | None = None
+        """Printed after the app closes: that a live run goes on and how to re-attach."""
 
     def on_mount(self) -> None:
         if self.state is None:
@@ -183,6 +185,9 @@ class WizardApp(App[int]):
     async def action_quit(self) -> None:
         """Quit, first applying what was typed on the step (the edit debounce may not have run yet), so the
         unsaved-changes question sees every edit."""
+        from tui.monitor.actions import still_running_note
+
+        self.goodbye = still_running_note(self.screen_stack)
         lost = ""
         if isinstance(self.screen, StepScreen) and not self.screen.flush():
             lost = " (the value in the field marked ✗ cannot be saved)"
@@ -293,7 +298,10 @@ def run_wizard(preset: str | None, config_path: Path | None) -> int:
         if isinstance(error, ConfigError):
             print(f"ft-tui: fix the file, or run `ft-tui validate {config_path}` for details", file=sys.stderr)
         return 2
-    return app.run() or 0
+    code = app.run() or 0
+    if app.goodbye:
+        print(app.goodbye)
+    return code
 
 
 __all__ = ["WizardApp", "create_app", "load_initial_state", "run_wizard"]

@@ -49,7 +49,8 @@ class ProgressPanel(Static):
             self.update(f"preparing data {status.phase_current or 0:,}/{status.phase_total:,}{detail}")
             return
         elapsed, eta = _live_times(model, state, now)
-        epoch = f"{status.epoch:.2f}/{status.num_epochs:g}" if status.num_epochs else f"{status.epoch:.2f}"
+        planned = status.num_epochs and not model.step_bound  # max_steps ends the run, not the epoch count
+        epoch = f"{status.epoch:.2f}/{status.num_epochs:g}" if planned else f"{status.epoch:.2f}"
         parts = [
             f"step {status.step:,}/{status.total_steps:,}",
             f"epoch {epoch}",
@@ -63,16 +64,16 @@ class ProgressPanel(Static):
 
 def _live_times(model: RunModel, state: RunState, now: float) -> tuple[float | None, float | None]:
     """Counted on from the last step while the run is live, so the clock moves between steps."""
-    status = model.status
+    status, earlier = model.status, model.earlier_s
     if status.finished is not None:
-        return status.finished.elapsed_s, None
+        return earlier + status.finished.elapsed_s, None
     if status.step and status.step_time is not None and state in ("training", "evaluating", "saving"):
         # From the last step, or from a resume's start when it came later (the stopped time is not training time).
         since = max(0.0, now - max(status.step_time, status.started_time or 0.0))
         eta = None if status.eta_s is None else max(0.0, status.eta_s - since)
-        return status.elapsed_s + since, eta
+        return earlier + status.elapsed_s + since, eta
     if state == "failed":
-        return status.elapsed_s or None, None
+        return (earlier + status.elapsed_s) or None, None
     start = model.first_time
     return (None if start is None else max(0.0, now - start)), None
 
