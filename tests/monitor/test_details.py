@@ -89,3 +89,26 @@ async def test_quitting_the_monitor_of_an_ended_run_says_nothing(tmp_path: Path)
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.goodbye is None
+
+
+def test_long_log_lines_wrap_under_their_text() -> None:
+    from tui.monitor.widgets.log_pane import CONTINUATION, wrap_log_line
+
+    text = "12:00:00 ERROR   " + "a long message " * 10
+    parts = wrap_log_line(text, 60)
+    assert len(parts) > 1 and all(len(part) <= 60 for part in parts)
+    assert all(part.startswith(CONTINUATION) for part in parts[1:])
+    assert " ".join(part.strip() for part in parts) == text.strip()
+
+
+async def test_log_pane_shows_whole_lines_at_80_columns(tmp_path: Path) -> None:
+    from tui.monitor.widgets.log_pane import FollowLog
+
+    run_dir = recorded_run(tmp_path, "crash.jsonl")
+    app = MonitorApp(run_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 60)
+        await pilot.pause()
+        log = app.screen.query_one(FollowLog)
+        width = log.scrollable_content_region.width
+        assert log.lines and all(len(line) <= width for line in log.lines)
