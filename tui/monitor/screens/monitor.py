@@ -96,7 +96,7 @@ class MonitorScreen(Screen[None]):
                 yield CheckpointList(id="checkpoints")
         yield SummaryPanel(id="summary")
         yield LogPane(id="log-pane")
-        yield Footer()
+        yield Footer(show_command_palette=False, compact=True)  # every key fits at 80 columns
 
     def on_mount(self) -> None:
         self.run_worker(self.watcher.watch(self), group="tail", exclusive=True, exit_on_error=False)

@@ -50,31 +50,36 @@ class LineChart(Widget):
         width, height = self.size.width, self.size.height
         layers = [layer for layer in self.source() if len(layer.series)]
         if not layers:
-            return Text.assemble(self._legend(layers), "\n", Text("waiting for the first step…", style="dim"))
+            return Text.assemble(self._legend(layers, width), "\n", Text("waiting for the first step…", style="dim"))
         low, high = _y_range(layers, self.y_includes())
         self.label_width = max(len(self.y_format.format(value)) for value in (low, high)) + 2
         plot_width, plot_height = width - self.label_width, height - 2
         if plot_width < 4 or plot_height < 2:
-            return self._legend(layers)
+            return self._legend(layers, width)
         x_max = max(layer.series.xs[-1] for layer in layers)
         canvas = Canvas(plot_width, plot_height)
         for layer in layers:
             draw(canvas, Trace(layer.series.columns(canvas.dots_x, x_max), layer.style, layer.mode), low, high)
         return self._assemble(canvas, low, high, x_max, layers)
 
-    def _legend(self, layers: list[Layer]) -> Text:
-        legend = Text(self.chart_title, style="bold")
-        for layer in layers:
-            legend.append("  ")
-            legend.append("■ ", style=layer.style)
-            legend.append(layer.label)
-            last = layer.series.last
-            if last is not None:
-                legend.append(" " + self.y_format.format(last[1]), style="dim")
+    def _legend(self, layers: list[Layer], width: int) -> Text:
+        """One line, always: without the last values when they do not fit, then cut, never wrapped into the plot."""
+        for values in (True, False):
+            legend = Text(self.chart_title, style="bold")
+            for layer in layers:
+                legend.append("  ")
+                legend.append("■ ", style=layer.style)
+                legend.append(layer.label)
+                last = layer.series.last
+                if values and last is not None:
+                    legend.append(" " + self.y_format.format(last[1]), style="dim")
+            if legend.cell_len <= width:
+                return legend
+        legend.truncate(max(width, 1), overflow="ellipsis")
         return legend
 
     def _assemble(self, canvas: Canvas, low: float, high: float, x_max: float, layers: list[Layer]) -> Text:
-        text = self._legend(layers)
+        text = self._legend(layers, self.size.width)
         rows = canvas.rows()
         for index, row in enumerate(rows):
             text.append("\n")

@@ -30,10 +30,12 @@ class RunHeader(Static):
     DEFAULT_CSS = "RunHeader { height: 1; background: $panel; padding: 0 1; }"
 
     def show(self, model: RunModel, state: RunState, name: str, model_name: str, pending: str = "") -> None:
-        text = Text.assemble((name, "bold"), "  ", (model_name or "-", ""), "  ")
-        text.append(model.status.device or "device: -", style="dim")
+        text = Text.assemble((name, "bold"))
         text.append("  ● ", style=STATE_STYLES.get(state, ""))
-        text.append(pending or state, style=STATE_STYLES.get(state, ""))
+        text.append(pending or state, style=STATE_STYLES.get(state, ""))  # second, so a narrow terminal keeps it
+        text.append(f"  {model_name or '-'}  ")
+        text.append(model.status.device or "device: -", style="dim")
+        text.truncate(max(self.size.width - 2, 20), overflow="ellipsis")
         self.update(text)
 
 
@@ -55,11 +57,21 @@ class ProgressPanel(Static):
             f"step {status.step:,}/{status.total_steps:,}",
             f"epoch {epoch}",
             f"elapsed {fmt.duration(elapsed)}",
-            f"ETA {fmt.duration(eta)}",
-            f"{fmt.count(status.tokens_per_second)} tok/s",
+            *([f"ETA {fmt.duration(eta)}"] if eta is not None else []),
             f"loss {fmt.loss(status.last_loss)}",
+            f"{fmt.count(status.tokens_per_second)} tok/s",
         ]
-        self.update("  ·  ".join(parts))
+        self.update(fit_parts(parts, self.size.width - 2))
+
+
+def fit_parts(parts: list[str], width: int) -> str:
+    """`a  ·  b  ·  c` when it fits, tighter when not, then without the last parts: never a word cut in half."""
+    for separator in ("  ·  ", " · "):
+        if len(line := separator.join(parts)) <= width:
+            return line
+    while len(parts) > 1 and len(" · ".join(parts)) > width:
+        parts = parts[:-1]
+    return " · ".join(parts)
 
 
 def _live_times(model: RunModel, state: RunState, now: float) -> tuple[float | None, float | None]:

@@ -17,8 +17,8 @@ ACTIONS = (
     ("chat", "Chat with it (c)", ("finished",)),
     ("merge", "Merge it (m)", ("finished",)),
     ("resume", "Resume (r)", ("stopped", "failed")),
-    ("open", "Open the folder (o)", ("finished", "stopped", "failed")),
-    ("new", "New run from this config (n)", ("finished", "stopped", "failed")),
+    ("open", "Open folder (o)", ("finished", "stopped", "failed")),
+    ("new", "New run (n)", ("finished", "stopped", "failed")),
 )
 """Button id, label, and the end states that offer it; each id is also the screen's action name."""
 
