@@ -61,7 +61,9 @@ class ReviewScreen(StepScreen):
     def refresh_numbers(self) -> None:
         theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
         self.yaml_text = dump_config(self.wizard.config)
-        self.query_one("#yaml", Static).update(Syntax(self.yaml_text, "yaml", theme=theme, background_color="default"))
+        self.query_one("#yaml", Static).update(
+            Syntax(self.yaml_text, "yaml", theme=theme, background_color="default", word_wrap=True)
+        )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
