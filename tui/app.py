@@ -11,6 +11,7 @@ from textual.binding import Binding
 
 from engine.config import ConfigError, ConfigFileError, RunConfig, load_config, save_config
 from engine.rules import Finding, Target, check_config, detect_target
+from tui.lights import step_lights
 from tui.screens import STEP_SCREENS, StartScreen
 from tui.screens.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
 from tui.screens.data_worker import DataAnalyst
@@ -28,10 +29,10 @@ class WizardApp(App[int]):
     TITLE = "ft-tui"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (90, "-wide")]
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
-        Binding("ctrl+s", "save", "Save"),
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+s", "save", "Save", tooltip="Save the YAML (asks for a file name, and before replacing a file)"),
+        Binding("f1", "help", "Help", tooltip="This list of keys"),
+        Binding("question_mark", "help", "Help", show=False, tooltip="This list of keys"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (asks first when there are unsaved changes)"),
     ]
 
     def __init__(
@@ -44,6 +45,8 @@ class WizardApp(App[int]):
         super().__init__()
         self.state = state
         self.target = target or detect_target()
+        self.home_target = self.target
+        """The machine the wizard runs on (or the one tests fix); `target` may be a declared GPU instead."""
         self.services = services or default_services()
         self.preview: DataPreview | None = None
         self.analyst = DataAnalyst(self)
@@ -51,6 +54,8 @@ class WizardApp(App[int]):
         self._findings: tuple[RunConfig, Any, list[Finding]] | None = None
         self._data_facts: tuple[RunConfig, DataPreview, Any] | None = None
         self._confirmed_path: Path | None = None
+        self.goodbye: str | None = None
+        """Printed after the app closes: that a live run goes on and how to re-attach."""
 
     def on_mount(self) -> None:
         if self.state is None:
@@ -72,16 +77,23 @@ class WizardApp(App[int]):
         self._update_title()
         self.goto("model")
 
-    def set_config(self, config: RunConfig) -> None:
-        """Replace the config; every screen re-reads what it shows from the new one."""
+    def set_config(self, config: RunConfig) -> bool:
+        """Replace the config; every screen re-reads what it shows from the new one. False when nothing changed."""
         assert self.state is not None
         new_state = self.state.with_config(config)
         if new_state is self.state:
-            return
+            return False
         self.state = new_state
         self._update_title()
         if isinstance(self.screen, StepScreen):
             self.screen.refresh_state()
+        return True
+
+    def set_target(self, target: Target) -> None:
+        """Judge the config against another machine (the Model step's "Train on"); findings are redone."""
+        if target != self.target:
+            self.target = target
+            self._findings = None
 
     def accept_warnings(self, rule_ids: set[str]) -> None:
         assert self.state is not None
@@ -136,19 +148,16 @@ class WizardApp(App[int]):
         return self._findings[2]
 
     def step_marks(self) -> dict[str, str]:
-        """error / warning / ok for each step, from the findings on the keys each step edits."""
+        """error / warning / ok for each step, by the same computation as the step's own lights (tui.lights);
+        the step on screen also counts the values typed there that the config cannot take yet."""
         if self.state is None:
             return {}
         findings, accepted = self.findings(), self.state.accepted
+        current = self.screen if self.screen_stack and isinstance(self.screen, StepScreen) else None
         marks = {}
         for step, screen in STEP_SCREENS.items():
-            mine = [f for f in findings if set(f.fields) & set(screen.KEYS)] if screen.KEYS else findings
-            if any(f.severity == "error" for f in mine):
-                marks[step] = "error"
-            elif any(f.severity == "warning" and f.rule_id not in accepted for f in mine):
-                marks[step] = "warning"
-            else:
-                marks[step] = "ok"
+            typed = current.typed_errors if current is not None and step == current.STEP else {}
+            marks[step] = step_lights(findings, screen.KEYS, typed, accepted).mark
         return marks
 
     # --- navigation -------------------------------------------------------------------------------------
@@ -165,19 +174,29 @@ class WizardApp(App[int]):
         self.notify("Choose a new output_dir on the Training step so the finished run is kept.")
 
     def goto(self, step: str) -> None:
-        self.switch_screen(StartScreen() if step == "start" else STEP_SCREENS[step]())
+        """Show `step`; the switch waits for the current event to finish, so no widget of the screen being left
+        (a pressed button, a header) is still handling it while its screen is taken down."""
+        self.call_later(self.switch_screen, StartScreen() if step == "start" else STEP_SCREENS[step]())
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpDialog):
             self.push_screen(HelpDialog())
 
     async def action_quit(self) -> None:
+        """Quit, first applying what was typed on the step (the edit debounce may not have run yet), so the
+        unsaved-changes question sees every edit."""
+        from tui.monitor.actions import still_running_note
+
+        self.goodbye = still_running_note(self.screen_stack)
+        lost = ""
+        if isinstance(self.screen, StepScreen) and not self.screen.flush():
+            lost = " (the value in the field marked ✗ cannot be saved)"
         if self.state is None or not self.state.dirty:
             self.exit(0)
             return
         self.push_screen(
             ChoiceDialog(
-                "The config has unsaved changes. Save them before quitting?",
+                f"The config has unsaved changes{lost}. Save them before quitting?",
                 [("save", "Save"), ("discard", "Quit without saving"), ("cancel", "Cancel")],
             ),
             self._quit_answered,
@@ -279,7 +298,10 @@ def run_wizard(preset: str | None, config_path: Path | None) -> int:
         if isinstance(error, ConfigError):
             print(f"ft-tui: fix the file, or run `ft-tui validate {config_path}` for details", file=sys.stderr)
         return 2
-    return app.run() or 0
+    code = app.run() or 0
+    if app.goodbye:
+        print(app.goodbye)
+    return code
 
 
 __all__ = ["WizardApp", "create_app", "load_initial_state", "run_wizard"]

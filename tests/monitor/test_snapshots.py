@@ -101,3 +101,47 @@ class TestRunsList:
 
     def test_no_runs_yet(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
         assert snap_compare(MonitorApp(None), terminal_size=SIZE)
+
+
+SMALL = (80, 24)
+"""The smallest terminal the monitor is made for: every state must show its state word, legend and keys."""
+
+
+def stopped_run(tmp_path: Path) -> Path:
+    run_dir = recorded_run(tmp_path, "complete.jsonl", lines=100)
+    last = read_events(run_dir / EVENTS_FILE)[-1]
+    stopped = FinishedEvent(
+        time=last.time + 1, status="stopped", step=72, elapsed_s=137.0, tokens_seen=242_640,
+        final_loss=1.41, final_eval_loss=1.52, checkpoint="./outputs/smollm2-alpaca/checkpoint-60",
+    )  # fmt: skip
+    with (run_dir / EVENTS_FILE).open("a", encoding="utf-8") as stream:
+        stream.write(stopped.model_dump_json() + "\n")
+    launched(run_dir)
+    return run_dir
+
+
+def crashed_run(tmp_path: Path) -> Path:
+    run_dir = recorded_run(tmp_path, "crash.jsonl")
+    traceback = 'Traceback (most recent call last):\n  File "engine/train/trainer.py", line 131\nKilled\n'
+    (run_dir / CONSOLE_FILE).write_text(traceback, encoding="utf-8")
+    return run_dir
+
+
+class TestMonitorAt80x24:
+    def test_preparing_data(self, snap_compare, tmp_path: Path, engine_alive: None) -> None:  # type: ignore[no-untyped-def]
+        run_dir = recorded_run(tmp_path, "complete.jsonl", lines=6)
+        assert snap_compare(monitor(run_dir), terminal_size=SMALL, run_before=settled(6))
+
+    def test_training(self, snap_compare, tmp_path: Path, engine_alive: None) -> None:  # type: ignore[no-untyped-def]
+        run_dir = recorded_run(tmp_path, "complete.jsonl", lines=100)
+        assert snap_compare(monitor(run_dir), terminal_size=SMALL, run_before=settled(100))
+
+    def test_stopped(self, snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        assert snap_compare(monitor(stopped_run(tmp_path)), terminal_size=SMALL, run_before=settled(101))
+
+    def test_finished(self, snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        run_dir = recorded_run(tmp_path, "complete.jsonl")
+        assert snap_compare(monitor(run_dir), terminal_size=SMALL, run_before=settled(160))
+
+    def test_crashed(self, snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        assert snap_compare(monitor(crashed_run(tmp_path)), terminal_size=SMALL, run_before=settled(65))

@@ -91,3 +91,56 @@ async def test_sidebar_jumps_and_escape_goes_back(make_app: Callable[..., Wizard
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, STEP_SCREENS["lora"])
+
+
+def config_into(tmp_path: Path, run_dir: Path) -> Path:
+    config = tmp_path / "quill.yml"
+    preset = (REPO / "presets" / "smollm2-135m-lora.yml").read_text(encoding="utf-8")
+    config.write_text(preset.replace("output_dir: ./outputs/smollm2-135m-lora", f"output_dir: {run_dir}"), "utf-8")
+    return config
+
+
+def stop_if_running(run_dir: Path) -> None:
+    launch = read_launch(run_dir)
+    if launch is not None and launch.pid and is_alive(launch.pid, launch.pid_token):
+        send_stop(launch.pid)
+
+
+@pytest.mark.parametrize("answer", ["new", "replace"])
+async def test_run_into_a_folder_that_holds_a_run_asks_first(
+    make_app: Callable[..., WizardApp], tmp_path: Path, fake_engine: None, answer: str
+) -> None:
+    from tui.monitor.screens import MonitorScreen
+    from tui.screens.dialogs import ChoiceDialog, TextPrompt
+
+    run_dir = tmp_path / "outputs" / "quill"
+    run_dir.mkdir(parents=True)
+    old_events = (REPO / "tests" / "fixtures" / "events" / "complete.jsonl").read_text(encoding="utf-8")
+    (run_dir / "events.jsonl").write_text(old_events, encoding="utf-8")
+    app = make_app(config_path=config_into(tmp_path, run_dir))
+    started = run_dir.with_name("quill-2") if answer == "new" else run_dir
+    try:
+        async with app.run_test(size=(100, 32)) as pilot:
+            app.goto("review")
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            assert isinstance(app.screen, ChoiceDialog) and "already holds a run" in app.screen.question
+            await pilot.click(f"#answer-{answer}")
+            await pilot.pause()
+            if answer == "replace":
+                assert isinstance(app.screen, ChoiceDialog) and "Delete" in app.screen.question
+                assert (run_dir / "events.jsonl").read_text(encoding="utf-8") == old_events  # nothing gone yet
+                await pilot.click("#answer-delete")
+            else:  # a new folder changed the config, so it is saved first (over the file it was opened from)
+                await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt))
+                await pilot.press("enter")
+                await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+                await pilot.click("#answer-replace")
+            await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen))
+            assert read_launch(started) is not None
+            assert app.config.output_dir == str(started)
+            if answer == "new":
+                assert (run_dir / "events.jsonl").read_text(encoding="utf-8") == old_events  # the old run is kept
+    finally:
+        stop_if_running(started)

@@ -71,3 +71,32 @@ class TestReadability:
             await on_step("lora")(pilot)
 
         assert snap_compare(app, terminal_size=SIZE, run_before=light)
+
+
+SMALL = (80, 24)
+"""The smallest terminal the wizard is made for: no label, select or button may be cut."""
+
+
+class TestWizardAt80x24:
+    def test_start(self, snap_compare: Any, make_app: Callable[..., WizardApp]) -> None:
+        assert snap_compare(make_app(), terminal_size=SMALL)
+
+    def test_dataset(self, snap_compare: Any, make_app: Callable[..., WizardApp]) -> None:
+        app = make_app("smollm2-135m-lora")
+        assert snap_compare(app, terminal_size=SMALL, run_before=on_step("dataset", data=True))
+
+    def test_lora(self, snap_compare: Any, make_app: Callable[..., WizardApp]) -> None:
+        assert snap_compare(make_app("smollm2-135m-lora"), terminal_size=SMALL, run_before=on_step("lora"))
+
+    def test_sequence(self, snap_compare: Any, make_app: Callable[..., WizardApp]) -> None:
+        app = make_app("smollm2-135m-lora")
+        assert snap_compare(app, terminal_size=SMALL, run_before=on_step("sequence", data=True))
+
+    def test_training(self, snap_compare: Any, make_app: Callable[..., WizardApp]) -> None:
+        assert snap_compare(make_app("smollm2-135m-lora"), terminal_size=SMALL, run_before=on_step("training"))
+
+    def test_review(self, snap_compare: Any, make_app: Callable[..., WizardApp]) -> None:
+        assert snap_compare(make_app("smollm2-135m-lora"), terminal_size=SMALL, run_before=on_step("review"))
+
+    def test_help(self, snap_compare: Any, make_app: Callable[..., WizardApp]) -> None:
+        assert snap_compare(make_app("smollm2-135m-lora"), terminal_size=SMALL, press=["f1"])

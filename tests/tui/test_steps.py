@@ -292,3 +292,21 @@ async def test_the_default_preset_has_no_error_from_an_empty_folder(
         assert not has_errors(check_config(app.config, TARGET))
         assert "does not exist" not in findings_text(app)
         assert not next_button(app).disabled
+
+
+async def test_saving_over_an_existing_file_keeps_its_mode(make_app: AppFactory, tmp_path: Path) -> None:
+    existing = tmp_path / "shared.yml"
+    existing.write_text("base_model: old\n", encoding="utf-8")
+    existing.chmod(0o644)
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(existing)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.click("#answer-replace")
+        await pilot.pause()
+        assert "smollm2" in existing.read_text(encoding="utf-8").lower()
+        assert existing.stat().st_mode & 0o777 == 0o644

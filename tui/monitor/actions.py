@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.runs import RUN_CONFIG_FILE, read_launch
 
@@ -63,3 +64,16 @@ def open_folder(path: Path) -> bool:
         [opener, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     return True
+
+
+def still_running_note(screens: list[Any]) -> str | None:
+    """What to print when the app quits while a monitored run is live: it goes on, and how to watch it again."""
+    from tui.monitor.screens.monitor import ENDED, MonitorScreen
+
+    monitor = next((screen for screen in reversed(screens) if isinstance(screen, MonitorScreen)), None)
+    if monitor is None or monitor.state in ENDED:
+        return None
+    return (
+        f"ft-tui: the run in {monitor.run_dir} goes on in the background; "
+        f"watch it again with: ft-tui monitor {monitor.run_dir}"
+    )

@@ -27,6 +27,14 @@ class MonitorApp(App[Path | None]):
         super().__init__()
         self.run_dir = run_dir
         self.clock = clock
+        self.goodbye: str | None = None
+        """Printed after the app closes: that a live run goes on and how to re-attach."""
+
+    async def action_quit(self) -> None:
+        from tui.monitor.actions import still_running_note
+
+        self.goodbye = still_running_note(self.screen_stack)
+        self.exit(None)
 
     def get_default_screen(self) -> Screen:  # type: ignore[type-arg]
         if self.run_dir is None:
@@ -39,7 +47,10 @@ class MonitorApp(App[Path | None]):
 
 def run_monitor(run_dir: Path | None) -> int:
     """Quitting the monitor never stops the run: the engine runs detached and the monitor only reads its files."""
-    config = MonitorApp(run_dir).run()
+    app = MonitorApp(run_dir)
+    config = app.run()
+    if app.goodbye:
+        print(app.goodbye)
     if config is None:
         return 0
     from tui.app import run_wizard

@@ -32,13 +32,27 @@ class RunModel:
         self.log: list[LogLine] = []
         self.version = 0
         self.first_time: float | None = None
+        self.earlier_s = 0.0
+        """Training time of the earlier processes of this run (before a stop and resume): the engine counts
+        each process's time from its own start."""
+        self.peak_learning_rate: float | None = None
+        """The configured learning rate, so the LR chart's axis fits it from the first (warm-up, 0) step."""
+        self.step_bound = False
+        """True when max_steps, not the epoch count, ends the run (then "epoch 1.00/3" would be misleading)."""
+        self._launch: tuple[int, float] | None = None
+        """(log length, time) when the newest engine process began (its `starting` phase): where a fresh run
+        in a folder that held an earlier one starts."""
 
     def apply(self, event: Event) -> None:
         self.version += 1
         if self.first_time is None:
             self.first_time = event.time
-        if isinstance(event, StartedEvent) and event.resumed_from is None and len(self.loss):
-            self._forget_previous_run()
+        if isinstance(event, PhaseEvent) and event.phase == "starting" and self.status.phase != "starting":
+            self._launch = (len(self.log), event.time)
+        if isinstance(event, StartedEvent) and event.resumed_from is None and self._launch is not None:
+            self._forget_previous_run(*self._launch)
+        if isinstance(event, StartedEvent):
+            self._note_started(event)
         previous_phase = self.status.phase
         self.status.apply(event)
         if isinstance(event, StepEvent):
@@ -49,10 +63,22 @@ class RunModel:
         else:
             self._log_event(event, previous_phase)
 
-    def _forget_previous_run(self) -> None:
-        """A fresh (not resumed) run in the same folder: its curves start over; the log keeps both."""
+    def _note_started(self, event: StartedEvent) -> None:
+        if event.resumed_from is not None:
+            before = self.status.finished.elapsed_s if self.status.finished else self.status.elapsed_s
+            self.earlier_s += before
+        rate = event.config.get("learning_rate")
+        self.peak_learning_rate = float(rate) if isinstance(rate, int | float) and rate > 0 else None
+        self.step_bound = bool(event.config.get("max_steps"))
+
+    def _forget_previous_run(self, log_start: int, start_time: float) -> None:
+        """A fresh (not resumed) run in a folder an earlier run wrote to: nothing of the earlier run is shown
+        (curves, state, failure, clock, log); a resumed run keeps its history, since it is the same run."""
         self.loss, self.eval_loss, self.learning_rate = SmoothedSeries(), BinnedSeries(), BinnedSeries()
         self.status = RunStatus()
+        self.log = self.log[log_start:]
+        self.first_time = start_time
+        self.earlier_s = 0.0
 
     def _log_event(self, event: Event, previous_phase: str) -> None:
         if isinstance(event, LogEvent):

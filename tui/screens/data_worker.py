@@ -35,7 +35,10 @@ class DataAnalyst:
         """Analyse the current config's data soon, unless that exact data was already analysed or is running."""
         config = self.app.config
         key = data_key(config)
-        if not config.datasets or not config.datasets[0].path or key == self._key:
+        if not config.datasets or not config.datasets[0].path:
+            self._forget_peek()
+            return
+        if key == self._key:
             return
         self._key = key
         if self._timer is not None:
@@ -57,7 +60,7 @@ class DataAnalyst:
             self._post(self._peeked, columns, suggestion)
             preview = analyse(config, self.app.services, lambda message: self._post(self._set_status, message))
         except Exception as error:  # every failure becomes one line on screen; the worker never crashes the app
-            self._post(self._set_status, f"✗ {describe_error(error)}")
+            self._post(self._failed, f"✗ {describe_error(error)}")
             return
         self._post(self._finished, preview)
 
@@ -73,6 +76,16 @@ class DataAnalyst:
     def _peeked(self, columns: list[str], suggestion: dict[str, Any] | None) -> None:
         self.columns, self.suggestion = columns, suggestion
         self._redraw()
+
+    def _failed(self, message: str) -> None:
+        """The columns and format guess belonged to the data read before; a failure leaves none of them."""
+        self._forget_peek()
+        self._set_status(message)
+
+    def _forget_peek(self) -> None:
+        if self.columns or self.suggestion:
+            self.columns, self.suggestion = [], None
+            self._redraw()
 
     def _finished(self, preview: DataPreview) -> None:
         facts = preview.facts

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Markdown, Static
 
@@ -102,19 +103,7 @@ class PathPicker(ModalScreen[Path | None]):
         self.dismiss(self.chosen if event.button.id == "choose" else None)
 
 
-HELP_TEXT = """\
-# Keys
-
-| Key | Does |
-| --- | --- |
-| Tab / Shift+Tab | next / previous field |
-| Enter | confirm a field (and move on), press a button, open a step in the sidebar |
-| Ctrl+N / Ctrl+B | next / previous step (also the buttons at the bottom) |
-| Esc | previous step; closes dialogs |
-| Ctrl+S | save the YAML |
-| ? or F1 | this help |
-| Ctrl+Q | quit (asks first when there are unsaved changes) |
-
+HOW_IT_WORKS = """\
 # How it works
 
 Each step edits part of one config, the same YAML that `ft-tui train` and axolotl read. Every change is checked
@@ -123,8 +112,67 @@ at once: **errors** (✗) block Next until fixed, **warnings** (!) can be accept
 why any finding about it matters, in the panel on the right.
 """
 
+FIELD_KEYS: tuple[tuple[str, str], ...] = (
+    ("Enter", "in a text box: confirm it and move to the next field; on a button: press it"),
+    ("↑ / ↓", "move in a list, a drop-down or the step list; Enter opens the highlighted step"),
+    ("Space", "tick a checkbox or pick a radio option"),
+)
+"""Keys the form's own widgets handle (they have no binding of ours to read them from)."""
+
+
+KEY_NAMES = {"escape": "Esc", "question_mark": "?", "slash": "/", "shift": "Shift", "ctrl": "Ctrl"}
+
+
+def key_label(key: str) -> str:
+    """`ctrl+n` as `Ctrl+N`, `question_mark` as `?`, `f1` as `F1`: the key as printed on the keyboard."""
+    parts = key.split("+")
+    *modifiers, last = parts
+    if last in KEY_NAMES:
+        last = KEY_NAMES[last]
+    elif len(last) == 1:
+        last = last.upper() if modifiers else last
+    else:
+        last = last.upper() if last[0] == "f" and last[1:].isdigit() else last.capitalize()
+    return "+".join([*(KEY_NAMES.get(m, m.capitalize()) for m in modifiers), last])
+
+
+def bindings_table(title: str, bindings: Iterable[Binding], extra: Iterable[tuple[str, str]] = ()) -> str:
+    """A Markdown table of `bindings`, keys sharing an action on one row (`F1 / ?  Help`)."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for binding in bindings:
+        if binding.system or not binding.description:
+            continue
+        for key in binding.key.split(","):
+            rows.setdefault((binding.action, binding.tooltip or binding.description), []).append(key_label(key))
+    lines = [f"# {title}", "", "| Key | Does |", "| --- | --- |"]
+    lines += [f"| {' / '.join(dict.fromkeys(keys))} | {does} |" for (_, does), keys in rows.items()]
+    lines += [f"| {keys} | {does} |" for keys, does in extra]
+    return "\n".join(lines) + "\n"
+
+
+def help_markdown() -> str:
+    """Every key of the wizard and the monitor, read from their BINDINGS so the list cannot drift."""
+    from textual.screen import Screen
+
+    from tui.app import WizardApp
+    from tui.monitor.app import MonitorApp
+    from tui.monitor.screens import MonitorScreen
+    from tui.monitor.screens.runs import RunsScreen
+    from tui.screens.step import StepScreen
+
+    sections = [
+        bindings_table("Keys everywhere", [*WizardApp.BINDINGS, *Screen.BINDINGS]),
+        bindings_table("Keys on a wizard step", StepScreen.BINDINGS, FIELD_KEYS),
+        bindings_table("Keys in the run monitor", [*MonitorScreen.BINDINGS, *MonitorApp.BINDINGS]),
+        bindings_table("Keys in the list of runs", RunsScreen.BINDINGS),
+        HOW_IT_WORKS,
+    ]
+    return "\n".join(sections)
+
 
 class HelpDialog(ModalScreen[None]):
+    """Every key of the wizard and the monitor, scrollable, so it fits any terminal."""
+
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("escape", "dismiss(None)", "Close"),
         Binding("question_mark", "dismiss(None)", "Close", show=False),
@@ -132,9 +180,13 @@ class HelpDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-tall"):
-            yield Markdown(HELP_TEXT)
+            with VerticalScroll(id="help-scroll"):
+                yield Markdown(help_markdown())
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close", id="close", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +10,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Button, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
-from engine.config import RunConfig
-from engine.rules import Target
+from engine.config import ConfigError, RunConfig
+from engine.config.errors import ConfigProblem
+from engine.rules import Target, declared_target
 from tui.screens.dialogs import PathPicker
 from tui.screens.step import Section, StepScreen
 from tui.state import edit_config
@@ -30,6 +32,11 @@ KNOWN_MODELS = (
 """Suggestions only; any hub id or local folder can be typed."""
 
 METHODS: list[tuple[str, Any]] = [("LoRA", "lora"), ("QLoRA (CUDA)", "qlora"), ("Full fine-tune", None)]
+BASE_WEIGHTS: list[tuple[str, Any]] = [("full precision", None), ("8-bit (CUDA)", "8bit"), ("4-bit (CUDA)", "4bit")]
+"""How the frozen base model is loaded: `load_in_8bit` / `load_in_4bit` (bitsandbytes, CUDA only)."""
+TARGET_HERE, TARGET_CUDA = "here", "cuda"
+DEFAULT_GPU_GIB = 24.0
+"""A common single-GPU card (RTX 3090/4090, A10G), the size the GPU presets are written for."""
 CHAT_TEMPLATES: list[tuple[str, Any]] = [
     ("model's own", None),
     ("tokenizer_default", "tokenizer_default"),
@@ -37,6 +44,10 @@ CHAT_TEMPLATES: list[tuple[str, Any]] = [
     ("llama3", "llama3"),
     ("custom Jinja", "jinja"),
 ]
+
+
+GPU_MEMORY_KEY = "gpu_memory"
+"""The key the GPU memory box's problem is filed under (not a config key: the target is not part of the YAML)."""
 
 
 class ModelScreen(StepScreen):
@@ -60,8 +71,29 @@ class ModelScreen(StepScreen):
                 classes="field-extras",
             ),
             ChoiceField("adapter", "Method", METHODS),
+            ChoiceField("load_in_8bit", "Base weights", BASE_WEIGHTS, id="row-quant"),
             ChoiceField("chat_template", "Chat template", CHAT_TEMPLATES),
             BoolField("trust_remote_code", "Remote code", "run the model's code"),
+        )
+        yield Section(
+            "Where it will train",
+            Horizontal(
+                Label("Train on", classes="field-label"),
+                Select(
+                    [("this machine", TARGET_HERE), ("a CUDA GPU", TARGET_CUDA)],
+                    allow_blank=False,
+                    compact=True,
+                    id="target-device",
+                ),
+                classes="target-row",
+            ),
+            Horizontal(
+                Label("GPU memory GiB", classes="field-label"),
+                Input(str(DEFAULT_GPU_GIB).removesuffix(".0"), compact=True, id="target-gpu-memory"),
+                classes="target-row",
+                id="target-gpu-row",
+            ),
+            Static("", id="target-note", classes="note"),
         )
         yield Section(
             "What this model is",
@@ -70,14 +102,78 @@ class ModelScreen(StepScreen):
             Static("", id="download-status"),
         )
 
+    def on_mount(self) -> None:
+        target = self.wizard.target
+        if target.declared and target.device == "cuda":
+            self.query_one("#target-device", Select).value = TARGET_CUDA
+            memory = target.gpu_memory_gb or DEFAULT_GPU_GIB
+            self.query_one("#target-gpu-memory", Input).value = f"{memory:g}"
+        self._last_adapter = self.wizard.config.adapter
+        super().on_mount()
+
+    def load_fields(self, config: RunConfig) -> None:
+        for row in self.rows():
+            if row.id == "row-quant":
+                row.set_value("4bit" if config.load_in_4bit else "8bit" if config.load_in_8bit else None)
+            else:
+                row.set_value(getattr(config, row.key))
+        self._sync_target_rows()
+
     def build_config(self, config: RunConfig) -> RunConfig:
-        """QLoRA is `adapter: qlora` plus `load_in_4bit: true` in axolotl; the method choice sets both."""
-        changes = {row.key: row.value for row in self.rows()}
-        changes["load_in_4bit"] = changes["adapter"] == "qlora"
+        """QLoRA is `adapter: qlora` plus `load_in_4bit: true` in axolotl: while QLoRA is chosen the base weights
+        show 4-bit and cannot be changed; leaving QLoRA goes back to full precision."""
+        self._apply_target()
+        changes = {row.key: row.value for row in self.rows() if row.id != "row-quant"}
+        quant_row = self.query_one("#row-quant", ChoiceField)
+        adapter = changes["adapter"]
+        if adapter == "qlora":
+            quant_row.set_value("4bit")
+        elif self._last_adapter == "qlora":
+            quant_row.set_value(None)
+        quant_row.disabled = adapter == "qlora"
+        self._last_adapter = adapter
+        changes["load_in_4bit"] = quant_row.value == "4bit"
+        changes["load_in_8bit"] = quant_row.value == "8bit"
         return edit_config(config, changes)
 
+    # --- the target the rules judge against --------------------------------------------------------------
+    def _sync_target_rows(self) -> None:
+        cuda = self.query_one("#target-device", Select).value == TARGET_CUDA
+        self.query_one("#target-gpu-row").display = cuda
+        self.query_one("#target-note", Static).update(
+            f"Checked against a declared CUDA GPU, as `ft-tui validate --device cuda` does; the run re-checks the "
+            f"real machine. This machine: {self.wizard.home_target.describe()}."
+            if cuda
+            else f"Checked against {self.wizard.target.describe()}. Preparing a config for a GPU server? "
+            "Choose a CUDA GPU."
+        )
+
+    def _apply_target(self) -> None:
+        """Judge the config against the chosen target; a GPU memory that is not a positive number is a field
+        error (typed values live in `_errors` until they can be used)."""
+        self._sync_target_rows()
+        if self.query_one("#target-device", Select).value != TARGET_CUDA:
+            self.wizard.set_target(self.wizard.home_target)
+            return
+        text = self.query_one("#target-gpu-memory", Input).value.strip()
+        try:
+            memory = float(text)
+        except ValueError:
+            memory = 0.0
+        if not 0 < memory <= 4096:
+            raise ConfigError([ConfigProblem(GPU_MEMORY_KEY, f"{text!r} is not a GPU memory in GiB", "e.g. 24")])
+        self.wizard.set_target(replace(declared_target("cuda"), gpu_memory_gb=memory))
+
     def focus_key(self, widget: Any) -> str | None:
+        if widget.id in ("target-device", "target-gpu-memory"):
+            return "load_in_8bit"
         return "base_model" if widget.id in ("known", "browse", "download") else None
+
+    def show_other_errors(self, errors: dict[str, str]) -> None:
+        """The GPU memory box is not a config key: its problem shows in the note under it."""
+        if GPU_MEMORY_KEY in errors:
+            self.query_one("#target-note", Static).update(f"✗ GPU memory: {errors.pop(GPU_MEMORY_KEY)}")
+        super().show_other_errors(errors)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "known" and isinstance(event.value, str):

@@ -3,6 +3,7 @@ save, save as preset, and Run."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,9 +15,13 @@ from textual.widgets import Button, Static
 
 from engine.config import RunConfig, config_text
 from engine.config.axolotl_support import set_keys
-from engine.rules import Finding, has_errors
+from engine.events import EVENTS_FILE
+from engine.rules import has_errors
+from engine.runs.paths import RUN_INFO_FILE
+from engine.runs.status import read_status
 from tui.screens.dialogs import ChoiceDialog, TextPrompt
 from tui.screens.step import Section, StepScreen
+from tui.state import edit_config
 from tui.widgets.findings import FindingsList
 from tui.widgets.help_panel import HelpPanel
 
@@ -50,9 +55,6 @@ class ReviewScreen(StepScreen):
         super().on_mount()
         self.query_one("#save", Button).focus()
 
-    def step_findings(self) -> list[Finding]:
-        return self.wizard.findings()
-
     def refresh_state(self) -> None:
         super().refresh_state()
         self.query_one(FindingsList).show(self.step_findings(), self.wizard.state.accepted, detail=True)
@@ -64,7 +66,9 @@ class ReviewScreen(StepScreen):
         state = self.wizard.state
         self.yaml_text = config_text(self.wizard.config, base=state.path if state else None)
         self.query_one("#launch", Static).update(launch_text(self.wizard.config, state.path if state else None))
-        self.query_one("#yaml", Static).update(Syntax(self.yaml_text, "yaml", theme=theme, background_color="default"))
+        self.query_one("#yaml", Static).update(
+            Syntax(self.yaml_text, "yaml", theme=theme, background_color="default", word_wrap=True)
+        )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -107,26 +111,69 @@ class ReviewScreen(StepScreen):
 
     # --- run --------------------------------------------------------------------------------------------
     def action_next(self) -> None:
-        """Run: blocked by errors; saves first, since a run always starts from a file on disk."""
+        """Run: blocked by errors; saves first, since a run always starts from a file on disk. A folder that
+        already holds a run is never silently mixed with the new one: the user picks a new folder, a resume or a
+        replacement."""
         if not self.flush() or has_errors(self.step_findings()):
             self.notify("Fix the errors listed on the right before running.", severity="error")
             return
         warnings = {f.rule_id for f in self.step_findings() if f.severity == "warning"}
         self.wizard.accept_warnings(warnings)
+        run_dir = run_folder(self.wizard.config.output_dir)
+        if not holds_run(run_dir):
+            self._save_and_launch()
+            return
+        fresh = free_folder_name(run_dir)
+        choices = [("new", f"New folder {fresh.name}")]
+        if read_status(run_dir).resume_checkpoint() is not None:
+            choices.append(("resume", "Resume it"))
+        choices += [("replace", "Replace it…"), ("cancel", "Cancel")]
+        question = (
+            f"{self.wizard.config.output_dir} already holds a run. Start this one in a new folder"
+            f" ({fresh.name}), {'resume that run, ' if len(choices) == 4 else ''}or delete it and start again?"
+        )
+        self.app.push_screen(ChoiceDialog(question, choices), lambda answer: self._folder_answered(answer, fresh))
+
+    def _folder_answered(self, answer: str | None, fresh: Path) -> None:
+        if answer == "new":
+            output_dir = str(Path(self.wizard.config.output_dir).with_name(fresh.name))
+            self.wizard.set_config(edit_config(self.wizard.config, {"output_dir": output_dir}))
+            self._save_and_launch()
+        elif answer == "resume":
+            self._save_and_launch(resume=True)
+        elif answer == "replace":
+            folder = self.wizard.config.output_dir
+            self.app.push_screen(
+                ChoiceDialog(
+                    f"Delete {folder} (its checkpoints, adapter, events and log) and start the run there again?",
+                    [("delete", "Delete and run"), ("cancel", "Cancel")],
+                ),
+                lambda reply: self._replace(run_folder(folder)) if reply == "delete" else None,
+            )
+
+    def _replace(self, run_dir: Path) -> None:
+        problem = replace_refusal(run_dir)
+        if problem:
+            self.notify(problem, severity="error")
+            return
+        shutil.rmtree(run_dir, ignore_errors=True)
+        self._save_and_launch()
+
+    def _save_and_launch(self, *, resume: bool = False) -> None:
         state = self.wizard.state
         if state.dirty or state.path is None:
-            self.wizard.save(then=self._launch)
+            self.wizard.save(then=lambda path: self._launch(path, resume=resume))
         else:
-            self._launch(state.path)
+            self._launch(state.path, resume=resume)
 
-    def _launch(self, path: Path) -> None:
+    def _launch(self, path: Path, *, resume: bool = False) -> None:
         """The run is detached, so it survives the wizard; the monitor re-attaches to it by its folder."""
         from engine.config import ConfigError, ConfigFileError
         from engine.runs.launch import LaunchError, start_detached
         from tui.monitor.screens import MonitorScreen
 
         try:
-            run_dir = start_detached(path)
+            run_dir = start_detached(path, resume=resume)
         except (ConfigError, ConfigFileError, LaunchError) as error:
             self.notify(str(error), severity="error")
             return
@@ -146,3 +193,31 @@ def launch_text(config: RunConfig, path: Path | None) -> str:
     if not axolotl_only and not ignored:
         lines.append("Every setting here runs the same under both engines.")
     return "\n".join(lines)
+
+
+def run_folder(output_dir: str) -> Path:
+    """Where a run of `output_dir` writes: relative to the folder the wizard runs in, as the launcher resolves it."""
+    return (Path.cwd() / Path(output_dir).expanduser()).resolve()
+
+
+def holds_run(run_dir: Path) -> bool:
+    """A folder some earlier run wrote to: its events or its launch record are there."""
+    return (run_dir / EVENTS_FILE).exists() or (run_dir / RUN_INFO_FILE).exists()
+
+
+def free_folder_name(run_dir: Path) -> Path:
+    """`run-2`, `run-3`, ...: the first sibling name no folder uses yet."""
+    number = 2
+    while (candidate := run_dir.with_name(f"{run_dir.name}-{number}")).exists():
+        number += 1
+    return candidate
+
+
+def replace_refusal(run_dir: Path) -> str | None:
+    """Why a folder must not be deleted wholesale (it holds the working folder or a repository), else None."""
+    cwd = Path.cwd().resolve()
+    if run_dir == cwd or run_dir in cwd.parents:
+        return f"{run_dir} holds the folder ft-tui runs in; choose a new output folder instead"
+    if (run_dir / ".git").exists():
+        return f"{run_dir} is a git repository; choose a new output folder instead"
+    return None

@@ -62,10 +62,17 @@ class StartScreen(Screen[None]):
     def wizard(self) -> WizardApp:
         return cast("WizardApp", self.app)
 
+    AUTO_FOCUS = "#start-choices"
+
     def on_mount(self) -> None:
         choices = self.query_one(OptionList)
         choices.highlighted = 0
         choices.focus()
+
+    def on_screen_resume(self) -> None:
+        """Coming back here (Back from the first step, a closed dialog) puts the arrow keys on the choices again,
+        wherever the focus was on the screen left behind."""
+        self.call_after_refresh(self.query_one(OptionList).focus)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         choice = event.option.id or ""

@@ -11,10 +11,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import DescendantFocus
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioSet, Select, SelectionList, Static
 
 from engine.config import ConfigError, RunConfig
 from engine.rules import Finding
+from tui.lights import Lights, step_lights
 from tui.state import STEP_IDS, STEPS, edit_config, field_errors
 from tui.widgets.fields import FieldRow
 from tui.widgets.findings import FindingsList
@@ -28,7 +29,8 @@ EDIT_DEBOUNCE_S = 0.12
 """Edits are applied this long after the last key press: fast enough to feel live, few enough checks to stay
 cheap while someone types a number."""
 
-EDIT_EVENTS = (Input.Changed, Checkbox.Changed, Select.Changed, SelectionList.SelectedChanged)
+EDIT_EVENTS = (Input.Changed, Checkbox.Changed, Select.Changed, SelectionList.SelectedChanged, RadioSet.Changed)
+"""Every input widget's change message: each one re-reads the form and re-checks the config."""
 
 
 class StepScreen(Screen[None]):
@@ -42,9 +44,11 @@ class StepScreen(Screen[None]):
     """Config keys this step edits; findings on them appear here and gate Next."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
-        Binding("escape", "back", "Back"),
-        Binding("ctrl+n", "next", "Next"),
-        Binding("ctrl+b", "back", "Back", show=False),
+        Binding("escape", "back", "Back", tooltip="Previous step (the first step goes back to the start screen)"),
+        Binding("ctrl+n", "next", "Next", tooltip="Next step, accepting its warnings; refused while errors remain"),
+        Binding(
+            "ctrl+b", "back", "Back", show=False, tooltip="Previous step (the first step goes back to the start screen)"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -106,6 +110,7 @@ class StepScreen(Screen[None]):
     @on(Checkbox.Changed)
     @on(Select.Changed)
     @on(SelectionList.SelectedChanged)
+    @on(RadioSet.Changed)
     def _edited(self) -> None:
         if self._timer is not None:
             self._timer.stop()
@@ -130,7 +135,8 @@ class StepScreen(Screen[None]):
             return False
         self._errors = {}
         self._show_field_errors()
-        self.wizard.set_config(config)
+        if not self.wizard.set_config(config):
+            self.refresh_state()  # the same config as before (a field fixed back): only the field marks changed
         return True
 
     def _show_field_errors(self) -> None:
@@ -148,36 +154,32 @@ class StepScreen(Screen[None]):
 
     # --- findings, help and navigation ------------------------------------------------------------------
     def step_findings(self) -> list[Finding]:
-        return [f for f in self.wizard.findings() if set(f.fields) & set(self.KEYS)]
+        """The findings this step shows: the same list the panel, the status line and Next are drawn from."""
+        return list(self.lights().findings)
+
+    def lights(self) -> Lights:
+        """Every light of this step, from the catalog's findings and the values on screen the config cannot take."""
+        return step_lights(self.wizard.findings(), self.KEYS, self._errors, self.wizard.state.accepted)
+
+    @property
+    def typed_errors(self) -> dict[str, str]:
+        """Values on screen the config cannot take, by key (the sidebar marks this step ✗ while there are any)."""
+        return dict(self._errors)
 
     def refresh_state(self) -> None:
         """Re-render what depends on the config: findings, help, Next, the sidebar marks and the step's numbers."""
-        findings = self.step_findings()
-        accepted = self.wizard.state.accepted
-        self.query_one(FindingsList).show(findings, accepted)
-        self.query_one(HelpPanel).explain(self._focused_key, findings, self.INTRO)
+        lights = self.lights()
+        self.query_one(FindingsList).show(lights.findings, lights.accepted)
+        self.query_one(HelpPanel).explain(self._focused_key, list(lights.findings), self.INTRO)
         self.query_one(StepList).update_marks(self.wizard.step_marks())
-        self._update_next(findings, accepted)
+        button = self.query_one("#next", Button)
+        button.disabled = lights.blocked
+        button.label = lights.next_label
+        self.query_one("#nav-status", Static).update(lights.status)
         self.refresh_numbers()
 
     def refresh_numbers(self) -> None:
         """Live numbers of the step (memory, parameters, packing); subclasses fill them in."""
-
-    def _update_next(self, findings: list[Finding], accepted: frozenset[str]) -> None:
-        errors = [f for f in findings if f.severity == "error"]
-        open_warnings = [f for f in findings if f.severity == "warning" and f.rule_id not in accepted]
-        button = self.query_one("#next", Button)
-        status = self.query_one("#nav-status", Static)
-        button.disabled = bool(errors or self._errors)
-        button.label = "Accept warnings, Next →" if open_warnings else "Next →"
-        if self._errors:
-            status.update(f"✗ fix {len(self._errors)} field(s) to go on")
-        elif errors:
-            status.update(f"✗ {len(errors)} error(s) block this step")
-        elif open_warnings:
-            status.update(f"! {len(open_warnings)} warning(s): read them, then accept with Next")
-        else:
-            status.update("✓ ready")
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         row = next((node for node in event.widget.ancestors_with_self if isinstance(node, FieldRow)), None)
@@ -199,7 +201,7 @@ class StepScreen(Screen[None]):
             self.action_back()
 
     def action_next(self) -> None:
-        if not self.flush() or self.query_one("#next", Button).disabled:
+        if not self.flush() or self.lights().blocked:
             self.notify("This step has errors; the findings panel says how to fix each one.", severity="error")
             return
         warnings = {f.rule_id for f in self.step_findings() if f.severity == "warning"}

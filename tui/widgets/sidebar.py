@@ -9,6 +9,8 @@ from textual.widgets.option_list import Option
 from tui.state import STEPS
 
 MARKS = {"ok": "✓", "error": "✗", "warning": "!", "": " "}
+SHORT_TITLES = {"sequence": "Sequence", "review": "Review"}
+"""Sidebar names that fit a narrow terminal on one line; the step's own heading keeps the full title."""
 
 
 class StepList(OptionList):
@@ -44,4 +46,5 @@ def step_label(step: str, current: str, marks: dict[str, str]) -> str:
     """`▶2 Dataset ✓`: a pointer on the current step, the number, the title and the step's mark."""
     number = [name for name, _ in STEPS].index(step) + 1
     pointer = "▶" if step == current else " "
-    return f"{pointer}{number} {dict(STEPS)[step]} {MARKS[marks.get(step, '')]}"
+    title = SHORT_TITLES.get(step, dict(STEPS)[step])
+    return f"{pointer}{number} {title} {MARKS[marks.get(step, '')]}"

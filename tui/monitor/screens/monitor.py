@@ -86,11 +86,17 @@ class MonitorScreen(Screen[None]):
         with Horizontal(id="charts"):
             yield LineChart("Loss", self._loss_layers, id="loss-chart")
             with Vertical(id="side"):
-                yield LineChart("Learning rate", self._lr_layers, y_format="{:.1e}", id="lr-chart")
+                yield LineChart(
+                    "Learning rate",
+                    self._lr_layers,
+                    y_format="{:.1e}",
+                    y_includes=lambda: self.model.peak_learning_rate,
+                    id="lr-chart",
+                )
                 yield CheckpointList(id="checkpoints")
         yield SummaryPanel(id="summary")
         yield LogPane(id="log-pane")
-        yield Footer()
+        yield Footer(show_command_palette=False, compact=True)  # every key fits at 80 columns
 
     def on_mount(self) -> None:
         self.run_worker(self.watcher.watch(self), group="tail", exclusive=True, exit_on_error=False)

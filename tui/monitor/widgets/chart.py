@@ -35,43 +35,51 @@ class LineChart(Widget):
         layers: Callable[[], list[Layer]],
         *,
         y_format: str = "{:.3f}",
+        y_includes: Callable[[], float | None] = lambda: None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.chart_title = title
         self.source = layers
         self.y_format = y_format
+        self.y_includes = y_includes
+        """A value the y axis always spans (the peak learning rate), so one point at 0 is not drawn on 0-1."""
         self.label_width = 8
 
     def render(self) -> Text:
         width, height = self.size.width, self.size.height
         layers = [layer for layer in self.source() if len(layer.series)]
         if not layers:
-            return Text.assemble(self._legend(layers), "\n", Text("waiting for the first step…", style="dim"))
-        low, high = _y_range(layers)
+            return Text.assemble(self._legend(layers, width), "\n", Text("waiting for the first step…", style="dim"))
+        low, high = _y_range(layers, self.y_includes())
         self.label_width = max(len(self.y_format.format(value)) for value in (low, high)) + 2
         plot_width, plot_height = width - self.label_width, height - 2
         if plot_width < 4 or plot_height < 2:
-            return self._legend(layers)
+            return self._legend(layers, width)
         x_max = max(layer.series.xs[-1] for layer in layers)
         canvas = Canvas(plot_width, plot_height)
         for layer in layers:
             draw(canvas, Trace(layer.series.columns(canvas.dots_x, x_max), layer.style, layer.mode), low, high)
         return self._assemble(canvas, low, high, x_max, layers)
 
-    def _legend(self, layers: list[Layer]) -> Text:
-        legend = Text(self.chart_title, style="bold")
-        for layer in layers:
-            legend.append("  ")
-            legend.append("■ ", style=layer.style)
-            legend.append(layer.label)
-            last = layer.series.last
-            if last is not None:
-                legend.append(" " + self.y_format.format(last[1]), style="dim")
+    def _legend(self, layers: list[Layer], width: int) -> Text:
+        """One line, always: without the last values when they do not fit, then cut, never wrapped into the plot."""
+        for values in (True, False):
+            legend = Text(self.chart_title, style="bold")
+            for layer in layers:
+                legend.append("  ")
+                legend.append("■ ", style=layer.style)
+                legend.append(layer.label)
+                last = layer.series.last
+                if values and last is not None:
+                    legend.append(" " + self.y_format.format(last[1]), style="dim")
+            if legend.cell_len <= width:
+                return legend
+        legend.truncate(max(width, 1), overflow="ellipsis")
         return legend
 
     def _assemble(self, canvas: Canvas, low: float, high: float, x_max: float, layers: list[Layer]) -> Text:
-        text = self._legend(layers)
+        text = self._legend(layers, self.size.width)
         rows = canvas.rows()
         for index, row in enumerate(rows):
             text.append("\n")
@@ -92,8 +100,10 @@ class LineChart(Widget):
         return f"{label:>{self.label_width - 2}} ┤"
 
 
-def _y_range(layers: list[Layer]) -> tuple[float, float]:
+def _y_range(layers: list[Layer], include: float | None = None) -> tuple[float, float]:
     ranges = [r for r in (layer.series.value_range() for layer in layers) if r is not None]
+    if include is not None:
+        ranges.append((include, include))
     low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
     pad = (high - low) * 0.05 or abs(high) * 0.05 or 1.0
     floor = 0.0 if low >= 0 else low - pad
@@ -101,9 +111,15 @@ def _y_range(layers: list[Layer]) -> tuple[float, float]:
 
 
 def _x_axis(width: int, x_max: float, label_width: int) -> str:
-    """`step 0 … 60 … 120` under the plot: the start, the middle and the last step."""
+    """`step 0 … 60 … 120` under the plot: the start, the middle and the last step, each step named once (at
+    step 1 the labels are `0 … 1`, not `0 0 1`)."""
     left, middle, right = "0", f"{x_max / 2:,.0f}", f"{x_max:,.0f}"
+    marks = [(0, left), ((width - len(middle)) // 2, middle), (width - len(right), right)]
+    if middle in (left, right) or x_max < 2:
+        marks.pop(1)
+    if right == left:
+        marks.pop()
     line = [" "] * width
-    for position, label in ((0, left), ((width - len(middle)) // 2, middle), (width - len(right), right)):
+    for position, label in marks:
         line[position : position + len(label)] = label
     return f"{'step ':>{label_width}}" + "".join(line)

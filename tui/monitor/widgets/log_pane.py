@@ -40,6 +40,22 @@ def matches(line: LogLine, level: str, search: str) -> bool:
     return not search or search.lower() in line.text.lower()
 
 
+CONTINUATION = " " * 17
+"""Under the text of a wrapped line: past `HH:MM:SS LEVEL   `."""
+
+
+def wrap_log_line(text: str, width: int) -> list[str]:
+    """A log line in pieces of at most `width` characters, continued under its text; unwrapped while the width
+    is not known yet (before the first layout)."""
+    if width <= len(CONTINUATION) + 10 or len(text) <= width:
+        return [text]
+    import textwrap
+
+    return textwrap.wrap(
+        text, width, subsequent_indent=CONTINUATION, break_long_words=True, break_on_hyphens=False
+    ) or [text]
+
+
 class FollowLog(Log):
     """A Log that keeps following the tail until the user scrolls up, and again once they scroll to the bottom.
 
@@ -99,13 +115,26 @@ class LogPane(Vertical):
         yield log
 
     def sync(self, lines: list[LogLine]) -> None:
-        """Append the lines added since the last call (the model's log only grows)."""
-        self._lines = lines
+        """Append the lines added since the last call; a new list (a fresh run replaced an earlier one's log) is
+        shown from scratch."""
+        if lines is not self._lines:
+            self._lines, self._shown = lines, len(lines)
+            self._refilter()
+            return
         new = lines[self._shown :]
         self._shown = len(lines)
-        visible = [line.render() for line in new if matches(line, self.level, self.search)]
+        visible = self._rendered(new)
         if visible:
             self.query_one(FollowLog).append(visible)
+
+    def _rendered(self, lines: list[LogLine]) -> list[str]:
+        """The lines that pass the filter, wrapped to the log's width (the Log widget would cut them)."""
+        width = self.query_one(FollowLog).scrollable_content_region.width
+        shown = [line.render() for line in lines if matches(line, self.level, self.search)]
+        return [part for text in shown for part in wrap_log_line(text, width)]
+
+    def on_resize(self) -> None:
+        self._refilter()
 
     def cycle_level(self) -> None:
         self.level = LEVELS[(LEVELS.index(self.level) + 1) % len(LEVELS)]
@@ -124,7 +153,7 @@ class LogPane(Vertical):
         log = self.query_one(FollowLog)
         log.clear()
         log.follow = True
-        log.append([line.render() for line in self._lines if matches(line, self.level, self.search)])
+        log.append(self._rendered(self._lines))
 
     def _level_label(self) -> str:
         return f"level: {self.level} (l)"

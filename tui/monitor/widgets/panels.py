@@ -30,10 +30,12 @@ class RunHeader(Static):
     DEFAULT_CSS = "RunHeader { height: 1; background: $panel; padding: 0 1; }"
 
     def show(self, model: RunModel, state: RunState, name: str, model_name: str, pending: str = "") -> None:
-        text = Text.assemble((name, "bold"), "  ", (model_name or "-", ""), "  ")
-        text.append(model.status.device or "device: -", style="dim")
+        text = Text.assemble((name, "bold"))
         text.append("  ● ", style=STATE_STYLES.get(state, ""))
-        text.append(pending or state, style=STATE_STYLES.get(state, ""))
+        text.append(pending or state, style=STATE_STYLES.get(state, ""))  # second, so a narrow terminal keeps it
+        text.append(f"  {model_name or '-'}  ")
+        text.append(model.status.device or "device: -", style="dim")
+        text.truncate(max(self.size.width - 2, 20), overflow="ellipsis")
         self.update(text)
 
 
@@ -49,30 +51,41 @@ class ProgressPanel(Static):
             self.update(f"preparing data {status.phase_current or 0:,}/{status.phase_total:,}{detail}")
             return
         elapsed, eta = _live_times(model, state, now)
-        epoch = f"{status.epoch:.2f}/{status.num_epochs:g}" if status.num_epochs else f"{status.epoch:.2f}"
+        planned = status.num_epochs and not model.step_bound  # max_steps ends the run, not the epoch count
+        epoch = f"{status.epoch:.2f}/{status.num_epochs:g}" if planned else f"{status.epoch:.2f}"
         parts = [
             f"step {status.step:,}/{status.total_steps:,}",
             f"epoch {epoch}",
             f"elapsed {fmt.duration(elapsed)}",
-            f"ETA {fmt.duration(eta)}",
-            f"{fmt.count(status.tokens_per_second)} tok/s",
+            *([f"ETA {fmt.duration(eta)}"] if eta is not None else []),
             f"loss {fmt.loss(status.last_loss)}",
+            f"{fmt.count(status.tokens_per_second)} tok/s",
         ]
-        self.update("  ·  ".join(parts))
+        self.update(fit_parts(parts, self.size.width - 2))
+
+
+def fit_parts(parts: list[str], width: int) -> str:
+    """`a  ·  b  ·  c` when it fits, tighter when not, then without the last parts: never a word cut in half."""
+    for separator in ("  ·  ", " · "):
+        if len(line := separator.join(parts)) <= width:
+            return line
+    while len(parts) > 1 and len(" · ".join(parts)) > width:
+        parts = parts[:-1]
+    return " · ".join(parts)
 
 
 def _live_times(model: RunModel, state: RunState, now: float) -> tuple[float | None, float | None]:
     """Counted on from the last step while the run is live, so the clock moves between steps."""
-    status = model.status
+    status, earlier = model.status, model.earlier_s
     if status.finished is not None:
-        return status.finished.elapsed_s, None
+        return earlier + status.finished.elapsed_s, None
     if status.step and status.step_time is not None and state in ("training", "evaluating", "saving"):
         # From the last step, or from a resume's start when it came later (the stopped time is not training time).
         since = max(0.0, now - max(status.step_time, status.started_time or 0.0))
         eta = None if status.eta_s is None else max(0.0, status.eta_s - since)
-        return status.elapsed_s + since, eta
+        return earlier + status.elapsed_s + since, eta
     if state == "failed":
-        return status.elapsed_s or None, None
+        return (earlier + status.elapsed_s) or None, None
     start = model.first_time
     return (None if start is None else max(0.0, now - start)), None
 

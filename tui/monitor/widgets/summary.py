@@ -17,8 +17,8 @@ ACTIONS = (
     ("chat", "Chat with it (c)", ("finished",)),
     ("merge", "Merge it (m)", ("finished",)),
     ("resume", "Resume (r)", ("stopped", "failed")),
-    ("open", "Open the folder (o)", ("finished", "stopped", "failed")),
-    ("new", "New run from this config (n)", ("finished", "stopped", "failed")),
+    ("open", "Open folder (o)", ("finished", "stopped", "failed")),
+    ("new", "New run (n)", ("finished", "stopped", "failed")),
 )
 """Button id, label, and the end states that offer it; each id is also the screen's action name."""
 
@@ -57,7 +57,7 @@ class SummaryPanel(Vertical):
 
 def summary_text(model: RunModel, state: RunState, run_dir: Path) -> Text:
     status, finished = model.status, model.status.finished
-    elapsed = finished.elapsed_s if finished else status.elapsed_s
+    elapsed = model.earlier_s + (finished.elapsed_s if finished else status.elapsed_s)
     tokens = finished.tokens_seen if finished and finished.tokens_seen else status.tokens_seen
     final_loss = finished.final_loss if finished and finished.final_loss is not None else status.last_loss
     eval_loss = finished.final_eval_loss if finished and finished.final_eval_loss is not None else status.last_eval_loss

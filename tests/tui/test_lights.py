@@ -1,0 +1,166 @@
+"""Every light of a step (field marks, status line, findings panel, Next button, sidebar) agrees with the others,
+because all of them come from one computation over the values on screen (tui.lights)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from textual.widgets import Button, Static
+
+from tests.tui.conftest import settle
+from tests.tui.test_steps import findings_text, next_button, row, type_into
+from tui.app import WizardApp
+from tui.widgets.sidebar import StepList
+
+AppFactory = Callable[..., WizardApp]
+
+
+def nav_status(app: WizardApp) -> str:
+    return str(app.screen.query_one("#nav-status", Static).render())
+
+
+def sidebar_line(app: WizardApp, step: str) -> str:
+    steps = app.screen.query_one(StepList)
+    return str(steps.get_option(step).prompt)
+
+
+def assert_ready(app: WizardApp) -> None:
+    assert not next_button(app).disabled, (nav_status(app), app.screen.lights())
+    assert "✗" not in nav_status(app)
+
+
+async def test_a_field_fixed_back_to_its_old_value_unblocks_the_step(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("sequence")
+        await pilot.pause()
+        for key, good, bad in (("micro_batch_size", "1", "0"), ("sequence_len", "512", "")):
+            await type_into(pilot, app, key, bad)
+            assert next_button(app).disabled and "✗" in nav_status(app), key
+            await type_into(pilot, app, key, good)
+            assert_ready(app)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.screen.STEP == "training"  # type: ignore[attr-defined]
+        await type_into(pilot, app, "learning_rate", "")
+        assert next_button(app).disabled
+        await type_into(pilot, app, "learning_rate", "0.001")
+        assert_ready(app)
+
+
+async def test_a_typed_value_error_shows_in_the_panel_and_the_sidebar(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("lora")
+        await pilot.pause()
+        await type_into(pilot, app, "lora_r", "0")
+        assert row(app, "lora_r").has_class("-invalid")
+        assert "lora_r" in findings_text(app) and "no problems" not in findings_text(app)
+        assert sidebar_line(app, "lora").endswith("✗")
+        await type_into(pilot, app, "lora_r", "16")
+        assert "no problems" in findings_text(app) and sidebar_line(app, "lora").endswith("✓")
+
+
+async def test_findings_about_an_old_value_go_when_the_new_value_cannot_be_read(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("training")
+        await pilot.pause()
+        await type_into(pilot, app, "learning_rate", "5")
+        assert "5" in findings_text(app)
+        before = findings_text(app)
+        await type_into(pilot, app, "learning_rate", "-1")
+        after = findings_text(app)
+        assert after != before and "learning_rate" in after
+        assert "Accept warnings" not in str(next_button(app).label)
+        assert next_button(app).disabled
+
+
+async def test_the_attention_choice_is_checked_when_it_changes(make_app: AppFactory) -> None:
+    from textual.widgets import RadioButton
+
+    from tui.widgets.fields import RadioField
+
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("training")
+        await pilot.pause()
+        field = app.screen.query_one("#row-attn_implementation", RadioField)
+        wanted = next(i for i, (_, value, reason) in enumerate(field.choices) if reason is None and value == "eager")
+        list(field.query(RadioButton))[wanted].value = True
+        await settle(pilot)
+        assert app.config.attn_implementation == "eager"
+
+
+async def test_quitting_keeps_the_edit_typed_just_before(make_app: AppFactory) -> None:
+    from tui.screens.dialogs import ChoiceDialog
+
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert app.state is not None
+        app.state = app.state.saved_to(app.state.path or __import__("pathlib").Path("x.yml"))
+        app.goto("lora")
+        await pilot.pause()
+        control = app.screen.query_one("#in-row-lora_r")
+        control.focus()
+        control.value = "32"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+q")  # before the debounce has applied the edit
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        assert app.config.lora_r == 32
+
+
+async def test_a_bad_path_clears_the_previous_files_columns(make_app: AppFactory) -> None:
+    from tests.tui.conftest import wait_for
+
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await pilot.pause()
+        columns = lambda: str(app.screen.query_one("#data-columns", Static).render())  # noqa: E731
+        await wait_for(pilot, lambda: "messages" in columns())
+        await type_into(pilot, app, "path", "no/such/file.jsonl")
+        await wait_for(pilot, lambda: "✗" in str(app.screen.query_one("#data-status", Static).render()))
+        assert "messages" not in columns()
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(["micro_batch_size", "sequence_len", "gradient_accumulation_steps"]),
+        st.sampled_from(["", "0", "-3", "x", "1.5", "2", "64"]),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: each example starts an app, a shrink would take minutes
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(edits=EDITS)
+def test_any_edits_ending_on_valid_values_leave_the_step_unblocked(
+    make_app: AppFactory, edits: list[tuple[str, str]]
+) -> None:
+    valid = {"micro_batch_size": "1", "sequence_len": "512", "gradient_accumulation_steps": "2"}
+
+    async def walk() -> None:
+        app = make_app("smollm2-135m-lora")
+        async with app.run_test(size=(100, 32)) as pilot:
+            app.goto("sequence")
+            await pilot.pause()
+            screen = app.screen
+            for key, text in [*edits, *valid.items()]:
+                screen.query_one(f"#in-row-{key}").value = text  # type: ignore[attr-defined]
+                await pilot.pause()
+                screen.flush()  # type: ignore[attr-defined]
+            await pilot.pause()
+            assert not screen.query_one("#next", Button).disabled, nav_status(app)
+            assert "✗" not in findings_text(app) and "✗" not in sidebar_line(app, "sequence")
+
+    asyncio.run(walk())
