@@ -33,7 +33,7 @@ EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_STOPPED = 0, 1, 2, 130
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "train",
-        usage="ft-tui train CONFIG [--resume] [--detach] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]",
+        usage="ft-tui train CONFIG [--resume] [--force] [--detach] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]",
         help="train a config headless, with a progress bar and an eval table",
         description=(
             "Train a config on this machine. Any config key can be overridden after the config "
@@ -48,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", type=Path, help="the YAML config to train")
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in output_dir")
+    parser.add_argument(
+        "--force", action="store_true", help="start over in an output_dir that holds a completed run, replacing it"
+    )
     parser.add_argument("--events", action="store_true", help="also print the JSON-lines events on stdout")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="train on this device (default: the best found)")
     parser.add_argument(
@@ -80,7 +83,7 @@ def _detach(options: argparse.Namespace, leftover: list[str]) -> int:
     if options.device or options.events:
         return _say("error: --device and --events do not combine with --detach (set the device in the config)", 1)
     try:
-        run_dir = start_detached(options.config, leftover, resume=options.resume)
+        run_dir = start_detached(options.config, leftover, resume=options.resume, force=options.force)
     except ConfigFileError as error:
         return _say(f"error: {error}", EXIT_UNREADABLE)
     except ConfigError as error:
@@ -96,6 +99,7 @@ def _own_options(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str
     """Options written after the config land in the remainder with the overrides; pick ours out of it."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--force", action="store_true")
     parser.add_argument("--events", action="store_true")
     parser.add_argument("--device", choices=("cpu", "cuda"))
     parser.add_argument("--detach", action="store_true")
@@ -103,6 +107,7 @@ def _own_options(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str
     options = argparse.Namespace(
         config=args.config,
         resume=args.resume or own.resume,
+        force=args.force or own.force,
         events=args.events or own.events,
         device=own.device or args.device,
         detach=args.detach or own.detach,
@@ -124,6 +129,7 @@ def _train(config: RunConfig, options: argparse.Namespace, overrides: dict[str, 
                 progress=view.on_event,
                 device=options.device,
                 overrides=overrides,
+                force=options.force,
             )
     except TrainError as error:
         if error.findings:
