@@ -10,7 +10,7 @@ from typing import Any
 from engine.config import RunConfig, config_to_dict
 from engine.rules import Finding
 from engine.train import decisions
-from engine.train.checkpoints import resume_checkpoint
+from engine.train.checkpoints import find_resume_checkpoint
 from engine.train.preflight import pick_target, run_rules
 from engine.train.reporter import Reporter
 from engine.train.state import RunFacts, RunTally
@@ -41,7 +41,9 @@ def prepare_session(
     target = pick_target(device)
     reporter.log(f"target: {target.describe()}")
     config, automatic = run_rules(config, target, reporter, facts=find_model_facts(config.base_model))
-    resume_from = resume_checkpoint(config, resume)
+    resume_from, skipped = find_resume_checkpoint(config, resume)
+    for note in skipped:
+        reporter.warning(f"{note}; resuming from {resume_from.name if resume_from else 'the start'}")
     trackers = report_to(config)
     set_seed(config.seed)
 
