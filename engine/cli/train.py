@@ -260,4 +260,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Train a config headless (the same as `ft-tui train`).",
     )
     add_arguments(parser)
-    return run(parser.parse_args(list(sys.argv[1:] if argv is None else argv)))
+    from engine.cli import run_handler
+
+    return run_handler(run, parser.parse_args(list(sys.argv[1:] if argv is None else argv)))

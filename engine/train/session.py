@@ -133,9 +133,16 @@ def build_trainer(
 def callbacks(
     config: RunConfig, reporter: Reporter, stop: StopRequest, tally: RunTally, run_facts: RunFacts, has_eval: bool
 ) -> list[Any]:
-    from engine.train.callbacks import EventsCallback, LossWatchdogCallback, SaveFirstStepCallback, StopCallback
+    from engine.train.callbacks import (
+        EventsCallback,
+        LossWatchdogCallback,
+        NonFiniteLossCallback,
+        SaveFirstStepCallback,
+        StopCallback,
+    )
 
     chosen: list[Any] = [EventsCallback(reporter, run_facts, tally)]
+    chosen.append(NonFiniteLossCallback(lambda reason: stop.request(reason, failed=True, save=False)))
     if config.save_first_step:
         chosen.append(SaveFirstStepCallback())
     if config.loss_watchdog_threshold is not None:
