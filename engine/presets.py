@@ -59,7 +59,7 @@ def load_preset(name: str) -> RunConfig:
 
 def save_user_preset(name: str, config: RunConfig, force: bool = False, description: str | None = None) -> Path:
     """Save a config as a user preset; refuses to overwrite one without `force`, and never shadows a built-in."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):  # `match` with `$` accepted a trailing newline ("evil\n.yml")
         raise PresetError(f"preset name {name!r} may use letters, digits, '.', '_' and '-' (up to 64 characters)")
     if any(info.name == name and info.builtin for info in list_presets()):
         raise PresetError(f"{name!r} is a built-in preset; choose another name")
