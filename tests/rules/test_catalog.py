@@ -74,6 +74,8 @@ CASES = [
     Case("adapter.qlora_needs_4bit", "adapter: qlora\nload_in_4bit: true\n", False, "gpu"),
     Case("quant.needs_adapter", "adapter:\nload_in_8bit: true\n", True, "gpu"),
     Case("quant.needs_adapter", "adapter: lora\nload_in_8bit: true\n", False, "gpu"),
+    Case("quant.lora_with_4bit", "adapter: lora\nload_in_4bit: true\n", True, "gpu"),
+    Case("quant.lora_with_4bit", "adapter: qlora\nload_in_4bit: true\n", False, "gpu"),
     Case("quant.both_bit_widths", "load_in_8bit: true\nload_in_4bit: true\n", True, "gpu"),
     Case("quant.both_bit_widths", "load_in_4bit: true\n", False, "gpu"),
     Case("quant.needs_cuda", "load_in_4bit: true\n", True, "cpu"),
