@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Sequence
+
+EXIT_INTERRUPTED = 130
+"""The shell's code for a command ended by Ctrl-C."""
 
 COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "chat", "schema", "doctor")
 """Modules of this package, in the order `ft-tui --help` lists them. Each defines `register(subparsers)`."""
@@ -28,7 +32,16 @@ def run_parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> i
     if handler is None:
         parser.print_help()
         return 2
-    return int(handler(args) or 0)
+    return run_handler(handler, args)
+
+
+def run_handler(handler: object, args: argparse.Namespace) -> int:
+    """Run a command; a Ctrl-C before the command handles stops itself (while libraries load) exits 130 quietly."""
+    try:
+        return int(handler(args) or 0)  # type: ignore[operator]
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -87,7 +87,7 @@ def load_tokenizer(cfg: RunConfig, quiet: bool) -> Any:
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(folder)
+        return AutoTokenizer.from_pretrained(folder, trust_remote_code=bool(cfg.trust_remote_code))
     except Exception as error:  # a broken tokenizer folder raises many kinds
         raise DataError(f"cannot load the tokenizer from {folder}: {error}") from error
 

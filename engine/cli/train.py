@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser = subparsers.add_parser(
         "train",
         usage=(
-            "ft-tui train CONFIG [--resume] [--detach] [--nproc N] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]"
+            "ft-tui train CONFIG [--resume] [--force] [--detach] [--nproc N] [--events] [--device {cpu,cuda}] "
+            "[--KEY VALUE ...]"
         ),
         help="train a config headless, with a progress bar and an eval table",
         description=(
@@ -53,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", type=config_path, help="the YAML config to train (a file, or a preset name)")
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in output_dir")
+    parser.add_argument(
+        "--force", action="store_true", help="start over in an output_dir that holds a completed run, replacing it"
+    )
     parser.add_argument("--events", action="store_true", help="also print the JSON-lines events on stdout")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="train on this device (default: the best found)")
     parser.add_argument(
@@ -125,6 +129,7 @@ def _train_processes(config: RunConfig, options: argparse.Namespace, leftover: l
 
     flags = [
         *(["--resume"] if options.resume else []),
+        *(["--force"] if options.force else []),
         *(["--events"] if options.events else []),
         *([f"--device={options.device}"] if options.device else []),
     ]
@@ -158,7 +163,9 @@ def _detach(options: argparse.Namespace, leftover: list[str]) -> int:
     if options.device or options.events:
         return _say("error: --device and --events do not combine with --detach (set the device in the config)", 1)
     try:
-        run_dir = start_detached(options.config, leftover, resume=options.resume, nproc=options.nproc)
+        run_dir = start_detached(
+            options.config, leftover, resume=options.resume, nproc=options.nproc, force=options.force
+        )
     except ConfigFileError as error:
         return _say(f"error: {error}", EXIT_UNREADABLE)
     except ConfigError as error:
@@ -174,6 +181,7 @@ def _own_options(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str
     """Options written after the config land in the remainder with the overrides; pick ours out of it."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--force", action="store_true")
     parser.add_argument("--events", action="store_true")
     parser.add_argument("--device", choices=("cpu", "cuda"))
     parser.add_argument("--detach", action="store_true")
@@ -182,6 +190,7 @@ def _own_options(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str
     options = argparse.Namespace(
         config=args.config,
         resume=args.resume or own.resume,
+        force=args.force or own.force,
         events=args.events or own.events,
         device=own.device or args.device,
         detach=args.detach or own.detach,
@@ -205,6 +214,7 @@ def _train(config: RunConfig, options: argparse.Namespace, overrides: dict[str, 
                 progress=view.on_event,
                 device=options.device,
                 overrides=overrides,
+                force=options.force,
             )
     except TrainError as error:
         if error.findings:
@@ -336,4 +346,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Train a config headless (the same as `ft-tui train`).",
     )
     add_arguments(parser)
-    return run(parser.parse_args(list(sys.argv[1:] if argv is None else argv)))
+    from engine.cli import run_handler
+
+    return run_handler(run, parser.parse_args(list(sys.argv[1:] if argv is None else argv)))

@@ -20,4 +20,6 @@ class StrictModel(BaseModel):
         populate_by_name=True,
         # axolotl has a `model_type` key; pydantic reserves `model_` names unless told otherwise.
         protected_namespaces=(),
+        # `learning_rate: .inf` or `.nan` would train to a NaN loss; no key has a use for a non-finite number.
+        allow_inf_nan=False,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +18,8 @@ def parse_override_args(args: Sequence[str]) -> dict[str, Any]:
     """Turn `--learning-rate 1e-4 --sample-packing false` into `{learning_rate: 1e-4, sample_packing: False}`.
 
     Values are read as YAML scalars so `1e-4`, `true` and `[q_proj, v_proj]` mean what they mean in the file.
-    A flag without a value (`--sample-packing`) means true.
+    A flag without a value (`--sample-packing`) means true, for yes/no keys only: `--lora-r` with its value
+    forgotten is refused instead of silently becoming 1.
     """
     overrides: dict[str, Any] = {}
     index = 0
@@ -31,9 +34,27 @@ def parse_override_args(args: Sequence[str]) -> dict[str, Any]:
         elif index + 1 < len(args) and not args[index + 1].startswith("--"):
             raw, index = args[index + 1], index + 2
         else:
+            if not _takes_yes_no(key):
+                raise ConfigError(
+                    [ConfigProblem(key, f"`{flag}` needs a value, e.g. `{flag} VALUE` or `{flag}=VALUE`")],
+                    "command line",
+                )
             raw, index = "true", index + 1
         overrides[key] = _parse_scalar(raw)
     return overrides
+
+
+def _takes_yes_no(key: str) -> bool:
+    """Whether the key accepts true/false; unknown keys pass here and are refused with a did-you-mean later."""
+    field = RunConfig.model_fields.get(key)
+    if field is None:
+        return True
+    annotation = field.annotation
+    if annotation is bool:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return bool in typing.get_args(annotation)
+    return False
 
 
 def _parse_scalar(raw: str) -> Any:

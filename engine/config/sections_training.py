@@ -92,7 +92,7 @@ class PrecisionSection(StrictModel):
 class ScheduleSection(StrictModel):
     """When to evaluate, checkpoint and log; where results go."""
 
-    output_dir: str = "./outputs/lora-out"
+    output_dir: str = Field(default="./outputs/lora-out", min_length=1, pattern=r"\S")
     """Folder for checkpoints, the final adapter, the events log and a copy of this config."""
     evals_per_epoch: int | None = Field(default=None, ge=0)
     """Evaluate this many times per epoch. Use this or `eval_steps`."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import shutil
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from engine.data.encode import EncodeReport, RowIssue
+from engine.data.errors import DataError
 from engine.data.loading import local_files
 
 PIPELINE_VERSION = 1
@@ -84,16 +88,46 @@ def load_entry(folder: Path) -> tuple[Any, Any, EncodeReport] | None:
 
 
 def save_entry(folder: Path, train: Any, evaluation: Any, report: EncodeReport) -> None:
-    """Write into a temporary sibling, then rename: readers never see a half-written entry."""
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    train.save_to_disk(str(partial / "train"))
-    if evaluation is not None:
-        evaluation.save_to_disk(str(partial / "eval"))
-    (partial / DONE_MARKER).write_text(json.dumps(_report_to_json(report), indent=1))
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
+    """Write into a temporary sibling of this process's own, then rename: readers never see a half-written
+    entry, two processes preparing the same data never trip over each other (the second finds the entry done and
+    drops its copy), and an interrupted or failed write leaves no temporary folder behind."""
+    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        partial.mkdir(parents=True)
+        train.save_to_disk(str(partial / "train"))
+        if evaluation is not None:
+            evaluation.save_to_disk(str(partial / "eval"))
+        (partial / DONE_MARKER).write_text(json.dumps(_report_to_json(report), indent=1))
+        _publish(partial, folder)
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DataError(
+                f"no space left on the disk of {folder.parent} while saving the prepared data; nothing was kept "
+                "there. Free some space or set dataset_prepared_path to a folder on a bigger disk"
+            ) from error
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise DataError(
+                f"cannot write the prepared data into {folder.parent} ({error.strerror}); "
+                "set dataset_prepared_path to a folder you can write to"
+            ) from error
+        raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _publish(partial: Path, folder: Path) -> None:
+    """Rename the finished copy into place, unless another process already published a complete entry."""
+    for _ in range(3):
+        if (folder / DONE_MARKER).exists():
+            return
+        try:
+            partial.rename(folder)
+            return
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+        if not (folder / DONE_MARKER).exists():
+            shutil.rmtree(folder, ignore_errors=True)  # an interrupted older write, not another live copy
 
 
 def _report_to_json(report: EncodeReport) -> dict[str, Any]:

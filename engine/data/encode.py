@@ -10,6 +10,7 @@ from typing import Any
 from engine.data.errors import DataError, FatalRowProblem, RowProblem
 from engine.data.formats import RowFormatter
 from engine.data.spans import IGNORE_INDEX, Encoded
+from engine.data.workers import WorkerError, map_in_workers
 
 MAX_EXAMPLES_PER_REASON = 5
 """Dropped rows listed by index per reason; the counts are always complete."""
@@ -69,9 +70,11 @@ class BatchEncoder:
     bad row is counted with its index.
     """
 
-    def __init__(self, formatter: RowFormatter, policy: LengthPolicy) -> None:
+    def __init__(self, formatter: RowFormatter, policy: LengthPolicy, offset: int = 0) -> None:
         self.formatter = formatter
         self.policy = policy
+        self.offset = offset
+        """Row number of the first row this encoder sees (a worker's shard starts further in)."""
 
     def __call__(self, batch: Mapping[str, list[Any]], indices: list[int]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {k: [] for k in OUTPUT_COLUMNS}
@@ -79,7 +82,7 @@ class BatchEncoder:
         for pos, index in enumerate(indices):
             row = {c: batch[c][pos] for c in columns}
             for sample, problem, truncated in self._encode_row(row):
-                _append(out, index, sample, problem, truncated)
+                _append(out, self.offset + index, sample, problem, truncated)
         return out
 
     def _encode_row(self, row: Mapping[str, Any]) -> list[tuple[Encoded, RowProblem | None, bool]]:
@@ -150,17 +153,24 @@ def encode_dataset(
     raw: Any, formatter: RowFormatter, policy: LengthPolicy, *, dataset_index: int, path: str, num_proc: int | None
 ) -> tuple[Any, EncodeReport]:
     """Tokenize every row of `raw`; returns the kept samples (input_ids, labels, length, trained) and a report."""
-    mapped = raw.map(
-        BatchEncoder(formatter, policy),
-        batched=True,
-        batch_size=256,
-        with_indices=True,
-        remove_columns=raw.column_names,
-        features=output_features(),
-        num_proc=num_proc if num_proc and num_proc > 1 else None,
-        load_from_cache_file=False,
-        desc=f"tokenizing {path}",
-    )
+    settings: dict[str, Any] = {
+        "batched": True,
+        "batch_size": 256,
+        "with_indices": True,
+        "remove_columns": raw.column_names,
+        "features": output_features(),
+        "load_from_cache_file": False,
+        "desc": f"tokenizing {path}",
+    }
+    if num_proc and num_proc > 1 and len(raw) >= num_proc:
+        try:
+            mapped = map_in_workers(
+                raw, lambda _shard, offset: BatchEncoder(formatter, policy, offset), num_proc, **settings
+            )
+        except WorkerError as error:
+            raise DataError(f"tokenizing '{path}' failed in a worker process: {error}") from error
+    else:
+        mapped = raw.map(BatchEncoder(formatter, policy), **settings)
     problems: list[str] = mapped["problem"]
     report = _report(mapped, problems, len(raw), dataset_index)
     _raise_fatal(report, policy, path)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config.paths import looks_local
+from engine.data.diagnose import check_before_loading, explain_json_failure
 from engine.data.errors import DataError
 
 EXTENSION_BUILDERS = {
@@ -26,6 +27,8 @@ HUB_HOST = ("huggingface.co", 443)
 def load_source(ds: Any) -> Any:
     """The rows of one entry, as a `datasets.Dataset`; any failure becomes a one-line `DataError`."""
     path = Path(ds.path).expanduser()
+    if path.is_symlink() and not path.exists():
+        raise DataError(f"dataset path '{ds.path}' is a symlink to nothing (a loop or a missing target); fix the link")
     if path.exists():
         dataset = _load_local(ds, path)
     elif looks_local(ds.path):
@@ -54,9 +57,14 @@ def _load_local(ds: Any, path: Path) -> Any:
 
     if path.is_dir() and _is_saved_dataset(path) and not ds.data_files:
         return _call(ds.path, lambda: _pick_split(datasets.load_from_disk(str(path)), ds.split, ds.path))
-    files = [str(p) for p in local_files(ds) or []]
-    builder = ds.ds_type or _builder_for(files, ds.path)
-    return _call(ds.path, lambda: datasets.load_dataset(builder, data_files=files, split=ds.split))
+    files = local_files(ds) or []
+    for file in files:
+        problem = check_before_loading(file)
+        if problem is not None:
+            raise DataError(problem)
+    builder = ds.ds_type or _builder_for([str(f) for f in files], ds.path)
+    load = lambda: datasets.load_dataset(builder, data_files=[str(f) for f in files], split=ds.split)  # noqa: E731
+    return _call(ds.path, load, files)
 
 
 def _is_saved_dataset(folder: Path) -> bool:
@@ -120,13 +128,18 @@ def _hub_offline_mode() -> bool:
     return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
 
 
-def _call(name: str, load: Any) -> Any:
-    """Run a `datasets` loader and turn its exception chain into one readable line."""
+def _call(name: str, load: Any, files: list[Path] | None = None) -> Any:
+    """Run a `datasets` loader and turn its exception chain into one readable line (the broken file and line
+    when a local JSON file is to blame)."""
     try:
         return load()
     except DataError:
         raise
     except Exception as err:
+        for file in files or []:
+            reason = explain_json_failure(file)
+            if reason is not None:
+                raise DataError(f"cannot read dataset '{file}': {reason}") from err
         raise DataError(f"cannot read dataset '{name}': {_root_message(err)}") from err
 
 

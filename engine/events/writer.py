@@ -21,7 +21,11 @@ class EventWriter:
     def __init__(self, path: Path, echo: TextIO | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        torn = _ends_mid_line(path)
         self._stream = path.open("a", encoding="utf-8")
+        if torn:  # a killed writer left half a line: end it, so our first event is a line of its own
+            self._stream.write("\n")
+            self._stream.flush()
         self._echo = echo
 
     def emit(self, event: Event) -> None:
@@ -40,6 +44,18 @@ class EventWriter:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _ends_mid_line(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, 2)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, 2)
+            return handle.read(1) != b"\n"
+    except OSError:
+        return False
 
 
 def open_run_events(output_dir: str | Path, echo_stdout: bool = False) -> EventWriter:

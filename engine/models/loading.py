@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,22 +41,41 @@ def load_model_and_tokenizer(
     dtype: torch.dtype | str = "float32",
     attn_implementation: str = "sdpa",
     device: torch.device | str = "cpu",
+    trust_remote_code: bool = False,
 ) -> LoadedModel:
     """Load `folder` for training.
 
     `use_cache` is switched off: training never reuses keys and values, and packed-sample isolation relies on
     position-id masks that the KV cache path does not apply. A missing pad token becomes the eos token, which is
     safe because padded positions are masked out of attention and the loss; the returned notes say so.
+    `trust_remote_code` (the config key, off by default) lets a folder that ships its own model code run it.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     _require_weights(folder)
     torch_dtype = to_torch_dtype(dtype)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, attn_implementation=attn_implementation)
+    with remote_code_errors(folder):
+        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+        model = AutoModelForCausalLM.from_pretrained(
+            folder, dtype=torch_dtype, attn_implementation=attn_implementation, trust_remote_code=trust_remote_code
+        )
     model.config.use_cache = False
     notes = _ensure_pad_token(tokenizer, model)
     return LoadedModel(model=model.to(device), tokenizer=tokenizer, notes=notes)
+
+
+@contextmanager
+def remote_code_errors(folder: Path | str) -> Iterator[None]:
+    """transformers refuses a folder's own code without trust_remote_code in a paragraph; say it in one line."""
+    try:
+        yield
+    except ValueError as error:
+        if "trust_remote_code" not in str(error):
+            raise
+        raise ModelLoadError(
+            f"{folder} ships its own model code, which runs only with `trust_remote_code: true`; set it if you "
+            "trust the model's authors (the code runs on this machine)"
+        ) from error
 
 
 def to_torch_dtype(dtype: torch.dtype | str) -> torch.dtype:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args, save_config
+from engine.runs.lock import RunLockError, check_run_folder
 from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE
 from engine.runs.plan import PlanError, local_processes
 from engine.runs.process import adopt_child, start_token
@@ -47,6 +48,7 @@ def start_detached(
     *,
     cwd: Path | None = None,
     nproc: int | None = None,
+    force: bool = False,
 ) -> Path:
     """Start training `config_path` in its own session and return the run folder (the config's output_dir).
 
@@ -55,7 +57,8 @@ def start_detached(
     run can be resumed, chatted with or merged later from the folder alone. `nproc` > 1 starts that many
     data-parallel processes through torchrun; the run is still one run (rank 0 writes its events). None takes the
     count from the launch plan beside the config (the wizard's "Where it runs"), else 1. Raises ConfigError or
-    ConfigFileError for a bad config and LaunchError when the folder already has a live run or a bad plan.
+    ConfigFileError for a bad config and LaunchError when the folder already has a live run (or a completed one,
+    unless `resume` or `force`) or a bad plan.
     """
     if nproc is None:
         try:
@@ -67,9 +70,14 @@ def start_detached(
     cwd = (cwd or Path.cwd()).resolve()
     config = apply_overrides(load_config(config_path), parse_override_args(overrides or []))
     run_dir = (cwd / config.output_dir).resolve()
-    _refuse_live_run(run_dir)
+    _refuse_live_run(run_dir, resume=resume, force=force)
     copy = _write_run_config(config, Path(config_path), run_dir)
-    command = [*engine_command(nproc), str(copy), *(["--resume"] if resume else [])]
+    command = [
+        *engine_command(nproc),
+        str(copy),
+        *(["--resume"] if resume else []),
+        *(["--force"] if force else []),
+    ]
     process = _spawn(command, cwd, run_dir / CONSOLE_FILE)
     info = LaunchInfo(
         run_dir=str(run_dir),
@@ -100,7 +108,7 @@ def resume_run(run_dir: Path) -> Path:
     return start_detached(Path(info.config_path), resume=True, cwd=Path(info.cwd), nproc=info.nproc)
 
 
-def _refuse_live_run(run_dir: Path) -> None:
+def _refuse_live_run(run_dir: Path, *, resume: bool, force: bool) -> None:
     """Two engines writing one folder would corrupt both runs' checkpoints and events."""
     if not run_dir.is_dir():
         return
@@ -113,6 +121,10 @@ def _refuse_live_run(run_dir: Path) -> None:
             f"{run_dir} already has a run in progress; watch it with `ft-tui monitor {run_dir}`, "
             "or set a different output_dir"
         )
+    try:
+        check_run_folder(run_dir, resume=resume, force=force)  # a foreground run's lock, a completed run
+    except RunLockError as error:
+        raise LaunchError(str(error)) from error
 
 
 def _wait_for_exit(launch: LaunchInfo | None, status: RunStatus, seconds: float = EXIT_GRACE_SECONDS) -> None:

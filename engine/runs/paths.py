@@ -16,6 +16,8 @@ CONSOLE_FILE = "console.log"
 """The engine's stdout and stderr: where a traceback lands when the engine dies before it can write an event."""
 LOG_FILE = "log.txt"
 """The engine's own human log (written by engine.train)."""
+LOCK_FILE = "run.lock"
+"""Present while an engine runs in the folder: its pid and start time (engine.runs.lock)."""
 
 
 def data_dir() -> Path:

@@ -29,6 +29,17 @@ def start_token(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
+def parent_of(pid: int) -> int | None:
+    """The parent pid from /proc (Linux), or None where it cannot be read."""
+    if pid == os.getpid():
+        return os.getppid()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    except OSError:
+        return None
+    return int(fields[1]) if len(fields) > 1 else None
+
+
 def _is_zombie(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

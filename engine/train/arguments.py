@@ -57,6 +57,9 @@ def argument_values(
         "gradient_checkpointing_kwargs": config.gradient_checkpointing_kwargs or {"use_reentrant": False},
         "logging_strategy": "steps",
         "logging_steps": decisions.logging_steps(config),
+        # The filter logs a NaN/inf step as the mean of earlier ones (0.0 on the first step): a diverged run would
+        # look healthy. Unfiltered, the non-finite loss reaches the callbacks, which stop the run as failed.
+        "logging_nan_inf_filter": False,
         "save_total_limit": config.save_total_limit,
         "save_only_model": bool(config.save_only_model),
         "load_best_model_at_end": bool(config.load_best_model_at_end),

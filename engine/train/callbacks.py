@@ -57,6 +57,8 @@ class EventsCallback(TrainerCallback):
         self.progress.tokens_seen = int(logs.get("tokens_seen", self.progress.tokens_seen))
         if "loss" not in logs or not state.is_world_process_zero:
             return
+        if not math.isfinite(float(logs["loss"])):  # NonFiniteLossCallback fails the run; no step shows it as a loss
+            return
         self.progress.last_loss = float(logs["loss"])
         event = self._step_event(state, logs)
         self.reporter.emit(event)
@@ -159,7 +161,7 @@ class StopCallback(TrainerCallback):
         if requested and not self.stop.requested:
             self.stop.request("another process of this run was asked to stop")
         if requested:
-            control.should_save = True
+            control.should_save = self.stop.save
             control.should_evaluate = False
             control.should_training_stop = True
 
@@ -194,6 +196,24 @@ class LossWatchdogCallback(TrainerCallback):
         if self.strikes >= self.patience:
             self.on_trip(
                 f"loss {loss:.3f} stayed above loss_watchdog_threshold {self.threshold:g} for {self.strikes} logs"
+            )
+
+
+class NonFiniteLossCallback(TrainerCallback):
+    """A NaN or infinite loss means the weights are ruined (often learning_rate far too high): stop the run as
+    failed at once, without saving the broken weights over anything."""
+
+    def __init__(self, on_trip: Callable[[str], None]) -> None:
+        self.on_trip = on_trip
+
+    def on_log(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs: Any = None, **_: Any
+    ) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.on_trip(
+                f"the loss became {float(loss)} at step {state.global_step}, so training cannot continue; "
+                "lower learning_rate (or set max_grad_norm), and check the data for empty or broken rows"
             )
 
 

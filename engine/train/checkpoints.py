@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.config import RunConfig
@@ -11,38 +13,98 @@ from engine.train.errors import TrainError
 CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 
 
-def latest_checkpoint(output_dir: str | Path) -> Path | None:
-    """The checkpoint-N folder with the highest N that holds a trainer state (a finished write)."""
+SAVING_MARKER = ".saving"
+"""Created in checkpoint-N before the Trainer writes into it and removed once everything is written: a folder
+that still has it was interrupted mid-save (a second Ctrl-C, a kill, a full disk)."""
+
+TRAINER_STATE = "trainer_state.json"
+WEIGHT_FILES = (
+    "adapter_model.safetensors",
+    "adapter_model.bin",
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+
+
+@dataclass(frozen=True)
+class CheckpointSearch:
+    """The newest complete checkpoint, and the newer ones passed over with the reason."""
+
+    latest: Path | None
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        return [f"skipped {path.name}: {reason}" for path, reason in self.skipped]
+
+
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why `folder` cannot be resumed from, or None when it is a complete checkpoint."""
+    if (folder / SAVING_MARKER).exists():
+        return "its save was interrupted"
+    state = folder / TRAINER_STATE
+    if not state.is_file():
+        return f"no {TRAINER_STATE} (an interrupted save)"
+    try:
+        json.loads(state.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"{TRAINER_STATE} is truncated or not JSON"
+    if not any((folder / name).is_file() for name in WEIGHT_FILES):
+        return "no model weights"
+    return None
+
+
+def find_checkpoints(output_dir: str | Path) -> CheckpointSearch:
+    """Checkpoint-N folders newest first: the first complete one, and each newer one skipped with its reason."""
     folder = Path(output_dir)
     if not folder.is_dir():
-        return None
-    found = []
-    for child in folder.iterdir():
-        match = CHECKPOINT_NAME.match(child.name)
-        if match and child.is_dir() and (child / "trainer_state.json").is_file():
-            found.append((int(match.group(1)), child))
-    return max(found)[1] if found else None
+        return CheckpointSearch(None)
+    found = sorted(
+        ((int(match.group(1)), child) for child in folder.iterdir() if (match := CHECKPOINT_NAME.match(child.name))),
+        reverse=True,
+    )
+    skipped: list[tuple[Path, str]] = []
+    for _, child in found:
+        problem = checkpoint_problem(child) if child.is_dir() else "not a folder"
+        if problem is None:
+            return CheckpointSearch(child, skipped)
+        skipped.append((child, problem))
+    return CheckpointSearch(None, skipped)
+
+
+def latest_checkpoint(output_dir: str | Path) -> Path | None:
+    """The checkpoint-N folder with the highest N that is complete (see `checkpoint_problem`)."""
+    return find_checkpoints(output_dir).latest
 
 
 def resume_checkpoint(config: RunConfig, resume: bool) -> Path | None:
     """`--resume` or `resume_from_checkpoint: true`: the latest (it must exist); a path: that folder;
     `auto_resume_from_checkpoints`: the latest when there is one, else a fresh start."""
+    return find_resume_checkpoint(config, resume)[0]
+
+
+def find_resume_checkpoint(config: RunConfig, resume: bool) -> tuple[Path | None, list[str]]:
+    """`resume_checkpoint`, plus a note for each newer checkpoint passed over and why."""
     explicit = config.resume_from_checkpoint
     if isinstance(explicit, str) and explicit and explicit.lower() not in ("true", "false"):
         path = Path(explicit).expanduser()
-        if not (path / "trainer_state.json").is_file():
+        problem = checkpoint_problem(path) if path.is_dir() else "not a folder"
+        if problem is not None:
             raise TrainError(
-                f"resume_from_checkpoint: {explicit} is not a checkpoint (no trainer_state.json); "
+                f"resume_from_checkpoint: {explicit} is not a checkpoint to resume from ({problem}); "
                 f"point it at a checkpoint-N folder in {config.output_dir}"
             )
-        return path
+        return path, []
     wants_latest = resume or explicit is True or (isinstance(explicit, str) and explicit.lower() == "true")
-    latest = latest_checkpoint(config.output_dir)
-    if wants_latest and latest is None:
+    search = find_checkpoints(config.output_dir)
+    if wants_latest and search.latest is None:
+        passed = "; ".join(search.notes())
         raise TrainError(
-            f"nothing to resume: {config.output_dir} has no checkpoint-N folder; run without --resume "
-            "(and without resume_from_checkpoint) to start fresh"
+            f"nothing to resume: {config.output_dir} has no complete checkpoint-N folder"
+            + (f" ({passed})" if passed else "")
+            + "; run without --resume (and without resume_from_checkpoint) to start fresh"
         )
     if wants_latest or config.auto_resume_from_checkpoints:
-        return latest
-    return None
+        return search.latest, search.notes()
+    return None, []

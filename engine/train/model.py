@@ -39,7 +39,13 @@ def build_model(config: RunConfig, folder: Path, *, dtype: str, device: str) -> 
 
         model, tokenizer, notes = load_quantized(config, folder, dtype=dtype, attn_implementation=attn)
     else:
-        loaded = load_model_and_tokenizer(folder, dtype=dtype, attn_implementation=attn, device=device)
+        loaded = load_model_and_tokenizer(
+            folder,
+            dtype=dtype,
+            attn_implementation=attn,
+            device=device,
+            trust_remote_code=bool(config.trust_remote_code),
+        )
         model, tokenizer, notes = loaded.model, loaded.tokenizer, loaded.notes
     notes = (*notes, *apply_tokens(config, tokenizer, model))
     per_sample, reason = packed_attention_kernel(config)

@@ -31,10 +31,11 @@ def load_quantized(config: RunConfig, folder: Path, *, dtype: str, attn_implemen
         dtype=compute_dtype,
         attn_implementation=attn_implementation,
         device_map={"": int(os.environ.get("LOCAL_RANK", "0") or 0)},
+        trust_remote_code=bool(config.trust_remote_code),
     )
     model.config.use_cache = False
     model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=bool(config.gradient_checkpointing))
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=bool(config.trust_remote_code))
     notes: tuple[str, ...] = (f"base weights loaded in {4 if config.load_in_4bit else 8} bits (bitsandbytes)",)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

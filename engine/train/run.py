@@ -7,7 +7,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.config import ConfigError, RunConfig
 from engine.events import ErrorEvent, FinishedEvent
@@ -18,6 +18,9 @@ from engine.train.model_card import write_model_card
 from engine.train.reporter import EventCallback, Reporter, capture_library_logs
 from engine.train.state import RunTally
 from engine.train.stopping import StopRequest
+
+if TYPE_CHECKING:
+    from engine.runs.lock import RunLock
 
 CONFIG_COPY = "config.yml"
 
@@ -49,6 +52,7 @@ def train(
     device: str | None = None,
     overrides: dict[str, Any] | None = None,
     stop: StopRequest | None = None,
+    force: bool = False,
 ) -> TrainResult:
     """Train `config` on this machine and return how it ended.
 
@@ -56,10 +60,30 @@ def train(
     and `progress`); human lines go to `output_dir/log.txt`. Ctrl-C or SIGTERM saves a checkpoint and returns a
     `stopped` result. Problems the user can fix raise TrainError with a one-line message, after the error and
     finished events were written. `overrides` (the command line's) are recorded in the run's config copy.
+
+    The run claims `output_dir` first: a folder in use by another live run, or holding a completed run (unless
+    `resume` or `force`), raises TrainError before anything is written there.
     """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     output_dir = Path(config.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    lock = _claim(output_dir, resume=resume, force=force)
+    try:
+        return _train(config, output_dir, resume, events_stdout, progress, device, overrides, stop)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _train(
+    config: RunConfig,
+    output_dir: Path,
+    resume: bool,
+    events_stdout: bool,
+    progress: EventCallback | None,
+    device: str | None,
+    overrides: dict[str, Any] | None,
+    stop: StopRequest | None,
+) -> TrainResult:
     reporter = Reporter(output_dir, events_stdout=events_stdout, progress=progress)
     stop = stop or StopRequest()
     stop.on_request = lambda reason: reporter.log(f"stop requested ({reason}): saving a checkpoint after this step")
@@ -85,6 +109,24 @@ def train(
     finally:
         detach()
         reporter.close()
+
+
+def _claim(output_dir: Path, *, resume: bool, force: bool) -> RunLock | None:
+    """Only the main process of a multi-GPU job claims the folder (the other ranks write nothing there)."""
+    from engine.runs.lock import RunLockError, claim_run_folder
+
+    if not is_main_process():
+        return None
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as error:
+        raise TrainError(f"output_dir '{output_dir}' is a file, not a folder; set output_dir to a folder") from error
+    except OSError as error:
+        raise TrainError(f"cannot create output_dir '{output_dir}': {error.strerror or error}") from error
+    try:
+        return claim_run_folder(output_dir, resume=resume, force=force)
+    except RunLockError as error:
+        raise TrainError(str(error)) from error
 
 
 def _run(

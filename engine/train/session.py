@@ -10,7 +10,7 @@ from typing import Any
 from engine.config import RunConfig, config_to_dict
 from engine.rules import Finding
 from engine.train import decisions
-from engine.train.checkpoints import resume_checkpoint
+from engine.train.checkpoints import find_resume_checkpoint
 from engine.train.distributed import main_process_first, world_size
 from engine.train.preflight import pick_target, run_rules
 from engine.train.reporter import Reporter
@@ -43,7 +43,9 @@ def prepare_session(
     target = pick_target(device)
     reporter.log(f"target: {target.describe()}")
     config, automatic = run_rules(config, target, reporter, facts=find_model_facts(config.base_model))
-    resume_from = resume_checkpoint(config, resume)
+    resume_from, skipped = find_resume_checkpoint(config, resume)
+    for note in skipped:
+        reporter.warning(f"{note}; resuming from {resume_from.name if resume_from else 'the start'}")
     trackers = report_to(config)
     set_seed(config.seed)
 
@@ -140,9 +142,16 @@ def build_trainer(
 def callbacks(
     config: RunConfig, reporter: Reporter, stop: StopRequest, tally: RunTally, run_facts: RunFacts, has_eval: bool
 ) -> list[Any]:
-    from engine.train.callbacks import EventsCallback, LossWatchdogCallback, SaveFirstStepCallback, StopCallback
+    from engine.train.callbacks import (
+        EventsCallback,
+        LossWatchdogCallback,
+        NonFiniteLossCallback,
+        SaveFirstStepCallback,
+        StopCallback,
+    )
 
     chosen: list[Any] = [EventsCallback(reporter, run_facts, tally)]
+    chosen.append(NonFiniteLossCallback(lambda reason: stop.request(reason, failed=True, save=False)))
     if config.save_first_step:
         chosen.append(SaveFirstStepCallback())
     if config.loss_watchdog_threshold is not None:

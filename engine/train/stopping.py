@@ -23,6 +23,8 @@ class StopRequest:
         self.reason = ""
         self.failed = False
         """True when the stop is a failure (the loss watchdog), not the user's choice."""
+        self.save = True
+        """Save a checkpoint before stopping (not when the weights are already ruined by a non-finite loss)."""
         self.in_training = False
         self.on_request = on_request
         self._previous: dict[int, Any] = {}
@@ -40,13 +42,14 @@ class StopRequest:
             signal.signal(sig, handler)
         self._previous.clear()
 
-    def request(self, reason: str, *, failed: bool = False) -> None:
+    def request(self, reason: str, *, failed: bool = False, save: bool = True) -> None:
         """Ask for a graceful stop (also used by the loss watchdog, tests, and front ends running in-process)."""
         if self.requested:
             return
         self.requested = True
         self.reason = reason
         self.failed = failed
+        self.save = save
         if self.on_request is not None:
             self.on_request(reason)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -67,6 +68,21 @@ class PackedTrainer(Trainer):
         self.seed = seed
         self.real_tokens = 0
         """Real tokens trained by this process since the run (or its resume) started."""
+
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        """Mark checkpoint-N as being written until the Trainer has written all of it (see SAVING_MARKER)."""
+        from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+        from engine.train.checkpoints import SAVING_MARKER
+
+        folder = Path(self._get_output_dir(trial=trial)) / f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+        marker = folder / SAVING_MARKER
+        if self.args.should_save:
+            folder.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        super()._save_checkpoint(model, trial)
+        if self.args.should_save:
+            marker.unlink(missing_ok=True)
 
     def get_train_dataloader(self) -> DataLoader:
         if not self.packing:

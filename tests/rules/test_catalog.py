@@ -64,6 +64,11 @@ def many_dropped() -> DataFacts:
     return DataFacts(settings=settings, rows_read=100, train_rows=70, eval_rows=0, rows_dropped={"too_long": 30})
 
 
+def empty_targets() -> DataFacts:
+    settings = BatchSettings(sequence_len=512)
+    return DataFacts(settings=settings, rows_read=10, train_rows=9, eval_rows=0, rows_dropped={"empty_target": 1})
+
+
 @dataclass(frozen=True)
 class Case:
     rule_id: str
@@ -80,6 +85,8 @@ CASES = [
     Case("adapter.qlora_needs_4bit", "adapter: qlora\nload_in_4bit: true\n", False, "gpu"),
     Case("quant.needs_adapter", "adapter:\nload_in_8bit: true\n", True, "gpu"),
     Case("quant.needs_adapter", "adapter: lora\nload_in_8bit: true\n", False, "gpu"),
+    Case("quant.lora_with_4bit", "adapter: lora\nload_in_4bit: true\n", True, "gpu"),
+    Case("quant.lora_with_4bit", "adapter: qlora\nload_in_4bit: true\n", False, "gpu"),
     Case("quant.both_bit_widths", "load_in_8bit: true\nload_in_4bit: true\n", True, "gpu"),
     Case("quant.both_bit_widths", "load_in_4bit: true\n", False, "gpu"),
     Case("quant.needs_cuda", "load_in_4bit: true\n", True, "cpu"),
@@ -192,6 +199,8 @@ CASES = [
     Case("data.val_set_size_not_whole", "val_set_size: 10\n", False),
     Case("data.rows_dropped_for_length", "sequence_len: 512\n", True, data=many_dropped()),
     Case("data.rows_dropped_for_length", "sequence_len: 512\n", False, data=small_eval_split()),
+    Case("data.empty_training_targets", "sequence_len: 512\n", True, data=empty_targets()),
+    Case("data.empty_training_targets", "sequence_len: 512\n", False, data=many_dropped()),
     Case(
         "packing.eval_split_too_small",
         "sample_packing: true\ngradient_accumulation_steps: 4\nval_set_size: 0.05\n",

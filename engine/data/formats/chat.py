@@ -33,10 +33,20 @@ class ChatFormatter:
 
     def __call__(self, row: Mapping[str, Any]) -> list[Encoded]:
         messages = self.reader.read(row)
+        if not self.train_on_inputs:
+            self._refuse_empty_targets(messages)
         text = self.render(messages, generation_prompt=False)
         spans = self.locate(messages, text)
         trained = [(0, len(text))] if self.train_on_inputs else self.trained_spans(messages, text, spans)
         return [encode_spans(self.tokenizer, text, trained, add_special_tokens=False)]
+
+    def _refuse_empty_targets(self, messages: Sequence[Mapping[str, str]]) -> None:
+        """An empty trained turn teaches the model to answer with nothing (only its end-of-turn token is trained)."""
+        for index, message in enumerate(messages):
+            if message["role"] in self.roles_to_train and not str(message["content"]).strip():
+                raise RowProblem(
+                    "empty_target", f"message {index} ({message['role']}) is empty, so there is no answer to learn"
+                )
 
     def render(self, messages: Sequence[Mapping[str, str]], *, generation_prompt: bool) -> str:
         """The template applied to `messages`; a template error drops the row with the template's message."""

@@ -10,6 +10,18 @@ from engine.rules.definitions import (
     precision,
     schedule,
     sharding,
+    targets,
 )
 
-__all__ = ["adapter", "attention", "axolotl", "data", "integrations", "packing", "precision", "schedule", "sharding"]
+__all__ = [
+    "adapter",
+    "attention",
+    "axolotl",
+    "data",
+    "integrations",
+    "packing",
+    "precision",
+    "schedule",
+    "sharding",
+    "targets",
+]

@@ -38,6 +38,20 @@ def quantisation_needs_adapter(ctx: RuleContext) -> Hit | None:
 
 
 @rule(
+    id="quant.lora_with_4bit",
+    severity="warning",
+    message="load_in_4bit with adapter: lora means QLoRA here but not in axolotl",
+    why="""This engine loads the base in 4-bit NF4 whenever load_in_4bit is on (the QLoRA recipe). axolotl quantises
+        to 4 bits only for adapter: qlora; with adapter: lora it loads the base unquantised, so the same YAML needs
+        several times more GPU memory there and trains a different model.""",
+    fix="set adapter: qlora to mean QLoRA in both, or turn load_in_4bit off for a plain LoRA",
+    fields=("adapter", "load_in_4bit"),
+)
+def lora_with_4bit(ctx: RuleContext) -> Hit | None:
+    return Hit() if ctx.config.adapter == "lora" and ctx.config.load_in_4bit else None
+
+
+@rule(
     id="quant.both_bit_widths",
     severity="error",
     message="load_in_8bit and load_in_4bit are both on",

@@ -1,0 +1,86 @@
+"""The bad-input corpus (tests/bad_inputs): every case ends with its exit code and one clear line, nothing left over."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).parents[2]
+CORPUS = ROOT / "tests" / "bad_inputs"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    case: str
+    command: str
+    code: int
+    phrase: str
+    setup: tuple[str, ...]
+
+
+def _expectations() -> list[Expectation]:
+    found = []
+    for config in sorted(CORPUS.glob("*.yml")):
+        header = [line[1:].strip() for line in config.read_text().splitlines() if line.startswith("#")]
+        setup = tuple(line.removeprefix("setup:").strip() for line in header if line.startswith("setup:"))
+        for line in header:
+            if line.startswith("expect "):
+                command, _, rest = line.removeprefix("expect ").partition(":")
+                code, _, phrase = rest.strip().partition(" ")
+                found.append(Expectation(config.stem, command, int(code), phrase, setup))
+    return found
+
+
+CASES = _expectations()
+
+
+def test_the_corpus_is_read() -> None:
+    assert len({e.case for e in CASES}) == len(list(CORPUS.glob("*.yml")))
+    assert {e.command for e in CASES} == {"validate", "preprocess", "train"}
+
+
+def _prepare(folder: Path, case: Expectation, model: Path) -> None:
+    shutil.copytree(CORPUS / "data", folder / "data")
+    shutil.copy(CORPUS / f"{case.case}.yml", folder / "case.yml")
+    (folder / "model").symlink_to(model, target_is_directory=True)
+    for step in case.setup:
+        kind, _, target = step.partition(" ")
+        if kind == "file":
+            (folder / target).write_text("not a folder")
+        elif kind == "symlink-loop":
+            (folder / target).symlink_to(folder / target)
+        else:
+            raise AssertionError(f"unknown setup {step!r} in {case.case}")
+
+
+def _leftovers(folder: Path) -> list[str]:
+    found = [str(p) for p in folder.rglob("*.partial")] + [str(p) for p in folder.rglob("run.lock")]
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if process.info["pid"] != os.getpid() and str(folder) in " ".join(process.info["cmdline"] or []):
+            found.append(f"process {process.info['pid']}")
+    return found
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{e.case}-{e.command}" for e in CASES])
+def test_bad_input(case: Expectation, tmp_path: Path, tiny_model_dir: Path) -> None:
+    _prepare(tmp_path, case, tiny_model_dir)
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", case.command, "case.yml"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == case.code, output
+    assert output.count(case.phrase) == 1, output
+    assert "Traceback" not in output and "internal error" not in output, output
+    assert _leftovers(tmp_path) == []

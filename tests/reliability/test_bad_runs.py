@@ -1,0 +1,91 @@
+"""Runs that must end with a clear one-line error, never a traceback or a silent wrong result."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from engine.config import ConfigError, RunConfig, parse_config_dict, parse_override_args
+from engine.events import FinishedEvent, StepEvent, read_events
+from tests.train.conftest import write_config
+
+ROOT = Path(__file__).parents[2]
+
+
+def run_engine(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "engine.train", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+
+
+def test_a_non_finite_loss_fails_the_run_without_saving_it(
+    make_config: Callable[..., RunConfig], tmp_path: Path
+) -> None:
+    config = make_config(learning_rate=1e30, optimizer="sgd", max_grad_norm=0, max_steps=8, save_steps=1)
+    done = run_engine(str(write_config(config, tmp_path / "run.yml")))
+    assert done.returncode == 1, done.stderr
+    assert "the loss became nan at step" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    events = read_events(Path(config.output_dir) / "events.jsonl")
+    finished = events[-1]
+    assert isinstance(finished, FinishedEvent) and finished.status == "failed"
+    assert all(e.loss == e.loss for e in events if isinstance(e, StepEvent))  # no NaN shown as a loss
+    assert not (Path(config.output_dir) / f"checkpoint-{finished.step}").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "phrase"),
+    [
+        ("learning_rate", float("inf"), "finite number"),
+        ("learning_rate", float("nan"), "finite number"),
+        ("sequence_len", 10_000_000_000, "less than or equal to"),
+        ("base_model", "", "at least 1 character"),
+        ("base_model", "  ", "should match pattern"),
+        ("output_dir", "", "at least 1 character"),
+    ],
+)
+def test_values_that_cannot_work_are_config_errors(key: str, value: object, phrase: str) -> None:
+    with pytest.raises(ConfigError, match=phrase):
+        parse_config_dict({"base_model": "m", key: value})
+
+
+@pytest.mark.parametrize("args", [["--lora_r"], ["--max-steps", "--lora-r", "8"], ["--learning-rate"]])
+def test_an_option_that_needs_a_value_refuses_to_run_without_one(args: list[str]) -> None:
+    with pytest.raises(ConfigError, match="needs a value"):
+        parse_override_args(args)
+
+
+def test_yes_no_options_still_mean_true_alone() -> None:
+    assert parse_override_args(["--sample-packing", "--lora-r", "8"]) == {"sample_packing": True, "lora_r": 8}
+
+
+def test_a_missing_override_value_stops_the_command(make_config: Callable[..., RunConfig], tmp_path: Path) -> None:
+    done = run_engine(str(write_config(make_config(), tmp_path / "run.yml")), "--lora_r")
+    assert done.returncode == 1
+    assert "`--lora_r` needs a value" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_output_dir_that_is_a_file_is_one_line(make_config: Callable[..., RunConfig], tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    done = run_engine(str(write_config(make_config(output_dir=str(taken)), tmp_path / "run.yml")))
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: output_dir '{taken}' is a file, not a folder; set output_dir to a folder"
+
+
+def test_ctrl_c_while_libraries_load_exits_130_quietly(make_config: Callable[..., RunConfig], tmp_path: Path) -> None:
+    path = write_config(make_config(), tmp_path / "run.yml")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.train", str(path)], cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(1.0)  # the interpreter is up and the engine is importing its libraries
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr

@@ -1,0 +1,139 @@
+"""One run per output folder: a second engine is refused with the owner's pid; a completed run needs --force."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from engine.config import RunConfig
+from engine.events import FinishedEvent, StepEvent, read_events
+from engine.runs.lock import RunLockError, claim_run_folder
+from engine.runs.paths import DATA_DIR_ENV, LOCK_FILE
+from engine.runs.process import start_token
+from engine.runs.registry import LaunchInfo, save_launch
+from engine.train import TrainError, train
+from tests.train.conftest import write_config
+
+ROOT = Path(__file__).parents[2]
+
+
+def engine(*args: str) -> list[str]:
+    return [sys.executable, "-m", "engine.train", *args]
+
+
+def run_engine(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(engine(*args), capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def _wait_for_step(events_file: Path, process: subprocess.Popen[str]) -> None:
+    for _ in range(3000):
+        if events_file.exists() and any(isinstance(e, StepEvent) for e in read_events(events_file)):
+            return
+        if process.poll() is not None:
+            pytest.fail(f"the first run ended early: {process.communicate()[1]}")
+        time.sleep(0.05)
+    pytest.fail("the first run never stepped")
+
+
+def test_a_second_foreground_run_into_a_live_runs_folder_is_refused(
+    make_config: Callable[..., RunConfig], tmp_path: Path
+) -> None:
+    config = make_config(max_steps=100_000)
+    first_path = write_config(config, tmp_path / "first.yml")
+    events_file = Path(config.output_dir) / "events.jsonl"
+    first = subprocess.Popen(
+        engine(str(first_path)), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        _wait_for_step(events_file, first)
+        events_before = len(read_events(events_file))
+        second = run_engine(str(first_path), "--lora-r", "32")
+        assert second.returncode == 1
+        assert second.stderr.strip().count("\n") == 0, second.stderr
+        assert f"{config.output_dir} is in use by another run (pid {first.pid})" in second.stderr
+        assert "Traceback" not in second.stderr
+        events = read_events(events_file)
+        # Nothing of the refused run reached the live run's events (the live run only kept stepping).
+        assert not any(isinstance(e, FinishedEvent) for e in events[events_before:])
+    finally:
+        os.kill(first.pid, signal.SIGTERM)
+        first.communicate(timeout=120)
+    assert first.returncode == 130
+    assert not (Path(config.output_dir) / LOCK_FILE).exists()
+
+
+def test_a_completed_run_is_kept_unless_forced(make_config: Callable[..., RunConfig], tmp_path: Path) -> None:
+    config = make_config(max_steps=1)
+    path = write_config(config, tmp_path / "run.yml")
+    assert run_engine(str(path)).returncode == 0
+    again = run_engine(str(path))
+    assert again.returncode == 1
+    assert "already holds a completed run" in again.stderr and "--force" in again.stderr
+    assert sum(isinstance(e, FinishedEvent) for e in read_events(Path(config.output_dir) / "events.jsonl")) == 1
+    forced = run_engine(str(path), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert not (Path(config.output_dir) / LOCK_FILE).exists()
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_stale_lock_is_taken_over(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / LOCK_FILE).write_text(f'{{"pid": {_dead_pid()}, "token": null}}')
+    lock = claim_run_folder(run_dir)
+    assert f'"pid": {os.getpid()}' in (run_dir / LOCK_FILE).read_text()
+    lock.release()
+    assert not (run_dir / LOCK_FILE).exists()
+
+
+def test_a_live_lock_names_its_owner(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (run_dir).mkdir()
+        (run_dir / LOCK_FILE).write_text(f'{{"pid": {owner.pid}, "token": "{start_token(owner.pid)}"}}')
+        with pytest.raises(RunLockError, match=rf"in use by another run \(pid {owner.pid}\)"):
+            claim_run_folder(run_dir)
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def test_a_foreground_run_into_a_live_detached_runs_folder_writes_nothing_there(
+    make_config: Callable[..., RunConfig], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detached engine may not have taken the lock yet; its launch record alone keeps the folder."""
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    config = make_config()
+    run_dir = Path(config.output_dir)
+    detached = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        save_launch(
+            LaunchInfo(
+                run_dir=str(run_dir),
+                config_path=str(run_dir / "run_config.yml"),
+                cwd=str(ROOT),
+                command=["python", "-m", "engine.train"],
+                pid=detached.pid,
+                pid_token=start_token(detached.pid),
+                launched_at=time.time(),
+            )
+        )
+        with pytest.raises(TrainError, match=rf"pid {detached.pid}"):
+            train(config)
+        assert not (run_dir / "events.jsonl").exists()
+    finally:
+        detached.kill()
+        detached.wait()

@@ -1,0 +1,118 @@
+"""A stop while worker processes tokenize: exit 130 within seconds, no traceback, no worker left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+import pytest
+
+from engine.config import RunConfig
+from engine.data.prepare import PARALLEL_FROM_ROWS
+from engine.events import FinishedEvent, LogEvent, read_events
+from tests.train.conftest import write_config
+
+ROOT = Path(__file__).parents[2]
+EXIT_STOPPED = 130
+
+
+@pytest.fixture
+def big_run(make_config: Callable[..., RunConfig], tmp_path: Path) -> tuple[RunConfig, Path]:
+    """Enough rows that tokenizing starts worker processes (two of them)."""
+    rows = [
+        {"instruction": f"Question number {i}: what is {i} plus one?", "input": "", "output": f"It is {i + 1}."}
+        for i in range(PARALLEL_FROM_ROWS + 4000)
+    ]
+    data = tmp_path / "big.jsonl"
+    data.write_text("\n".join(json.dumps(row) for row in rows))
+    config = make_config(datasets=[{"path": str(data), "type": "alpaca"}], dataset_processes=2, max_steps=2)
+    return config, write_config(config, tmp_path / "big.yml")
+
+
+def _start(path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.train", str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a detached run or a shell job
+    )
+
+
+def _wait_for_workers(process: subprocess.Popen[str], events_file: Path, count: int) -> list[psutil.Process]:
+    """Block until the run says it is tokenizing and `count` worker processes run under it."""
+    parent = psutil.Process(process.pid)
+    for _ in range(6000):
+        tokenizing = events_file.exists() and any(
+            isinstance(e, LogEvent) and e.message.startswith("tokenizing") for e in read_events(events_file)
+        )
+        children = parent.children(recursive=True)
+        if tokenizing and len(children) >= count:
+            return children
+        if process.poll() is not None:
+            pytest.fail(f"the run ended before tokenizing with workers: {process.communicate()[1]}")
+        time.sleep(0.05)
+    pytest.fail("the run never started its tokenizing workers")
+
+
+def _gone(processes: list[psutil.Process]) -> bool:
+    _, alive = psutil.wait_procs(processes, timeout=30)
+    return not alive
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_stop_while_workers_tokenize_ends_the_run_as_stopped(
+    big_run: tuple[RunConfig, Path], sig: signal.Signals
+) -> None:
+    config, path = big_run
+    events_file = Path(config.output_dir) / "events.jsonl"
+    process = _start(path)
+    workers = _wait_for_workers(process, events_file, count=2)
+    # The monitor's stop and a terminal's Ctrl-C both reach the whole process group, workers included.
+    os.killpg(process.pid, sig)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == EXIT_STOPPED, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+    assert _gone(workers)
+    finished = read_events(events_file)[-1]
+    assert isinstance(finished, FinishedEvent) and finished.status == "stopped"
+
+
+def test_workers_die_with_a_killed_parent(big_run: tuple[RunConfig, Path]) -> None:
+    config, path = big_run
+    process = _start(path)
+    workers = _wait_for_workers(process, Path(config.output_dir) / "events.jsonl", count=2)
+    process.kill()  # kill -9 of the parent alone
+    process.communicate(timeout=60)
+    assert _gone(workers)
+
+
+def test_rows_dropped_in_a_worker_keep_their_row_number(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.config import parse_config_dict
+    from engine.data import prepare
+    from tests.tiny import tiny_tokenizer
+
+    rows = [{"instruction": f"q{i}", "input": "", "output": f"a{i}"} for i in range(40)]
+    rows[33] = {"instruction": "no answer", "input": "", "output": ""}
+    data = tmp_path / "rows.json"
+    data.write_text(json.dumps(rows))
+    monkeypatch.setattr(prepare, "PARALLEL_FROM_ROWS", 10)
+    config = parse_config_dict(
+        {
+            "base_model": "tiny",
+            "datasets": [{"path": str(data), "type": "alpaca"}],
+            "dataset_processes": 3,
+            "dataset_prepared_path": str(tmp_path / "prepared"),
+        }
+    )
+    facts = prepare.prepare_datasets(config, tiny_tokenizer()).facts
+    assert facts.rows_read == 40 and facts.rows_dropped == {"empty": 1}
+    assert "row 33:" in facts.dropped_examples[0]
