@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from engine.data.errors import DataError, FatalRowProblem, RowProblem
 from engine.data.formats import RowFormatter
-from engine.data.spans import IGNORE_INDEX, Encoded
+from engine.data.spans import IGNORE_INDEX, Encoded, TextSample, encode_arrays
 from engine.data.workers import WorkerError, map_in_workers
 
 MAX_EXAMPLES_PER_REASON = 5
@@ -79,11 +81,33 @@ class BatchEncoder:
     def __call__(self, batch: Mapping[str, list[Any]], indices: list[int]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {k: [] for k in OUTPUT_COLUMNS}
         columns = list(batch)
-        for pos, index in enumerate(indices):
-            row = {c: batch[c][pos] for c in columns}
-            for sample, problem, truncated in self._encode_row(row):
+        rows = [{c: batch[c][pos] for c in columns} for pos in range(len(indices))]
+        if hasattr(self.formatter, "texts"):
+            encoded = self._encode_batch(rows)
+        else:
+            encoded = [self._encode_row(row) for row in rows]
+        for index, results in zip(indices, encoded, strict=True):
+            for sample, problem, truncated in results:
                 _append(out, self.offset + index, sample, problem, truncated)
         return out
+
+    def _encode_batch(self, rows: list[Mapping[str, Any]]) -> list[list[tuple[Encoded, RowProblem | None, bool]]]:
+        """Render every row, tokenize all their texts in one call, then apply the length policy per sample."""
+        rendered: list[list[TextSample] | RowProblem] = []
+        for row in rows:
+            try:
+                rendered.append(self.formatter.texts(row))  # type: ignore[attr-defined]
+            except RowProblem as problem:
+                rendered.append(problem)
+        flat = [sample for item in rendered if not isinstance(item, RowProblem) for sample in item]
+        arrays = iter(encode_arrays(self.formatter.tokenizer, flat))  # type: ignore[attr-defined]
+        results = []
+        for item in rendered:
+            if isinstance(item, RowProblem):
+                results.append([((_NO_TOKENS, _NO_TOKENS), item, False)])
+            else:
+                results.append([self._limit(next(arrays)) for _ in item])
+        return results
 
     def _encode_row(self, row: Mapping[str, Any]) -> list[tuple[Encoded, RowProblem | None, bool]]:
         try:
@@ -102,7 +126,7 @@ class BatchEncoder:
             ids, labels, truncated = ids[:limit], labels[:limit], True
         if len(ids) < self.policy.min_len:
             return sample, RowProblem("too_short", f"{len(ids)} tokens < min_sample_len {self.policy.min_len}"), False
-        if all(label == IGNORE_INDEX for label in labels):
+        if not np.any(np.asarray(labels) != IGNORE_INDEX):
             return sample, RowProblem("no_trained_tokens", "no token is trained (nothing to learn)"), False
         return (ids, labels), None, truncated
 
@@ -113,15 +137,23 @@ OUTPUT_COLUMNS = ("input_ids", "labels", "length", "trained", "source_row", "pro
 def _append(
     out: dict[str, list[Any]], index: int, sample: Encoded, problem: RowProblem | None, truncated: bool
 ) -> None:
-    ids, labels = ([], []) if problem else sample
+    ids, labels = (_NO_TOKENS, _NO_TOKENS) if problem else (_int32(sample[0]), _int32(sample[1]))
     out["input_ids"].append(ids)
     out["labels"].append(labels)
     out["length"].append(len(sample[0]))  # a dropped sample keeps its length, for the report's longest row
-    out["trained"].append(sum(1 for label in labels if label != IGNORE_INDEX))
+    out["trained"].append(int(np.count_nonzero(labels != IGNORE_INDEX)))
     out["source_row"].append(index)
     out["problem"].append(_reason(problem))
     out["detail"].append(problem.detail if problem else "")
     out["truncated"].append(truncated)
+
+
+_NO_TOKENS = np.zeros(0, dtype=np.int32)
+
+
+def _int32(values: Any) -> np.ndarray:
+    """Token columns as int32 arrays: datasets stores them without a Python int per token."""
+    return np.asarray(values, dtype=np.int32)
 
 
 def _reason(problem: RowProblem | None) -> str:

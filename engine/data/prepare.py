@@ -154,8 +154,8 @@ def facts_for(cfg: Any, train: Any, evaluation: Any | None, report: EncodeReport
 def _columns(data: Any | None) -> tuple[np.ndarray, np.ndarray]:
     if data is None or len(data) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    table = data.with_format("numpy")
-    return table["length"], table["trained"]
+    columns = data.with_format("numpy", columns=["length", "trained"])[:]
+    return columns["length"], columns["trained"]
 
 
 def _nothing_left(report: EncodeReport, paths: list[str], first_index: int) -> str:

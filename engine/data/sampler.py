@@ -87,6 +87,13 @@ class MultipackBatchSampler(Sampler[Batch]):
             yield [tuple(bins.bin(int(b)).tolist()) for b in batch]
 
 
+def length_column(dataset: Any) -> np.ndarray:
+    """The `length` column as one int64 array, read in one go (iterating a datasets column formats every row)."""
+    if hasattr(dataset, "with_format"):
+        return np.asarray(dataset.with_format("numpy", columns=["length"])[:]["length"], dtype=np.int64)
+    return np.asarray(dataset["length"], dtype=np.int64)
+
+
 class PackedDataset(Dataset[list[dict[str, Any]]]):
     """A view of a tokenized dataset whose indices are bins: `view[(3, 9, 12)]` -> those three rows.
 

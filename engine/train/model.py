@@ -27,6 +27,7 @@ class TrainableModel:
 
 def build_model(config: RunConfig, folder: Path, *, dtype: str, device: str) -> TrainableModel:
     """Load the base, add tokens, pick the packed attention kernel, wrap it in LoRA (or train every weight)."""
+    from engine.train.chunked_loss import use_chunked_loss
     from engine.train.packed_attention import use_packed_sdpa
 
     attn = config.requested_attn_implementation() or "sdpa"
@@ -52,6 +53,7 @@ def build_model(config: RunConfig, folder: Path, *, dtype: str, device: str) -> 
     if per_sample:
         use_packed_sdpa(model)
         notes = (*notes, f"attention: {reason}")
+    notes = (*notes, use_chunked_loss(model))
     if config.uses_lora():
         model = wrap_lora(config, model)
     total, trainable = count_parameters(model)

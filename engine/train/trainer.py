@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 from transformers import Trainer
 from transformers.trainer_utils import EvalLoopOutput
 
-from engine.data.sampler import MultipackBatchSampler, PackedDataset
+from engine.data.sampler import MultipackBatchSampler, PackedDataset, length_column
 
 REAL_TOKENS = "num_real_tokens"
 """Batch key the counting collator adds and the trainer pops before the forward pass."""
@@ -118,7 +118,7 @@ class PackedTrainer(Trainer):
         Training gives every rank the same number of batches (the ranks step together); evaluation covers every bin.
         """
         sampler = MultipackBatchSampler(
-            dataset["length"],
+            length_column(dataset),
             self.sequence_len,
             micro_batch_size,
             seed=self.seed,

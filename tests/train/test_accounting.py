@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from engine.data.collators import PackedCollator
+from engine.train.chunked_loss import use_chunked_loss
 from engine.train.packed_attention import use_packed_sdpa
 from engine.train.trainer import CountingCollator, PackedTrainer
 from tests.tiny import tiny_llama
@@ -89,12 +90,17 @@ def packed_trainer(model: Any, tmp_path: Path, snapshot: GradientSnapshot) -> Pa
     )
 
 
+@pytest.mark.parametrize("chunked_loss", [False, True], ids=["model's loss", "chunked loss"])
 @pytest.mark.parametrize("per_sample_attention", [False, True], ids=["block-mask sdpa", "per-sample sdpa"])
-def test_accumulated_packed_loss_is_the_per_token_mean(tmp_path: Path, per_sample_attention: bool) -> None:
+def test_accumulated_packed_loss_is_the_per_token_mean(
+    tmp_path: Path, per_sample_attention: bool, chunked_loss: bool
+) -> None:
     expected_loss, expected_grads = reference_loss_and_grads(tiny_llama().train())
     model = tiny_llama().train()
     if per_sample_attention:
         use_packed_sdpa(model)
+    if chunked_loss:
+        use_chunked_loss(model)
     snapshot = GradientSnapshot()
     trainer = packed_trainer(model, tmp_path, snapshot)
     trainer.train()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.data.formats.common import eos_text, text_field
-from engine.data.spans import Encoded, encode_spans
+from engine.data.spans import Encoded, TextSample, encode_spans
 
 SYSTEM_WITH_INPUT = (
     "Below is an instruction that describes a task, paired with an input that provides further context. "
@@ -43,11 +43,15 @@ class AlpacaFormatter:
     train_on_inputs: bool = False
 
     def __call__(self, row: Mapping[str, Any]) -> list[Encoded]:
+        return [encode_spans(self.tokenizer, s.text, s.trained, add_special_tokens=True) for s in self.texts(row)]
+
+    def texts(self, row: Mapping[str, Any]) -> list[TextSample]:
+        """The row rendered, before tokenizing: the prompt is untrained, the answer and EOS are trained."""
         prompt = self.prompt(row)
         answer = text_field(row, self.layout.field_output, required=True) + eos_text(self.tokenizer)
         start = 0 if self.train_on_inputs else len(prompt)
         text = prompt + answer
-        return [encode_spans(self.tokenizer, text, [(start, len(text))], add_special_tokens=True)]
+        return [TextSample(text, ((start, len(text)),), add_special_tokens=True)]
 
     def prompt(self, row: Mapping[str, Any]) -> str:
         """The untrained part: system text, then the instruction (and input) in the chosen layout."""

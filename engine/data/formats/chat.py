@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.data.errors import RowProblem
 from engine.data.formats.messages import MessageReader
-from engine.data.spans import Encoded, encode_spans
+from engine.data.spans import Encoded, TextSample, encode_spans
 
 TRAIN_ON_EOS = ("turn", "last", "all", "none")
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
+"""Private-use characters around a message number: what stands for a content when locating contents."""
+_MAX_LAYOUTS = 4096
+"""Conversation shapes whose marker rendering is kept (a few dozen in real data)."""
 
 
 @dataclass(frozen=True)
@@ -30,15 +34,21 @@ class ChatFormatter:
     train_on_inputs: bool = False
     end_tokens: tuple[str, ...] = ()
     """Special token strings that can close a turn; see `special_token_texts`."""
+    _layouts: dict[Any, str | None] = field(default_factory=dict, compare=False, repr=False)
+    """Marker renderings by conversation shape; see `_marker_layout`."""
 
     def __call__(self, row: Mapping[str, Any]) -> list[Encoded]:
+        return [encode_spans(self.tokenizer, s.text, s.trained, add_special_tokens=False) for s in self.texts(row)]
+
+    def texts(self, row: Mapping[str, Any]) -> list[TextSample]:
+        """The conversation rendered, before tokenizing, with the character spans to train."""
         messages = self.reader.read(row)
         if not self.train_on_inputs:
             self._refuse_empty_targets(messages)
         text = self.render(messages, generation_prompt=False)
         spans = self.locate(messages, text)
         trained = [(0, len(text))] if self.train_on_inputs else self.trained_spans(messages, text, spans)
-        return [encode_spans(self.tokenizer, text, trained, add_special_tokens=False)]
+        return [TextSample(text, tuple(trained), add_special_tokens=False)]
 
     def _refuse_empty_targets(self, messages: Sequence[Mapping[str, str]]) -> None:
         """An empty trained turn teaches the model to answer with nothing (only its end-of-turn token is trained)."""
@@ -61,7 +71,16 @@ class ChatFormatter:
             raise RowProblem("template_error", f"the chat template failed: {err}") from err
 
     def locate(self, messages: Sequence[Mapping[str, str]], text: str) -> list[tuple[int, int]]:
-        """Character span of each message's content in `text`, in order."""
+        """Character span of each message's content in `text`, in order.
+
+        First by one more rendering with a marker in place of each content (exact, two renders a row); when the
+        template treats the content itself (trims, edits or repeats it) that rendering does not rebuild `text`,
+        and each content is searched after the rendering of the conversation before it (one render a message).
+        """
+        marked = self._locate_by_markers(messages, text)
+        return marked if marked is not None else self._locate_by_search(messages, text)
+
+    def _locate_by_search(self, messages: Sequence[Mapping[str, str]], text: str) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         cursor = 0
         for i, message in enumerate(messages):
@@ -69,6 +88,52 @@ class ChatFormatter:
             spans.append(_find_content(message["content"], text, start, i))
             cursor = spans[-1][1]
         return spans
+
+    def _locate_by_markers(self, messages: Sequence[Mapping[str, str]], text: str) -> list[tuple[int, int]] | None:
+        """Spans from a rendering with markers for the contents, if putting the contents back rebuilds `text`."""
+        markers = [f"{_MARK_OPEN}{i}{_MARK_CLOSE}" for i in range(len(messages))]
+        if any(_MARK_OPEN in str(m.get("content", "")) for m in messages):
+            return None
+        layout = self._marker_layout(messages, markers)
+        if layout is None:
+            return None
+        parts: list[str] = []
+        spans: list[tuple[int, int]] = []
+        cursor = offset = 0
+        for message, marker in zip(messages, markers, strict=True):
+            found = layout.find(marker, cursor)
+            if found < 0:
+                return None
+            parts += [layout[cursor:found], message["content"]]
+            offset += found - cursor
+            spans.append((offset, offset + len(message["content"])))
+            offset += len(message["content"])
+            cursor = found + len(marker)
+        parts.append(layout[cursor:])
+        return spans if "".join(parts) == text else None
+
+    def _marker_layout(self, messages: Sequence[Mapping[str, str]], markers: list[str]) -> str | None:
+        """The rendering with markers for contents, cached per shape (roles and other keys, contents aside).
+
+        Reusing it is safe: a layout only counts when putting this row's contents back rebuilds this row's text.
+        """
+        try:
+            shape: Any = tuple(tuple(sorted((k, v) for k, v in m.items() if k != "content")) for m in messages)
+            hash(shape)
+        except TypeError:
+            shape = None
+        if shape is not None and shape in self._layouts:
+            return self._layouts[shape]
+        try:
+            layout: str | None = self.render(
+                [{**m, "content": marker} for m, marker in zip(messages, markers, strict=True)],
+                generation_prompt=False,
+            )
+        except RowProblem:
+            layout = None
+        if shape is not None and len(self._layouts) < _MAX_LAYOUTS:
+            self._layouts[shape] = layout
+        return layout
 
     def _prefix_length(self, messages: Sequence[Mapping[str, str]], i: int, text: str) -> int:
         """Length of the rendering before message i, or 0 when the template does not render prefixes.

@@ -1,0 +1,167 @@
+"""Preprocessing at scale: tokenize, mask and pack generated chat rows, against raw `tokenizers` batch encoding.
+
+The job: 200,000 conversations generated from the repo's persona data (bench/data.py), the default preset's data
+settings (SmolLM2's ChatML template, assistant turns trained, sequence_len 512, packing), `dataset_processes`
+workers. Measured in a fresh process each:
+
+- ours: `prepare_datasets` (load, render, tokenize, mask, length-filter, split, save the cache) and the multipack
+  plan over the result; rows/s and tokens/s, peak RSS above the process start, and the size of the token arrays;
+- raw: the same rendered texts through `tokenizers`' `encode_batch` alone (no masking, no dataset, no cache): the
+  physical limit of tokenizing this text on this machine. Rendering is not timed on the raw side.
+
+Goal: ours at least 0.5x raw tokens/s, and memory that stays near the token arrays (it must not hold the rows).
+
+Run: .venv/bin/python bench/preprocess_bench.py [--rows 200000] [--processes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.data import chat_rows, write_jsonl
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESET = ROOT / "presets" / "smollm2-135m-lora.yml"
+GOAL_RATIO = 0.5
+
+
+def rss_gib() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**30
+
+
+def peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def job_config(data: Path, work: Path, processes: int) -> Any:
+    from engine.config import load_config
+
+    preset = load_config(PRESET)
+    entry = preset.datasets[0].model_copy(update={"path": str(data)})
+    return preset.model_copy(
+        update={
+            "datasets": [entry],
+            "dataset_prepared_path": str(work / "prepared"),
+            "dataset_processes": processes,
+            "output_dir": str(work / "out"),
+        }
+    )
+
+
+def tokenizer_for(config: Any) -> Any:
+    from transformers import AutoTokenizer
+
+    from engine.models import resolve_model
+
+    return AutoTokenizer.from_pretrained(resolve_model(config.base_model))
+
+
+def run_ours(data: Path, work: Path, processes: int) -> dict[str, Any]:
+    from engine.data.prepare import prepare_datasets
+    from engine.data.sampler import MultipackBatchSampler, length_column
+
+    config = job_config(data, work, processes)
+    tokenizer = tokenizer_for(config)
+    start_rss = rss_gib()
+    started = time.perf_counter()
+    prepared = prepare_datasets(config, tokenizer)
+    prepared_at = time.perf_counter()
+    sampler = MultipackBatchSampler(
+        length_column(prepared.train), config.sequence_len, config.micro_batch_size, seed=config.seed, shuffle=True
+    )
+    batches = len(sampler)
+    finished = time.perf_counter()
+    eval_tokens = int(length_column(prepared.eval).sum()) if prepared.eval is not None else 0
+    tokens = int(length_column(prepared.train).sum()) + eval_tokens
+    return {
+        "rows": prepared.facts.rows_read,
+        "tokens": tokens,
+        "prepare_s": prepared_at - started,
+        "pack_s": finished - prepared_at,
+        "batches": batches,
+        "peak_above_start_gib": peak_gib() - start_rss,
+        "token_arrays_gib": tokens * 2 * 4 / 2**30,
+    }
+
+
+def run_raw(data: Path, work: Path, processes: int) -> dict[str, Any]:
+    config = job_config(data, work, processes)
+    tokenizer = tokenizer_for(config)
+    rows = [json.loads(line)["messages"] for line in data.read_text(encoding="utf-8").splitlines()]
+    texts = [tokenizer.apply_chat_template(messages, tokenize=False) for messages in rows]
+    backend = tokenizer.backend_tokenizer
+    started = time.perf_counter()
+    tokens = 0
+    for first in range(0, len(texts), 10_000):
+        tokens += sum(len(e.ids) for e in backend.encode_batch(texts[first : first + 10_000], add_special_tokens=False))
+    seconds = time.perf_counter() - started
+    return {"rows": len(texts), "tokens": tokens, "prepare_s": seconds, "pack_s": 0.0}
+
+
+def child(side: str, data: Path, work: Path, processes: int) -> None:
+    result = run_ours(data, work, processes) if side == "ours" else run_raw(data, work, processes)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def measure(side: str, data: Path, work: Path, processes: int) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", side, "--data", str(data), "--work", str(work)]
+    command += ["--processes", str(processes)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        sys.exit(f"{side} failed:\n{done.stderr[-3000:]}")
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def report(ours: dict[str, Any], raw: dict[str, Any], processes: int) -> None:
+    ours_s = ours["prepare_s"] + ours["pack_s"]
+    print(f"{ours['rows']:,} rows, dataset_processes {processes}, {os.cpu_count()} CPUs")
+    print(f"{'':5} {'rows/s':>9} {'tokens/s':>10} {'tokens':>11} {'seconds':>8}")
+    print(f"{'ours':5} {ours['rows'] / ours_s:9.0f} {ours['tokens'] / ours_s:10.0f} {ours['tokens']:11,} {ours_s:8.1f}")
+    raw_s = raw["prepare_s"]
+    print(f"{'raw':5} {raw['rows'] / raw_s:9.0f} {raw['tokens'] / raw_s:10.0f} {raw['tokens']:11,} {raw_s:8.1f}")
+    print(f"ours: prepare {ours['prepare_s']:.1f} s, packing plan {ours['pack_s']:.2f} s ({ours['batches']} batches)")
+    ratio = (ours["tokens"] / ours_s) / (raw["tokens"] / raw_s)
+    print(f"ours / raw tokens/s: {ratio:.2f}x")
+    print(
+        f"peak RSS above start {ours['peak_above_start_gib']:.2f} GiB; "
+        f"token arrays (input_ids + labels, int32) {ours['token_arrays_gib']:.2f} GiB"
+    )
+    print(f"goal >= {GOAL_RATIO}x raw tokens/s: {'met' if ratio >= GOAL_RATIO else 'NOT met'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--processes", type=int, default=2, help="dataset_processes for ours")
+    parser.add_argument("--child", choices=("ours", "raw"), help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.data, args.work, args.processes)
+        return
+    with tempfile.TemporaryDirectory(prefix="ft-tui-preprocess-bench-") as folder:
+        work = Path(folder)
+        data = write_jsonl(work / "chats.jsonl", chat_rows(args.rows))
+        raw = measure("raw", data, work, args.processes)
+        ours = measure("ours", data, work, args.processes)
+        report(ours, raw, args.processes)
+
+
+if __name__ == "__main__":
+    main()
