@@ -128,3 +128,56 @@ def dataset_key_beside_type(ctx: RuleContext) -> Hit | None:
             if getattr(entry, key) is not None:
                 return Hit({"index": index, "key": key, "where": where})
     return None
+
+
+# --- what axolotl's own validation refuses, checked when judging for axolotl ------------------------------
+@rule(
+    id="axolotl.early_stopping_needs_steps",
+    severity="error",
+    message="early_stopping_patience under axolotl needs save_steps and eval_steps, eval_steps dividing save_steps",
+    why="""axolotl stops early only on evaluations that line up with saved checkpoints, so it refuses the config
+        unless both intervals are given in steps and every save falls on an evaluation.""",
+    fix="set e.g. eval_steps: 50 and save_steps: 100, or remove early_stopping_patience",
+    fields=("early_stopping_patience", "save_steps", "eval_steps"),
+    engines=("axolotl",),
+)
+def early_stopping_needs_steps(ctx: RuleContext) -> Hit | None:
+    config = ctx.config
+    if not config.early_stopping_patience:
+        return None
+    if not config.save_steps or not config.eval_steps or config.save_steps % config.eval_steps != 0:
+        return Hit()
+    return None
+
+
+@rule(
+    id="axolotl.save_best_needs_metric",
+    severity="error",
+    message="save_strategy: best under axolotl needs metric_for_best_model",
+    why="""Keeping the best checkpoint means comparing a metric; axolotl refuses to guess which one.""",
+    fix="add metric_for_best_model: eval_loss (and greater_is_better: false), or choose another save_strategy",
+    fields=("save_strategy",),
+    engines=("axolotl",),
+)
+def save_best_needs_metric(ctx: RuleContext) -> Hit | None:
+    config = ctx.config
+    if config.save_strategy == "best" and not config.axolotl_keys().get("metric_for_best_model"):
+        return Hit()
+    return None
+
+
+@rule(
+    id="axolotl.fsdp2_with_bnb_8bit_optimizer",
+    severity="error",
+    message="FSDP2 cannot use {optimizer} under axolotl",
+    why="""bitsandbytes' 8-bit Adam fails in CUDA with FSDP2's sharded parameters; axolotl refuses the
+        combination.""",
+    fix="use optimizer: adamw_torch_8bit, or fsdp_version: 1",
+    fields=("optimizer", "fsdp_version", "fsdp_config"),
+    engines=("axolotl",),
+)
+def fsdp2_with_bnb_8bit_optimizer(ctx: RuleContext) -> Hit | None:
+    config = ctx.config
+    if config.fsdp_config and str(config.fsdp_version) == "2" and config.optimizer in ("adamw_8bit", "adamw_bnb_8bit"):
+        return Hit({"optimizer": config.optimizer})
+    return None
