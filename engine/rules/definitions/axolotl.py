@@ -23,7 +23,7 @@ def _hit(found: list[tuple[str, KeyGroup]], **values: Any) -> Hit | None:
     keys = [key for key, _ in found]
     reasons = list(dict.fromkeys(group.reason for _, group in found))
     return Hit(
-        {"keys": ", ".join(keys), "reasons": "; ".join(reasons), **values},
+        {"keys": ", ".join(keys), "reasons": "; ".join(reasons), "it": "them" if len(keys) > 1 else "it", **values},
         fields=tuple(key.split("[")[0] for key in keys),
     )
 
@@ -47,7 +47,7 @@ def runs_under_axolotl(ctx: RuleContext) -> Hit | None:
 @rule(
     id="axolotl.ignored_key",
     severity="note",
-    message="{keys}: axolotl uses it; ft-tui ignores it",
+    message="{keys}: axolotl uses {it}; ft-tui ignores {it}",
     why="""These keys change how axolotl runs around the training ({reasons}), not what is learnt. ft-tui keeps
         them in the file so it still runs the same under axolotl. Every such key, with its reason, is listed
         once in engine/config/axolotl_support.py.""",
