@@ -84,4 +84,13 @@ def test_text_output_groups_findings_with_why_and_fix(tmp_path: Path, capsys: py
 
 def test_keys_lists_every_key_with_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--keys"]) == 0
-    assert "lora_r: LoRA rank" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "lora_r: LoRA rank" in out
+    assert "lora_mlp_kernel (ignored): " in out and "\nrl (needs axolotl): " in out
+
+
+def test_markup_like_text_in_a_config_is_printed_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "markup.yml"
+    config.write_text('"[bold]lora_rr[/bold]": 8\n')
+    assert main(["validate", str(config)]) == 1
+    assert "line 1: [bold]lora_rr[/bold]: unknown key" in capsys.readouterr().out
