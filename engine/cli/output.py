@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.padding import Padding
 from rich.text import Text
 
@@ -28,7 +29,7 @@ def print_findings(out: Console, findings: list[Finding]) -> None:
             continue
         out.print(f"\n[{_STYLE[severity]}]{_TITLE[severity]} ({len(group)})[/]", highlight=False)
         for finding in group:
-            out.print(f"  [{_STYLE[severity]}]{finding.rule_id}[/]: {finding.message}", highlight=False)
+            out.print(f"  [{_STYLE[severity]}]{finding.rule_id}[/]: {escape(finding.message)}", highlight=False)
             out.print(_indented("why: ", finding.why))
             out.print(_indented("fix: ", finding.fix))
     errors = sum(finding.severity == "error" for finding in findings)
@@ -48,7 +49,7 @@ def report_config_error(error: ConfigFileError | ConfigError) -> int:
     out = console(stderr=True)
     problems = [p.one_line() for p in error.problems] if isinstance(error, ConfigError) else [str(error)]
     for problem in problems:
-        out.print(f"[bold red]error[/]: {problem}", highlight=False)
+        out.print(f"[bold red]error[/]: {escape(problem)}", highlight=False)
     return 2 if isinstance(error, ConfigFileError) else 1
 
 

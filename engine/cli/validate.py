@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from engine.cli.output import console, print_findings
 from engine.config import ConfigError, ConfigFileError, RunConfig, key_order, load_config
 from engine.config.paths import shown_paths
@@ -80,7 +82,7 @@ def _report_unreadable(args: argparse.Namespace, message: str) -> int:
     if args.json:
         print(json.dumps({"config": str(args.config), "ok": False, "unreadable": message}))
     else:
-        console(stderr=True).print(f"[bold red]error[/]: {message}", highlight=False)
+        console(stderr=True).print(f"[bold red]error[/]: {escape(message)}", highlight=False)
     return EXIT_UNREADABLE
 
 
@@ -93,7 +95,7 @@ def _report_shape_errors(args: argparse.Namespace, error: ConfigError) -> int:
         out = console()
         out.print(f"[bold]{args.config}[/]: {len(error.problems)} problem(s) in the file", highlight=False)
         for problem in error.problems:
-            out.print(f"  [bold red]error[/] {problem.one_line()}", highlight=False)
+            out.print(f"  [bold red]error[/] {escape(problem.one_line())}", highlight=False)
     return EXIT_ERRORS
 
 
@@ -119,8 +121,20 @@ def _print_text(path: Path, config: RunConfig, target: Target, findings: list[Fi
 
 
 def _print_keys() -> int:
+    """ft-tui's keys with their help, then every other axolotl key with what ft-tui does with it."""
+    from engine.config.axolotl_catalog import axolotl_catalog
+    from engine.config.axolotl_support import classify
+
     out = console()
     for key in key_order():
         description = RunConfig.model_fields[key].description or ""
         out.print(f"[bold cyan]{key}[/]: {description}", highlight=False)
+    catalog = axolotl_catalog()
+    out.print(f"\n[bold]axolotl {catalog.version} keys ft-tui keeps but does not model[/]", highlight=False)
+    for name, entry in catalog.top_level.items():
+        group = classify(name)
+        if name in RunConfig.model_fields or group is None:
+            continue
+        verdict = {"ignored": "ignored", "axolotl_only": "needs axolotl", "refused": "refused"}[group.verdict]
+        out.print(f"[cyan]{name}[/] ({verdict}): {escape(entry.description or group.reason)}", highlight=False)
     return EXIT_OK

@@ -48,7 +48,7 @@ def config_to_dict(config: RunConfig) -> dict[str, Any]:
         value = values[key]
         if key in ALWAYS_WRITTEN or key in config.model_fields_set or value != defaults[key]:
             chosen[key] = _compact(key, value)
-    chosen.update(config.axolotl_keys())
+    chosen.update({key: values[key] for key in config.axolotl_keys()})  # JSON-safe, like every other value
     return chosen
 
 

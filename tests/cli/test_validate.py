@@ -101,3 +101,14 @@ def test_limits_from_the_models_own_config_are_judged_when_it_is_on_disk(
     messages = {finding["id"]: finding["message"] for finding in report["findings"]}
     assert code == 1
     assert messages["lora.rank_above_hidden_size"] == f"lora_r 128 is above {model}'s hidden size (64)"
+
+    out = capsys.readouterr().out
+    assert "lora_r: LoRA rank" in out
+    assert "lora_mlp_kernel (ignored): " in out and "\nrl (needs axolotl): " in out
+
+
+def test_markup_like_text_in_a_config_is_printed_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "markup.yml"
+    config.write_text('"[bold]lora_rr[/bold]": 8\n')
+    assert main(["validate", str(config)]) == 1
+    assert "line 1: [bold]lora_rr[/bold]: unknown key" in capsys.readouterr().out

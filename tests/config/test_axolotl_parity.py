@@ -238,16 +238,17 @@ def test_every_example_loads_for_cuda_and_each_refusal_names_a_real_reason() -> 
     assert unexpected == []
 
 
-def test_judged_for_axolotl_the_examples_pass_unless_axolotl_refuses_them() -> None:
-    wrongly_refused, caught = [], 0
+def test_judged_for_axolotl_each_example_is_refused_exactly_when_axolotl_refuses_it() -> None:
+    """axolotl's verdicts were taken with axolotl 0.19.0's own schema by tools/gen_axolotl_catalog.py. Refusals
+    caused only by a package missing where that ran (`environment`) are no verdict on the config."""
+    disagreements = []
     for path in EXAMPLES:
         try:
             judged = check_config(load_config(path), declared_target("cuda"), engine="axolotl")
             refused = any(finding.severity == "error" for finding in judged)
         except ConfigError:
             refused = True
-        if refused and not refused_by_axolotl(path):
-            wrongly_refused.append(relative(path))
-        caught += refused and refused_by_axolotl(path)
-    assert wrongly_refused == []
-    assert caught >= 12
+        if refused != refused_by_axolotl(path):
+            disagreements.append(f"{relative(path)}: ft-tui {'refuses' if refused else 'accepts'}")
+    assert disagreements == []
+    assert sum(refused_by_axolotl(path) for path in EXAMPLES) == 16

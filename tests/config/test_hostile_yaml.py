@@ -6,6 +6,9 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.config import ConfigError, ConfigFileError, load_config, parse_config_text
 from engine.config.loader import MAX_DEPTH
@@ -87,3 +90,52 @@ def test_merge_keys_are_not_duplicates() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config_text(text + "datasets:\n  - <<: *base\n    split: train\n")
     assert "given twice" not in str(caught.value)
+
+
+# --- arbitrary input: a clean error or a config, never another exception -----------------------------------
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=8))
+_KEYS = st.one_of(
+    st.sampled_from(
+        [
+            "lora_r",
+            "datasets",
+            "test_datasets",
+            "path",
+            "type",
+            "use_kernels",
+            "rl",
+            "noisy_embedding_alpha",
+            "model_revision",
+            "bfloat16",
+            "lora_rr",
+            "field_tools",
+            "special_tokens",
+        ]
+    ),
+    st.text(max_size=6),
+    st.integers(),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=4)),
+    max_leaves=12,
+)
+_BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@_BOUNDED
+@given(st.dictionaries(_KEYS, _VALUES, max_size=6))
+def test_any_mapping_gives_a_config_or_a_config_error(document: dict) -> None:
+    try:
+        parse_config_text(yaml.safe_dump(document))
+    except (ConfigError, ConfigFileError) as error:
+        assert str(error)
+
+
+@_BOUNDED
+@given(st.text(alphabet=st.sampled_from(list("[]{}:,-&*!|>'\"# \nab1")), max_size=80))
+def test_any_text_gives_a_config_or_a_config_error(text: str) -> None:
+    try:
+        parse_config_text(text)
+    except (ConfigError, ConfigFileError) as error:
+        assert str(error)

@@ -80,6 +80,7 @@ class Case:
 
 
 DS = "datasets: [{path: tatsu-lab/alpaca, type: alpaca}]\n"
+FSDP2 = "fsdp_version: 2\nfsdp_config: {reshard_after_forward: true}\n"
 CASES = [
     Case("adapter.qlora_needs_4bit", "adapter: qlora\n", True, "gpu"),
     Case("adapter.qlora_needs_4bit", "adapter: qlora\nload_in_4bit: true\n", False, "gpu"),
@@ -241,6 +242,12 @@ CASES = [
     Case("axolotl.not_in_schema", "gptq_groupsize:\n", False),
     Case("axolotl.dataset_key_beside_type", "datasets: [{path: a.jsonl, type: alpaca, field_instruction: q}]\n", True),
     Case("axolotl.dataset_key_beside_type", "datasets: [{path: a.jsonl, type: {field_instruction: q}}]\n", False),
+    Case("axolotl.early_stopping_needs_steps", "early_stopping_patience: 3\neval_steps: 30\nsave_steps: 100\n", True),
+    Case("axolotl.early_stopping_needs_steps", "early_stopping_patience: 3\neval_steps: 50\nsave_steps: 100\n", False),
+    Case("axolotl.save_best_needs_metric", "save_strategy: best\n", True),
+    Case("axolotl.save_best_needs_metric", "save_strategy: best\nmetric_for_best_model: eval_loss\n", False),
+    Case("axolotl.fsdp2_with_bnb_8bit_optimizer", FSDP2 + "optimizer: adamw_bnb_8bit\n", True),
+    Case("axolotl.fsdp2_with_bnb_8bit_optimizer", FSDP2 + "optimizer: adamw_torch_8bit\n", False),
 ]
 
 
@@ -259,10 +266,16 @@ def no_wandb_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setenv("HOME", str(tmp_path))
 
 
+AXOLOTL_RULES = {rule_id for rule_id, rule_ in CATALOG.items() if rule_.engines == ("axolotl",)}
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda case: f"{case.rule_id}-{'fires' if case.fires else 'quiet'}")
 def test_rule(case: Case, llama_facts: ModelFacts) -> None:
     config = parse_config_text(case.yaml)
-    findings = check_config(config, TARGETS[case.target], facts=llama_facts if case.facts else None, data=case.data)
+    engine = "axolotl" if case.rule_id in AXOLOTL_RULES else "ft-tui"
+    findings = check_config(
+        config, TARGETS[case.target], facts=llama_facts if case.facts else None, data=case.data, engine=engine
+    )
     fired = [finding for finding in findings if finding.rule_id == case.rule_id]
     assert bool(fired) == case.fires, [finding.message for finding in findings]
     for finding in fired:

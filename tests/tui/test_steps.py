@@ -310,3 +310,34 @@ async def test_saving_over_an_existing_file_keeps_its_mode(make_app: AppFactory,
         await pilot.pause()
         assert "smollm2" in existing.read_text(encoding="utf-8").lower()
         assert existing.stat().st_mode & 0o777 == 0o644
+
+
+async def test_saving_an_opened_commented_config_rewrites_only_the_edited_line(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """The wizard saves over the file it opened by editing it in place (engine/config/roundtrip.py)."""
+    source = tmp_path / "commented.yml"
+    original = (
+        "# hand-tuned; keep this comment\n"
+        "base_model: HuggingFaceTB/SmolLM2-135M-Instruct\n"
+        "datasets:\n"
+        "  - path: rows.jsonl   # my rows\n"
+        "    type: chat_template\n"
+        "lora_r: 16          # rank\n"
+        "lora_mlp_kernel: true   # axolotl only\n"
+    )
+    source.write_text(original, encoding="utf-8")
+    app = make_app(config_path=source)
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("lora")
+        await pilot.pause()
+        await type_into(pilot, app, "lora_r", "32")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press("enter")
+        await pilot.pause()
+        if isinstance(app.screen, ChoiceDialog):
+            await pilot.click("#answer-replace")
+            await pilot.pause()
+    assert source.read_text(encoding="utf-8") == original.replace("lora_r: 16 ", "lora_r: 32 ")

@@ -23,7 +23,7 @@ def _hit(found: list[tuple[str, KeyGroup]], **values: Any) -> Hit | None:
     keys = [key for key, _ in found]
     reasons = list(dict.fromkeys(group.reason for _, group in found))
     return Hit(
-        {"keys": ", ".join(keys), "reasons": "; ".join(reasons), **values},
+        {"keys": ", ".join(keys), "reasons": "; ".join(reasons), "it": "them" if len(keys) > 1 else "it", **values},
         fields=tuple(key.split("[")[0] for key in keys),
     )
 
@@ -47,7 +47,7 @@ def runs_under_axolotl(ctx: RuleContext) -> Hit | None:
 @rule(
     id="axolotl.ignored_key",
     severity="note",
-    message="{keys}: axolotl uses it; ft-tui ignores it",
+    message="{keys}: axolotl uses {it}; ft-tui ignores {it}",
     why="""These keys change how axolotl runs around the training ({reasons}), not what is learnt. ft-tui keeps
         them in the file so it still runs the same under axolotl. Every such key, with its reason, is listed
         once in engine/config/axolotl_support.py.""",
@@ -127,4 +127,57 @@ def dataset_key_beside_type(ctx: RuleContext) -> Hit | None:
         for key, where in FT_TUI_ONLY_DATASET_KEYS.items():
             if getattr(entry, key) is not None:
                 return Hit({"index": index, "key": key, "where": where})
+    return None
+
+
+# --- what axolotl's own validation refuses, checked when judging for axolotl ------------------------------
+@rule(
+    id="axolotl.early_stopping_needs_steps",
+    severity="error",
+    message="early_stopping_patience under axolotl needs save_steps and eval_steps, eval_steps dividing save_steps",
+    why="""axolotl stops early only on evaluations that line up with saved checkpoints, so it refuses the config
+        unless both intervals are given in steps and every save falls on an evaluation.""",
+    fix="set e.g. eval_steps: 50 and save_steps: 100, or remove early_stopping_patience",
+    fields=("early_stopping_patience", "save_steps", "eval_steps"),
+    engines=("axolotl",),
+)
+def early_stopping_needs_steps(ctx: RuleContext) -> Hit | None:
+    config = ctx.config
+    if not config.early_stopping_patience:
+        return None
+    if not config.save_steps or not config.eval_steps or config.save_steps % config.eval_steps != 0:
+        return Hit()
+    return None
+
+
+@rule(
+    id="axolotl.save_best_needs_metric",
+    severity="error",
+    message="save_strategy: best under axolotl needs metric_for_best_model",
+    why="""Keeping the best checkpoint means comparing a metric; axolotl refuses to guess which one.""",
+    fix="add metric_for_best_model: eval_loss (and greater_is_better: false), or choose another save_strategy",
+    fields=("save_strategy",),
+    engines=("axolotl",),
+)
+def save_best_needs_metric(ctx: RuleContext) -> Hit | None:
+    config = ctx.config
+    if config.save_strategy == "best" and not config.axolotl_keys().get("metric_for_best_model"):
+        return Hit()
+    return None
+
+
+@rule(
+    id="axolotl.fsdp2_with_bnb_8bit_optimizer",
+    severity="error",
+    message="FSDP2 cannot use {optimizer} under axolotl",
+    why="""bitsandbytes' 8-bit Adam fails in CUDA with FSDP2's sharded parameters; axolotl refuses the
+        combination.""",
+    fix="use optimizer: adamw_torch_8bit, or fsdp_version: 1",
+    fields=("optimizer", "fsdp_version", "fsdp_config"),
+    engines=("axolotl",),
+)
+def fsdp2_with_bnb_8bit_optimizer(ctx: RuleContext) -> Hit | None:
+    config = ctx.config
+    if config.fsdp_config and str(config.fsdp_version) == "2" and config.optimizer in ("adamw_8bit", "adamw_bnb_8bit"):
+        return Hit({"optimizer": config.optimizer})
     return None
