@@ -84,7 +84,9 @@ def test_text_output_groups_findings_with_why_and_fix(tmp_path: Path, capsys: py
 
 def test_keys_lists_every_key_with_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--keys"]) == 0
-    assert "lora_r: LoRA rank" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "lora_r: LoRA rank" in out
+    assert "lora_mlp_kernel (ignored): " in out and "\nrl (needs axolotl): " in out
 
 
 def test_limits_from_the_models_own_config_are_judged_when_it_is_on_disk(
@@ -101,10 +103,6 @@ def test_limits_from_the_models_own_config_are_judged_when_it_is_on_disk(
     messages = {finding["id"]: finding["message"] for finding in report["findings"]}
     assert code == 1
     assert messages["lora.rank_above_hidden_size"] == f"lora_r 128 is above {model}'s hidden size (64)"
-
-    out = capsys.readouterr().out
-    assert "lora_r: LoRA rank" in out
-    assert "lora_mlp_kernel (ignored): " in out and "\nrl (needs axolotl): " in out
 
 
 def test_markup_like_text_in_a_config_is_printed_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
