@@ -86,3 +86,29 @@ def test_two_ranks_train_and_evaluate_like_one_process(make_config: Callable[...
     assert loaded.adapter_dir == Path(multi.output_dir)
     reply = generate_reply(loaded, [{"role": "user", "content": "Say hello."}], GenerationSettings(max_new_tokens=4))
     assert isinstance(reply, str)
+
+
+@pytest.mark.parametrize(
+    ("environ", "warned"),
+    [
+        ({"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1"}, True),
+        ({"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1", "WORLD_SIZE": "2"}, False),
+        ({"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1", "PMI_SIZE": "2"}, False),
+        ({"ACCELERATE_USE_CPU": "True"}, False),
+        ({"MASTER_ADDR": "127.0.0.1"}, False),
+    ],
+)
+def test_accelerate_cpu_launch_of_one_process_is_named(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], warned: bool
+) -> None:
+    """`accelerate launch --cpu --num_processes 2` sets a rendezvous address but starts one process."""
+    from engine.train.distributed import single_process_surprise
+
+    for name in ("ACCELERATE_USE_CPU", "MASTER_ADDR", "WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    message = single_process_surprise()
+    assert (message is not None) == warned
+    if message:
+        assert "--nproc N" in message and "accelerate launch --multi_gpu" in message
