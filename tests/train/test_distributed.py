@@ -112,3 +112,34 @@ def test_accelerate_cpu_launch_of_one_process_is_named(
     assert (message is not None) == warned
     if message:
         assert "--nproc N" in message and "accelerate launch --multi_gpu" in message
+
+
+@pytest.mark.slow  # one 2-rank engine start on a loaded CPU
+def test_ctrl_c_on_a_foreground_nproc_run_stops_every_rank_at_one_checkpoint(
+    make_config: Callable[..., RunConfig], tmp_path: Path
+) -> None:
+    """Ctrl-C reaches `ft-tui train --nproc 2` (torchrun runs in its own session); it asks the ranks to stop."""
+    import os
+    import signal
+    import time
+
+    config = make_config(max_steps=100_000, lora_dropout=0.0)
+    path = write_config(config, tmp_path / "run.yml")
+    events_file = Path(config.output_dir) / "events.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.train", str(path), "--nproc", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 180
+    while not (events_file.exists() and any(isinstance(e, StepEvent) for e in read_events(events_file))):
+        assert process.poll() is None and time.monotonic() < deadline, "no step before the run ended"
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 130, stderr
+    finished = [event for event in read_events(events_file) if isinstance(event, FinishedEvent)]
+    assert [event.status for event in finished] == ["stopped"]
+    assert finished[0].checkpoint is not None and (Path(finished[0].checkpoint) / "trainer_state.json").is_file()
