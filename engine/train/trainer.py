@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch.utils.data import DataLoader
@@ -164,8 +164,8 @@ class PackedTrainer(Trainer):
         """(per-token mean loss, trained tokens) of one batch, both float64."""
         tokens = (inputs["labels"][..., 1:] != IGNORE_INDEX).sum()
         with torch.no_grad(), self.compute_loss_context_manager():
-            loss = self.compute_loss(model, inputs, num_items_in_batch=tokens) / self._loss_scale()
-        return loss.detach().double(), tokens.double()
+            loss = cast(torch.Tensor, self.compute_loss(model, inputs, num_items_in_batch=tokens))
+        return (loss.detach() / self._loss_scale()).double(), tokens.double()
 
     def _most_batches(self, batches: int) -> int:
         count = torch.tensor(batches, device=self.args.device, dtype=torch.long)
