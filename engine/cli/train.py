@@ -121,9 +121,12 @@ def _planned_processes(config_path: Path) -> int | None:
 def _train_processes(config: RunConfig, options: argparse.Namespace, leftover: list[str]) -> int:
     """`--nproc N` in the foreground: torchrun starts N ranks of this same command and this process waits.
 
-    The launcher gets its own session, so Ctrl-C reaches only this process, which asks the ranks themselves to
-    stop (they agree on a step and save one checkpoint); torchrun would kill ranks still saving after 30 seconds.
+    The launcher gets its own session, so Ctrl-C (or SIGTERM, or a closed terminal) reaches only this process,
+    which passes it to the ranks themselves: they agree on a step and save one checkpoint (torchrun would kill
+    ranks still saving after 30 seconds). A second Ctrl-C reaches them as Ctrl-C: stop now, without saving.
     """
+    import signal
+
     from engine.runs.launch import engine_command
     from engine.runs.process import send_stop, stop_workers
 
@@ -135,21 +138,30 @@ def _train_processes(config: RunConfig, options: argparse.Namespace, leftover: l
     ]
     command = [*engine_command(options.nproc), str(options.config), *flags, *leftover]
     process = subprocess.Popen(command, start_new_session=True)
-    while True:
-        try:
-            code = process.wait()
-            break
-        except KeyboardInterrupt:
-            if not stop_workers(process.pid):
-                send_stop(process.pid)
+    received: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
+        sig = signal.SIGINT if signum == signal.SIGINT and len(received) > 1 else signal.SIGTERM
+        if not stop_workers(process.pid, sig):
+            send_stop(process.pid, sig)
+
+    watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, forward) for sig in watched}
+    try:
+        code = process.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return code if code == EXIT_OK else _exit_code_of_last_run(Path(config.output_dir))
 
 
 def _exit_code_of_last_run(output_dir: Path) -> int:
     """torchrun exits 1 when a rank exits non-zero; a stop (rank 0 wrote `finished: stopped`) still reads 130."""
-    from engine.events import FinishedEvent, read_events
+    from engine.events import EVENTS_FILE, FinishedEvent, read_events
 
-    events = read_events(output_dir / "events.jsonl") if (output_dir / "events.jsonl").is_file() else []
+    path = output_dir / EVENTS_FILE
+    events = read_events(path) if path.is_file() else []
     last = events[-1] if events else None
     if isinstance(last, FinishedEvent) and last.status == "stopped":
         return EXIT_STOPPED

@@ -68,8 +68,8 @@ def is_alive(pid: int | None, token: str | None = None) -> bool:
     return token is None or current is None or current == token
 
 
-def send_stop(pid: int) -> None:
-    """SIGTERM to the engine's process group (its data-loader workers included), never to our own group.
+def send_stop(pid: int, sig: signal.Signals = signal.SIGTERM) -> None:
+    """SIGTERM (or `sig`) to the engine's process group (its data-loader workers included), never to our own group.
 
     A detached engine leads its own session, so its group id is its pid; an engine started in the foreground of a
     shell may share our group, and then only the engine itself is signalled.
@@ -79,9 +79,9 @@ def send_stop(pid: int) -> None:
     except ProcessLookupError:
         return
     if group == os.getpgid(0):
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, sig)
     else:
-        os.killpg(group, signal.SIGTERM)
+        os.killpg(group, sig)
 
 
 def child_pids(pid: int) -> list[int]:
@@ -97,12 +97,13 @@ def child_pids(pid: int) -> list[int]:
     return sorted(children)
 
 
-def stop_workers(launcher_pid: int) -> bool:
-    """SIGTERM to each worker a launcher (torchrun) started, each in its own session with its loader workers.
+def stop_workers(launcher_pid: int, sig: signal.Signals = signal.SIGTERM) -> bool:
+    """SIGTERM (or `sig`) to each worker a launcher (torchrun) started, each in its own session with its loader
+    workers.
 
     False when no worker was found (not started yet, or no /proc): the caller then signals the launcher.
     """
     workers = child_pids(launcher_pid)
     for worker in workers:
-        send_stop(worker)
+        send_stop(worker, sig)
     return bool(workers)

@@ -27,6 +27,27 @@ def is_main_process() -> bool:
     return rank() == 0
 
 
+MPI_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+
+
+def single_process_surprise() -> str | None:
+    """The warning for `accelerate launch --cpu --num_processes N`, which silently starts one process.
+
+    accelerate leaves several CPU processes to `mpirun`; its simple launcher then sets MASTER_ADDR (as for a
+    group) but starts this one process, with no WORLD_SIZE. The run would train as one process without a word.
+    """
+    environ = os.environ
+    if environ.get("ACCELERATE_USE_CPU", "").lower() not in ("true", "1") or "MASTER_ADDR" not in environ:
+        return None
+    if "WORLD_SIZE" in environ or any(name in environ for name in MPI_SIZE_VARIABLES):
+        return None
+    return (
+        "accelerate launch --cpu started only this one process (accelerate leaves several CPU processes to "
+        "mpirun); for N processes use `ft-tui train CONFIG --nproc N`, `torchrun --standalone --nproc_per_node N "
+        "-m engine.train CONFIG` or `accelerate launch --multi_gpu --num_processes N -m engine.train CONFIG`"
+    )
+
+
 @contextmanager
 def main_process_first(device: str, timeout_s: int | None = None) -> Iterator[None]:
     """Rank 0 runs the block (a model download, tokenizing into the data cache) before the others start it, so they

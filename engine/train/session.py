@@ -11,7 +11,7 @@ from engine.config import RunConfig, config_to_dict
 from engine.rules import Finding
 from engine.train import decisions
 from engine.train.checkpoints import find_resume_checkpoint
-from engine.train.distributed import main_process_first, world_size
+from engine.train.distributed import main_process_first, single_process_surprise, world_size
 from engine.train.preflight import pick_target, run_rules
 from engine.train.reporter import Reporter
 from engine.train.state import RunFacts, RunTally
@@ -42,6 +42,9 @@ def prepare_session(
 
     target = pick_target(device)
     reporter.log(f"target: {target.describe()}")
+    surprise = single_process_surprise()
+    if surprise:
+        reporter.warning(surprise)
     config, automatic = run_rules(config, target, reporter, facts=find_model_facts(config.base_model))
     resume_from, skipped = find_resume_checkpoint(config, resume)
     for note in skipped:

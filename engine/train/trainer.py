@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch.utils.data import DataLoader
@@ -176,6 +176,17 @@ class PackedTrainer(Trainer):
             return max(1, self.accelerator.num_processes // self.get_tp_size())
         return 1
 
+    def _eval_loss(self, model: Any, inputs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(per-token mean loss, trained tokens) of one batch, both float64."""
+        tokens = (inputs["labels"][..., 1:] != IGNORE_INDEX).sum()
+        with torch.no_grad(), self.compute_loss_context_manager():
+            loss = cast(torch.Tensor, self.compute_loss(model, inputs, num_items_in_batch=tokens))
+        return (loss.detach() / self._loss_scale()).double(), tokens.double()
+
+    def _most_batches(self, batches: int) -> int:
+        count = torch.tensor(batches, device=self.args.device, dtype=torch.long)
+        return int(self.accelerator.reduce(count, reduction="max").item())
+
     def evaluation_loop(
         self,
         dataloader: DataLoader,
@@ -185,20 +196,28 @@ class PackedTrainer(Trainer):
         metric_key_prefix: str = "eval",
     ) -> EvalLoopOutput:
         """The eval loss as the mean over every trained token of the split (the Trainer's own loop averages per-batch
-        means weighted by rows, which over-weights the tokens of short packed rows), and its perplexity."""
+        means weighted by rows, which over-weights the tokens of short packed rows), and its perplexity.
+
+        Each process evaluates its own batches, every row once; their sums are added over processes. A process
+        with fewer batches repeats its last forward pass uncounted until all are done, because a sharded model
+        (FSDP, ZeRO-3) gathers its weights from every process in each forward pass.
+        """
         model = self._wrap_model(self.model, training=False)
         model.eval()
         totals = torch.zeros(2, dtype=torch.float64, device=self.args.device)
-        rows = 0
+        rows = batches = 0
+        last: dict[str, Any] | None = None
         for inputs in dataloader:
             inputs.pop(REAL_TOKENS, None)
-            inputs = self._prepare_inputs(inputs)
-            tokens = (inputs["labels"][..., 1:] != IGNORE_INDEX).sum()
-            with torch.no_grad(), self.compute_loss_context_manager():
-                loss = self.compute_loss(model, inputs, num_items_in_batch=tokens) / self._loss_scale()
-            totals += torch.stack([loss.detach().double() * tokens, tokens.double()])
-            rows += inputs["input_ids"].shape[0]
+            last = self._prepare_inputs(inputs)
+            loss, tokens = self._eval_loss(model, last)
+            totals += torch.stack([loss * tokens, tokens])
+            rows += last["input_ids"].shape[0]
+            batches += 1
         if self.args.world_size > 1:
+            for _ in range(self._most_batches(batches) - batches):
+                if last is not None:
+                    self._eval_loss(model, last)
             totals = self.accelerator.reduce(totals, reduction="sum")
         mean = float(totals[0] / totals[1]) if totals[1] > 0 else float("nan")
         metrics = {

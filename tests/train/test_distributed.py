@@ -23,7 +23,10 @@ ROOT = Path(__file__).parents[2]
 COMMON = {
     "lora_dropout": 0.0,
     "micro_batch_size": 2,
-    "val_set_size": 0.25,
+    "val_set_size": 0.2,
+    # 19 training batches: the 2 ranks train 9 each (the odd one is skipped to keep them in step), so one process
+    # stops after the same 9 steps. The 5 eval batches split 3 + 2: rank 1 repeats one forward pass uncounted.
+    "max_steps": 9,
     "eval_steps": 2,
     "save_steps": 2,
     "logging_steps": 1,
@@ -86,3 +89,60 @@ def test_two_ranks_train_and_evaluate_like_one_process(make_config: Callable[...
     assert loaded.adapter_dir == Path(multi.output_dir)
     reply = generate_reply(loaded, [{"role": "user", "content": "Say hello."}], GenerationSettings(max_new_tokens=4))
     assert isinstance(reply, str)
+
+
+@pytest.mark.parametrize(
+    ("environ", "warned"),
+    [
+        ({"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1"}, True),
+        ({"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1", "WORLD_SIZE": "2"}, False),
+        ({"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1", "PMI_SIZE": "2"}, False),
+        ({"ACCELERATE_USE_CPU": "True"}, False),
+        ({"MASTER_ADDR": "127.0.0.1"}, False),
+    ],
+)
+def test_accelerate_cpu_launch_of_one_process_is_named(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], warned: bool
+) -> None:
+    """`accelerate launch --cpu --num_processes 2` sets a rendezvous address but starts one process."""
+    from engine.train.distributed import single_process_surprise
+
+    for name in ("ACCELERATE_USE_CPU", "MASTER_ADDR", "WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    message = single_process_surprise()
+    assert (message is not None) == warned
+    if message:
+        assert "--nproc N" in message and "accelerate launch --multi_gpu" in message
+
+
+@pytest.mark.slow  # one 2-rank engine start on a loaded CPU
+def test_ctrl_c_on_a_foreground_nproc_run_stops_every_rank_at_one_checkpoint(
+    make_config: Callable[..., RunConfig], tmp_path: Path
+) -> None:
+    """Ctrl-C reaches `ft-tui train --nproc 2` (torchrun runs in its own session); it asks the ranks to stop."""
+    import os
+    import signal
+    import time
+
+    config = make_config(max_steps=100_000, lora_dropout=0.0)
+    path = write_config(config, tmp_path / "run.yml")
+    events_file = Path(config.output_dir) / "events.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.train", str(path), "--nproc", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 180
+    while not (events_file.exists() and any(isinstance(e, StepEvent) for e in read_events(events_file))):
+        assert process.poll() is None and time.monotonic() < deadline, "no step before the run ended"
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 130, stderr
+    finished = [event for event in read_events(events_file) if isinstance(event, FinishedEvent)]
+    assert [event.status for event in finished] == ["stopped"]
+    assert finished[0].checkpoint is not None and (Path(finished[0].checkpoint) / "trainer_state.json").is_file()
