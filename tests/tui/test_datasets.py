@@ -57,3 +57,35 @@ async def test_add_edit_switch_and_remove_dataset_entries(make_app: AppFactory, 
         assert [entry.path for entry in app.config.datasets] == [str(extra)]
         assert app.screen.query_one("#in-row-path").value == str(extra)  # type: ignore[attr-defined]
         assert not app.screen.query_one("#remove-entry").display
+
+
+async def test_roles_editor_maps_tool_call_roles(make_app: AppFactory, tmp_path: Path) -> None:
+    from tests.tui.test_steps import next_button, row
+
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await pilot.pause()
+        assert row(app, "roles").display  # a chat_template dataset
+        await type_into(pilot, app, "roles", "user: human; assistant: gpt, function_call; tool: observation")
+        app.screen.flush()  # type: ignore[attr-defined]
+        await pilot.pause()
+        wanted = {"user": ["human"], "assistant": ["gpt", "function_call"], "tool": ["observation"]}
+        assert app.config.datasets[0].roles == wanted
+        await type_into(pilot, app, "roles", "user human")
+        app.screen.flush()  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert row(app, "roles").has_class("-invalid") and next_button(app).disabled
+        assert app.config.datasets[0].roles == wanted  # the last valid mapping is kept
+        await type_into(pilot, app, "roles", "")
+        app.screen.flush()  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert app.config.datasets[0].roles is None and not next_button(app).disabled
+
+
+def test_roles_text_round_trips() -> None:
+    from tui.widgets.fields import format_roles, parse_roles
+
+    roles = {"user": ["human"], "assistant": ["gpt", "function_call"]}
+    assert parse_roles(format_roles(roles)) == roles
+    assert parse_roles("user human") is None and parse_roles("user: ") is None

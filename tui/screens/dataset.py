@@ -14,7 +14,7 @@ from engine.config import RunConfig
 from tui.screens.dialogs import PathPicker
 from tui.screens.step import EDIT_EVENTS, Section, StepScreen
 from tui.state import edit_config, edit_dataset
-from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, TextField
+from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, RolesField, TextField
 from tui.widgets.histogram import length_chart, sample_content
 
 TYPES: list[tuple[str, Any]] = [
@@ -26,8 +26,8 @@ TYPES: list[tuple[str, Any]] = [
     ("pre-tokenized", None),
 ]
 MAPPING_ROWS: dict[str, tuple[str, ...]] = {
-    "chat_template": ("field_messages", "map-role", "map-content", "roles_to_train"),
-    "sharegpt": ("field_messages", "map-role", "map-content", "roles_to_train"),
+    "chat_template": ("field_messages", "map-role", "map-content", "roles", "roles_to_train"),
+    "sharegpt": ("field_messages", "map-role", "map-content", "roles", "roles_to_train"),
     "alpaca": ("field_instruction", "field_input", "field_output"),
     "completion": ("field",),
 }
@@ -73,6 +73,7 @@ class DatasetScreen(StepScreen):
             TextField("field_messages", "Messages column", "messages"),
             TextField("message_property_mappings", "Role key", "role", id="row-map-role"),
             TextField("message_property_mappings", "Content key", "content", id="row-map-content"),
+            RolesField("roles", "Role names", "user: human; assistant: gpt; tool: observation"),
             ListField("roles_to_train", "Trained roles", "assistant"),
             TextField("field_instruction", "Instruction column", "instruction"),
             TextField("field_input", "Input column", "input"),
