@@ -144,3 +144,25 @@ async def test_run_into_a_folder_that_holds_a_run_asks_first(
                 assert (run_dir / "events.jsonl").read_text(encoding="utf-8") == old_events  # the old run is kept
     finally:
         stop_if_running(started)
+
+
+async def test_quitting_from_the_monitor_says_the_run_goes_on(
+    make_app: Callable[..., WizardApp], tmp_path: Path, fake_engine: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.monitor.screens import MonitorScreen
+
+    monkeypatch.setenv("FAKE_ENGINE_DELAY", "0.2")  # slow enough to still be training when we quit
+    run_dir = tmp_path / "outputs" / "quill"
+    app = make_app(config_path=config_into(tmp_path, run_dir))
+    try:
+        async with app.run_test(size=(100, 32)) as pilot:
+            app.goto("review")
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen))
+            await wait_for(pilot, lambda: app.screen.state not in ("starting",))  # type: ignore[attr-defined]
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+        assert app.goodbye is not None and "goes on" in app.goodbye and f"ft-tui monitor {run_dir}" in app.goodbye
+    finally:
+        stop_if_running(run_dir)

@@ -28,33 +28,37 @@ class DataAnalyst:
         self.columns: list[str] = []
         self.suggestion: dict[str, Any] | None = None
         self._key: str | None = None
+        self.entry = 0
+        """The `datasets:` entry whose columns and format are shown (the Dataset step's picker)."""
         self._timer: Timer | None = None
         self.worker: Worker[None] | None = None
 
     def request(self) -> None:
         """Analyse the current config's data soon, unless that exact data was already analysed or is running."""
         config = self.app.config
-        key = data_key(config)
-        if not config.datasets or not config.datasets[0].path:
-            self._forget_peek()
+        entry = min(self.entry, max(len(config.datasets) - 1, 0))
+        key = f"{data_key(config)}#{entry}"
+        if not config.datasets or not config.datasets[entry].path:
+            self.forget_peek()
             return
         if key == self._key:
             return
         self._key = key
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.app.set_timer(ANALYSIS_DEBOUNCE_S, lambda: self._start(config))
+        self._timer = self.app.set_timer(ANALYSIS_DEBOUNCE_S, lambda: self._start(config, entry))
 
-    def _start(self, config: RunConfig) -> None:
+    def _start(self, config: RunConfig, entry: int) -> None:
         self._set_status("reading the data…")
         self.worker = self.app.run_worker(
-            lambda: self._run(config), thread=True, exclusive=True, group="data", exit_on_error=False
+            lambda: self._run(config, entry), thread=True, exclusive=True, group="data", exit_on_error=False
         )
 
-    def _run(self, config: RunConfig) -> None:
-        """In the worker thread: peek at the rows, then tokenize everything through engine.data."""
+    def _run(self, config: RunConfig, entry: int) -> None:
+        """In the worker thread: peek at the chosen entry's rows, then tokenize the whole mix through engine.data."""
         try:
-            rows = self.app.services.read_rows(config, SAMPLE_ROWS)
+            one = config.model_copy(update={"datasets": [config.datasets[entry]]})
+            rows = self.app.services.read_rows(one, SAMPLE_ROWS)
             columns = sorted({key for row in rows for key in row})
             suggestion = detect_format(rows) if rows else None
             self._post(self._peeked, columns, suggestion)
@@ -79,10 +83,11 @@ class DataAnalyst:
 
     def _failed(self, message: str) -> None:
         """The columns and format guess belonged to the data read before; a failure leaves none of them."""
-        self._forget_peek()
+        self.forget_peek()
         self._set_status(message)
 
-    def _forget_peek(self) -> None:
+    def forget_peek(self) -> None:
+        """Drop the columns and format guess (another entry or file is about to be read)."""
         if self.columns or self.suggestion:
             self.columns, self.suggestion = [], None
             self._redraw()

@@ -8,13 +8,13 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Button, Static
+from textual.widgets import Button, Label, Select, Static
 
 from engine.config import RunConfig
 from tui.screens.dialogs import PathPicker
 from tui.screens.step import EDIT_EVENTS, Section, StepScreen
 from tui.state import edit_config, edit_dataset
-from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, TextField
+from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, RolesField, TextField
 from tui.widgets.histogram import length_chart, sample_content
 
 TYPES: list[tuple[str, Any]] = [
@@ -26,8 +26,8 @@ TYPES: list[tuple[str, Any]] = [
     ("pre-tokenized", None),
 ]
 MAPPING_ROWS: dict[str, tuple[str, ...]] = {
-    "chat_template": ("field_messages", "map-role", "map-content", "roles_to_train"),
-    "sharegpt": ("field_messages", "map-role", "map-content", "roles_to_train"),
+    "chat_template": ("field_messages", "map-role", "map-content", "roles", "roles_to_train"),
+    "sharegpt": ("field_messages", "map-role", "map-content", "roles", "roles_to_train"),
     "alpaca": ("field_instruction", "field_input", "field_output"),
     "completion": ("field",),
 }
@@ -44,9 +44,24 @@ class DatasetScreen(StepScreen):
     )
     KEYS = ("datasets", "val_set_size", "train_on_inputs", "test_datasets")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.index = 0
+        """Which `datasets:` entry the fields edit; the analysis covers the whole mix."""
+
     def compose_form(self) -> ComposeResult:
         yield Section(
             "Data",
+            Horizontal(
+                Label("Dataset", classes="field-label"),
+                Select(entry_options(self.wizard.config), allow_blank=False, compact=True, id="entry"),
+                classes="target-row",
+            ),
+            Horizontal(
+                Button("Add a dataset", id="add-entry", compact=True),
+                Button("Remove this one", id="remove-entry", compact=True),
+                classes="field-extras",
+            ),
             TextField("path", "File or hub id", "data/train.jsonl or org/dataset"),
             Horizontal(Button("Browse…", id="browse", compact=True), classes="field-extras"),
             ChoiceField("type", "Format", TYPES),
@@ -58,6 +73,7 @@ class DatasetScreen(StepScreen):
             TextField("field_messages", "Messages column", "messages"),
             TextField("message_property_mappings", "Role key", "role", id="row-map-role"),
             TextField("message_property_mappings", "Content key", "content", id="row-map-content"),
+            RolesField("roles", "Role names", "user: human; assistant: gpt; tool: observation"),
             ListField("roles_to_train", "Trained roles", "assistant"),
             TextField("field_instruction", "Instruction column", "instruction"),
             TextField("field_input", "Input column", "input"),
@@ -78,7 +94,10 @@ class DatasetScreen(StepScreen):
 
     # --- the binding pair -------------------------------------------------------------------------------
     def load_fields(self, config: RunConfig) -> None:
-        entry = config.datasets[0] if config.datasets else None
+        self.index = min(self.index, max(len(config.datasets) - 1, 0))
+        self._show_entries(config)
+        self.wizard.analyst.entry = self.index
+        entry = config.datasets[self.index] if config.datasets else None
         mappings = dict(entry.message_property_mappings or {}) if entry else {}
         for row in self.rows():
             if row.key in RUN_KEYS:
@@ -103,8 +122,54 @@ class DatasetScreen(StepScreen):
         mappings = {"role": role.value, "content": content.value} if role.display else {}
         changes["message_property_mappings"] = {k: v for k, v in mappings.items() if v} or None
         changes["path"] = changes["path"] or ""
-        config = edit_dataset(config, changes)
+        config = edit_dataset(config, changes, self.index)
         return edit_config(config, {key: rows[f"row-{key}"].value for key in RUN_KEYS})
+
+    # --- several datasets -------------------------------------------------------------------------------
+    def _show_entries(self, config: RunConfig) -> None:
+        """The entry picker lists every `datasets:` entry by its path; Remove needs two or more."""
+        entries = config.datasets or []
+        picker = self.query_one("#entry", Select)
+        options = [
+            (f"dataset {i + 1} of {len(entries)}: {e.path or '(no path yet)'}", i) for i, e in enumerate(entries)
+        ]
+        with self.prevent(Select.Changed):
+            picker.set_options(options or [("dataset 1 of 1", 0)])
+            picker.value = self.index
+        self.query_one("#remove-entry").display = len(entries) > 1
+
+    def _switch_to(self, index: int, config: RunConfig) -> None:
+        """Edit entry `index` of `config` (already applied): its fields are loaded, its columns analysed."""
+        self.index = index
+        self.wizard.set_config(config)
+        with self.prevent(*EDIT_EVENTS):
+            self.load_fields(self.wizard.config)
+        self.wizard.analyst.forget_peek()
+        self.refresh_state()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "entry" and isinstance(event.value, int) and event.value != self.index:
+            event.stop()
+            if not self.flush():
+                self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
+                self._show_entries(self.wizard.config)
+                return
+            self._switch_to(event.value, self.wizard.config)
+
+    def _add_entry(self) -> None:
+        if not self.flush():
+            self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
+            return
+        config = self.wizard.config
+        self._switch_to(len(config.datasets), edit_dataset(config, {}, len(config.datasets)))
+
+    def _remove_entry(self) -> None:
+        config = self.wizard.config
+        if len(config.datasets) < 2:
+            return
+        entries = [entry.model_dump(exclude_unset=True) for entry in config.datasets]
+        del entries[self.index]
+        self._switch_to(max(self.index - 1, 0), edit_config(config, {"datasets": entries}))
 
     def _show_mapping_rows(self) -> None:
         kind = self.query_one("#row-type", ChoiceField).value
@@ -115,12 +180,18 @@ class DatasetScreen(StepScreen):
                 row.display = suffix in wanted
 
     def focus_key(self, widget: Any) -> str | None:
-        return "path" if widget.id == "browse" else None
+        return "path" if widget.id in ("browse", "entry", "add-entry", "remove-entry") else None
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "browse":
             event.stop()
             self.app.push_screen(PathPicker("Choose a data file", Path.cwd()), self._picked)
+        elif event.button.id == "add-entry":
+            event.stop()
+            self._add_entry()
+        elif event.button.id == "remove-entry":
+            event.stop()
+            self._remove_entry()
         elif event.button.id == "apply-detected":
             event.stop()
             self._apply_detected()
@@ -134,7 +205,7 @@ class DatasetScreen(StepScreen):
     def _apply_detected(self) -> None:
         suggestion = self.wizard.analyst.suggestion
         if suggestion:
-            self.wizard.set_config(edit_dataset(self.wizard.config, suggestion))
+            self.wizard.set_config(edit_dataset(self.wizard.config, suggestion, self.index))
             with self.prevent(*EDIT_EVENTS):
                 self.load_fields(self.wizard.config)
 
@@ -174,12 +245,21 @@ class DatasetScreen(StepScreen):
         sample.update(Content("\n").join([legend, *samples]))
 
 
+def entry_options(config: RunConfig) -> list[tuple[str, int]]:
+    """`2/3 b.jsonl` for each `datasets:` entry: the file's name, since the path box below shows the rest (one
+    empty entry for a config without any)."""
+    count = max(len(config.datasets), 1)
+    paths = [entry.path for entry in config.datasets] or [""]
+    return [(f"{i + 1}/{count} {Path(path).name or '(no path yet)'}", i) for i, path in enumerate(paths)]
+
+
 def rows_summary(facts: Any, config: RunConfig) -> str:
     too_long = facts.rows_dropped.get("too_long", 0)
     other = facts.rows_dropped_total - too_long
     policy = config.effective_excess_length_strategy()
+    mix = f"the mix of {len(config.datasets)} datasets: " if len(config.datasets) > 1 else ""
     parts = [
-        f"{facts.rows_read:,} rows read: {facts.train_rows:,} train + {facts.eval_rows:,} eval samples",
+        f"{mix}{facts.rows_read:,} rows read: {facts.train_rows:,} train + {facts.eval_rows:,} eval samples",
         f"longest {facts.max_length:,} tokens, mean {facts.mean_length:,.0f}",
         f"{too_long:,} longer than sequence_len {config.sequence_len} (dropped)"
         if policy != "truncate"

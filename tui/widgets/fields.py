@@ -160,6 +160,44 @@ class ListField(TextField):
         return [part.strip() for part in text.split(",") if part.strip()] or None
 
 
+class RolesField(TextField):
+    """A dataset's role names mapped onto the template's, typed as `user: human; assistant: gpt, function_call;
+    tool: observation` (axolotl's `roles:`), so tool-call conversations need no text editor.
+
+    Text that is not in that shape is handed on as typed, so the config check names the problem on the field.
+    """
+
+    @property
+    def value(self) -> dict[str, list[str]] | str | None:
+        text = self.control.value.strip()
+        if not text:
+            return None
+        return parse_roles(text) or text
+
+    def set_value(self, value: Any) -> None:
+        text = format_roles(value) if isinstance(value, dict) else "" if value is None else str(value)
+        if self.control.value != text:
+            self.control.value = text
+
+
+def parse_roles(text: str) -> dict[str, list[str]] | None:
+    """`user: human; assistant: gpt, bot` as `{user: [human], assistant: [gpt, bot]}`; None when malformed."""
+    roles: dict[str, list[str]] = {}
+    for part in filter(None, (piece.strip() for piece in text.split(";"))):
+        role, colon, names = part.partition(":")
+        aliases = [name.strip() for name in names.split(",") if name.strip()]
+        if not colon or not role.strip() or not aliases:
+            return None
+        roles[role.strip()] = aliases
+    return roles or None
+
+
+def format_roles(roles: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{role}: {', '.join(map(str, names if isinstance(names, list) else [names]))}" for role, names in roles.items()
+    )
+
+
 class ChecklistField(FieldRow):
     """A list of names picked from known ones (a model's linear layers); unknown names from a file are kept and
     marked, so the rule that flags them can say why."""
