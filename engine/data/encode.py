@@ -19,6 +19,9 @@ MAX_EXAMPLES_PER_REASON = 5
 
 FATAL_REASONS = frozenset({"unknown_role"})
 
+CHARS_PER_TOKEN_LIMIT = 64
+MIN_ROW_CHAR_LIMIT = 1_000_000
+
 
 @dataclass(frozen=True)
 class LengthPolicy:
@@ -27,6 +30,12 @@ class LengthPolicy:
     sequence_len: int
     strategy: str = "drop"
     min_len: int = 1
+
+    @property
+    def max_chars(self) -> int:
+        """Rows with more text than this are refused before tokenizing: no tokenizer packs 64 characters into one
+        token, so they cannot fit, and tokenizing one 50 MB row took minutes and gigabytes."""
+        return max(MIN_ROW_CHAR_LIMIT, CHARS_PER_TOKEN_LIMIT * self.sequence_len)
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,10 @@ class BatchEncoder:
         return results
 
     def _encode_row(self, row: Mapping[str, Any]) -> list[tuple[Encoded, RowProblem | None, bool]]:
+        size = text_size(row)
+        if size > self.policy.max_chars:
+            detail = f"{size:,} characters, over the {self.policy.max_chars:,} one row may have; not tokenized"
+            return [(([], []), RowProblem("too_long", detail), False)]
         try:
             samples = self.formatter(row)
         except RowProblem as problem:
@@ -129,6 +142,17 @@ class BatchEncoder:
         if not np.any(np.asarray(labels) != IGNORE_INDEX):
             return sample, RowProblem("no_trained_tokens", "no token is trained (nothing to learn)"), False
         return (ids, labels), None, truncated
+
+
+def text_size(value: Any) -> int:
+    """Characters of text in a row, through nested lists and mappings (chat messages)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Mapping):
+        return sum(text_size(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(text_size(v) for v in value)
+    return 0
 
 
 OUTPUT_COLUMNS = ("input_ids", "labels", "length", "trained", "source_row", "problem", "detail", "truncated")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 import traceback
@@ -23,6 +24,13 @@ if TYPE_CHECKING:
     from engine.runs.lock import RunLock
 
 CONFIG_COPY = "config.yml"
+
+DISK_ERRNOS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EACCES: "permission denied",
+    errno.EROFS: "the disk is read-only",
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ def _train(
         _fail(reporter, tally, output_dir, message)
         raise TrainError(message) from error
     except Exception as error:
-        message = user_message(error)
+        message = user_message(error, kept=tally.last_checkpoint)
         detail = traceback.format_exc() if message.startswith("internal") else ""
         _fail(reporter, tally, output_dir, message, detail=detail)
         raise TrainError(message) from error
@@ -225,14 +233,20 @@ def _fail(reporter: Reporter, tally: RunTally, output_dir: Path, message: str, d
     _finish(reporter, tally, "failed", output_dir, message=message)
 
 
-def user_message(error: Exception) -> str:
-    """One line for an exception: the library's own message for known user-facing errors, else marked internal."""
+def user_message(error: Exception, *, kept: str | None = None) -> str:
+    """One line for an exception: the library's own message for known user-facing errors, else marked internal.
+
+    A full disk or a permission problem names the file and what the run kept (`kept`: its last checkpoint)."""
     from engine.data.errors import DataError
     from engine.models import ModelLoadError, ModelResolutionError
 
     if isinstance(error, (DataError, ModelLoadError, ModelResolutionError)):
         return str(error)
     first = (str(error).strip().splitlines() or [""])[0]
+    if isinstance(error, OSError) and error.errno in DISK_ERRNOS:
+        where = f" writing {error.filename}" if error.filename else ""
+        what = f"the last complete checkpoint is {kept}" if kept else "no checkpoint was kept"
+        return f"{DISK_ERRNOS[error.errno]}{where}; {what} (half-written files were removed)"
     if isinstance(error, MemoryError) or "out of memory" in first.lower():
         return f"out of memory: {first}; lower micro_batch_size or sequence_len, or set gradient_checkpointing: true"
     return f"internal error: {type(error).__name__}: {first} (full traceback in log.txt)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -80,7 +81,12 @@ class PackedTrainer(Trainer):
         if self.args.should_save:
             folder.mkdir(parents=True, exist_ok=True)
             marker.touch()
-        super()._save_checkpoint(model, trial)
+        try:
+            super()._save_checkpoint(model, trial)
+        except BaseException:  # a full disk, a second Ctrl-C: a half-written checkpoint is worth nothing
+            if marker.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
         if self.args.should_save:
             marker.unlink(missing_ok=True)
 

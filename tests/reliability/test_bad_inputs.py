@@ -23,6 +23,8 @@ class Expectation:
     code: int
     phrase: str
     setup: tuple[str, ...]
+    args: tuple[str, ...] = ()
+    """Command-line overrides given to `train` after the config."""
 
 
 def _expectations() -> list[Expectation]:
@@ -30,11 +32,12 @@ def _expectations() -> list[Expectation]:
     for config in sorted(CORPUS.glob("*.yml")):
         header = [line[1:].strip() for line in config.read_text().splitlines() if line.startswith("#")]
         setup = tuple(line.removeprefix("setup:").strip() for line in header if line.startswith("setup:"))
+        args = tuple(arg for line in header if line.startswith("args:") for arg in line.removeprefix("args:").split())
         for line in header:
             if line.startswith("expect "):
                 command, _, rest = line.removeprefix("expect ").partition(":")
                 code, _, phrase = rest.strip().partition(" ")
-                found.append(Expectation(config.stem, command, int(code), phrase, setup))
+                found.append(Expectation(config.stem, command, int(code), phrase, setup, args))
     return found
 
 
@@ -72,7 +75,7 @@ def _leftovers(folder: Path) -> list[str]:
 def test_bad_input(case: Expectation, tmp_path: Path, tiny_model_dir: Path) -> None:
     _prepare(tmp_path, case, tiny_model_dir)
     done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", case.command, "case.yml"],
+        [sys.executable, "-m", "tui.cli", case.command, "case.yml", *(case.args if case.command == "train" else ())],
         capture_output=True,
         text=True,
         cwd=tmp_path,

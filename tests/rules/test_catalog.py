@@ -64,6 +64,14 @@ def many_dropped() -> DataFacts:
     return DataFacts(settings=settings, rows_read=100, train_rows=70, eval_rows=0, rows_dropped={"too_long": 30})
 
 
+def long_run() -> DataFacts:
+    """A million steps: saved every step, a full fine-tune's checkpoints need more disk than any machine has."""
+    settings = BatchSettings(sequence_len=512)
+    return DataFacts(
+        settings=settings, rows_read=10, train_rows=10, eval_rows=0, steps_per_epoch=1_000_000, total_steps=1_000_000
+    )
+
+
 def empty_targets() -> DataFacts:
     settings = BatchSettings(sequence_len=512)
     return DataFacts(settings=settings, rows_read=10, train_rows=9, eval_rows=0, rows_dropped={"empty_target": 1})
@@ -200,6 +208,8 @@ CASES = [
     Case("data.val_set_size_not_whole", "val_set_size: 10\n", False),
     Case("data.rows_dropped_for_length", "sequence_len: 512\n", True, data=many_dropped()),
     Case("data.rows_dropped_for_length", "sequence_len: 512\n", False, data=small_eval_split()),
+    Case("disk.not_enough_space", "adapter:\nsave_steps: 1\n", True, facts=True, data=long_run()),
+    Case("disk.not_enough_space", "adapter: lora\nsave_total_limit: 2\n", False, facts=True, data=long_run()),
     Case("data.empty_training_targets", "sequence_len: 512\n", True, data=empty_targets()),
     Case("data.empty_training_targets", "sequence_len: 512\n", False, data=many_dropped()),
     Case(
