@@ -28,7 +28,9 @@ def run_parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> i
     if handler is None:
         parser.print_help()
         return 2
-    return int(handler(args) or 0)
+    from engine.cli.output import exit_quietly_on_closed_pipe
+
+    return exit_quietly_on_closed_pipe(lambda: int(handler(args) or 0))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
