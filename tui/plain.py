@@ -62,10 +62,33 @@ def ask_and_write(save_as: Path | None, **io: Any) -> Path | None:
     config = edit_config(config, {"adapter": METHODS[method], "load_in_4bit": METHODS[method] == "qlora"})
     for question in QUESTIONS:
         config = _ask_key(questionary, config, question, io)
-    current_type = config.datasets[0].type_name() if config.datasets else None
-    kind = _answer(questionary.select("Data format", choices=list(FORMATS), default=current_type or FORMATS[0], **io))
-    config = edit_dataset(config, {"type": kind})
+        if question.key == "path":
+            config = _ask_format(questionary, config, io)
     return _check_and_save(questionary, config, save_as, preset, io)
+
+
+def _ask_format(questionary: Any, config: RunConfig, io: dict[str, Any]) -> RunConfig:
+    """The data's format, right after its path: the detected one is the default, and rows it cannot read are
+    refused at once. Keys of the other formats (the preset's `field_messages` under alpaca) are dropped."""
+    from engine.config.datasets import keys_foreign_to
+    from engine.data.formats.detect import detect_format
+    from engine.data.inspect import inspect_dataset, sample_rows
+
+    guess = detect_format(sample_rows(config.datasets[0])) or {}
+    detected = guess.get("type") if guess.get("type") in FORMATS else None
+    current = config.datasets[0].type_name()
+    default = detected or (current if current in FORMATS else FORMATS[0])
+    label = "Data format" + (f" (detected: {detected})" if detected else "")
+    while True:
+        kind = _answer(questionary.select(label, choices=list(FORMATS), default=default, **io))
+        changes: dict[str, Any] = dict.fromkeys(keys_foreign_to(kind))
+        if kind == detected:
+            changes.update({key: value for key, value in guess.items() if key != "type"})
+        trial = edit_dataset(config, {**changes, "type": kind})
+        problem = inspect_dataset(trial.datasets[0])
+        if problem is None:
+            return trial
+        print(f"✗ {problem.reason}\n  fix: {problem.fix}")
 
 
 def _ask_key(questionary: Any, config: RunConfig, question: Question, io: dict[str, Any]) -> RunConfig:
@@ -75,10 +98,10 @@ def _ask_key(questionary: Any, config: RunConfig, question: Question, io: dict[s
 
     def validate(text: str) -> bool | str:
         try:
-            build(text)
+            trial = build(text)
         except ConfigError as error:
             return error.problems[0].message
-        return True
+        return _answer_error(trial, question) or True
 
     answer = _answer(
         questionary.text(
@@ -86,6 +109,20 @@ def _ask_key(questionary: Any, config: RunConfig, question: Question, io: dict[s
         )
     )
     return build(answer)
+
+
+def _answer_error(config: RunConfig, question: Question) -> str | None:
+    """What is wrong with this answer, from the rule catalog: the data path has readable data (its rows are
+    checked with the format, asked next), any other key breaks no error rule that concerns it."""
+    if question.dataset:
+        from engine.data.inspect import inspect_dataset
+
+        problem = inspect_dataset(config.datasets[0], check_rows=False)
+        return f"{problem.reason}; {problem.fix}" if problem else None
+    for finding in check_config(config, stages=("static",)):
+        if finding.severity == "error" and question.key in finding.fields:
+            return f"{finding.message}; fix: {finding.fix}"
+    return None
 
 
 def _builder(config: RunConfig, question: Question) -> Callable[[str], RunConfig]:

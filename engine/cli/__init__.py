@@ -36,12 +36,18 @@ def run_parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> i
 
 
 def run_handler(handler: object, args: argparse.Namespace) -> int:
-    """Run a command; a Ctrl-C before the command handles stops itself (while libraries load) exits 130 quietly."""
-    try:
-        return int(handler(args) or 0)  # type: ignore[operator]
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
+    """Run a command; a Ctrl-C before the command handles stops itself (while libraries load) exits 130 quietly,
+    and a closed stdout pipe (`ft-tui validate --json | head -1`) ends it quietly too."""
+    from engine.cli.output import exit_quietly_on_closed_pipe
+
+    def command() -> int:
+        try:
+            return int(handler(args) or 0)  # type: ignore[operator]
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr, flush=True)
+            return EXIT_INTERRUPTED
+
+    return exit_quietly_on_closed_pipe(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

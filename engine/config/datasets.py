@@ -11,6 +11,35 @@ from engine.config.base import StrictModel
 DATASET_TYPES = ("alpaca", "chat_template", "sharegpt", "completion", "input_output")
 """The `type` values the engine understands; `sharegpt` is axolotl's deprecated alias of `chat_template`."""
 
+_CHAT_KEYS = (
+    "field_messages",
+    "message_property_mappings",
+    "message_field_role",
+    "message_field_content",
+    "roles",
+    "roles_to_train",
+    "train_on_eos",
+    "chat_template",
+    "chat_template_jinja",
+    "drop_system_message",
+)
+FORMAT_KEYS: dict[str | None, tuple[str, ...]] = {
+    "alpaca": ("field_instruction", "field_input", "field_output", "field_system"),
+    "chat_template": _CHAT_KEYS,
+    "sharegpt": _CHAT_KEYS,
+    "completion": ("field",),
+    "input_output": (),
+    None: (),
+}
+"""The entry keys only one family of formats reads (None: pre-tokenized); every other key applies to all."""
+
+
+def keys_foreign_to(kind: str | None) -> tuple[str, ...]:
+    """Entry keys that belong to other formats than `kind`: what to drop when an entry changes format."""
+    own = set(FORMAT_KEYS.get(kind, ()))
+    every = dict.fromkeys(key for keys in FORMAT_KEYS.values() for key in keys)
+    return tuple(key for key in every if key not in own)
+
 
 class AlpacaFieldMapping(StrictModel):
     """A custom alpaca-style prompt: which columns hold which part, and how the prompt is laid out."""

@@ -38,8 +38,11 @@ class DatasetProblem:
     fix: str
 
 
-def inspect_dataset(ds: Any) -> DatasetProblem | None:
-    """The first problem that makes this entry unusable, or None when it looks fine (or is a hub id)."""
+def inspect_dataset(ds: Any, *, check_rows: bool = True) -> DatasetProblem | None:
+    """The first problem that makes this entry unusable, or None when it looks fine (or is a hub id).
+
+    `check_rows=False` checks only that there is readable data (for a path asked before its format).
+    """
     path_text = (ds.path or "").strip()
     if not path_text:
         return DatasetProblem("path is empty", "set path to a data file (.jsonl, .json, .csv, .parquet, .txt)")
@@ -63,40 +66,56 @@ def inspect_dataset(ds: Any) -> DatasetProblem | None:
             )
     try:
         stat = files[0].stat()
-        return _inspect_file(ds.model_dump_json(), str(files[0]), stat.st_mtime_ns, stat.st_size)
+        found = _inspect_file(ds.ds_type, str(files[0]), stat.st_mtime_ns, stat.st_size)
     except OSError as error:
         return _unreadable(files[0] if files else path, error)
+    problem, rows = found
+    if problem is None and check_rows:
+        return _unusable_rows(ds, rows)
+    return problem
+
+
+def sample_rows(ds: Any) -> list[Mapping[str, Any]]:
+    """Up to SAMPLE_ROWS first rows of a local entry, read from a bounded prefix ([] for hub ids or bad paths)."""
+    path = Path((ds.path or "").strip() or ".").expanduser()
+    files = local_files(ds) if ds.path and path.exists() else None
+    if not files:
+        return []
+    try:
+        stat = files[0].stat()
+    except OSError:
+        return []
+    return list(_inspect_file(ds.ds_type, str(files[0]), stat.st_mtime_ns, stat.st_size)[1])
 
 
 @lru_cache(maxsize=64)
-def _inspect_file(settings: str, name: str, _mtime_ns: int, size: int) -> DatasetProblem | None:
-    """Cached per file version and entry settings: the wizard asks again after every edit."""
-    from engine.config.datasets import DatasetConfig
-
-    ds = DatasetConfig.model_validate_json(settings)
+def _inspect_file(
+    ds_type: str | None, name: str, _mtime_ns: int, size: int
+) -> tuple[DatasetProblem | None, tuple[Mapping[str, Any], ...]]:
+    """A problem with the file, else its first rows; cached per file version (the wizard asks after every edit)."""
     path = Path(name)
     if size == 0:
-        return DatasetProblem(f"{name} is empty (0 bytes)", "point path at a file with rows in it")
+        return DatasetProblem(f"{name} is empty (0 bytes)", "point path at a file with rows in it"), ()
     try:
         with path.open("rb") as handle:
             prefix = handle.read(PREFIX_BYTES)
     except OSError as error:
-        return _unreadable(path, error)
-    builder = ds.ds_type or EXTENSION_BUILDERS.get(path.suffix.lower())
+        return _unreadable(path, error), ()
+    builder = ds_type or EXTENSION_BUILDERS.get(path.suffix.lower())
     if builder == "parquet":
-        return None if prefix.startswith(_PARQUET_MAGIC) else _not_data(name, "a Parquet file")
+        return (None if prefix.startswith(_PARQUET_MAGIC) else _not_data(name, "a Parquet file")), ()
     if builder in _BINARY_BUILDERS:
-        return None
+        return None, ()
     text = _as_text(prefix, whole=size <= PREFIX_BYTES)
     if text is None:
-        return _not_data(name, "a text data file")
+        return _not_data(name, "a text data file"), ()
     if builder is None:
-        return None  # the loader asks for ds_type; nothing more to say from here
+        return None, ()  # the loader asks for ds_type; nothing more to say from here
     try:
         rows = _rows(builder, text, whole=size <= PREFIX_BYTES)
     except ValueError as error:
-        return DatasetProblem(f"{name} cannot be read as {builder}: {error}", "fix the file, or set ds_type")
-    return _unusable_rows(ds, rows)
+        return DatasetProblem(f"{name} cannot be read as {builder}: {error}", "fix the file, or set ds_type"), ()
+    return None, tuple(rows)
 
 
 def _unreadable(path: Path, error: OSError) -> DatasetProblem:
@@ -184,7 +203,7 @@ def _array_items(text: str) -> list[Mapping[str, Any]]:
     return rows
 
 
-def _unusable_rows(ds: Any, rows: list[Mapping[str, Any]]) -> DatasetProblem | None:
+def _unusable_rows(ds: Any, rows: tuple[Mapping[str, Any], ...]) -> DatasetProblem | None:
     """A problem when none of the sampled rows can be read by the entry's format (so every row would drop)."""
     if not rows:
         return None
@@ -209,7 +228,7 @@ def _role_fix(detail: str) -> str:
     return parts[1] if len(parts) > 1 else "map the role under `roles:`"
 
 
-def _format_fix(rows: list[Mapping[str, Any]], kind: str) -> str:
+def _format_fix(rows: tuple[Mapping[str, Any], ...], kind: str) -> str:
     from engine.data.formats.detect import detect_format
 
     guess = detect_format(rows)
@@ -250,4 +269,4 @@ class _LengthOnlyTokenizer:
         return {"input_ids": list(text.encode())}
 
 
-__all__ = ["DatasetProblem", "check_row", "inspect_dataset"]
+__all__ = ["DatasetProblem", "check_row", "inspect_dataset", "sample_rows"]

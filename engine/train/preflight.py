@@ -8,6 +8,7 @@ from engine.config import RunConfig
 from engine.rules import Finding, Target, apply_auto_settings, check_config, declared_target, detect_target
 from engine.train.errors import TrainError
 from engine.train.reporter import Reporter
+from engine.wording import count
 
 if TYPE_CHECKING:
     from engine.data.stats import DataFacts
@@ -40,7 +41,7 @@ def run_rules(
     errors = [finding for finding in findings if finding.severity == "error"]
     if errors:
         lines = "; ".join(f"{finding.rule_id}: {finding.message}" for finding in errors)
-        raise TrainError(f"the config has {len(errors)} error(s): {lines}", findings=errors)
+        raise TrainError(f"the config has {count(len(errors), 'error')}: {lines}", findings=errors)
     for finding in findings:
         if finding.severity == "warning":
             reporter.warning(finding.message, rule_id=finding.rule_id)

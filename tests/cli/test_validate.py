@@ -79,7 +79,7 @@ def test_text_output_groups_findings_with_why_and_fix(tmp_path: Path, capsys: py
     out = capsys.readouterr().out
     assert out.index("Errors (1)") < out.index("Warnings") < out.index("Set automatically")
     assert "schedule.warmup_steps_and_ratio" in out and "why:" in out and "fix:" in out
-    assert "not ready to train: 1 error(s)" in out
+    assert "not ready to train: 1 error, " in out
 
 
 def test_keys_lists_every_key_with_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -155,3 +155,16 @@ def test_validate_refuses_a_file_whose_every_row_would_drop(tmp_path: Path, caps
     [finding] = [f for f in report["findings"] if f["id"] == "data.dataset_unusable"]
     assert "none of the first 3 rows" in finding["message"]
     assert "set type: chat_template" in finding["fix"]
+
+
+def test_evaluation_datasets_are_checked_too(tmp_path: Path) -> None:
+    good = jsonl(tmp_path / "good.jsonl", [ALPACA_ROW])
+    config = parse_config_dict(
+        {
+            "base_model": "x",
+            "datasets": [{"path": str(good), "type": "alpaca"}],
+            "test_datasets": [{"path": str(tmp_path / "gone.jsonl"), "type": "alpaca"}],
+        }
+    )
+    [finding] = [f for f in check_config(config, declared_target("cuda")) if f.rule_id == "data.dataset_unusable"]
+    assert finding.message.startswith("test_datasets[0].path: ") and finding.fields == ("test_datasets",)

@@ -38,10 +38,10 @@ def test_accepting_every_default_writes_the_default_preset(tmp_path: Path) -> No
 
 def test_typed_answers_are_validated_and_written(tmp_path: Path) -> None:
     target = tmp_path / "plain.yml"
-    keys = ENTER + ENTER + ENTER + ENTER  # preset, method, base model, data path
+    keys = ENTER + ENTER + ENTER + ENTER + ENTER  # preset, method, base model, data path, format
     keys += "\x7f" * 3 + "abc" + ENTER  # sequence_len "abc" is refused ...
     keys += "\x7f" * 3 + "256" + ENTER  # ... until it is a number
-    keys += ENTER + ENTER + ENTER + ENTER  # epochs, learning rate, output folder, format
+    keys += ENTER + ENTER + ENTER  # epochs, learning rate, output folder
     run_with_keys(keys, target)
     assert load_config(target).sequence_len == 256
 
@@ -66,3 +66,46 @@ def test_interrupting_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         run_with_keys(ENTER + CTRL_C, target)
     assert not target.exists()
+
+
+ERASE = "\x7f" * 80
+UP = "\x1b[A"
+
+
+def test_a_bad_data_path_is_refused_when_typed_and_nothing_is_lost(tmp_path: Path) -> None:
+    target = tmp_path / "plain.yml"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    keys = ENTER * 3  # preset, method, base model
+    keys += ERASE + str(tmp_path / "missing.jsonl") + ENTER  # refused: does not exist
+    keys += ERASE + str(empty) + ENTER  # refused: empty
+    keys += ERASE + "presets/data/ft_tui_persona.jsonl" + ENTER  # accepted
+    keys += ENTER  # format
+    keys += "\x7f" * 3 + "256" + ENTER + ENTER + ENTER + ENTER  # sequence_len, epochs, learning rate, output
+    assert run_with_keys(keys, target) == target
+    saved = load_config(target)
+    assert saved.datasets[0].path == "presets/data/ft_tui_persona.jsonl" and saved.sequence_len == 256
+
+
+def test_an_absurd_learning_rate_is_refused_when_typed(tmp_path: Path) -> None:
+    target = tmp_path / "plain.yml"
+    keys = ENTER * 7  # preset ... epochs
+    keys += ERASE + "5" + ENTER  # learning_rate above 1: refused
+    keys += ERASE + "0.0002" + ENTER + ENTER  # accepted; output folder
+    run_with_keys(keys, target)
+    assert load_config(target).learning_rate == 0.0002
+
+
+def test_the_format_is_asked_after_the_path_with_the_detected_default_and_only_its_keys(tmp_path: Path) -> None:
+    target = tmp_path / "plain.yml"
+    rows = tmp_path / "alpaca.jsonl"
+    rows.write_text('{"instruction": "Say hi", "input": "", "output": "hi"}\n' * 3)
+    keys = ENTER * 3 + ERASE + str(rows) + ENTER
+    keys += UP + ENTER  # chat_template cannot read these rows: refused, asked again
+    keys += ENTER  # the detected default, alpaca
+    keys += ENTER * 4
+    assert run_with_keys(keys, target) == target
+    entry = load_config(target).datasets[0]
+    assert entry.type == "alpaca"
+    assert entry.model_fields_set == {"path", "type"}
+    assert "field_messages" not in target.read_text() and "roles_to_train" not in target.read_text()

@@ -60,21 +60,22 @@ def sharegpt_deprecated(ctx: RuleContext) -> Hit | None:
 @rule(
     id="data.dataset_unusable",
     severity="error",
-    message="datasets[{index}].path: {reason}",
+    message="{where}.path: {reason}",
     why="""Training reads every row of each `datasets:` entry. A path that is empty, missing, a folder without data
         files, a binary or unreadable file, or a file none of whose first rows fits the entry's `type` leaves
         nothing to learn from, and the run would stop while loading. A relative path is looked up next to the
         config file, then in the folder you run in.""",
     fix="{fix}",
-    fields=("datasets",),
+    fields=("datasets", "test_datasets"),
 )
 def dataset_unusable(ctx: RuleContext) -> Hit | None:
     from engine.data.inspect import inspect_dataset
 
-    for index, dataset in enumerate(ctx.config.datasets):
-        problem = inspect_dataset(dataset)
-        if problem is not None:
-            return Hit({"index": index, "reason": problem.reason, "fix": problem.fix})
+    for key in ("datasets", "test_datasets"):
+        for index, dataset in enumerate(getattr(ctx.config, key) or []):
+            problem = inspect_dataset(dataset)
+            if problem is not None:
+                return Hit({"where": f"{key}[{index}]", "reason": problem.reason, "fix": problem.fix}, fields=(key,))
     return None
 
 
