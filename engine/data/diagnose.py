@@ -25,8 +25,19 @@ def check_before_loading(path: Path) -> str | None:
         return f"'{path}' is an image, not a dataset file; point `path` at a JSON, JSONL, CSV, Parquet or text file"
     if suffix not in TEXT_SUFFIXES:
         return None
+    problem = not_utf8(path)
+    if problem is not None:
+        reason, fix = problem
+        return f"'{path}' {reason}; {fix}"
+    if _blank(path):
+        return f"'{path}' is empty: it has no rows; add data or remove the entry"
+    return None
+
+
+def not_utf8(path: Path) -> tuple[str, str] | None:
+    """(reason, fix) when the file is not UTF-8 text, naming the first bad line (1-based) and byte."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    line, blank = 1, True
+    line = 1
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             try:
@@ -34,14 +45,16 @@ def check_before_loading(path: Path) -> str | None:
             except UnicodeDecodeError as error:
                 at = line + chunk[: error.start].count(b"\n")
                 return (
-                    f"'{path}' line {at} is not UTF-8 text (byte 0x{chunk[error.start]:02x}); "
-                    "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"
+                    f"line {at} is not UTF-8 text (byte 0x{chunk[error.start]:02x})",
+                    "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
                 )
             line += text.count("\n")
-            blank = blank and not text.strip()
-    if blank:
-        return f"'{path}' is empty: it has no rows; add data or remove the entry"
     return None
+
+
+def _blank(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return all(not chunk.strip() for chunk in iter(lambda: handle.read(CHUNK), b""))
 
 
 def explain_json_failure(path: Path) -> str | None:

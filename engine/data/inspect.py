@@ -108,7 +108,7 @@ def _inspect_file(
         return None, ()
     text = _as_text(prefix, whole=size <= PREFIX_BYTES)
     if text is None:
-        return _not_data(name, "a text data file"), ()
+        return _not_text(path, prefix), ()
     if builder is None:
         return None, ()  # the loader asks for ds_type; nothing more to say from here
     try:
@@ -130,6 +130,17 @@ def _not_data(name: str, expected: str) -> DatasetProblem:
         f"{name} is not {expected} (it holds binary content)",
         "point path at your data (.jsonl, .json, .csv, .parquet, .txt)",
     )
+
+
+def _not_text(path: Path, prefix: bytes) -> DatasetProblem:
+    """Binary content (NUL bytes), or text in another encoding than UTF-8: then say which line, and how to fix it."""
+    from engine.data.diagnose import not_utf8
+
+    encoding = None if b"\x00" in prefix else not_utf8(path)
+    if encoding is None:
+        return _not_data(str(path), "a text data file")
+    reason, fix = encoding
+    return DatasetProblem(f"{path} {reason}", fix)
 
 
 def _as_text(prefix: bytes, *, whole: bool) -> str | None:

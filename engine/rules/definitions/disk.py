@@ -46,7 +46,7 @@ def not_enough_space(ctx: RuleContext) -> Hit | None:
 def _checkpoint_bytes(ctx: RuleContext) -> tuple[int, int]:
     """(one checkpoint, the final weights): the trained weights are what the memory estimate calls gradients."""
     from engine.models.facts import estimate_memory
-    from engine.rules.definitions.packing import _lora_targets
+    from engine.models.memory import lora_targets
 
     config = ctx.config
     method = "qlora" if config.adapter == "qlora" else ("lora" if config.uses_lora() else "full")
@@ -59,7 +59,7 @@ def _checkpoint_bytes(ctx: RuleContext) -> tuple[int, int]:
         dtype_bytes,
         True,
         lora_r=config.lora_r,
-        lora_target_modules=_lora_targets(ctx),
+        lora_target_modules=lora_targets(config, ctx.facts),  # type: ignore[arg-type]
     )
     weights = estimate.gradients_bytes
     optimizer = 0 if config.save_only_model else estimate.optimizer_bytes
