@@ -24,10 +24,27 @@ def run_engine(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _poisoned_copy(model_dir: Path, into: Path) -> Path:
+    """The tiny model with one weight at infinity: its loss is not finite from the first step, whatever the
+    learning rate (an absurd learning rate is refused by the rules before it can run)."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(model_dir, into)
+    weights = load_file(into / "model.safetensors")
+    name = next(key for key in weights if "embed_tokens" in key)
+    weights[name][:, 0] = float("inf")
+    save_file(weights, into / "model.safetensors", metadata={"format": "pt"})
+    return into
+
+
 def test_a_non_finite_loss_fails_the_run_without_saving_it(
     make_config: Callable[..., RunConfig], tmp_path: Path
 ) -> None:
-    config = make_config(learning_rate=1e30, optimizer="sgd", max_grad_norm=0, max_steps=8, save_steps=1)
+    base = make_config().base_model
+    poisoned = _poisoned_copy(Path(base), tmp_path / "poisoned-model")
+    config = make_config(base_model=str(poisoned), max_steps=8, save_steps=1)
     done = run_engine(str(write_config(config, tmp_path / "run.yml")))
     assert done.returncode == 1, done.stderr
     assert "the loss became nan at step" in done.stdout + done.stderr
