@@ -95,8 +95,9 @@ async def test_sidebar_jumps_and_escape_goes_back(make_app: Callable[..., Wizard
 
 def config_into(tmp_path: Path, run_dir: Path) -> Path:
     config = tmp_path / "quill.yml"
-    preset = (REPO / "presets" / "smollm2-135m-lora.yml").read_text(encoding="utf-8")
-    config.write_text(preset.replace("output_dir: ./outputs/smollm2-135m-lora", f"output_dir: {run_dir}"), "utf-8")
+    config.write_text(
+        preset_copy().replace("output_dir: ./outputs/smollm2-135m-lora", f"output_dir: {run_dir}"), "utf-8"
+    )
     return config
 
 
