@@ -77,10 +77,14 @@ def test_run_model_folds_a_recorded_run() -> None:
 def test_run_model_starts_over_for_a_fresh_run_but_keeps_history_on_resume() -> None:
     events = read_events(FIXTURES / "complete.jsonl")
     started = next(event for event in events if event.type == "started")
+    starting = next(event for event in events if event.type == "phase" and event.phase == "starting")
     model = RunModel()
     for event in events:
         model.apply(event)
+    # Each engine process announces itself with the `starting` phase before its `started` event.
+    model.apply(starting)
     model.apply(started.model_copy(update={"resumed_from": "checkpoint-60"}))
     assert len(model.loss.raw) == 120 and model.status.finished is None
+    model.apply(starting.model_copy(update={"time": starting.time + 1}))
     model.apply(started)
     assert len(model.loss.raw) == 0 and model.status.checkpoints == []

@@ -27,7 +27,17 @@ def arguments(**keys: Any) -> dict[str, Any]:
 
 def test_every_zero_stage_ships_as_a_builtin() -> None:
     stages = {name: zero_stage(config(deepspeed=name)) for name in builtin_deepspeed()}
-    assert stages == {"zero1": 1, "zero2": 2, "zero3": 3, "zero3_offload": 3}
+    assert stages == {
+        "zero1": 1,
+        "zero2": 2,
+        "zero3": 3,
+        "zero3_offload": 3,
+        # axolotl's own file names, which its examples use
+        "zero3_bf16": 3,
+        "zero3_bf16_cpuoffload_all": 3,
+        "zero3_bf16_cpuoffload_params": 3,
+    }
+    assert offloads(config(deepspeed="zero3_bf16_cpuoffload_params")) == ["parameters"]
     assert offloads(config(deepspeed="zero3_offload")) == ["optimizer states", "parameters"]
     assert offloads(config(deepspeed="zero2")) == []
     assert set(builtin_fsdp()) == {"fsdp2", "fsdp2_offload"}
