@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.models.facts import ALL_LINEAR, MemoryEstimate, Method, ModelFacts, estimate_memory
@@ -9,6 +10,25 @@ from engine.models.facts import ALL_LINEAR, MemoryEstimate, Method, ModelFacts, 
 if TYPE_CHECKING:
     from engine.config import RunConfig
     from engine.rules.target import Target
+
+
+@dataclass(frozen=True)
+class MemoryFit:
+    """The estimate beside the memory the target has: what the wizard's memory line and the fit rule both judge."""
+
+    estimate: MemoryEstimate
+    available_gib: float | None
+    """Memory of the GPU (CUDA targets) or of the machine; None when the target does not say."""
+
+    @property
+    def fits(self) -> bool | None:
+        return None if not self.available_gib else self.estimate.total_gib <= self.available_gib
+
+
+def memory_fit(config: RunConfig, facts: ModelFacts, target: Target) -> MemoryFit:
+    """One judgement of whether training `config` fits `target`, for every place that says so."""
+    available = target.gpu_memory_gb if target.device == "cuda" else target.memory_gb
+    return MemoryFit(estimate_for_config(config, facts, target), available or None)
 
 
 def estimate_for_config(config: RunConfig, facts: ModelFacts, target: Target) -> MemoryEstimate:

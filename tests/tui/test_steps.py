@@ -63,7 +63,7 @@ async def test_model_step_shows_facts_and_qlora_on_cpu_blocks_next(make_app: App
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
         facts = str(app.screen.query_one("#model-facts", Static).render())
-        assert "134.5 M" in facts and "8,192 tokens" in facts and "fits in 16 GB" in facts
+        assert "134.5 M" in facts and "8,192 tokens" in facts and "fits in 16.0 GiB" in facts
         choose(app, "adapter", "qlora")
         await settle(pilot)
         assert app.config.adapter == "qlora" and app.config.load_in_4bit is True

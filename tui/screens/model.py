@@ -241,27 +241,16 @@ def describe_model(config: RunConfig, facts: Any, target: Target) -> Content:
 
 
 def memory_line(config: RunConfig, facts: Any, target: Target) -> str:
-    from engine.models import UnknownTargetModuleError, UnsupportedArchitectureError, estimate_memory
-    from engine.models.facts import ALL_LINEAR
+    """The same estimate and fit judgement as the rule memory.estimate_exceeds_device (engine.models.memory)."""
+    from engine.models import UnknownTargetModuleError, UnsupportedArchitectureError
+    from engine.models.memory import memory_fit, training_method
+    from engine.wording import gib
 
-    method = config.adapter if config.uses_lora() else "full"
-    bf16 = config.bf16 is True or bool(config.fp16) or (config.bf16 == "auto" and target.bf16)
-    targets = ALL_LINEAR if config.lora_target_linear or not config.lora_target_modules else config.lora_target_modules
     try:
-        estimate = estimate_memory(
-            facts,
-            method,  # type: ignore[arg-type]
-            config.micro_batch_size,
-            config.sequence_len,
-            2 if bf16 else 4,
-            bool(config.gradient_checkpointing),
-            lora_r=config.lora_r,
-            lora_target_modules=targets,
-        )
+        fit = memory_fit(config, facts, target)
     except (UnknownTargetModuleError, UnsupportedArchitectureError) as error:
         return f"not available: {error}"
-    available = target.gpu_memory_gb if target.device == "cuda" else target.memory_gb
-    fits = "" if not available else (" fits" if estimate.total_gib <= available else " DOES NOT FIT")
-    device = f"{available:.0f} GB on {target.describe()}" if available else target.describe()
+    verdict = {True: " fits", False: " DOES NOT FIT", None: ""}[fit.fits]
+    device = f"{gib(fit.available_gib)} on {target.describe()}" if fit.available_gib else target.describe()
     tokens = f"{config.micro_batch_size} x {config.sequence_len} tokens"
-    return f"≈ {estimate.total_gib:.2f} GiB for {method} ({tokens});{fits} in {device}"
+    return f"≈ {gib(fit.estimate.total_gib)} for {training_method(config)} ({tokens});{verdict} in {device}"

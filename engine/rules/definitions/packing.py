@@ -108,19 +108,16 @@ def eval_packing_without_train_packing(ctx: RuleContext) -> Hit | None:
 def estimate_exceeds_device(ctx: RuleContext) -> Hit | None:
     if ctx.facts is None:
         return None
-    from engine.models.memory import estimate_for_config
+    from engine.models.memory import memory_fit
 
-    available = ctx.target.gpu_memory_gb if ctx.target.device == "cuda" else ctx.target.memory_gb
-    if not available:
-        return None
-    estimate = estimate_for_config(ctx.config, ctx.facts, ctx.target)
-    if estimate.total_gib <= available:
+    fit = memory_fit(ctx.config, ctx.facts, ctx.target)
+    if fit.fits is not False:
         return None
     return Hit(
         {
-            "needed": gib(estimate.total_gib),
-            "available": gib(available),
+            "needed": gib(fit.estimate.total_gib),
+            "available": gib(fit.available_gib or 0.0),
             "target": ctx.target.describe(),
-            "counted": estimate.describe(),
+            "counted": fit.estimate.describe(),
         }
     )
