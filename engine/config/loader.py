@@ -306,7 +306,14 @@ def _unknown_key_problems(data: Mapping[str, Any], key_lines: Mapping[str, int])
     return problems
 
 
-def _unknown_key(key: object, known: set[str], path: str, key_lines: Mapping[str, int]) -> ConfigProblem:
+def _unknown_key(key: object, known: set[str], path: object, key_lines: Mapping[str, int]) -> ConfigProblem:
+    if key is None:  # `null:` or `~:` in YAML, or a line that starts with a colon
+        return ConfigProblem(
+            key=str(path).replace("None", "null"),
+            message="a key with no name (YAML reads `null:`, `~:` or a bare `:` as an empty key)",
+            fix="write the setting's name before the colon, or remove the line",
+        )
+    path = str(path)
     return ConfigProblem(
         key=path,
         message="unknown key",

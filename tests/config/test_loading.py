@@ -132,3 +132,10 @@ def test_unknown_override_gets_a_suggestion() -> None:
 def test_override_argument_must_be_an_option() -> None:
     with pytest.raises(ConfigError, match="expected an option"):
         parse_override_args(["learning_rate"])
+
+
+def test_a_key_with_no_name_is_named_as_such() -> None:
+    """`null:` is an empty key to YAML; the error says so instead of printing a nameless 'unknown key'."""
+    with pytest.raises(ConfigError) as error:
+        parse_config_text("base_model: x\nnull: 5\n")
+    assert error.value.problems[0].one_line().startswith("null: a key with no name")
