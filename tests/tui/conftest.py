@@ -74,7 +74,20 @@ def services(tmp_path: Path) -> Services:
         local = config.model_copy(update={"dataset_prepared_path": str(tmp_path / "prepared")})
         return prepare_datasets(local, tokenizer, progress=progress, world_size=1)
 
-    return Services(load_tokenizer=lambda _config: tiny_tokenizer(), prepare=prepare, read_rows=read_first_rows)
+    return Services(
+        load_tokenizer=lambda _config: tiny_tokenizer(), prepare=prepare, read_rows=read_first_rows, machine=machine
+    )
+
+
+def machine() -> Any:
+    """A fixed CPU machine for the Model step's doctor summary, whatever machine runs the tests."""
+    from engine.doctor import Environment, diagnose
+    from engine.doctor.compat import PACKAGES
+
+    versions = {"transformers": "5.24.0", "peft": "0.18.0", "accelerate": "1.12.0", "datasets": "5.2.0"}
+    packages = {name: versions.get(name) for name in PACKAGES}
+    env = Environment("3.11.7", "Linux x86_64", "2.13.0+cpu", cpu_cores=2, cpu_bf16=True, packages=packages)
+    return diagnose(env)
 
 
 @pytest.fixture

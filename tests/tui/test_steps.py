@@ -341,3 +341,13 @@ async def test_saving_an_opened_commented_config_rewrites_only_the_edited_line(
             await pilot.click("#answer-replace")
             await pilot.pause()
     assert source.read_text(encoding="utf-8") == original.replace("lora_r: 16 ", "lora_r: 32 ")
+
+
+async def test_model_step_shows_what_this_machine_can_do(make_app: AppFactory) -> None:
+    """The same facts as `ft-tui doctor`: what works here, what does not, and where the fixes are."""
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        text = str(app.screen.query_one("#machine-facts", Static).render())
+        assert "Works here: cpu, eager, sdpa, fp32, bf16" in text
+        assert "Not here: cuda" in text and "xformers" in text and "ft-tui doctor" in text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.config import RunConfig
@@ -42,6 +42,14 @@ class Services:
     load_tokenizer: Callable[[RunConfig], Any]
     prepare: Callable[[RunConfig, Any, Progress], Any]
     read_rows: Callable[[RunConfig, int], list[dict[str, Any]]]
+    machine: Callable[[], Any] = field(default=lambda: _diagnose_here())
+    """engine.doctor's diagnosis of this machine (what `ft-tui doctor` prints), for the Model step."""
+
+
+def _diagnose_here() -> Any:
+    from engine.doctor import diagnose_here
+
+    return diagnose_here()
 
 
 def data_key(config: RunConfig) -> str:

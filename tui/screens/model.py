@@ -101,6 +101,7 @@ class ModelScreen(StepScreen):
             Horizontal(Button("Download the model now", id="download", compact=True), classes="field-extras"),
             Static("", id="download-status"),
         )
+        yield Section("What this machine can do", Static("", id="machine-facts"))
 
     def on_mount(self) -> None:
         target = self.wizard.target
@@ -109,6 +110,7 @@ class ModelScreen(StepScreen):
             memory = target.gpu_memory_gb or DEFAULT_GPU_GIB
             self.query_one("#target-gpu-memory", Input).value = f"{memory:g}"
         self._last_adapter = self.wizard.config.adapter
+        self.query_one("#machine-facts", Static).update(machine_summary(self.wizard.services.machine()))
         super().on_mount()
 
     def load_fields(self, config: RunConfig) -> None:
@@ -217,6 +219,17 @@ class ModelScreen(StepScreen):
         facts = self.wizard.model_facts()
         self.query_one("#download").display = facts is None
         self.query_one("#model-facts", Static).update(describe_model(self.wizard.config, facts, self.wizard.target))
+
+
+def machine_summary(diagnosis: Any) -> str:
+    """`ft-tui doctor` in two lines: what works here and what does not (the doctor names the fix for each)."""
+    works = [item.name for item in diagnosis.capabilities if item.works]
+    missing = [item.name for item in diagnosis.capabilities if not item.works]
+    lines = [f"Works here: {', '.join(works) or 'nothing found'}"]
+    if missing:
+        lines.append(f"Not here: {', '.join(missing)} (`ft-tui doctor` says how to fix each)")
+    lines.extend(f"Clash: {problem.message}" for problem in diagnosis.problems)
+    return "\n".join(lines)
 
 
 def describe_model(config: RunConfig, facts: Any, target: Target) -> Content:
