@@ -104,6 +104,10 @@ class BatchEncoder:
         """Render every row, tokenize all their texts in one call, then apply the length policy per sample."""
         rendered: list[list[TextSample] | RowProblem] = []
         for row in rows:
+            oversized = self._oversized(row)
+            if oversized is not None:
+                rendered.append(oversized)
+                continue
             try:
                 rendered.append(self.formatter.texts(row))  # type: ignore[attr-defined]
             except RowProblem as problem:
@@ -118,11 +122,18 @@ class BatchEncoder:
                 results.append([self._limit(next(arrays)) for _ in item])
         return results
 
-    def _encode_row(self, row: Mapping[str, Any]) -> list[tuple[Encoded, RowProblem | None, bool]]:
+    def _oversized(self, row: Mapping[str, Any]) -> RowProblem | None:
+        """A row with more text than any tokenizer could fit in sequence_len: refused before tokenizing it."""
         size = text_size(row)
-        if size > self.policy.max_chars:
-            detail = f"{size:,} characters, over the {self.policy.max_chars:,} one row may have; not tokenized"
-            return [(([], []), RowProblem("too_long", detail), False)]
+        if size <= self.policy.max_chars:
+            return None
+        detail = f"{size:,} characters, over the {self.policy.max_chars:,} one row may have; not tokenized"
+        return RowProblem("too_long", detail)
+
+    def _encode_row(self, row: Mapping[str, Any]) -> list[tuple[Encoded, RowProblem | None, bool]]:
+        oversized = self._oversized(row)
+        if oversized is not None:
+            return [(([], []), oversized, False)]
         try:
             samples = self.formatter(row)
         except RowProblem as problem:
