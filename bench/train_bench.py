@@ -250,7 +250,8 @@ def child(side: str, workdir: Path, args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def measure(side: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+def measure(side: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any] | str:
+    """One run of a side in its own process: its numbers, or for axolotl the reason it failed (the rest goes on)."""
     command = [sys.executable, __file__, "--child", side, "--workdir", str(workdir)]
     command += ["--rows", str(args.rows), "--steps", str(args.steps), "--micro-batch-size", str(args.micro_batch_size)]
     if args.axolotl_python:
@@ -259,6 +260,9 @@ def measure(side: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
+        if side == "axolotl":
+            last = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["no output"]
+            return f"axolotl failed: {last[0][:300]}"
         sys.exit(f"{side} failed:\n{done.stderr[-3000:]}")
     return {"side": side, **json.loads(lines[-1].removeprefix("RESULT "))}
 
@@ -312,10 +316,15 @@ def main() -> None:
     runs = []
     with tempfile.TemporaryDirectory(prefix="ft-tui-train-bench-") as work:
         for _ in range(args.rounds):
-            for side in sides:
-                runs.append(measure(side, Path(work), args))
-                r = runs[-1]
-                print(f"run {len(runs)} {side}: {r['tokens'] / r['seconds']:.1f} tokens/s", flush=True)
+            for side in list(sides):
+                result = measure(side, Path(work), args)
+                if isinstance(result, str):
+                    note = result
+                    sides.remove(side)
+                    print(result, flush=True)
+                    continue
+                runs.append(result)
+                print(f"run {len(runs)} {side}: {result['tokens'] / result['seconds']:.1f} tokens/s", flush=True)
     report(runs, note)
 
 
