@@ -50,8 +50,8 @@ def launch(work: Path, run: int) -> dict[str, float]:
     phases = {e["phase"]: e["time"] for e in reversed(events) if e["type"] == "phase"}
     started = next(e["time"] for e in events if e["type"] == "started")
     first_step = next(e["time"] for e in events if e["type"] == "step")
-    data_done = next(e["time"] for e in events if e["type"] == "phase" and e["time"] > phases["preparing_data"])
-    data_done = min(data_done, started)
+    # The data phase ends with its summary line ("data: N train rows ..."); the Trainer is built after it.
+    data_done = next(e["time"] for e in events if e["type"] == "log" and e["message"].startswith("data: "))
     return {
         "imports": events[0]["time"] - launched,
         "checks": phases["loading_model"] - events[0]["time"],
