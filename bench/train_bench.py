@@ -218,7 +218,9 @@ def run_axolotl(workdir: Path, rows: int, steps: int, python: str) -> dict[str, 
     path.write_text(json.dumps(data, indent=1))
     driver = workdir / "axolotl_driver.py"
     driver.write_text(AXOLOTL_DRIVER)
-    done = subprocess.run([python, str(driver), str(path)], capture_output=True, text=True, cwd=workdir)
+    # The model is a local folder and the data a local file: no hub lookups, no telemetry.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "AXOLOTL_DO_NOT_TRACK": "1", "DO_NOT_TRACK": "1"}
+    done = subprocess.run([python, str(driver), str(path)], capture_output=True, text=True, cwd=workdir, env=env)
     found = re.findall(r"^AXOLOTL (.*)$", done.stdout, flags=re.MULTILINE)
     if done.returncode != 0 or not found:
         raise RuntimeError(f"axolotl failed:\n{done.stdout[-1500:]}\n{done.stderr[-3000:]}")
