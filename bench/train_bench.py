@@ -1,21 +1,30 @@
-"""Training speed on one fixed job: a plain-Trainer dynamic-padding baseline and ft-tui's engine, side by side.
+"""Training speed on one fixed job: ft-tui's engine against a plain-Trainer baseline and against axolotl.
 
-The job: SmolLM2-135M-Instruct, LoRA r=16 on every linear layer, the first 200 rows of alpaca_demo.json,
-sequence_len 1024, 8 optimiser steps. Both sides train on the same tokenized samples; speed is real (non-padding)
-tokens per second from the start of training to the end of the last step; memory is each process's peak RSS.
-A third side, ours in float32, trains exactly the same batches as ours, so the bf16 speed-up and the loss
-difference it causes are measured on identical data.
-Each side runs in its own subprocess so neither inherits the other's memory or threads.
+The job: SmolLM2-135M-Instruct, LoRA r=16 on every linear layer, 200 alpaca rows generated from the repo's data
+(bench/data.py), sequence_len 1024, 8 optimiser steps. Speed is real (non-padding) tokens per second from the start
+of training to the end of the last step; memory is each process's peak RSS. Sides:
 
-Run: .venv/bin/python bench/train_bench.py [--steps 8] [--rows 200] [--micro-batch-size 1]
+- baseline: transformers' Trainer as a tutorial uses it (fp32, dynamic padding, micro batch 4), same samples;
+- ours: `ft-tui`'s engine (packing, bf16 where the CPU has it); ours-fp32: the very same batches in float32;
+- axolotl: axolotl's own trainer on the same job written as an axolotl YAML (sample_packing, fp32), when axolotl
+  is importable here (`pip install -e '.[bench]'`) or in the venv given by `--axolotl-venv PATH`; its real tokens
+  are counted from the attention mask of every batch it trains, its clock runs from its first to its last step.
+
+Runs alternate (A B C A B C ...) for `--rounds` rounds and the table shows every run, so noise is visible; the
+ratios use each side's median. Each run is its own subprocess so none inherits another's memory or threads.
+
+Run: .venv/bin/python bench/train_bench.py [--rounds 2] [--steps 8] [--rows 200] [--axolotl-venv PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,9 +32,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.data import alpaca_rows, write_jsonl
+
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "fixtures" / "data" / "alpaca_demo.json"
-"""Alpaca-layout rows made by tests/fixtures/data/make_demo_data.py: the repository carries what it measures."""
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 SEQUENCE_LEN = 1024
 BASELINE_MICRO_BATCH = 4
@@ -37,9 +48,9 @@ def job_config(
     """The fixed job as a config; `packed` False gives the baseline's data settings (same samples)."""
     from engine.config import parse_config_dict
 
-    subset = workdir / "alpaca_subset.json"
+    subset = workdir / "alpaca_subset.jsonl"
     if not subset.exists():
-        subset.write_text(json.dumps(json.loads(DATA.read_text())[:rows]))
+        write_jsonl(subset, alpaca_rows(rows))
     return parse_config_dict(
         {
             "base_model": MODEL,
@@ -156,64 +167,167 @@ class _CountingCollator:
         return batch
 
 
-SIDES = ("baseline", "ours", "ours-fp32")
+AXOLOTL_DRIVER = """
+import json, resource, runpy, sys, time
+import transformers
+
+clock = {"tokens": 0, "start": None, "end": None, "loss": None}
+original_step = transformers.Trainer.training_step
+
+def counted_step(self, model, inputs, *args, **kwargs):
+    if clock["start"] is None:
+        clock["start"] = time.time()
+    mask = inputs.get("attention_mask")
+    clock["tokens"] += int((mask != 0).sum()) if mask is not None else int(inputs["input_ids"].numel())
+    loss = original_step(self, model, inputs, *args, **kwargs)
+    clock["end"], clock["loss"] = time.time(), float(loss)
+    return loss
+
+transformers.Trainer.training_step = counted_step
+sys.argv = ["axolotl.cli.train", sys.argv[1]]
+try:
+    runpy.run_module("axolotl.cli.train", run_name="__main__")
+except SystemExit as stop:
+    if stop.code not in (0, None):
+        raise
+print("AXOLOTL " + json.dumps(clock), flush=True)
+"""
+"""Runs axolotl's CLI in its own interpreter, counting the real tokens of each batch it trains (packed rows mark
+samples with ids >= 1 in the attention mask, padding with 0) and timing its first to its last step."""
 
 
-def child(side: str, workdir: Path, rows: int, steps: int, micro_batch_size: int) -> None:
+def axolotl_python(venv: Path | None) -> str | None:
+    """The interpreter that has axolotl: the given venv's, else this one when axolotl is installed here."""
+    if venv is not None:
+        python = venv / "bin" / "python"
+        return str(python) if python.exists() else None
+    return sys.executable if importlib.util.find_spec("axolotl") is not None else None
+
+
+def run_axolotl(workdir: Path, rows: int, steps: int, python: str) -> dict[str, Any]:
+    """axolotl on the same job: the config as axolotl YAML (JSON is YAML), fp32, the local model folder."""
+    from engine.config import config_to_dict
+    from engine.models import resolve_model
+
+    config = job_config(workdir, rows, steps, 1, packed=True, bf16=False)
+    data = {k: v for k, v in config_to_dict(config).items() if v is not None}
+    data.update(base_model=str(resolve_model(MODEL)), output_dir=str(workdir / "axolotl"), save_strategy="no")
+    data["dataset_prepared_path"] = str(workdir / "axolotl-prepared")
+    data.pop("saves_per_epoch", None)
+    path = workdir / "axolotl.yml"
+    path.write_text(json.dumps(data, indent=1))
+    driver = workdir / "axolotl_driver.py"
+    driver.write_text(AXOLOTL_DRIVER)
+    # The model is a local folder and the data a local file: no hub lookups, no telemetry.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "AXOLOTL_DO_NOT_TRACK": "1", "DO_NOT_TRACK": "1"}
+    done = subprocess.run([python, str(driver), str(path)], capture_output=True, text=True, cwd=workdir, env=env)
+    found = re.findall(r"^AXOLOTL (.*)$", done.stdout, flags=re.MULTILINE)
+    if done.returncode != 0 or not found:
+        raise RuntimeError(f"axolotl failed:\n{done.stdout[-1500:]}\n{done.stderr[-3000:]}")
+    clock = json.loads(found[-1])
+    return {
+        "steps": steps,
+        "tokens": clock["tokens"],
+        "seconds": clock["end"] - clock["start"],
+        "loss": clock["loss"],
+        "dtype": "float32",
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20,
+    }
+
+
+SIDES = ("baseline", "ours", "ours-fp32", "axolotl")
+
+
+def child(side: str, workdir: Path, args: argparse.Namespace) -> None:
+    if side == "axolotl":
+        result = run_axolotl(workdir, args.rows, args.steps, args.axolotl_python)
+        print("RESULT " + json.dumps(result), flush=True)
+        return
     if side == "baseline":
-        result = run_baseline(workdir, rows, steps)
+        result = run_baseline(workdir, args.rows, args.steps)
     else:
-        result = run_ours(workdir, rows, steps, micro_batch_size, bf16="auto" if side == "ours" else False)
+        bf16: bool | str = "auto" if side == "ours" else False
+        result = run_ours(workdir, args.rows, args.steps, args.micro_batch_size, bf16=bf16)
     result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def measure(side: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+def measure(side: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any] | str:
+    """One run of a side in its own process: its numbers, or for axolotl the reason it failed (the rest goes on)."""
     command = [sys.executable, __file__, "--child", side, "--workdir", str(workdir)]
     command += ["--rows", str(args.rows), "--steps", str(args.steps), "--micro-batch-size", str(args.micro_batch_size)]
+    if args.axolotl_python:
+        command += ["--axolotl-python", args.axolotl_python]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
+        if side == "axolotl":
+            last = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["no output"]
+            return f"axolotl failed: {last[0][:300]}"
         sys.exit(f"{side} failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1].removeprefix("RESULT "))
+    return {"side": side, **json.loads(lines[-1].removeprefix("RESULT "))}
 
 
-def report(results: dict[str, dict[str, Any]]) -> None:
-    print(f"{'':10} {'tokens/s':>9} {'tokens':>7} {'seconds':>8} {'peak RSS':>11} {'loss':>7}  dtype")
-    for side, r in results.items():
-        speed = r["tokens"] / r["seconds"]
+def report(runs: list[dict[str, Any]], axolotl_note: str | None) -> None:
+    print(f"{'run':>3} {'side':10} {'tokens/s':>9} {'tokens':>7} {'seconds':>8} {'peak RSS':>11} {'loss':>7}  dtype")
+    for number, r in enumerate(runs, 1):
         print(
-            f"{side:10} {speed:9.1f} {r['tokens']:7d} {r['seconds']:8.1f} {r['peak_rss_gib']:7.2f} GiB"
-            f" {r['loss']:7.3f}  {r['dtype']}"
+            f"{number:3d} {r['side']:10} {r['tokens'] / r['seconds']:9.1f} {r['tokens']:7d} {r['seconds']:8.1f}"
+            f" {r['peak_rss_gib']:7.2f} GiB {r['loss']:7.3f}  {r['dtype']}"
         )
-    speed = {side: r["tokens"] / r["seconds"] for side, r in results.items()}
+    speed = {
+        side: statistics.median(r["tokens"] / r["seconds"] for r in runs if r["side"] == side)
+        for side in dict.fromkeys(r["side"] for r in runs)
+    }
     for side in ("ours", "ours-fp32"):
-        if side in speed and "baseline" in speed:
-            print(f"{side} / baseline: {speed[side] / speed['baseline']:.2f}x tokens/s")
+        for other, name in (("baseline", "Trainer"), ("axolotl", "axolotl")):
+            if side in speed and other in speed:
+                print(f"{side} / {name}: {speed[side] / speed[other]:.2f}x tokens/s (medians)")
+    if axolotl_note:
+        print(f"ours / axolotl: not measured, {axolotl_note}")
     if "ours" in speed and "ours-fp32" in speed:
         print(f"bf16 / fp32 on the same batches: {speed['ours'] / speed['ours-fp32']:.2f}x tokens/s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of alternating runs (A B C A B C ...)")
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--micro-batch-size", type=int, default=1, help="packed rows of 1024 tokens per step for ours")
+    parser.add_argument("--axolotl-venv", type=Path, help="a venv with axolotl installed, to run the axolotl side")
     parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--sides", default="baseline,ours,ours-fp32", help="comma-separated, from: " + ", ".join(SIDES))
+    parser.add_argument("--axolotl-python", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sides", default="baseline,ours,ours-fp32,axolotl", help="comma-separated, from: " + ", ".join(SIDES)
+    )
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.workdir, args.rows, args.steps, args.micro_batch_size)
+        child(args.child, args.workdir, args)
         return
+    sides = [side for side in args.sides.split(",") if side in SIDES]
+    note = None
+    if "axolotl" in sides:
+        args.axolotl_python = axolotl_python(args.axolotl_venv)
+        if args.axolotl_python is None:
+            where = f"no python in {args.axolotl_venv}" if args.axolotl_venv else "axolotl is not installed"
+            note = f"{where} (pip install -e '.[bench]' or pass --axolotl-venv PATH)"
+            sides.remove("axolotl")
+    runs = []
     with tempfile.TemporaryDirectory(prefix="ft-tui-train-bench-") as work:
-        sides = [side for side in args.sides.split(",") if side in SIDES]
-        results = {side: measure(side, Path(work), args) for side in sides}
-        for side, r in results.items():
-            print(f"{side}: {r['tokens'] / r['seconds']:.1f} tokens/s, peak RSS {r['peak_rss_gib']:.2f} GiB")
-        if len(results) > 1:
-            report(results)
+        for _ in range(args.rounds):
+            for side in list(sides):
+                result = measure(side, Path(work), args)
+                if isinstance(result, str):
+                    note = result
+                    sides.remove(side)
+                    print(result, flush=True)
+                    continue
+                runs.append(result)
+                print(f"run {len(runs)} {side}: {result['tokens'] / result['seconds']:.1f} tokens/s", flush=True)
+    report(runs, note)
 
 
 if __name__ == "__main__":

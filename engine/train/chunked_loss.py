@@ -1,11 +1,11 @@
 """The causal-LM loss computed a chunk of tokens at a time, so the [tokens x vocabulary] logits never exist whole.
 
 transformers computes `lm_head(hidden)` for every token, upcasts it to float32 and runs cross-entropy on it: at long
-sequences those logits, the log-softmax kept for backward and their gradient are the largest tensors of a step
+sequences those logits, the log-softmax kept for backward and their gradient are among the largest tensors of a step
 (4096 tokens x 49k vocabulary is 0.8 GB each in float32). Here a custom autograd Function walks the tokens in
 chunks: each chunk's logits are made, turned into its loss and, when training, at once into the gradients of the
 hidden states (and of the head's weight when it trains), then dropped. Nothing is recomputed in backward, which only
-scales the stored gradients, so the arithmetic is the same as the unchunked loss: the same speed, a fraction of the
+scales the stored gradients, so the arithmetic is that of the unchunked loss, with a fraction of its
 memory. Plain torch, so the same path runs on CPU and GPU.
 
 The loss is transformers' own definition (labels shifted by one, -100 ignored, float32 logits, summed and divided by
