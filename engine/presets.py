@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.config import RunConfig, dump_config, load_config, write_text_atomic
+from engine.atomic import write_text_atomic
+from engine.config import RunConfig, dump_config, load_config
 
 DEFAULT_PRESET = "smollm2-135m-lora"
 

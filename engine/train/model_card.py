@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine.atomic import write_text_atomic
 from engine.config import RunConfig
 from engine.train.state import RunFacts, RunTally
 from engine.wording import count
@@ -25,9 +26,7 @@ def name_base_model(model: Any, config: RunConfig) -> None:
 
 def write_model_card(folder: Path, config: RunConfig, facts: RunFacts, tally: RunTally) -> Path:
     """README.md in the output folder: front matter for the hub, then the base, the data, the settings and losses."""
-    path = folder / MODEL_CARD
-    path.write_text(model_card(config, facts, tally), encoding="utf-8")
-    return path
+    return write_text_atomic(folder / MODEL_CARD, model_card(config, facts, tally))
 
 
 def model_card(config: RunConfig, facts: RunFacts, tally: RunTally) -> str:
