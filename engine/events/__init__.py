@@ -16,6 +16,8 @@ from engine.events.schema import (
     event_json_schema,
     parse_event,
 )
+
+# Last: the writer imports engine.runs.paths, whose package reads events through the names above.
 from engine.events.writer import EVENTS_FILE, EventWriter, open_run_events
 
 __all__ = [

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Literal
 
 from engine.events import (
-    EVENTS_FILE,
     CheckpointEvent,
     ErrorEvent,
     EvalEvent,
@@ -18,6 +17,7 @@ from engine.events import (
     StepEvent,
     parse_event_lines,
 )
+from engine.runs.paths import EVENTS_FILE
 
 RunState = Literal[
     "starting", "preparing data", "loading model", "training", "evaluating", "saving", "finished", "stopped", "failed"
