@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import ConfigError, RunConfig, save_config
+from engine.config.choices import OFFERED_DATASET_TYPES
 from engine.rules import check_config, has_errors
 from engine.runs.paths import CONFIG_FILE
 from tui.state import edit_config, edit_dataset, help_text
 
 METHODS = {"LoRA": "lora", "QLoRA (4-bit base, CUDA GPU)": "qlora", "Full fine-tune": None}
-FORMATS = ("chat_template", "alpaca", "completion", "input_output")
+FORMATS = OFFERED_DATASET_TYPES
 
 
 class Cancelled(Exception):

@@ -4,41 +4,11 @@ from __future__ import annotations
 
 import difflib
 
+from engine.config.choices import OPTIMIZERS, RENAMED_OPTIMIZERS, SCHEDULERS
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
-RENAMED_OPTIMIZERS = {"adamw_hf": "adamw_torch"}
-"""Names axolotl configs still use that transformers 5 removed, with their current equivalent."""
-OPTIMIZERS = (
-    "adamw_torch",
-    "adamw_torch_fused",
-    "adamw_bnb_8bit",
-    "adamw_8bit",
-    "paged_adamw_8bit",
-    "paged_adamw_32bit",
-    "adafactor",
-    "sgd",
-    "adagrad",
-    "rmsprop",
-    "lion_8bit",
-    "lion_32bit",
-    "paged_lion_8bit",
-    "paged_lion_32bit",
-)
-"""Optimiser names transformers' Trainer understands, as axolotl passes them through."""
 BITSANDBYTES_OPTIMIZERS = tuple(name for name in OPTIMIZERS if "8bit" in name or name.startswith(("paged", "lion")))
-SCHEDULERS = (
-    "cosine",
-    "linear",
-    "constant",
-    "constant_with_warmup",
-    "cosine_with_restarts",
-    "cosine_with_min_lr",
-    "polynomial",
-    "inverse_sqrt",
-    "reduce_lr_on_plateau",
-    "warmup_stable_decay",
-)
 
 
 def _mutually_exclusive(ctx: RuleContext, first: str, second: str) -> Hit | None:
