@@ -1,15 +1,23 @@
 """Replacing a file so that readers see the old content or the new, never half of either.
 
-The one atomic-write helper: configs, presets, launch plans, run records and model cards all go through it. Each
-writer gets its own temporary name (mkstemp) in the target's folder, so two processes saving the same file at
-once never write into each other's temporary file; the last rename wins with a whole file.
+The one atomic-write helper for files: configs, presets, launch plans, run records and model cards all go through
+it; `write_folder_atomically` does the same for a whole folder (a merged model). Each writer gets its own
+temporary name (mkstemp, mkdtemp) beside the target, so two processes saving the same file at once never write
+into each other's temporary file; the last rename wins with a whole file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+PUBLISH_ATTEMPTS = 5
+"""How often a folder swap is retried when other writers keep publishing the same target in between."""
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
@@ -39,3 +47,30 @@ def _current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def write_folder_atomically(target: Path, write: Callable[[Path], None]) -> None:
+    """Let `write` fill a new folder beside `target`, then swap it in; an existing `target` survives any failure.
+
+    The staging folder has a unique name (mkdtemp) in the target's parent, so two processes writing the same
+    target never share it and the final renames stay on one file system. When another writer publishes between
+    our two renames, we move theirs aside too and try again: the last writer wins with a whole folder.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        staged, previous = work / "new", work / "previous"
+        write(staged)
+        for _ in range(PUBLISH_ATTEMPTS):
+            shutil.rmtree(previous, ignore_errors=True)
+            with contextlib.suppress(FileNotFoundError):  # no folder there yet
+                target.rename(previous)
+            try:
+                staged.rename(target)
+                return
+            except OSError as error:
+                if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+        raise OSError(errno.EBUSY, f"{target} kept being replaced by another writer; try again")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

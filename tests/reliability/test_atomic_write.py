@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import stat
+import threading
 from pathlib import Path
 
-from engine.atomic import write_text_atomic
+from engine.atomic import write_folder_atomically, write_text_atomic
 
 SIZE = 256 * 1024
 """Big enough that a write takes several system calls, so a shared temporary file would show mixed content."""
@@ -47,3 +48,33 @@ def test_the_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
     write_text_atomic(target, "new\n")
     assert target.read_text(encoding="utf-8") == "new\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_two_writers_of_one_folder_each_stage_their_own(tmp_path: Path) -> None:
+    """Two writers of the same folder at once (here two threads of one process, which share a pid): each fills
+    its own staging folder, and the target ends up as one writer's whole folder."""
+    target = tmp_path / "merged"
+    both_writing = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def fill(letter: str) -> None:
+        def write(folder: Path) -> None:
+            folder.mkdir()
+            (folder / "weights").write_text(letter, encoding="utf-8")
+            both_writing.wait(timeout=30)
+            (folder / "config").write_text(letter, encoding="utf-8")
+
+        try:
+            write_folder_atomically(target, write)
+        except BaseException as error:  # reported below: a thread's exception is otherwise lost
+            failures.append(error)
+
+    threads = [threading.Thread(target=fill, args=(letter,)) for letter in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    weights, config = ((target / name).read_text(encoding="utf-8") for name in ("weights", "config"))
+    assert weights == config and weights in "ab"
+    assert [path.name for path in tmp_path.iterdir()] == ["merged"]
