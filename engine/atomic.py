@@ -74,3 +74,24 @@ def write_folder_atomically(target: Path, write: Callable[[Path], None]) -> None
         raise OSError(errno.EBUSY, f"{target} kept being replaced by another writer; try again")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def publish_folder(staged: Path, target: Path, is_complete: Callable[[Path], bool]) -> bool:
+    """Rename the finished `staged` folder to `target` unless a complete one is already there; True when ours went in.
+
+    For results that are the same whoever computes them (prepared data, a converted model): the first complete
+    copy wins and later ones are dropped by the caller. A `target` that is there but incomplete is an interrupted
+    older write, not a live copy: it is removed and the rename tried again.
+    """
+    for _ in range(PUBLISH_ATTEMPTS):
+        if is_complete(target):
+            return False
+        try:
+            staged.rename(target)
+            return True
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+        if not is_complete(target):
+            shutil.rmtree(target, ignore_errors=True)
+    return False

@@ -7,7 +7,7 @@ import stat
 import threading
 from pathlib import Path
 
-from engine.atomic import write_folder_atomically, write_text_atomic
+from engine.atomic import publish_folder, write_folder_atomically, write_text_atomic
 
 SIZE = 256 * 1024
 """Big enough that a write takes several system calls, so a shared temporary file would show mixed content."""
@@ -78,3 +78,24 @@ def test_two_writers_of_one_folder_each_stage_their_own(tmp_path: Path) -> None:
     weights, config = ((target / name).read_text(encoding="utf-8") for name in ("weights", "config"))
     assert weights == config and weights in "ab"
     assert [path.name for path in tmp_path.iterdir()] == ["merged"]
+
+
+def _done(folder: Path) -> bool:
+    return (folder / "done").exists()
+
+
+def _staged(parent: Path, letter: str) -> Path:
+    folder = parent / f"staged-{letter}"
+    folder.mkdir()
+    (folder / "done").write_text(letter, encoding="utf-8")
+    return folder
+
+
+def test_publish_folder_keeps_the_first_complete_copy_and_replaces_an_interrupted_one(tmp_path: Path) -> None:
+    target = tmp_path / "entry"
+    target.mkdir()
+    (target / "half").write_text("an interrupted older write", encoding="utf-8")
+    assert publish_folder(_staged(tmp_path, "a"), target, _done)
+    assert not publish_folder(_staged(tmp_path, "b"), target, _done)
+    assert sorted(path.name for path in target.iterdir()) == ["done"]
+    assert (target / "done").read_text(encoding="utf-8") == "a"
