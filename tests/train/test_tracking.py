@@ -13,17 +13,19 @@ import pytest
 from engine.config import parse_config_dict
 from engine.rules import CATALOG, check_config, declared_target
 from engine.train import TrainError
-from engine.train.tracking import report_to
+from engine.train.tracking import WANDB_ENV, report_to
 
 REAL_FIND_SPEC = importlib.util.find_spec
 
 
 @pytest.fixture(autouse=True)
 def no_wandb_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    """No key, no W&B settings, and every variable the set-up writes restored afterwards: setting it first makes
+    monkeypatch remember it, so a value the code under test exports cannot leak into later tests' subprocesses."""
     monkeypatch.setenv("HOME", str(tmp_path))
-    for variable in ("WANDB_PROJECT", "WANDB_ENTITY", "WANDB_MODE"):
-        monkeypatch.delenv(variable, raising=False)
+    for variable in ("WANDB_API_KEY", *WANDB_ENV.values()):
+        monkeypatch.setenv(variable, "")
+        monkeypatch.delenv(variable)
 
 
 def wandb_installed(monkeypatch: pytest.MonkeyPatch, installed: bool) -> None:
