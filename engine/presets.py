@@ -3,12 +3,13 @@ wizard or the CLI; and reading a command's CONFIG argument as a file or a preset
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.config import RunConfig, dump_config, load_config, write_text_atomic
+from engine.atomic import write_text_atomic
+from engine.config import RunConfig, dump_config, load_config
+from engine.runs.paths import presets_dir
 
 DEFAULT_PRESET = "smollm2-135m-lora"
 
@@ -37,13 +38,8 @@ class PresetInfo:
 
 
 def user_presets_dir() -> Path:
-    """User presets live in the user config directory (FT_TUI_CONFIG_DIR overrides it, for tests)."""
-    override = os.environ.get("FT_TUI_CONFIG_DIR")
-    if override:
-        return Path(override) / "presets"
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("ft-tui")) / "presets"
+    """User presets live in the user config folder (engine.runs.paths.presets_dir)."""
+    return presets_dir()
 
 
 def list_presets() -> list[PresetInfo]:

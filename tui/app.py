@@ -11,6 +11,7 @@ from textual.binding import Binding
 
 from engine.config import ConfigError, ConfigFileError, RunConfig, load_config, save_config
 from engine.rules import Finding, Target, check_config, detect_target
+from engine.runs.paths import CONFIG_FILE
 from tui.lights import step_lights
 from tui.screens import STEP_SCREENS, StartScreen
 from tui.screens.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
@@ -18,8 +19,6 @@ from tui.screens.data_worker import DataAnalyst
 from tui.screens.dialogs import ChoiceDialog, HelpDialog, TextPrompt
 from tui.screens.step import StepScreen
 from tui.state import WizardState
-
-DEFAULT_SAVE_NAME = "config.yml"
 
 
 class WizardApp(App[int]):
@@ -225,7 +224,7 @@ class WizardApp(App[int]):
             self._write(path, then)
             return
         self.push_screen(
-            TextPrompt("Save the config as", str(path or DEFAULT_SAVE_NAME), "A YAML file path (axolotl format)."),
+            TextPrompt("Save the config as", str(path or CONFIG_FILE), "A YAML file path (axolotl format)."),
             lambda answer: self._save_to(answer, then),
         )
 
@@ -234,7 +233,7 @@ class WizardApp(App[int]):
             return
         path = Path(answer).expanduser()
         if path.is_dir():
-            self.notify(f"{path} is a folder; give a file name such as {path / DEFAULT_SAVE_NAME}", severity="error")
+            self.notify(f"{path} is a folder; give a file name such as {path / CONFIG_FILE}", severity="error")
             return
         if path.exists():
             self.push_screen(

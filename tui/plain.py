@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import ConfigError, RunConfig, save_config
+from engine.config.choices import OFFERED_DATASET_TYPES
 from engine.rules import check_config, has_errors
+from engine.runs.paths import CONFIG_FILE
 from tui.state import edit_config, edit_dataset, help_text
 
 METHODS = {"LoRA": "lora", "QLoRA (4-bit base, CUDA GPU)": "qlora", "Full fine-tune": None}
-FORMATS = ("chat_template", "alpaca", "completion", "input_output")
+FORMATS = OFFERED_DATASET_TYPES
 
 
 class Cancelled(Exception):
@@ -151,7 +153,7 @@ def _check_and_save(
     if has_errors(findings):
         print("The config has errors (above); nothing was written. Fix them, or use the full wizard: ft-tui")
         return None
-    target = save_as or Path(_answer(questionary.text("Save the config as:", default="config.yml", **io)))
+    target = save_as or Path(_answer(questionary.text("Save the config as:", default=CONFIG_FILE, **io)))
     if target.exists() and not _answer(questionary.confirm(f"{target} exists. Replace it?", default=False, **io)):
         raise Cancelled
     header = f"Written by `ft-tui init --plain` from preset {preset}.\nRun it with: ft-tui train {target}"

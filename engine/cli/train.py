@@ -23,6 +23,7 @@ from engine.events import (
     WarningEvent,
 )
 from engine.presets import config_path
+from engine.runs.paths import CONFIG_FILE
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description=(
             "Train a config on this machine. Any config key can be overridden after the config "
             "(`--learning-rate 1e-4 --micro-batch-size 2`); overrides are validated like the file and recorded "
-            "in output_dir/config.yml. Ctrl-C saves a checkpoint; `--resume` continues from it."
+            f"in output_dir/{CONFIG_FILE}. Ctrl-C saves a checkpoint; `--resume` continues from it."
         ),
     )
     add_arguments(parser)
@@ -158,7 +159,8 @@ def _train_processes(config: RunConfig, options: argparse.Namespace, leftover: l
 
 def _exit_code_of_last_run(output_dir: Path) -> int:
     """torchrun exits 1 when a rank exits non-zero; a stop (rank 0 wrote `finished: stopped`) still reads 130."""
-    from engine.events import EVENTS_FILE, FinishedEvent, read_events
+    from engine.events import FinishedEvent, read_events
+    from engine.runs.paths import EVENTS_FILE
 
     path = output_dir / EVENTS_FILE
     events = read_events(path) if path.is_file() else []

@@ -5,7 +5,7 @@ from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem
 from engine.config.loader import load_config, parse_config_dict, parse_config_text
 from engine.config.overrides import apply_overrides, parse_override_args
 from engine.config.run_config import RunConfig, key_order
-from engine.config.writer import config_text, config_to_dict, dump_config, save_config, write_text_atomic
+from engine.config.writer import config_text, config_to_dict, dump_config, save_config
 
 __all__ = [
     "AlpacaFieldMapping",
@@ -24,5 +24,4 @@ __all__ = [
     "parse_config_text",
     "parse_override_args",
     "save_config",
-    "write_text_atomic",
 ]

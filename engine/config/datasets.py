@@ -8,9 +8,6 @@ from pydantic import ConfigDict, Field, field_validator
 
 from engine.config.base import StrictModel
 
-DATASET_TYPES = ("alpaca", "chat_template", "sharegpt", "completion", "input_output")
-"""The `type` values the engine understands; `sharegpt` is axolotl's deprecated alias of `chat_template`."""
-
 _CHAT_KEYS = (
     "field_messages",
     "message_property_mappings",

@@ -117,9 +117,9 @@ class RunConfig(
         """
         if self.dataset_prepared_path:
             return self.dataset_prepared_path
-        from engine.models.locations import cache_root
+        from engine.runs.paths import cache_dir
 
-        return str(cache_root() / "prepared")
+        return str(cache_dir() / "prepared")
 
 
 def key_order() -> list[str]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from engine.atomic import write_text_atomic
 from engine.config.run_config import RunConfig, key_order
 
 ALWAYS_WRITTEN = frozenset(
@@ -118,32 +117,3 @@ def config_text(config: RunConfig, header: str | None = None, *, base: str | Pat
         except (OSError, UnicodeDecodeError, ConfigError, ConfigFileError):
             pass  # the original is gone or no longer a valid config: write a fresh file instead
     return dump_config(config, header)
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`.
-
-    The file keeps the mode it had (a 0644 config stays 0644; mkstemp's temporary file is 0600), and a new file
-    gets the mode any other new file would get under the user's umask.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_current_umask()
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _current_umask() -> int:
-    """The process umask (reading it means setting it, so it is set straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

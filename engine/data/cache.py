@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from engine.atomic import publish_folder
 from engine.data.encode import EncodeReport, RowIssue
 from engine.data.errors import DataError
 from engine.data.loading import local_files
@@ -98,7 +99,7 @@ def save_entry(folder: Path, train: Any, evaluation: Any, report: EncodeReport) 
         if evaluation is not None:
             evaluation.save_to_disk(str(partial / "eval"))
         (partial / DONE_MARKER).write_text(json.dumps(_report_to_json(report), indent=1))
-        _publish(partial, folder)
+        publish_folder(partial, folder, _is_complete_entry)
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise DataError(
@@ -115,19 +116,8 @@ def save_entry(folder: Path, train: Any, evaluation: Any, report: EncodeReport) 
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def _publish(partial: Path, folder: Path) -> None:
-    """Rename the finished copy into place, unless another process already published a complete entry."""
-    for _ in range(3):
-        if (folder / DONE_MARKER).exists():
-            return
-        try:
-            partial.rename(folder)
-            return
-        except OSError as error:
-            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise
-        if not (folder / DONE_MARKER).exists():
-            shutil.rmtree(folder, ignore_errors=True)  # an interrupted older write, not another live copy
+def _is_complete_entry(folder: Path) -> bool:
+    return (folder / DONE_MARKER).exists()
 
 
 def _report_to_json(report: EncodeReport) -> dict[str, Any]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
 from engine.config.paths import looks_local
 from engine.data.diagnose import check_before_loading, explain_json_failure
 from engine.data.errors import DataError
+from engine.models.hub import hub_unreachable_reason
 
 EXTENSION_BUILDERS = {
     ".json": "json",
@@ -20,8 +20,6 @@ EXTENSION_BUILDERS = {
     ".arrow": "arrow",
 }
 """File suffix -> the `datasets` builder that reads it."""
-
-HUB_HOST = ("huggingface.co", 443)
 
 
 def load_source(ds: Any) -> Any:
@@ -97,10 +95,11 @@ def _load_hub(ds: Any) -> Any:
     """A hub dataset; offline, fail at once with the id instead of a wall of retried HTTP errors."""
     import datasets
 
-    if not _hub_offline_mode() and not hub_reachable():
+    unreachable = None if _hub_offline_mode() else hub_unreachable_reason()
+    if unreachable:
         raise DataError(
-            f"dataset '{ds.path}' is not a local file or folder, and the Hugging Face hub cannot be reached; "
-            "download it first or point `path` at a local file"
+            f"dataset '{ds.path}' is not a local file or folder, and the Hugging Face hub cannot be reached "
+            f"({unreachable}); download it first or point `path` at a local file"
         )
     return _call(
         ds.path,
@@ -112,15 +111,6 @@ def _load_hub(ds: Any) -> Any:
             revision=getattr(ds, "revision", None),
         ),
     )
-
-
-def hub_reachable(timeout: float = 2.0) -> bool:
-    """Whether a TCP connection to the hub opens within `timeout` seconds."""
-    try:
-        with socket.create_connection(HUB_HOST, timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def _hub_offline_mode() -> bool:

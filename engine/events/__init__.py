@@ -1,6 +1,6 @@
 """Training events: the schema, the writer the engine uses and the reader the monitor uses."""
 
-from engine.events.reader import EventTail, read_events
+from engine.events.reader import EventLines, EventTail, parse_event_lines, read_events
 from engine.events.schema import (
     SCHEMA_VERSION,
     CheckpointEvent,
@@ -16,6 +16,8 @@ from engine.events.schema import (
     event_json_schema,
     parse_event,
 )
+
+# Last: the writer imports engine.runs.paths, whose package reads events through the names above.
 from engine.events.writer import EVENTS_FILE, EventWriter, open_run_events
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "ErrorEvent",
     "EvalEvent",
     "Event",
+    "EventLines",
     "EventTail",
     "EventWriter",
     "FinishedEvent",
@@ -36,5 +39,6 @@ __all__ = [
     "event_json_schema",
     "open_run_events",
     "parse_event",
+    "parse_event_lines",
     "read_events",
 ]

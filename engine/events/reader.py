@@ -32,18 +32,39 @@ class EventTail:
         except FileNotFoundError:
             return []
         self.offset += len(chunk)
-        data = self._partial + chunk
-        *lines, self._partial = data.split(b"\n")
-        return [event for event in (self._parse(line) for line in lines) if event is not None]
+        lines = parse_event_lines(self._partial + chunk)
+        self._partial = lines.rest
+        self.bad_lines += lines.bad_lines
+        return lines.events
 
-    def _parse(self, line: bytes) -> Event | None:
+
+@dataclass(frozen=True)
+class EventLines:
+    """What a run of bytes from an events file holds: its valid events, how many whole lines did not parse, and
+    the unterminated rest (a line still being written, or cut by the reader's window)."""
+
+    events: list[Event]
+    bad_lines: int
+    rest: bytes
+
+
+def parse_event_lines(data: bytes) -> EventLines:
+    """The one events-file parser: only newline-terminated lines count, blank lines are skipped, and a line that
+    is not a valid event is counted and passed over, so one corrupt line never hides the rest of a run.
+
+    The monitor's tail and the runs list's status both read through it, so they never disagree about a line.
+    """
+    *lines, rest = data.split(b"\n")
+    events: list[Event] = []
+    bad_lines = 0
+    for line in lines:
         if not line.strip():
-            return None
+            continue
         try:
-            return parse_event(line)
+            events.append(parse_event(line))
         except ValidationError:
-            self.bad_lines += 1
-            return None
+            bad_lines += 1
+    return EventLines(events, bad_lines, rest)
 
 
 def read_events(path: str | Path) -> list[Event]:

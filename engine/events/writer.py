@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.events.schema import Event
-
-EVENTS_FILE = "events.jsonl"
+from engine.runs.paths import EVENTS_FILE
 
 
 class EventWriter:

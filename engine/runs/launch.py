@@ -11,7 +11,7 @@ from pathlib import Path
 
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args, save_config
 from engine.runs.lock import RunLockError, check_run_folder
-from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE
+from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE, RUN_INFO_FILE
 from engine.runs.plan import PlanError, local_processes
 from engine.runs.process import adopt_child, start_token
 from engine.runs.registry import LaunchInfo, read_launch, run_is_alive, save_launch
@@ -140,7 +140,7 @@ def _write_run_config(config: RunConfig, source: Path, run_dir: Path) -> Path:
         return copy
     header = (
         f"The config this run was started with (copied from {source} by ft-tui).\n"
-        "Relative paths resolve against the folder the run was started from (see run.json)."
+        f"Relative paths resolve against the folder the run was started from (see {RUN_INFO_FILE})."
     )
     return save_config(config, copy, header=header)
 

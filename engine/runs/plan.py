@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 import yaml
 
-from engine.config import RunConfig, write_text_atomic
+from engine.atomic import write_text_atomic
+from engine.config import RunConfig
 
 Where = Literal["local", "gpus", "nodes"]
 PLAN_SUFFIX = ".launch.yml"

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.config import write_text_atomic
+from engine.atomic import write_text_atomic
 from engine.runs.paths import RUN_INFO_FILE, registry_dir
 from engine.runs.process import is_alive
 from engine.runs.status import RunState, RunStatus, read_status

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Literal
 
 from engine.events import (
-    EVENTS_FILE,
     CheckpointEvent,
     ErrorEvent,
     EvalEvent,
@@ -16,8 +15,9 @@ from engine.events import (
     PhaseEvent,
     StartedEvent,
     StepEvent,
-    parse_event,
+    parse_event_lines,
 )
+from engine.runs.paths import EVENTS_FILE
 
 RunState = Literal[
     "starting", "preparing data", "loading model", "training", "evaluating", "saving", "finished", "stopped", "failed"
@@ -152,23 +152,12 @@ def _head_and_tail_events(path: Path) -> list[Event]:
             size = stream.seek(0, 2)
             stream.seek(0)
             if size <= HEAD_BYTES + TAIL_BYTES:
-                return _parse_lines(stream.read().split(b"\n"))
-            head = stream.read(HEAD_BYTES).split(b"\n")[:-1]
+                return parse_event_lines(stream.read()).events
+            head = stream.read(HEAD_BYTES)
             stream.seek(size - TAIL_BYTES)
-            tail = stream.read().split(b"\n")[1:]
+            tail = stream.read()
     except OSError:
         return []
-    started = [event for event in _parse_lines(head) if isinstance(event, StartedEvent)][:1]
-    return started + _parse_lines(tail)
-
-
-def _parse_lines(lines: list[bytes]) -> list[Event]:
-    events = []
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            events.append(parse_event(line))
-        except ValueError:
-            continue
-    return events
+    started = [event for event in parse_event_lines(head).events if isinstance(event, StartedEvent)][:1]
+    _cut_line, _, whole_lines = tail.partition(b"\n")
+    return started + parse_event_lines(whole_lines).events

@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 from engine.config import RunConfig
 from engine.train.errors import TrainError
@@ -55,6 +56,25 @@ def checkpoint_problem(folder: Path) -> str | None:
     return None
 
 
+def is_checkpoint_path(value: object) -> TypeGuard[str]:
+    """Whether `resume_from_checkpoint` names a folder (rather than true/false/empty)."""
+    return isinstance(value, str) and bool(value) and value.lower() not in ("true", "false")
+
+
+def explicit_checkpoint_problem(value: str) -> str | None:
+    """Why the folder named by `resume_from_checkpoint` cannot be resumed from, or None when it can.
+
+    The one check for an explicit checkpoint: the `checkpoint.resume_path_missing` rule and the run both call it,
+    so `validate` refuses exactly the folders a resume would refuse.
+    """
+    path = Path(value).expanduser()
+    if not path.exists():
+        return "it does not exist"
+    if not path.is_dir():
+        return "not a folder"
+    return checkpoint_problem(path)
+
+
 def find_checkpoints(output_dir: str | Path) -> CheckpointSearch:
     """Checkpoint-N folders newest first: the first complete one, and each newer one skipped with its reason."""
     folder = Path(output_dir)
@@ -87,15 +107,14 @@ def resume_checkpoint(config: RunConfig, resume: bool) -> Path | None:
 def find_resume_checkpoint(config: RunConfig, resume: bool) -> tuple[Path | None, list[str]]:
     """`resume_checkpoint`, plus a note for each newer checkpoint passed over and why."""
     explicit = config.resume_from_checkpoint
-    if isinstance(explicit, str) and explicit and explicit.lower() not in ("true", "false"):
-        path = Path(explicit).expanduser()
-        problem = checkpoint_problem(path) if path.is_dir() else "not a folder"
+    if is_checkpoint_path(explicit):
+        problem = explicit_checkpoint_problem(explicit)
         if problem is not None:
             raise TrainError(
                 f"resume_from_checkpoint: {explicit} is not a checkpoint to resume from ({problem}); "
                 f"point it at a checkpoint-N folder in {config.output_dir}"
             )
-        return path, []
+        return Path(explicit).expanduser(), []
     wants_latest = resume or explicit is True or (isinstance(explicit, str) and explicit.lower() == "true")
     search = find_checkpoints(config.output_dir)
     if wants_latest and search.latest is None:

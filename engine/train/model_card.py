@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine.atomic import write_text_atomic
 from engine.config import RunConfig
+from engine.runs.paths import CONFIG_FILE, MODEL_CARD_FILE
 from engine.train.state import RunFacts, RunTally
 from engine.wording import count
-
-MODEL_CARD = "README.md"
 
 
 def name_base_model(model: Any, config: RunConfig) -> None:
@@ -25,9 +25,7 @@ def name_base_model(model: Any, config: RunConfig) -> None:
 
 def write_model_card(folder: Path, config: RunConfig, facts: RunFacts, tally: RunTally) -> Path:
     """README.md in the output folder: front matter for the hub, then the base, the data, the settings and losses."""
-    path = folder / MODEL_CARD
-    path.write_text(model_card(config, facts, tally), encoding="utf-8")
-    return path
+    return write_text_atomic(folder / MODEL_CARD_FILE, model_card(config, facts, tally))
 
 
 def model_card(config: RunConfig, facts: RunFacts, tally: RunTally) -> str:
@@ -52,7 +50,7 @@ def model_card(config: RunConfig, facts: RunFacts, tally: RunTally) -> str:
         "## Use it",
         "",
         "```bash",
-        f"ft-tui chat {Path(config.output_dir) / 'config.yml'}",
+        f"ft-tui chat {Path(config.output_dir) / CONFIG_FILE}",
         "```",
         "",
     ]

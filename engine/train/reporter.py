@@ -10,9 +10,9 @@ from typing import TextIO
 
 from engine.events import Event, EventWriter, LogEvent, PhaseEvent, WarningEvent, open_run_events
 from engine.events.schema import Phase
+from engine.runs.paths import LOG_FILE
 from engine.train.distributed import is_main_process
 
-LOG_FILE = "log.txt"
 LEVELS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning", logging.ERROR: "error"}
 
 EventCallback = Callable[[Event], None]

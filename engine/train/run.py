@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from engine.config import ConfigError, RunConfig
 from engine.events import ErrorEvent, FinishedEvent
 from engine.rules import Finding
+from engine.runs.paths import CONFIG_FILE, LOG_FILE
 from engine.train.distributed import is_main_process
 from engine.train.errors import TrainError
 from engine.train.model_card import write_model_card
@@ -23,7 +24,6 @@ from engine.train.stopping import StopRequest
 if TYPE_CHECKING:
     from engine.runs.lock import RunLock
 
-CONFIG_COPY = "config.yml"
 
 DISK_ERRNOS = {
     errno.ENOSPC: "the disk is full",
@@ -175,7 +175,7 @@ def write_config_copy(config: RunConfig, overrides: dict[str, Any], automatic: l
     for finding in automatic:
         if finding.auto_set:
             lines.append(f"Set automatically ({finding.rule_id}): {finding.message}")
-    return save_config(config, Path(config.output_dir) / CONFIG_COPY, header="\n".join(lines))
+    return save_config(config, Path(config.output_dir) / CONFIG_FILE, header="\n".join(lines))
 
 
 def _shown(value: Any) -> str:
@@ -249,4 +249,4 @@ def user_message(error: Exception, *, kept: str | None = None) -> str:
         return f"{DISK_ERRNOS[error.errno]}{where}; {what} (half-written files were removed)"
     if isinstance(error, MemoryError) or "out of memory" in first.lower():
         return f"out of memory: {first}; lower micro_batch_size or sequence_len, or set gradient_checkpointing: true"
-    return f"internal error: {type(error).__name__}: {first} (full traceback in log.txt)"
+    return f"internal error: {type(error).__name__}: {first} (full traceback in {LOG_FILE})"

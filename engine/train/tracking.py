@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import getpass
-import importlib.util
 import os
 import sys
 from collections.abc import Callable
 
 from engine.config import RunConfig
 from engine.train.errors import TrainError
+from engine.wandb_access import INSTALL_FIX, KEY_FIX, needs_wandb_key, wandb_installed
 
 WANDB_ENV = {
     "wandb_project": "WANDB_PROJECT",
@@ -38,31 +38,19 @@ def setup_wandb(config: RunConfig, *, ask: Callable[[str], str] = getpass.getpas
 
     The key is put in this process's environment and nowhere else: never in the config copy, a log or an event.
     """
-    if importlib.util.find_spec("wandb") is None:
-        raise TrainError("wandb_project is set but wandb is not installed; pip install wandb, or remove wandb_project")
+    if not wandb_installed():
+        raise TrainError(f"wandb_project is set but the wandb package is not installed; {INSTALL_FIX}")
     for key, variable in WANDB_ENV.items():
         value = getattr(config, key)
         if value:
             os.environ[variable] = str(value)
-    if config.wandb_mode in ("offline", "disabled") or has_wandb_key():
+    if not needs_wandb_key(config):
         return
     if not sys.stdin.isatty():
         raise TrainError(
-            "wandb_project is set but no W&B API key is configured and this run cannot ask for one; "
-            "export WANDB_API_KEY, run `wandb login` once, or set wandb_mode: offline"
+            f"wandb_project is set but no W&B API key is configured and this run cannot ask for one; {KEY_FIX}"
         )
     key = ask("W&B API key (input hidden; get one at https://wandb.ai/authorize): ").strip()
     if not key:
         raise TrainError("no W&B API key given; export WANDB_API_KEY or remove wandb_project")
     os.environ["WANDB_API_KEY"] = key
-
-
-def has_wandb_key() -> bool:
-    if os.environ.get("WANDB_API_KEY"):
-        return True
-    netrc = os.path.expanduser("~/.netrc")
-    try:
-        with open(netrc, encoding="utf-8") as stream:
-            return "api.wandb.ai" in stream.read()
-    except OSError:
-        return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from engine.config import DatasetConfig
 from engine.data import loading
 from engine.data.errors import DataError
 from engine.data.loading import load_source
+from engine.models import hub
 
 ROWS = [{"text": "alpha"}, {"text": "beta"}]
 
@@ -71,11 +74,32 @@ def test_unknown_suffix_asks_for_ds_type(tmp_path: Path) -> None:
 def test_hub_id_offline_fails_fast_naming_the_id(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
-    monkeypatch.setattr(loading, "hub_reachable", lambda timeout=2.0: False)
+    monkeypatch.setattr(loading, "hub_unreachable_reason", lambda: "https://huggingface.co did not answer")
 
     def no_hub_load(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("an unreachable hub must be reported before `datasets` tries to download")
 
     monkeypatch.setattr("datasets.load_dataset", no_hub_load)
     with pytest.raises(DataError, match=r"'tatsu-lab/alpaca' is not a local file.*hub cannot be reached"):
+        load_source(DatasetConfig(path="tatsu-lab/alpaca"))
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """A local server that accepts TCP connections and never answers, like a sandbox or a corporate proxy."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+def test_hub_id_uses_the_endpoint_check_not_a_bare_connect(
+    monkeypatch: pytest.MonkeyPatch, silent_endpoint: str
+) -> None:
+    """Dataset loading asks the same HEAD probe as model resolution, at `$HF_ENDPOINT`: an endpoint that accepts the
+    connection and answers nothing is unreachable, and the message says which endpoint was tried."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", silent_endpoint)
+    monkeypatch.setattr(hub, "PROBE_TIMEOUT_S", 0.3)
+    monkeypatch.setattr("datasets.load_dataset", lambda *_a, **_k: pytest.fail("the hub must be probed first"))
+    with pytest.raises(DataError, match=rf"hub cannot be reached \({silent_endpoint} did not answer"):
         load_source(DatasetConfig(path="tatsu-lab/alpaca"))

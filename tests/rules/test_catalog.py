@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -363,3 +364,37 @@ def test_docs_rules_md_is_generated_from_the_catalog() -> None:
 
 def test_memory_is_described_in_gib_everywhere() -> None:
     assert GPU.describe() == "CUDA GPU, 80.0 GiB (declared)"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda folder: folder.mkdir(),
+        lambda folder: (folder.mkdir(), (folder / "adapter_model.safetensors").write_bytes(b"w")),
+        lambda folder: folder.write_text("not a folder"),
+    ],
+    ids=["empty folder", "no trainer_state.json", "a file"],
+)
+def test_validate_refuses_the_checkpoints_resume_refuses(tmp_path: Path, make: Callable[[Path], object]) -> None:
+    """The rule asks the checkpoint module: a folder that exists but could not be resumed from fails `validate`,
+    with the same reason the run would give, instead of passing and failing at the start of training."""
+    from engine.train.checkpoints import find_resume_checkpoint
+    from engine.train.errors import TrainError
+
+    folder = tmp_path / "checkpoint-10"
+    make(folder)
+    config = parse_config_text(f"resume_from_checkpoint: {folder}\n")
+    with pytest.raises(TrainError) as refused:
+        find_resume_checkpoint(config, resume=False)
+    findings = [f for f in check_config(config, CPU_BF16) if f.rule_id == "checkpoint.resume_path_missing"]
+    assert len(findings) == 1
+    assert findings[0].message.split("(")[-1] in str(refused.value)
+
+
+def test_validate_accepts_a_complete_checkpoint(tmp_path: Path) -> None:
+    folder = tmp_path / "checkpoint-10"
+    folder.mkdir()
+    (folder / "trainer_state.json").write_text("{}")
+    (folder / "adapter_model.safetensors").write_bytes(b"w")
+    config = parse_config_text(f"resume_from_checkpoint: {folder}\n")
+    assert not [f for f in check_config(config, CPU_BF16) if f.rule_id == "checkpoint.resume_path_missing"]

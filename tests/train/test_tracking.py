@@ -11,18 +11,21 @@ from typing import Any
 import pytest
 
 from engine.config import parse_config_dict
+from engine.rules import CATALOG, check_config, declared_target
 from engine.train import TrainError
-from engine.train.tracking import report_to
+from engine.train.tracking import WANDB_ENV, report_to
 
 REAL_FIND_SPEC = importlib.util.find_spec
 
 
 @pytest.fixture(autouse=True)
 def no_wandb_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    """No key, no W&B settings, and every variable the set-up writes restored afterwards: setting it first makes
+    monkeypatch remember it, so a value the code under test exports cannot leak into later tests' subprocesses."""
     monkeypatch.setenv("HOME", str(tmp_path))
-    for variable in ("WANDB_PROJECT", "WANDB_ENTITY", "WANDB_MODE"):
-        monkeypatch.delenv(variable, raising=False)
+    for variable in ("WANDB_API_KEY", *WANDB_ENV.values()):
+        monkeypatch.setenv(variable, "")
+        monkeypatch.delenv(variable)
 
 
 def wandb_installed(monkeypatch: pytest.MonkeyPatch, installed: bool) -> None:
@@ -44,7 +47,7 @@ def test_no_tracking_without_a_project() -> None:
 
 def test_missing_package_names_the_install_and_the_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
     wandb_installed(monkeypatch, False)
-    with pytest.raises(TrainError, match=r"pip install wandb, or remove wandb_project"):
+    with pytest.raises(TrainError, match=r"pip install 'ft-tui\[wandb\]', or remove wandb_project"):
         report_to(config())
 
 
@@ -74,3 +77,25 @@ def test_an_interactive_run_asks_with_hidden_input_and_keeps_the_key_in_memory(m
 def test_offline_mode_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
     wandb_installed(monkeypatch, True)
     assert report_to(config(wandb_mode="offline", use_tensorboard=True)) == ["wandb", "tensorboard"]
+
+
+@pytest.mark.parametrize(("installed", "rule_id"), [(False, "wandb.not_installed"), (True, "wandb.no_credentials")])
+def test_the_run_refuses_what_the_rule_reports_with_the_same_fix(
+    monkeypatch: pytest.MonkeyPatch, installed: bool, rule_id: str
+) -> None:
+    """The rule and the run ask one module, so `validate` names the problem and the fix the run stops with."""
+    wandb_installed(monkeypatch, installed)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
+    found = {finding.rule_id for finding in check_config(config(), declared_target("cpu"))}
+    assert rule_id in found
+    with pytest.raises(TrainError) as refused:
+        report_to(config(), ask=lambda prompt: pytest.fail("must not prompt"))
+    assert CATALOG[rule_id].fix in str(refused.value)
+
+
+def test_a_netrc_login_satisfies_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    wandb_installed(monkeypatch, True)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
+    (Path.home() / ".netrc").write_text("machine api.wandb.ai\n  login user\n  password key\n")
+    assert "wandb.no_credentials" not in {f.rule_id for f in check_config(config(), declared_target("cpu"))}
+    assert report_to(config(), ask=lambda prompt: pytest.fail("must not prompt")) == ["wandb"]

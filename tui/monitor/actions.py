@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.runs import RUN_CONFIG_FILE, read_launch
-
-ENGINE_CONFIG_COPY = "config.yml"
-"""The effective config engine.train writes beside its results (auto-set values applied)."""
+from engine.runs import read_launch
+from engine.runs.paths import config_copy
 
 
 @dataclass(frozen=True)
@@ -29,10 +27,7 @@ class RunCommand:
 
 def run_config(run_dir: Path) -> Path | None:
     """The config the run was launched with, else the engine's effective copy; None if the folder has neither."""
-    for name in (RUN_CONFIG_FILE, ENGINE_CONFIG_COPY):
-        if (run_dir / name).is_file():
-            return run_dir / name
-    return None
+    return config_copy(run_dir)
 
 
 def run_cwd(run_dir: Path, output_dir: str | None) -> Path:

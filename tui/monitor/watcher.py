@@ -10,8 +10,9 @@ from pathlib import Path
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from engine.events import EVENTS_FILE, EventTail, StepEvent
-from engine.runs import CONSOLE_FILE, RunState, read_launch
+from engine.events import EventTail, StepEvent
+from engine.runs import RunState, read_launch
+from engine.runs.paths import CONSOLE_FILE, EVENTS_FILE
 from engine.runs.registry import run_is_alive
 from tui.monitor.model import RunModel
 

@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.widgets import Button, Label, Select, Static
 
 from engine.config import RunConfig
+from engine.config.choices import LEGACY_DATASET_TYPES, OFFERED_DATASET_TYPES
 from tui.screens.dialogs import PathPicker
 from tui.screens.step import EDIT_EVENTS, Section, StepScreen
 from tui.state import edit_config, edit_dataset
@@ -18,11 +19,8 @@ from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, Role
 from tui.widgets.histogram import length_chart, sample_content
 
 TYPES: list[tuple[str, Any]] = [
-    ("chat_template", "chat_template"),
-    ("alpaca", "alpaca"),
-    ("completion", "completion"),
-    ("input_output", "input_output"),
-    ("sharegpt (old name)", "sharegpt"),
+    *((name, name) for name in OFFERED_DATASET_TYPES),
+    *((f"{name} (old name)", name) for name in LEGACY_DATASET_TYPES),
     ("pre-tokenized", None),
 ]
 MAPPING_ROWS: dict[str, tuple[str, ...]] = {

@@ -15,9 +15,8 @@ from textual.widgets import Button, Static
 
 from engine.config import RunConfig, config_text
 from engine.config.axolotl_support import set_keys
-from engine.events import EVENTS_FILE
 from engine.rules import has_errors
-from engine.runs.paths import RUN_INFO_FILE
+from engine.runs.paths import CONFIG_FILE, EVENTS_FILE, RUN_INFO_FILE
 from engine.runs.status import read_status
 from tui.screens.dialogs import ChoiceDialog, TextPrompt
 from tui.screens.step import Section, StepScreen
@@ -182,7 +181,7 @@ class ReviewScreen(StepScreen):
 
 def launch_text(config: RunConfig, path: Path | None) -> str:
     """Both launch commands for the saved file, and which settings need which engine."""
-    name = str(path) if path else "config.yml"
+    name = str(path) if path else CONFIG_FILE
     lines = [f"ft-tui:   ft-tui train {name}", f"axolotl:  accelerate launch -m axolotl.cli.train {name}"]
     axolotl_only = [key for key, _ in set_keys(config, "axolotl_only")]
     ignored = [key for key, _ in set_keys(config, "ignored")]

@@ -12,6 +12,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.config import ConfigError, ConfigFileError, load_config
+from engine.runs.paths import CONFIG_COPIES, config_copy
 from tui.screens.dialogs import PathPicker
 from tui.state import WizardState
 
@@ -25,9 +26,6 @@ WELCOME = (
 )
 OPEN_FILE = "open:file"
 OPEN_RUN = "open:run"
-RUN_CONFIG_NAMES = ("run_config.yml", "config.yml", "config.yaml")
-"""Where a run folder keeps its copy of the config: engine.runs.paths.RUN_CONFIG_FILE first (the launcher's
-copy), then the names people give a config they put beside a run by hand."""
 
 
 class StartScreen(Screen[None]):
@@ -111,9 +109,9 @@ class StartScreen(Screen[None]):
     def _open_run(self, folder: Path | None) -> None:
         if folder is None:
             return
-        found = next((folder / name for name in RUN_CONFIG_NAMES if (folder / name).is_file()), None)
+        found = config_copy(folder)
         if found is None:
-            self._fail(f"{folder} holds no run config ({', '.join(RUN_CONFIG_NAMES)}); choose a run's output folder")
+            self._fail(f"{folder} holds no run config ({', '.join(CONFIG_COPIES)}); choose a run's output folder")
             return
         self._open_file(found, from_run=True)
 

@@ -7,14 +7,13 @@ from typing import Any
 from textual.app import ComposeResult
 
 from engine.config import RunConfig
+from engine.config.choices import OFFERED_OPTIMIZERS, OFFERED_SCHEDULERS
 from engine.rules import Target, check_config
 from engine.rules.definitions.attention import KNOWN_BACKENDS
 from tui.screens.step import Section, StepScreen
 from tui.widgets.fields import ChoiceField, RadioField, TextField
 from tui.widgets.where_it_runs import WhereItRuns
 
-SCHEDULERS = ["cosine", "linear", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial"]
-OPTIMIZERS = ["adamw_torch_fused", "adamw_torch", "adamw_bnb_8bit", "paged_adamw_8bit", "adafactor", "sgd"]
 BF16: list[tuple[str, Any]] = [("auto", "auto"), ("bf16", True), ("float32", False)]
 CHECKPOINTING: list[tuple[str, Any]] = [("off", False), ("on", True), ("offload (CUDA)", "offload")]
 UNAVAILABLE_RULES = ("attention.cuda_backend_fallback", "attention.backend_not_installed")
@@ -43,10 +42,10 @@ class TrainingScreen(StepScreen):
         yield Section(
             "Optimiser",
             TextField("learning_rate", "Learning rate", "2e-4 for LoRA"),
-            ChoiceField("lr_scheduler", "Schedule", [(name, name) for name in SCHEDULERS]),
+            ChoiceField("lr_scheduler", "Schedule", [(name, name) for name in OFFERED_SCHEDULERS]),
             TextField("warmup_ratio", "Warmup ratio", "0.03-0.1 of all steps"),
             TextField("warmup_steps", "Warmup steps", "or a step count"),
-            ChoiceField("optimizer", "Optimizer", [(name, name) for name in OPTIMIZERS]),
+            ChoiceField("optimizer", "Optimizer", [(name, name) for name in OFFERED_OPTIMIZERS]),
             TextField("weight_decay", "Weight decay", "0 is common for LoRA"),
         )
         yield Section(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.config.datasets import DATASET_TYPES
+from engine.config.choices import DATASET_TYPES
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 

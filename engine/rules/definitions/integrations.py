@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from pathlib import Path
 
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
+from engine.wandb_access import INSTALL_FIX, KEY_FIX, needs_wandb_key, wandb_installed
 
 
 @rule(
@@ -50,12 +49,12 @@ def gated_needs_token(ctx: RuleContext) -> Hit | None:
     severity="error",
     message="wandb_project is set but the wandb package is not installed",
     why="Logging to Weights & Biases goes through its Python client, an optional extra of ft-tui.",
-    fix="pip install 'ft-tui[wandb]', or remove wandb_project",
+    fix=INSTALL_FIX,
     fields=("wandb_project",),
     engines=("ft-tui",),
 )
 def wandb_not_installed(ctx: RuleContext) -> Hit | None:
-    if ctx.config.wandb_project and importlib.util.find_spec("wandb") is None:
+    if ctx.config.wandb_project and not wandb_installed():
         return Hit()
     return None
 
@@ -66,20 +65,8 @@ def wandb_not_installed(ctx: RuleContext) -> Hit | None:
     message="wandb_project is set but no W&B API key is configured",
     why="""W&B needs an API key to upload the run. In an interactive terminal ft-tui asks for it (hidden input,
         never written anywhere); a detached or CI run cannot ask and stops instead.""",
-    fix="export WANDB_API_KEY=..., or run `wandb login` once, or set wandb_mode: offline",
+    fix=KEY_FIX,
     fields=("wandb_project",),
 )
 def wandb_no_credentials(ctx: RuleContext) -> Hit | None:
-    config = ctx.config
-    if not config.wandb_project or config.wandb_mode in ("offline", "disabled"):
-        return None
-    if os.environ.get("WANDB_API_KEY") or _netrc_has_wandb():
-        return None
-    return Hit()
-
-
-def _netrc_has_wandb() -> bool:
-    try:
-        return "api.wandb.ai" in (Path.home() / ".netrc").read_text()
-    except OSError:
-        return False
+    return Hit() if needs_wandb_key(ctx.config) else None

@@ -3,43 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 
+from engine.config.choices import OPTIMIZERS, RENAMED_OPTIMIZERS, SCHEDULERS
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
-RENAMED_OPTIMIZERS = {"adamw_hf": "adamw_torch"}
-"""Names axolotl configs still use that transformers 5 removed, with their current equivalent."""
-OPTIMIZERS = (
-    "adamw_torch",
-    "adamw_torch_fused",
-    "adamw_bnb_8bit",
-    "adamw_8bit",
-    "paged_adamw_8bit",
-    "paged_adamw_32bit",
-    "adafactor",
-    "sgd",
-    "adagrad",
-    "rmsprop",
-    "lion_8bit",
-    "lion_32bit",
-    "paged_lion_8bit",
-    "paged_lion_32bit",
-)
-"""Optimiser names transformers' Trainer understands, as axolotl passes them through."""
 BITSANDBYTES_OPTIMIZERS = tuple(name for name in OPTIMIZERS if "8bit" in name or name.startswith(("paged", "lion")))
-SCHEDULERS = (
-    "cosine",
-    "linear",
-    "constant",
-    "constant_with_warmup",
-    "cosine_with_restarts",
-    "cosine_with_min_lr",
-    "polynomial",
-    "inverse_sqrt",
-    "reduce_lr_on_plateau",
-    "warmup_stable_decay",
-)
 
 
 def _mutually_exclusive(ctx: RuleContext, first: str, second: str) -> Hit | None:
@@ -263,13 +232,18 @@ def learning_rate_high(ctx: RuleContext) -> Hit | None:
 @rule(
     id="checkpoint.resume_path_missing",
     severity="error",
-    message="resume_from_checkpoint: {path} does not exist",
-    why="Resuming reloads weights, optimiser state and the step counter from that folder; it is not there.",
-    fix="point it at a checkpoint-N folder inside output_dir, use true for the latest, or remove it",
+    message="resume_from_checkpoint: {path} is not a checkpoint to resume from ({problem})",
+    why="Resuming reloads weights, optimiser state and the step counter from that folder; it must be a complete "
+    "checkpoint (trainer_state.json and weights, no interrupted save).",
+    fix="point it at a complete checkpoint-N folder inside output_dir, use true for the latest, or remove it",
     fields=("resume_from_checkpoint",),
 )
 def resume_path_missing(ctx: RuleContext) -> Hit | None:
+    # Imported here: engine.train's errors carry rule findings, so a top-level import would be circular.
+    from engine.train.checkpoints import explicit_checkpoint_problem, is_checkpoint_path
+
     path = ctx.config.resume_from_checkpoint
-    if isinstance(path, str) and path and not Path(path).expanduser().exists():
-        return Hit({"path": path})
-    return None
+    if not is_checkpoint_path(path):
+        return None
+    problem = explicit_checkpoint_problem(path)
+    return Hit({"path": path, "problem": problem}) if problem else None

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from engine.runs import RunState
+from engine.runs.paths import CONSOLE_FILE
 from tui.monitor import format as fmt
 from tui.monitor.model import RunModel
 
@@ -73,7 +74,8 @@ def summary_text(model: RunModel, state: RunState, run_dir: Path) -> Text:
         text.append("\nResume from: ", style="bold")
         text.append(checkpoint)
     if state == "failed":
-        message = status.error.message if status.error else "the engine exited without a word (see console.log below)"
+        silent = f"the engine exited without a word (see {CONSOLE_FILE} below)"
+        message = status.error.message if status.error else silent
         text.append("\nError: ", style="bold red")
         text.append(message)
     return text

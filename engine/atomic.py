@@ -1,0 +1,97 @@
+"""Replacing a file so that readers see the old content or the new, never half of either.
+
+The one atomic-write helper for files: configs, presets, launch plans, run records and model cards all go through
+it; `write_folder_atomically` does the same for a whole folder (a merged model). Each writer gets its own
+temporary name (mkstemp, mkdtemp) beside the target, so two processes saving the same file at once never write
+into each other's temporary file; the last rename wins with a whole file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+PUBLISH_ATTEMPTS = 5
+"""How often a folder swap is retried when other writers keep publishing the same target in between."""
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`.
+
+    The file keeps the mode it had (a 0644 config stays 0644; mkstemp's temporary file is 0600), and a new file
+    gets the mode any other new file would get under the user's umask.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_current_umask()
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(handle, mode)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _current_umask() -> int:
+    """The process umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_folder_atomically(target: Path, write: Callable[[Path], None]) -> None:
+    """Let `write` fill a new folder beside `target`, then swap it in; an existing `target` survives any failure.
+
+    The staging folder has a unique name (mkdtemp) in the target's parent, so two processes writing the same
+    target never share it and the final renames stay on one file system. When another writer publishes between
+    our two renames, we move theirs aside too and try again: the last writer wins with a whole folder.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        staged, previous = work / "new", work / "previous"
+        write(staged)
+        for _ in range(PUBLISH_ATTEMPTS):
+            shutil.rmtree(previous, ignore_errors=True)
+            with contextlib.suppress(FileNotFoundError):  # no folder there yet
+                target.rename(previous)
+            try:
+                staged.rename(target)
+                return
+            except OSError as error:
+                if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+        raise OSError(errno.EBUSY, f"{target} kept being replaced by another writer; try again")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def publish_folder(staged: Path, target: Path, is_complete: Callable[[Path], bool]) -> bool:
+    """Rename the finished `staged` folder to `target` unless a complete one is already there; True when ours went in.
+
+    For results that are the same whoever computes them (prepared data, a converted model): the first complete
+    copy wins and later ones are dropped by the caller. A `target` that is there but incomplete is an interrupted
+    older write, not a live copy: it is removed and the rename tried again.
+    """
+    for _ in range(PUBLISH_ATTEMPTS):
+        if is_complete(target):
+            return False
+        try:
+            staged.rename(target)
+            return True
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+        if not is_complete(target):
+            shutil.rmtree(target, ignore_errors=True)
+    return False

@@ -1,0 +1,52 @@
+"""The choice sets of the config: every name the engine accepts for a key, and the short list a front end offers.
+
+The one owner of these lists: the rules check against them and the wizard's menus are built from them, so a
+menu never offers a name the rules would refuse. Any accepted name can still be typed into the YAML.
+"""
+
+from __future__ import annotations
+
+RENAMED_OPTIMIZERS = {"adamw_hf": "adamw_torch"}
+"""Names axolotl configs still use that transformers 5 removed, with their current equivalent."""
+OPTIMIZERS = (
+    "adamw_torch",
+    "adamw_torch_fused",
+    "adamw_bnb_8bit",
+    "adamw_8bit",
+    "paged_adamw_8bit",
+    "paged_adamw_32bit",
+    "adafactor",
+    "sgd",
+    "adagrad",
+    "rmsprop",
+    "lion_8bit",
+    "lion_32bit",
+    "paged_lion_8bit",
+    "paged_lion_32bit",
+)
+"""Optimiser names transformers' Trainer understands, as axolotl passes them through."""
+SCHEDULERS = (
+    "cosine",
+    "linear",
+    "constant",
+    "constant_with_warmup",
+    "cosine_with_restarts",
+    "cosine_with_min_lr",
+    "polynomial",
+    "inverse_sqrt",
+    "reduce_lr_on_plateau",
+    "warmup_stable_decay",
+)
+"""Learning-rate schedules transformers' Trainer understands."""
+
+DATASET_TYPES = ("alpaca", "chat_template", "sharegpt", "completion", "input_output")
+"""The `type` values the engine understands."""
+LEGACY_DATASET_TYPES = ("sharegpt",)
+"""Accepted for old configs: axolotl's deprecated alias of `chat_template`."""
+
+OFFERED_OPTIMIZERS = ("adamw_torch_fused", "adamw_torch", "adamw_bnb_8bit", "paged_adamw_8bit", "adafactor", "sgd")
+"""The optimisers a menu offers, most useful first."""
+OFFERED_SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
+"""The schedules a menu offers, most useful first."""
+OFFERED_DATASET_TYPES = ("chat_template", "alpaca", "completion", "input_output")
+"""The dataset formats a menu offers for a new dataset, most useful first (no legacy names)."""
