@@ -70,11 +70,11 @@ async def test_new_run_from_the_monitor_edits_an_unsaved_copy_of_the_runs_config
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("review")
         await pilot.pause()
-        await app.push_screen(MonitorScreen(run_copy.parent))
-        await pilot.pause(0.2)
+        await app.push_screen(MonitorScreen(run_copy.parent))  # returns once the monitor is mounted
+        await pilot.pause()
         app.screen.post_message(MonitorScreen.NewRunRequested(run_copy))
-        await wait_for(pilot, lambda: isinstance(app.screen, STEP_SCREENS["model"]))
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: isinstance(app.screen, STEP_SCREENS["model"]) and app.screen.is_mounted)
+        await pilot.pause()
         assert app.state is not None and app.state.path is None and app.state.dirty
         assert app.state.origin == "run run"
 
