@@ -11,7 +11,6 @@ import pytest
 
 from engine.config import parse_config_dict, save_config
 from engine.runs import launch, read_launch
-from engine.runs.paths import DATA_DIR_ENV
 from engine.runs.plan import LaunchPlan, PlanError, explain, load_plan, local_processes, node_commands, save_plan
 
 CONFIG = {
@@ -72,7 +71,6 @@ def test_plan_file_round_trips_beside_the_config(tmp_path: Path) -> None:
 
 
 def test_detached_run_takes_its_process_count_from_the_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
     started: list[list[str]] = []
 
     def spawn(command: list[str], cwd: Path, console: Path) -> Any:

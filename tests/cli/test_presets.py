@@ -8,16 +8,17 @@ import pytest
 
 from engine.config import load_config
 from engine.presets import DEFAULT_PRESET, PresetError, list_presets, load_preset, save_user_preset
+from tests.conftest import UserFolders
 from tui.cli import main
 
 ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture(autouse=True)
-def user_config_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("FT_TUI_CONFIG_DIR", str(tmp_path / "config"))
+def user_config_dir(monkeypatch: pytest.MonkeyPatch, user_folders: UserFolders) -> Path:
+    """From the repository root, with the test's user config folder (the root conftest's)."""
     monkeypatch.chdir(ROOT)
-    return tmp_path / "config"
+    return user_folders.config
 
 
 def test_builtin_presets_are_listed_with_their_header_line() -> None:

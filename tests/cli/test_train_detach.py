@@ -9,7 +9,6 @@ import pytest
 
 from engine.runs import read_launch
 from engine.runs.launch import ENGINE_COMMAND_ENV
-from engine.runs.paths import DATA_DIR_ENV
 from engine.runs.process import is_alive, send_stop
 from tui.cli import main
 
@@ -19,8 +18,7 @@ EVENTS = ROOT / "tests" / "fixtures" / "events" / "complete.jsonl"
 
 
 @pytest.fixture
-def fake_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENGINE_COMMAND_ENV, f"{sys.executable} {FAKE_ENGINE}")
     monkeypatch.setenv("FAKE_ENGINE_STREAM", str(EVENTS))
     monkeypatch.setenv("FAKE_ENGINE_DELAY", "0.01")

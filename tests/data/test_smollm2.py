@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from engine.data.prepare import prepare_datasets
+from tests.conftest import EmbeddedModel
 from tests.data.test_formats import trained_runs
 
 pytestmark = pytest.mark.slow
@@ -15,12 +16,11 @@ ALPACA_DEMO = Path(__file__).parents[1] / "fixtures" / "data" / "alpaca_demo.jso
 
 
 @pytest.fixture(scope="module")
-def smollm2() -> Any:
+def smollm2(embedded_model: EmbeddedModel) -> Any:
+    """The real tokenizer, from the session's one build of the embedded model."""
     from transformers import AutoTokenizer
 
-    from engine.models.resolve import resolve_model
-
-    return AutoTokenizer.from_pretrained(resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct"))
+    return AutoTokenizer.from_pretrained(embedded_model.folder)
 
 
 def test_alpaca_demo_packs_at_least_99_percent(smollm2: Any, make_config: Any) -> None:

@@ -17,8 +17,10 @@ import pytest
 from engine.config import RunConfig
 from engine.infer import GenerationSettings, InferenceModel, LoadRequest, generate_reply, load_for_inference
 from engine.infer.loading import load_run_config
+from tests.conftest import EmbeddedModel
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("shared_model_cache")]
+"""Slow, and resolving SmolLM2 from the session's cache where the embedded model is built once."""
 
 ROOT = Path(__file__).parents[2]
 PRESET = ROOT / "presets" / "smollm2-135m-lora.yml"
@@ -39,7 +41,8 @@ def _ft_tui(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
+def trained(tmp_path_factory: pytest.TempPathFactory, embedded_model: EmbeddedModel) -> TrainedRun:
+    """Trained in a subprocess that sees the session's user folders, where the embedded model is already built."""
     work = tmp_path_factory.mktemp("persona")
     output_dir = work / "run"
     result = _ft_tui(

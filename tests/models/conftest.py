@@ -1,4 +1,4 @@
-"""Fixtures for the model layer: every test gets an empty ft-tui cache, an empty Hugging Face cache, no token."""
+"""Fixtures for the model layer: the hub offline, and entries written into the test's Hugging Face cache."""
 
 from __future__ import annotations
 
@@ -9,30 +9,24 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import UserFolders
+
 FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
 @pytest.fixture(autouse=True)
-def isolated_caches(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point both caches at empty folders, go offline, and hide any token, so no test sees the user's setup."""
-    from huggingface_hub import constants
-
-    root = tmp_path_factory.mktemp("caches")
-    monkeypatch.setenv("FT_TUI_CACHE_DIR", str(root / "ft-tui"))
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hub is unreachable, so every test takes the same path whatever network the machine has (the user's
+    folders and token are already hidden by the root conftest)."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.delenv("HF_ENDPOINT", raising=False)
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(root / "hf-hub"))
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(root / "hf-token"))
-    return root
 
 
 @pytest.fixture
-def hf_cache_entry(isolated_caches: Path) -> Callable[[str, dict[str, str]], Path]:
+def hf_cache_entry(user_folders: UserFolders) -> Callable[[str, dict[str, str]], Path]:
     """Write files into the Hugging Face cache layout (models--org--name/snapshots/<commit>/), as a download would."""
 
     def write(model_id: str, files: dict[str, str]) -> Path:
-        repo = isolated_caches / "hf-hub" / f"models--{model_id.replace('/', '--')}"
+        repo = user_folders.hf_hub_cache / f"models--{model_id.replace('/', '--')}"
         (repo / "refs").mkdir(parents=True)
         (repo / "refs" / "main").write_text(FAKE_COMMIT)
         snapshot = repo / "snapshots" / FAKE_COMMIT

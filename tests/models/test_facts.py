@@ -12,6 +12,7 @@ import pytest
 
 from engine.models.errors import ModelResolutionError, UnknownTargetModuleError, UnsupportedArchitectureError
 from engine.models.facts import FAMILIES, find_model_facts, lora_trainable_params, read_model_facts
+from tests.conftest import UserFolders
 from tests.models.conftest import LLAMA_CONFIG, write_config
 
 TINY_DIMS: dict[str, Any] = {
@@ -144,8 +145,8 @@ def test_broken_config_json_is_a_clear_error(tmp_path: Path) -> None:
         read_model_facts(tmp_path)
 
 
-def test_find_model_facts_reads_the_converted_cache(isolated_caches: Path) -> None:
-    write_config(isolated_caches / "ft-tui" / "models" / "some-org--converted", LLAMA_CONFIG)
+def test_find_model_facts_reads_the_converted_cache(user_folders: UserFolders) -> None:
+    write_config(user_folders.cache / "models" / "some-org--converted", LLAMA_CONFIG)
 
     facts = find_model_facts("some-org/converted")
 

@@ -11,6 +11,7 @@ import pytest
 from engine.models import hub
 from engine.models.errors import ModelResolutionError
 from engine.models.resolve import resolve_model
+from tests.conftest import UserFolders
 from tests.models.conftest import LLAMA_CONFIG, write_config
 
 
@@ -37,7 +38,7 @@ def test_an_invalid_hub_id_is_refused_before_any_lookup() -> None:
 
 
 def test_unknown_model_offline_fails_fast_and_says_where_it_looked(
-    isolated_caches: Path, monkeypatch: pytest.MonkeyPatch
+    user_folders: UserFolders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Fast means no network at all: with the hub declared offline, nothing may even try to connect."""
 
@@ -50,8 +51,8 @@ def test_unknown_model_offline_fails_fast_and_says_where_it_looked(
         resolve_model("some-org/not-downloaded")
 
     message = str(error.value)
-    assert str(isolated_caches / "hf-hub") in message
-    assert str(isolated_caches / "ft-tui" / "models" / "some-org--not-downloaded") in message
+    assert str(user_folders.hf_hub_cache) in message
+    assert str(user_folders.cache / "models" / "some-org--not-downloaded") in message
     assert "hub is unreachable (HF_HUB_OFFLINE is set)" in message
     assert "`hf download some-org/not-downloaded`" in message and "local model folder" in message
 
@@ -69,8 +70,8 @@ def test_a_cache_entry_without_weights_is_not_enough(hf_cache_entry: Callable[..
         resolve_model("some-org/config-only")
 
 
-def test_a_converted_model_is_used_without_network(isolated_caches: Path) -> None:
-    folder = write_config(isolated_caches / "ft-tui" / "models" / "some-org--converted", LLAMA_CONFIG)
+def test_a_converted_model_is_used_without_network(user_folders: UserFolders) -> None:
+    folder = write_config(user_folders.cache / "models" / "some-org--converted", LLAMA_CONFIG)
 
     assert resolve_model("some-org/converted") == folder
 
@@ -85,7 +86,7 @@ def test_a_gated_model_with_a_token_passes_the_token_check(monkeypatch: pytest.M
 
     with pytest.raises(ModelResolutionError, match="hub is unreachable") as error:
         resolve_model("google/gemma-3-1b-it")
-    assert "gated" not in str(error.value)
+    assert "is a gated model" not in str(error.value)  # the tmp path holds the test name
 
 
 def test_public_models_need_no_token() -> None:

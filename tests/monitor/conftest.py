@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated user data folder, a fake engine that replays recorded events, run folders."""
+"""Shared fixtures: UTC log times, a fake engine that replays recorded events, run folders."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from engine.events import EVENTS_FILE
 from engine.runs import read_launch, run_record
 from engine.runs.launch import ENGINE_COMMAND_ENV
-from engine.runs.paths import DATA_DIR_ENV
 from engine.runs.process import is_alive, send_stop
+from tests.conftest import UserFolders
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events"
 FAKE_ENGINE = Path(__file__).parent / "fake_engine.py"
@@ -29,12 +29,10 @@ def utc_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never touch the user's real registry."""
-    folder = tmp_path / "data"
-    monkeypatch.setenv(DATA_DIR_ENV, str(folder))
-    return folder
+@pytest.fixture
+def data_dir(user_folders: UserFolders) -> Path:
+    """The test's user data folder (the root conftest's), where the runs registry lives."""
+    return user_folders.data
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from engine.config import RunConfig
 from engine.events import FinishedEvent, StepEvent, read_events
 from engine.runs.lock import RunLockError, claim_run_folder
-from engine.runs.paths import DATA_DIR_ENV, LOCK_FILE
+from engine.runs.paths import LOCK_FILE
 from engine.runs.process import start_token
 from engine.runs.registry import LaunchInfo, save_launch
 from engine.train import TrainError, train
@@ -112,10 +112,9 @@ def test_a_live_lock_names_its_owner(tmp_path: Path) -> None:
 
 
 def test_a_foreground_run_into_a_live_detached_runs_folder_writes_nothing_there(
-    make_config: Callable[..., RunConfig], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_config: Callable[..., RunConfig], tmp_path: Path
 ) -> None:
     """The detached engine may not have taken the lock yet; its launch record alone keeps the folder."""
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
     config = make_config()
     run_dir = Path(config.output_dir)
     detached = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -41,10 +42,9 @@ SMOLLM2_CONFIG = {
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run from the repository (the presets' data paths are relative to it) with caches and user presets in tmp."""
+    """Run from the repository (the presets' data paths are relative to it), offline, with SmolLM2's config in the
+    test's cache (the root conftest points the user folders at tmp)."""
     monkeypatch.chdir(REPO)
-    monkeypatch.setenv("FT_TUI_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("FT_TUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     folder = converted_model_folder(EMBEDDED_MODEL_ID)
     folder.mkdir(parents=True)
@@ -108,7 +108,17 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
         waited += 0.05
 
 
+def edits_applied(app: App[Any]) -> bool:
+    """Every change message posted on the screen has bubbled up and been handled, and the step's edit debounce
+    has applied it (the app's own queue is left out: it is rarely empty while the pilot drives it)."""
+    screen = app.screen
+    quiet = all(node.message_queue_size == 0 for node in screen.walk_children(with_self=True))
+    return quiet and not getattr(screen, "edit_pending", False)
+
+
 async def settle(pilot: Pilot[Any]) -> None:
-    """Past the edit debounce, so the config reflects what was typed."""
-    await pilot.pause(0.2)
+    """Until the config reflects what was typed: the change messages bubble up to the screen, which applies
+    them after its debounce. A condition, not a fixed wait, so a loaded machine only makes it take longer."""
+    await pilot.pause()
+    await wait_for(pilot, lambda: edits_applied(pilot.app))
     await pilot.pause()

@@ -10,7 +10,6 @@ import pytest
 
 from engine.runs import read_launch
 from engine.runs.launch import ENGINE_COMMAND_ENV
-from engine.runs.paths import DATA_DIR_ENV
 from engine.runs.process import is_alive, send_stop
 from tests.tui.conftest import REPO, wait_for
 from tui.app import WizardApp
@@ -27,8 +26,7 @@ def preset_copy() -> str:
 
 
 @pytest.fixture
-def fake_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENGINE_COMMAND_ENV, f"{sys.executable} {FAKE_ENGINE}")
     monkeypatch.setenv("FAKE_ENGINE_STREAM", str(EVENTS))
     monkeypatch.setenv("FAKE_ENGINE_DELAY", "0.01")
@@ -72,11 +70,11 @@ async def test_new_run_from_the_monitor_edits_an_unsaved_copy_of_the_runs_config
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("review")
         await pilot.pause()
-        await app.push_screen(MonitorScreen(run_copy.parent))
-        await pilot.pause(0.2)
+        await app.push_screen(MonitorScreen(run_copy.parent))  # returns once the monitor is mounted
+        await pilot.pause()
         app.screen.post_message(MonitorScreen.NewRunRequested(run_copy))
-        await wait_for(pilot, lambda: isinstance(app.screen, STEP_SCREENS["model"]))
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: isinstance(app.screen, STEP_SCREENS["model"]) and app.screen.is_mounted)
+        await pilot.pause()
         assert app.state is not None and app.state.path is None and app.state.dirty
         assert app.state.origin == "run run"
 

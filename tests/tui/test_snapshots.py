@@ -9,26 +9,55 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
+from textual.widgets import Static
 
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import edits_applied, wait_for
 from tui.app import WizardApp
+from tui.screens import STEP_SCREENS
 
 SIZE = (100, 32)
 
 
+DATA_NUMBERS = {"dataset": "#histogram", "sequence": "#packing-numbers"}
+"""Where each data step shows the numbers of the analysed data (empty or a status line until then)."""
+
+
 def on_step(step: str, *, data: bool = False) -> Callable[[Pilot[Any]], Any]:
-    """A run_before that opens `step` and, for the data steps, waits for the analysis to finish."""
+    """A run_before that opens `step` and, for the data steps, waits until the data's numbers are on screen;
+    then waits for the screen to be still (conditions, not fixed times: a loaded machine only takes longer)."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
         app: WizardApp = pilot.app  # type: ignore[assignment]
-        app.goto(step)
-        await pilot.pause()
+        before = app.screen
+        app.goto(step)  # a new screen, even for the step already shown
+        await wait_for(pilot, lambda: app.screen is not before and isinstance(app.screen, STEP_SCREENS[step]))
         if data:
-            await wait_for(pilot, lambda: app.data_facts() is not None)
-        await pilot.pause(0.3)
+            await wait_for(pilot, lambda: data_numbers_shown(app, DATA_NUMBERS[step]))
+        await screen_still(pilot)
 
     return run_before
+
+
+def data_numbers_shown(app: WizardApp, widget_id: str) -> bool:
+    """The analysis finished and the step drew its numbers (more than the one-line status shown until then)."""
+    if app.data_facts() is None:
+        return False
+    return len(str(app.screen.query_one(widget_id, Static).render()).splitlines()) > 1
+
+
+async def screen_still(pilot: Pilot[Any]) -> None:
+    """Every message handled, every animation done, and the form scrolled where it is going (the focus on
+    mount may scroll it), so the snapshot sees the screen as a user would once it stops moving."""
+
+    def still() -> bool:
+        form = pilot.app.screen.query_one("#form", VerticalScroll)
+        return edits_applied(pilot.app) and form.size.height > 0 and form.scroll_y == form.scroll_target_y
+
+    await wait_for(pilot, still)
+    await pilot.wait_for_scheduled_animations()
+    await wait_for(pilot, still)
 
 
 class TestWizardScreens:

@@ -116,6 +116,11 @@ class StepScreen(Screen[None]):
             self._timer.stop()
         self._timer = self.set_timer(EDIT_DEBOUNCE_S, self.flush)
 
+    @property
+    def edit_pending(self) -> bool:
+        """True from an edit until the debounce applies it: what a test waits on instead of a fixed time."""
+        return self._timer is not None
+
     @on(Input.Submitted)
     def _submitted(self) -> None:
         """Enter in a text box moves on to the next field, as in a paper form."""
