@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config.paths import looks_local
-from engine.data.errors import RowProblem
+from engine.data.errors import DataError, RowProblem
 from engine.data.loading import EXTENSION_BUILDERS, _is_saved_dataset, local_files
 
 PREFIX_BYTES = 256 * 1024
@@ -56,7 +56,10 @@ def inspect_dataset(ds: Any, *, check_rows: bool = True) -> DatasetProblem | Non
         return None  # a hub id: checked when the data is downloaded
     if path.is_dir() and _is_saved_dataset(path) and not ds.data_files:
         return None  # written by save_to_disk; datasets reads and checks it
-    files = local_files(ds) or []
+    try:
+        files = local_files(ds) or []
+    except DataError as error:
+        return DatasetProblem(str(error).split("; ", 1)[0], str(error).split("; ", 1)[-1])
     if path.is_dir():
         files = [f for f in files if f.suffix.lower() in EXTENSION_BUILDERS or ds.ds_type]
         if not files:
@@ -78,7 +81,10 @@ def inspect_dataset(ds: Any, *, check_rows: bool = True) -> DatasetProblem | Non
 def sample_rows(ds: Any) -> list[Mapping[str, Any]]:
     """Up to SAMPLE_ROWS first rows of a local entry, read from a bounded prefix ([] for hub ids or bad paths)."""
     path = Path((ds.path or "").strip() or ".").expanduser()
-    files = local_files(ds) if ds.path and path.exists() else None
+    try:
+        files = local_files(ds) if ds.path and path.exists() else None
+    except DataError:
+        return []
     if not files:
         return []
     try:

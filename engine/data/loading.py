@@ -47,7 +47,26 @@ def local_files(ds: Any) -> list[Path] | None:
         return [path]
     if ds.data_files:
         return sorted(path / f for f in _as_list(ds.data_files))
-    return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return sorted(_folder_files(path))
+
+
+MAX_FOLDER_FILES = 10_000
+"""A dataset folder with more files than this is not a dataset folder (a path typed as far as `/`, a home folder)."""
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """Every visible file under `folder`, skipping what cannot be read; refused past MAX_FOLDER_FILES, so a path
+    like `/` (typed half-way in the wizard) fails in a moment instead of walking the whole disk."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(Path(root) / name for name in files if not name.startswith("."))
+        if len(found) > MAX_FOLDER_FILES:
+            raise DataError(
+                f"folder '{folder}' holds more than {MAX_FOLDER_FILES:,} files, so it is not one dataset; "
+                "point `path` at a data file, or at a folder of data files, or set `data_files`"
+            )
+    return found
 
 
 def _load_local(ds: Any, path: Path) -> Any:

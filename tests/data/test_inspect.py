@@ -168,3 +168,15 @@ def test_evaluation_datasets_are_checked_too(tmp_path: Path) -> None:
     )
     [finding] = [f for f in check_config(config, declared_target("cuda")) if f.rule_id == "data.dataset_unusable"]
     assert finding.message.startswith("test_datasets[0].path: ") and finding.fields == ("test_datasets",)
+
+
+def test_a_huge_folder_is_refused_in_a_moment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path typed half-way in the wizard (`/`) must not walk the whole disk: past a bound it is not a dataset."""
+    from engine.data import loading
+
+    monkeypatch.setattr(loading, "MAX_FOLDER_FILES", 5)
+    for index in range(8):
+        (tmp_path / f"part-{index}.jsonl").write_text('{"text": "a"}\n')
+    problem = inspect_dataset(DatasetConfig(path=str(tmp_path), type="completion"))
+    assert problem is not None and "more than 5 files" in problem.reason
+    assert "data_files" in problem.fix

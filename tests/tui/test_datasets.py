@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.widgets import Select, Static
+from textual.widgets import Input, Select, Static
 
 from tests.tui.conftest import settle, wait_for
 from tests.tui.test_steps import choose, type_into
@@ -40,7 +40,10 @@ async def test_add_edit_switch_and_remove_dataset_entries(make_app: AppFactory, 
         await pilot.click("#add-entry")
         await pilot.pause()
         assert len(app.config.datasets) == 2 and app.screen.index == 1  # type: ignore[attr-defined]
-        await type_into(pilot, app, "path", str(extra))
+        # Set at once rather than typed: a path typed key by key is applied (and analysed) part-way, whose
+        # focus handling is another test's subject; this one is about the entries.
+        app.screen.query_one("#in-row-path", Input).value = str(extra)
+        await settle(pilot)
         choose(app, "type", "alpaca")
         await settle(pilot)
         assert app.config.datasets[0].path == PERSONA and app.config.datasets[1].path == str(extra)
