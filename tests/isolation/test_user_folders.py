@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.models.locations import cache_root
 from engine.presets import user_presets_dir
-from engine.runs.paths import data_dir, registry_dir
+from engine.runs.paths import cache_dir, data_dir, registry_dir
 from tests.conftest import UserFolders
 
 
@@ -31,8 +30,8 @@ def _real_user_folders() -> list[Path]:
 def test_ft_tui_folders_are_this_tests_tmp_folders(tmp_path: Path, user_folders: UserFolders) -> None:
     assert user_presets_dir().parent == user_folders.config
     assert data_dir() == user_folders.data and registry_dir().parent == user_folders.data
-    assert cache_root() == user_folders.cache
-    for folder in (user_presets_dir(), registry_dir(), cache_root()):
+    assert cache_dir() == user_folders.cache
+    for folder in (user_presets_dir(), registry_dir(), cache_dir()):
         assert folder.is_relative_to(tmp_path)
         assert not any(folder.is_relative_to(real) for real in _real_user_folders())
 
@@ -47,8 +46,8 @@ def test_hugging_face_caches_and_token_are_this_tests(tmp_path: Path) -> None:
 
 def test_a_subprocess_sees_the_same_tmp_folders(tmp_path: Path) -> None:
     """An `ft-tui` command started by a test inherits the isolation through the environment."""
-    code = "from engine.runs.paths import data_dir; from engine.models.locations import cache_root; "
-    code += "print(data_dir()); print(cache_root())"
+    code = "from engine.runs.paths import cache_dir, data_dir; "
+    code += "print(data_dir()); print(cache_dir())"
     root = Path(__file__).parents[2]
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
     assert all(Path(line).is_relative_to(tmp_path) for line in result.stdout.splitlines())
@@ -57,7 +56,7 @@ def test_a_subprocess_sees_the_same_tmp_folders(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def module_cache() -> Path:
     """A module fixture runs before any test's own folders exist: it must see the session's tmp folders."""
-    return cache_root()
+    return cache_dir()
 
 
 def test_module_fixtures_see_the_sessions_tmp_folders(
