@@ -76,5 +76,12 @@ def _split_preset(args_list: list[str]) -> tuple[str | None, list[str]]:
     return known.preset, rest
 
 
+def entry() -> None:
+    """The `ft-tui` console script: `main`, then the exit code set as the entry points set it."""
+    from engine.cli import exit_process
+
+    exit_process(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

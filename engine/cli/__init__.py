@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 EXIT_INTERRUPTED = 130
 """The shell's code for a command ended by Ctrl-C."""
@@ -52,3 +55,17 @@ def run_handler(handler: object, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_parsed(build_parser(), argv)
+
+
+def exit_process(code: int) -> NoReturn:
+    """End the process with `code`, for the entry points (never for in-process callers such as tests).
+
+    After a Ctrl-C that was handled (a stop, exit 130), CPython may still kill itself with SIGINT at exit (status -2
+    to the shell) when the interrupt passed through library code it ran via PyRun_String while loading; the flag it
+    sets then is not reachable from Python. So a stop's 130 is set directly, once what was printed is flushed."""
+    if code != EXIT_INTERRUPTED:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe has nothing left to flush
+            stream.flush()
+    os._exit(code)
