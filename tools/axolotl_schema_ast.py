@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.config.axolotl_catalog import value_kind
+
 _SIMPLE_KINDS = {
     "str": "string",
     "int": "integer",
@@ -114,7 +116,7 @@ def _kinds(annotation: ast.expr, classes: dict[str, _Class]) -> set[str]:
         if outer in ("Annotated",):
             return _kinds(inner[0], classes)
         if outer in ("Literal",):
-            return {_value_kind(_literal(item)) for item in inner}
+            return {value_kind(_literal(item)) for item in inner}
         return {_SIMPLE_KINDS.get(outer, "any")}
     name = ast.unparse(annotation)
     if name in _SIMPLE_KINDS:
@@ -131,13 +133,3 @@ def _literal(node: ast.expr | None) -> Any:
         return ast.literal_eval(node)
     except ValueError:
         return None
-
-
-def _value_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    return "number" if isinstance(value, float) else "string"

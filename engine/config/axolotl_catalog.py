@@ -105,13 +105,13 @@ def kinds_of(annotation: Any) -> set[str]:
     if origin in (typing.Union, types.UnionType):
         return set().union(*(kinds_of(arg) for arg in typing.get_args(annotation)))
     if origin is typing.Literal:
-        return {_value_kind(value) for value in typing.get_args(annotation)}
+        return {value_kind(value) for value in typing.get_args(annotation)}
     base = origin or annotation
     if isinstance(base, type):
         if issubclass(base, bool):
             return {"boolean"}
         if issubclass(base, enum.Enum):
-            return {_value_kind(member.value) for member in base}
+            return {value_kind(member.value) for member in base}
         if issubclass(base, int):
             return {"integer"}
         if issubclass(base, float):
@@ -147,7 +147,8 @@ def _flatten(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _value_kind(value: Any) -> str:
+def value_kind(value: Any) -> str:
+    """The JSON kind of a literal value, as the catalogue records kinds (also used by tools/axolotl_schema_ast.py)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
