@@ -50,3 +50,10 @@ OFFERED_SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup", "c
 """The schedules a menu offers, most useful first."""
 OFFERED_DATASET_TYPES = ("chat_template", "alpaca", "completion", "input_output")
 """The dataset formats a menu offers for a new dataset, most useful first (no legacy names)."""
+
+KNOWN_BACKENDS = ("sdpa", "eager", "flash_attention_2", "flash_attention_3", "xformers", "flex_attention")
+CUDA_ONLY_BACKENDS = ("flash_attention_2", "flash_attention_3", "xformers")
+ISOLATING_BACKENDS = ("sdpa", "eager", "flash_attention_2", "flash_attention_3", "xformers")
+"""Backends for which the engine keeps packed samples from attending to each other (proved by a test each):
+position ids restart per sample (sdpa, eager), variable-length cu_seqlens (flash-attn), or a block-diagonal
+mask (xformers)."""

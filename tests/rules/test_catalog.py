@@ -398,3 +398,13 @@ def test_validate_accepts_a_complete_checkpoint(tmp_path: Path) -> None:
     (folder / "adapter_model.safetensors").write_bytes(b"w")
     config = parse_config_text(f"resume_from_checkpoint: {folder}\n")
     assert not [f for f in check_config(config, CPU_BF16) if f.rule_id == "checkpoint.resume_path_missing"]
+
+
+def test_each_rule_lives_in_the_module_named_by_its_id_prefix() -> None:
+    """Finding the code behind a finding takes no grep: `lora.alpha_rank_ratio` is in definitions/lora.py."""
+    misplaced = {
+        rule_id: rule.check.__module__
+        for rule_id, rule in CATALOG.items()
+        if rule.check.__module__ != f"engine.rules.definitions.{rule_id.split('.')[0]}"
+    }
+    assert not misplaced

@@ -7,9 +7,8 @@ from typing import Any
 from textual.app import ComposeResult
 
 from engine.config import RunConfig
-from engine.config.choices import OFFERED_OPTIMIZERS, OFFERED_SCHEDULERS
+from engine.config.choices import KNOWN_BACKENDS, OFFERED_OPTIMIZERS, OFFERED_SCHEDULERS
 from engine.rules import Target, check_config
-from engine.rules.definitions.attention import KNOWN_BACKENDS
 from tui.screens.step import Section, StepScreen
 from tui.widgets.fields import ChoiceField, RadioField, TextField
 from tui.widgets.where_it_runs import WhereItRuns

@@ -1,29 +1,44 @@
-"""Every rule of the catalog, one module per topic; importing this package registers them all."""
+"""Every rule of the catalog, one module per id prefix (`lora.*` lives in lora.py); importing this package
+registers them all."""
 
 from engine.rules.definitions import (
     adapter,
     attention,
     axolotl,
+    batch,
+    checkpoint,
     data,
     disk,
-    integrations,
+    distributed,
+    lora,
+    memory,
+    model,
+    optim,
     packing,
     precision,
+    quant,
     schedule,
-    sharding,
-    targets,
+    tokens,
+    wandb,
 )
 
 __all__ = [
     "adapter",
     "attention",
     "axolotl",
+    "batch",
+    "checkpoint",
     "data",
     "disk",
-    "integrations",
+    "distributed",
+    "lora",
+    "memory",
+    "model",
+    "optim",
     "packing",
     "precision",
+    "quant",
     "schedule",
-    "sharding",
-    "targets",
+    "tokens",
+    "wandb",
 ]

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import difflib
 
+from engine.config.choices import CUDA_ONLY_BACKENDS, KNOWN_BACKENDS
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
-KNOWN_BACKENDS = ("sdpa", "eager", "flash_attention_2", "flash_attention_3", "xformers", "flex_attention")
-CUDA_ONLY_BACKENDS = ("flash_attention_2", "flash_attention_3", "xformers")
-ISOLATING_BACKENDS = ("sdpa", "eager", "flash_attention_2", "flash_attention_3", "xformers")
-"""Backends for which the engine keeps packed samples from attending to each other (proved by a test each):
-position ids restart per sample (sdpa, eager), variable-length cu_seqlens (flash-attn), or a block-diagonal
-mask (xformers)."""
 LEGACY_SWITCHES = ("flash_attention", "xformers_attention", "sdp_attention", "flex_attention")
 
 
@@ -113,25 +108,6 @@ def auto_selected(ctx: RuleContext) -> Hit | None:
         return None
     backend, reason = choose_backend(ctx)
     return Hit({"backend": backend, "reason": reason}, auto_set=_use_backend(backend))
-
-
-@rule(
-    id="packing.needs_isolating_attention",
-    severity="error",
-    message="sample_packing with {backend} would let packed samples attend to each other",
-    why="""Packing puts several samples in one row. They must only attend within themselves, otherwise the model
-        learns from text that never belonged together and the loss is wrong. The engine isolates samples on
-        sdpa and eager (position ids restart per sample), flash_attention_2 (variable-length kernels) and
-        xformers (block-diagonal masks); {backend} is not one of them.""",
-    fix="set attn_implementation: sdpa (any device) or flash_attention_2 (CUDA), or sample_packing: false",
-    fields=("sample_packing", "attn_implementation"),
-    engines=("ft-tui",),
-)
-def packing_needs_isolating_attention(ctx: RuleContext) -> Hit | None:
-    backend = ctx.config.requested_attn_implementation()
-    if ctx.config.sample_packing and backend in KNOWN_BACKENDS and backend not in ISOLATING_BACKENDS:
-        return Hit({"backend": backend})
-    return None
 
 
 def _use_backend(backend: str) -> dict[str, object]:

@@ -1,10 +1,11 @@
-"""Rules about sequence length and sample packing that need the tokenized data or the model's facts."""
+"""Rules about sample packing: its eval split, padding waste, and attention that keeps samples apart."""
 
 from __future__ import annotations
 
+from engine.config.choices import ISOLATING_BACKENDS, KNOWN_BACKENDS
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
-from engine.wording import count, gib
+from engine.wording import count
 
 
 @rule(
@@ -45,25 +46,6 @@ def eval_split_too_small(ctx: RuleContext) -> Hit | None:
 
 
 @rule(
-    id="model.sequence_len_above_context",
-    severity="error",
-    message="sequence_len {sequence_len} is above {model}'s context length {context}",
-    why="""The model was trained with positions up to its context length; longer sequences run past its
-        position embeddings (or RoPE range), which fails or produces garbage.""",
-    fix="set sequence_len to {context} or less",
-    fields=("sequence_len",),
-    stage="preflight",
-)
-def sequence_len_above_context(ctx: RuleContext) -> Hit | None:
-    facts = ctx.facts
-    if facts is None or not facts.context_length or ctx.config.sequence_len <= facts.context_length:
-        return None
-    return Hit(
-        {"sequence_len": ctx.config.sequence_len, "model": ctx.config.base_model, "context": facts.context_length}
-    )
-
-
-@rule(
     id="packing.padding_wastes_compute",
     severity="warning",
     message="pad_to_sequence_len pads every row to {sequence_len} tokens without packing",
@@ -96,28 +78,19 @@ def eval_packing_without_train_packing(ctx: RuleContext) -> Hit | None:
 
 
 @rule(
-    id="memory.estimate_exceeds_device",
-    severity="warning",
-    message="estimated memory {needed} exceeds the {available} of {target}",
-    why="""The estimate counts {counted}. Runs above the device's memory stop with an out-of-memory error, usually
-        after the data has been prepared.""",
-    fix="lower micro_batch_size or sequence_len, turn on gradient_checkpointing, or use QLoRA on a GPU",
-    fields=("micro_batch_size", "sequence_len", "gradient_checkpointing", "adapter"),
-    stage="preflight",
+    id="packing.needs_isolating_attention",
+    severity="error",
+    message="sample_packing with {backend} would let packed samples attend to each other",
+    why="""Packing puts several samples in one row. They must only attend within themselves, otherwise the model
+        learns from text that never belonged together and the loss is wrong. The engine isolates samples on
+        sdpa and eager (position ids restart per sample), flash_attention_2 (variable-length kernels) and
+        xformers (block-diagonal masks); {backend} is not one of them.""",
+    fix="set attn_implementation: sdpa (any device) or flash_attention_2 (CUDA), or sample_packing: false",
+    fields=("sample_packing", "attn_implementation"),
+    engines=("ft-tui",),
 )
-def estimate_exceeds_device(ctx: RuleContext) -> Hit | None:
-    if ctx.facts is None:
-        return None
-    from engine.models.memory import memory_fit
-
-    fit = memory_fit(ctx.config, ctx.facts, ctx.target)
-    if fit.fits is not False:
-        return None
-    return Hit(
-        {
-            "needed": gib(fit.estimate.total_gib),
-            "available": gib(fit.available_gib or 0.0),
-            "target": ctx.target.describe(),
-            "counted": fit.estimate.describe(),
-        }
-    )
+def packing_needs_isolating_attention(ctx: RuleContext) -> Hit | None:
+    backend = ctx.config.requested_attn_implementation()
+    if ctx.config.sample_packing and backend in KNOWN_BACKENDS and backend not in ISOLATING_BACKENDS:
+        return Hit({"backend": backend})
+    return None

@@ -1,4 +1,4 @@
-"""Rules about number formats and memory savers, judged against the target hardware."""
+"""Rules about number formats, judged against the target hardware."""
 
 from __future__ import annotations
 
@@ -79,38 +79,4 @@ def fp16_needs_gpu(ctx: RuleContext) -> Hit | None:
 def tf32_without_cuda(ctx: RuleContext) -> Hit | None:
     if ctx.config.tf32 and ctx.target.device != "cuda":
         return Hit({"device": ctx.target.device.upper()})
-    return None
-
-
-@rule(
-    id="memory.checkpointing_offload_needs_cuda",
-    severity="error",
-    message="gradient_checkpointing: {mode} offloads activations from a GPU; the target is {device}",
-    why="""The `unsloth` and `offload` modes move activations from GPU memory to the CPU between the forward and
-        backward passes. On a CPU there is nothing to offload from.""",
-    fix="set gradient_checkpointing: true",
-    fields=("gradient_checkpointing",),
-)
-def offload_needs_cuda(ctx: RuleContext) -> Hit | None:
-    mode = ctx.config.gradient_checkpointing
-    if isinstance(mode, str) and ctx.target.device != "cuda":
-        return Hit({"mode": mode, "device": ctx.target.device.upper()})
-    return None
-
-
-@rule(
-    id="distributed.needs_cuda",
-    severity="error",
-    message="{key} is set; DeepSpeed and FSDP need CUDA GPUs, and this target is {device}",
-    why="""DeepSpeed and fully-sharded data parallel split a model across several GPUs. They do not run on a
-        CPU; for a config meant for a GPU server, validate with --device cuda.""",
-    fix="remove {key} to train here, or validate with --device cuda",
-    fields=("deepspeed", "fsdp", "fsdp_config", "fsdp_version"),
-)
-def distributed_needs_cuda(ctx: RuleContext) -> Hit | None:
-    if ctx.target.device == "cuda":
-        return None
-    for key in ("deepspeed", "fsdp", "fsdp_config", "fsdp_version"):
-        if getattr(ctx.config, key):
-            return Hit({"key": key, "device": ctx.target.device.upper()}, fields=(key,))
     return None

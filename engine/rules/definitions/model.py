@@ -1,4 +1,4 @@
-"""Rules about the base model's origin and experiment tracking."""
+"""Rules about the base model: its origin, access and context length."""
 
 from __future__ import annotations
 
@@ -6,7 +6,25 @@ from pathlib import Path
 
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
-from engine.wandb_access import INSTALL_FIX, KEY_FIX, needs_wandb_key, wandb_installed
+
+
+@rule(
+    id="model.sequence_len_above_context",
+    severity="error",
+    message="sequence_len {sequence_len} is above {model}'s context length {context}",
+    why="""The model was trained with positions up to its context length; longer sequences run past its
+        position embeddings (or RoPE range), which fails or produces garbage.""",
+    fix="set sequence_len to {context} or less",
+    fields=("sequence_len",),
+    stage="preflight",
+)
+def sequence_len_above_context(ctx: RuleContext) -> Hit | None:
+    facts = ctx.facts
+    if facts is None or not facts.context_length or ctx.config.sequence_len <= facts.context_length:
+        return None
+    return Hit(
+        {"sequence_len": ctx.config.sequence_len, "model": ctx.config.base_model, "context": facts.context_length}
+    )
 
 
 @rule(
@@ -42,31 +60,3 @@ def gated_needs_token(ctx: RuleContext) -> Hit | None:
     from huggingface_hub import get_token
 
     return None if get_token() else Hit({"model": model})
-
-
-@rule(
-    id="wandb.not_installed",
-    severity="error",
-    message="wandb_project is set but the wandb package is not installed",
-    why="Logging to Weights & Biases goes through its Python client, an optional extra of ft-tui.",
-    fix=INSTALL_FIX,
-    fields=("wandb_project",),
-    engines=("ft-tui",),
-)
-def wandb_not_installed(ctx: RuleContext) -> Hit | None:
-    if ctx.config.wandb_project and not wandb_installed():
-        return Hit()
-    return None
-
-
-@rule(
-    id="wandb.no_credentials",
-    severity="warning",
-    message="wandb_project is set but no W&B API key is configured",
-    why="""W&B needs an API key to upload the run. In an interactive terminal ft-tui asks for it (hidden input,
-        never written anywhere); a detached or CI run cannot ask and stops instead.""",
-    fix=KEY_FIX,
-    fields=("wandb_project",),
-)
-def wandb_no_credentials(ctx: RuleContext) -> Hit | None:
-    return Hit() if needs_wandb_key(ctx.config) else None

@@ -1,7 +1,5 @@
-"""Rules about DeepSpeed ZeRO and FSDP: the config exists, the stage fits the model and the GPU, what offload costs.
-
-(`distributed.needs_cuda`, in precision.py, says that both need CUDA when the target is a CPU.)
-"""
+"""Rules about several processes and GPUs: DDP needs CUDA; DeepSpeed ZeRO and FSDP exist, fit the
+model and the GPU; and what offload costs."""
 
 from __future__ import annotations
 
@@ -164,3 +162,21 @@ def fsdp_gradient_checkpointing(ctx: RuleContext) -> Hit | None:
 def fsdp_version_1(ctx: RuleContext) -> Hit | None:
     options = sharding.fsdp_options(ctx.config)
     return Hit() if options is not None and options.get("version") == 1 else None
+
+
+@rule(
+    id="distributed.needs_cuda",
+    severity="error",
+    message="{key} is set; DeepSpeed and FSDP need CUDA GPUs, and this target is {device}",
+    why="""DeepSpeed and fully-sharded data parallel split a model across several GPUs. They do not run on a
+        CPU; for a config meant for a GPU server, validate with --device cuda.""",
+    fix="remove {key} to train here, or validate with --device cuda",
+    fields=("deepspeed", "fsdp", "fsdp_config", "fsdp_version"),
+)
+def distributed_needs_cuda(ctx: RuleContext) -> Hit | None:
+    if ctx.target.device == "cuda":
+        return None
+    for key in ("deepspeed", "fsdp", "fsdp_config", "fsdp_version"):
+        if getattr(ctx.config, key):
+            return Hit({"key": key, "device": ctx.target.device.upper()}, fields=(key,))
+    return None
