@@ -20,7 +20,8 @@ AppFactory = Callable[..., WizardApp]
 
 def test_help_names_every_binding_of_the_wizard_and_the_monitor() -> None:
     text = help_markdown()
-    for bindings in (WizardApp.BINDINGS, StepScreen.BINDINGS, MonitorScreen.BINDINGS):
+    every_screen = [screen.BINDINGS for screen in STEP_SCREENS.values()]
+    for bindings in (WizardApp.BINDINGS, StepScreen.BINDINGS, MonitorScreen.BINDINGS, *every_screen):
         for binding in bindings:
             for key in binding.key.split(","):
                 assert f"| {key_label(key)}" in text or f"/ {key_label(key)}" in text, key

@@ -158,11 +158,14 @@ def help_markdown() -> str:
     from tui.monitor.app import MonitorApp
     from tui.monitor.screens import MonitorScreen
     from tui.monitor.screens.runs import RunsScreen
+    from tui.screens.review import ReviewScreen
     from tui.screens.step import StepScreen
 
+    review_only = [binding for binding in ReviewScreen.BINDINGS if binding not in StepScreen.BINDINGS]
     sections = [
         bindings_table("Keys everywhere", [*WizardApp.BINDINGS, *Screen.BINDINGS]),
         bindings_table("Keys on a wizard step", StepScreen.BINDINGS, FIELD_KEYS),
+        bindings_table("Keys on the Review step", review_only),
         bindings_table("Keys in the run monitor", [*MonitorScreen.BINDINGS, *MonitorApp.BINDINGS]),
         bindings_table("Keys in the list of runs", RunsScreen.BINDINGS),
         HOW_IT_WORKS,

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from rich.console import Group
+from rich.padding import Padding
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
@@ -49,7 +52,10 @@ class StartScreen(Screen[None]):
             kind = "preset" if info.builtin else "your preset"
             default = "  (default)" if info.name == DEFAULT_PRESET else ""
             options.append(
-                Option(f"New run: {info.name}{default}\n  {kind} · {info.description}", id=f"preset:{info.name}")
+                Option(
+                    _preset_prompt(f"New run: {info.name}{default}", f"{kind} · {info.description}"),
+                    id=f"preset:{info.name}",
+                )
             )
         options.append(None)
         options.append(Option("Open a YAML config file…", id=OPEN_FILE))
@@ -118,3 +124,8 @@ class StartScreen(Screen[None]):
     def _fail(self, message: str) -> None:
         self.query_one("#start-status", Static).update(f"✗ {message}")
         self.notify(message, severity="error")
+
+
+def _preset_prompt(title: str, description: str) -> Group:
+    """Title, then the description indented as a block: a narrow terminal wraps it under itself, not the margin."""
+    return Group(Text(title), Padding(Text(description, style="dim"), (0, 0, 0, 2)))

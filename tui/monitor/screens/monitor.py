@@ -57,8 +57,9 @@ class MonitorScreen(Screen[None]):
         Binding("m", "merge", "Merge"),
         Binding("o", "open", "Open folder"),
         Binding("n", "new", "New run"),
-        Binding("slash", "search", "Search log"),
-        Binding("l", "level", "Log level"),
+        # The log pane's own header shows these two keys; the footer keeps its width for the ones that change.
+        Binding("slash", "search", "Search log", show=False),
+        Binding("l", "level", "Log level", show=False),
         Binding("escape", "back", "Back"),
     ]
 

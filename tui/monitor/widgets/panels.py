@@ -30,13 +30,27 @@ class RunHeader(Static):
     DEFAULT_CSS = "RunHeader { height: 1; background: $panel; padding: 0 1; }"
 
     def show(self, model: RunModel, state: RunState, name: str, model_name: str, pending: str = "") -> None:
+        width = max(self.size.width - 2, 20)
+        device = model.status.device or "device: -"
+        short_model = (model_name or "-").rsplit("/", 1)[-1]
+        for shown_model, shown_device in ((model_name or "-", device), (short_model, device), (short_model, "")):
+            text = self._line(state, name, shown_model, shown_device, pending)
+            if text.cell_len <= width:
+                break
+        text.truncate(width, overflow="ellipsis")  # only a very narrow terminal still cuts (the state stays)
+        self.update(text)
+
+    @staticmethod
+    def _line(state: RunState, name: str, model_name: str, device: str, pending: str) -> Text:
+        """The header at one level of detail; a narrow terminal drops the hub owner, then the device."""
         text = Text.assemble((name, "bold"))
         text.append("  ● ", style=STATE_STYLES.get(state, ""))
         text.append(pending or state, style=STATE_STYLES.get(state, ""))  # second, so a narrow terminal keeps it
-        text.append(f"  {model_name or '-'}  ")
-        text.append(model.status.device or "device: -", style="dim")
-        text.truncate(max(self.size.width - 2, 20), overflow="ellipsis")
-        self.update(text)
+        text.append(f"  {model_name}")
+        if device:
+            text.append("  ")
+            text.append(device, style="dim")
+        return text
 
 
 class ProgressPanel(Static):
