@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.errors import FtTuiError
+
 PR_SET_PDEATHSIG = 1
 """prctl option (linux/prctl.h): the signal a process gets when its parent exits."""
 
@@ -32,7 +34,7 @@ ShardFunction = Callable[[Any, int], Any]
 """(shard, offset of its first row) -> the mapping function for that shard."""
 
 
-class WorkerError(Exception):
+class WorkerError(FtTuiError):
     """A worker process failed; the message is its exception's first line."""
 
 
