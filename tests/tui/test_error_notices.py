@@ -3,7 +3,8 @@ its wording."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,16 @@ def errors_shown(app: WizardApp) -> list[str]:
     return [notice.message for notice in app._notifications if notice.severity == "error"]
 
 
+@asynccontextmanager
+async def on_review(make_app: AppFactory) -> AsyncIterator[tuple[WizardApp, Any]]:
+    """The default preset's Review step, running."""
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("review")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        yield app, pilot
+
+
 async def save_as_preset(pilot: Any, app: WizardApp, name: str) -> None:
     await pilot.click("#save-preset")
     await pilot.pause()
@@ -33,10 +44,7 @@ async def save_as_preset(pilot: Any, app: WizardApp, name: str) -> None:
 
 async def test_a_refused_name_whose_message_says_exists_is_not_taken_for_a_taken_name(make_app: AppFactory) -> None:
     """The name is in the refusal ("preset name 'exists!' may use letters, ..."): formerly read as "file exists"."""
-    app = make_app("smollm2-135m-lora")
-    async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("review")
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+    async with on_review(make_app) as (app, pilot):
         await save_as_preset(pilot, app, "exists!")
         assert not isinstance(app.screen, ChoiceDialog)
         assert any("preset name 'exists!' may use letters" in message for message in errors_shown(app))
@@ -44,10 +52,7 @@ async def test_a_refused_name_whose_message_says_exists_is_not_taken_for_a_taken
 
 
 async def test_a_taken_preset_name_asks_before_replacing_it(make_app: AppFactory) -> None:
-    app = make_app("smollm2-135m-lora")
-    async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("review")
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+    async with on_review(make_app) as (app, pilot):
         await save_as_preset(pilot, app, "mine")
         assert load_preset("mine") == app.config
         await save_as_preset(pilot, app, "mine")
