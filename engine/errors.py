@@ -48,7 +48,8 @@ class UsageError(FtTuiError):
 
 
 def one_line(error: BaseException, *, innermost: bool = False) -> str:
-    """Any exception as one line: an FtTuiError's own message; anything else as `TypeName: first line`.
+    """Any exception as one line: an FtTuiError's message (and its fix, after "; "); anything else as
+    `TypeName: first line`. For a line that travels on alone: an event, a status line, another error's message.
 
     With `innermost`, the exception's innermost cause (`raise ... from`) speaks instead: libraries that wrap an
     error (datasets around a JSON or HTTP error) put the real reason at the bottom of the chain."""
@@ -56,7 +57,7 @@ def one_line(error: BaseException, *, innermost: bool = False) -> str:
         while error.__cause__ is not None:
             error = error.__cause__
     if isinstance(error, FtTuiError):
-        return error.message
+        return f"{error.message}; {error.fix}" if error.fix else error.message
     return f"{type(error).__name__}: {first_line(error)}"
 
 

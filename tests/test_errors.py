@@ -45,6 +45,7 @@ def test_a_config_error_is_one_message_and_one_line_per_problem() -> None:
 
 def test_one_line_names_foreign_exceptions_by_type_and_follows_causes_on_request() -> None:
     assert one_line(FtTuiError("bad path\nsecond line")) == "bad path; second line"
+    assert one_line(FtTuiError("no such file", fix="check `path`")) == "no such file; check `path`"
     assert one_line(ValueError("first\nsecond")) == "ValueError: first"
     try:
         try:

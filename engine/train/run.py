@@ -238,7 +238,7 @@ def user_message(error: Exception, *, kept: str | None = None) -> str:
 
     A full disk or a permission problem names the file and what the run kept (`kept`: its last checkpoint)."""
     if isinstance(error, FtTuiError):
-        return error.message
+        return one_line(error)
     first = first_line(error)
     if isinstance(error, OSError) and error.errno in DISK_ERRNOS:
         where = f" writing {error.filename}" if error.filename else ""
