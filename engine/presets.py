@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine.atomic import write_text_atomic
 from engine.config import RunConfig, dump_config, load_config
+from engine.errors import FtTuiError
 from engine.runs.paths import presets_dir
 
 DEFAULT_PRESET = "smollm2-135m-lora"
@@ -24,8 +25,19 @@ BUILTIN_DIR = _builtin_dir()
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-class PresetError(Exception):
+class PresetError(FtTuiError):
     """A preset that does not exist, a bad name, or one that would overwrite another."""
+
+
+class PresetExistsError(PresetError):
+    """A user preset of that name exists; saving again needs `force` (the wizard asks, the CLI says --force)."""
+
+    fix = "add --force to overwrite it"
+
+    def __init__(self, name: str, path: Path) -> None:
+        super().__init__(f"user preset {name!r} exists at {path}")
+        self.name = name
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ def save_user_preset(name: str, config: RunConfig, force: bool = False, descript
         raise PresetError(f"{name!r} is a built-in preset; choose another name")
     path = user_presets_dir() / f"{name}.yml"
     if path.exists() and not force:
-        raise PresetError(f"user preset {name!r} exists at {path}; add --force to overwrite it")
+        raise PresetExistsError(name, path)
     header = description or f"User preset {name}: {config.base_model}, saved with ft-tui."
     header += f"\nRun it with: ft-tui train {path}"
     return write_text_atomic(path, dump_config(config, header))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding
 
-from engine.config import ConfigError, ConfigFileError, RunConfig, load_config, save_config
+from engine.config import ConfigError, RunConfig, load_config, save_config
+from engine.errors import EXIT_USAGE, FtTuiError
 from engine.rules import Finding, Target, check_config, detect_target
 from engine.runs.paths import CONFIG_FILE
 from tui.lights import step_lights
+from tui.notify import notify_error
 from tui.screens import STEP_SCREENS, StartScreen
 from tui.screens.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
 from tui.screens.data_worker import DataAnalyst
@@ -164,8 +165,8 @@ class WizardApp(App[int]):
         """A new run from a finished run's config edits a copy, so the finished run's record stays as it ran."""
         try:
             config = load_config(message.config_path)
-        except (ConfigError, ConfigFileError) as error:
-            self.notify(str(error), severity="error")
+        except FtTuiError as error:
+            notify_error(self, error)
             return
         state = WizardState(config=config, dirty=True, origin=f"run {message.config_path.parent.name}")
         await self.pop_screen()
@@ -264,7 +265,8 @@ class WizardApp(App[int]):
 def load_initial_state(preset: str | None, config_path: Path | None) -> WizardState | None:
     """The state to open with: a config file, a named preset, or None for the start screen.
 
-    Raises ConfigError/ConfigFileError for a broken file and engine.presets.PresetError for an unknown preset.
+    Raises an FtTuiError: ConfigError/ConfigFileError for a broken file, engine.presets.PresetError for an unknown
+    preset.
     """
     if config_path is not None:
         return WizardState(config=load_config(config_path), path=config_path, origin=str(config_path))
@@ -288,15 +290,15 @@ def create_app(
 
 def run_wizard(preset: str | None, config_path: Path | None) -> int:
     """`ft-tui [--preset NAME]` and `ft-tui wizard CONFIG`: 0 when the user quits, 2 when the input is unusable."""
-    from engine.presets import PresetError
+    from engine.cli.report import report_error
 
     try:
         app = create_app(preset, config_path)
-    except (ConfigError, ConfigFileError, PresetError) as error:
-        print(f"ft-tui: {error}", file=sys.stderr)
-        if isinstance(error, ConfigError):
-            print(f"ft-tui: fix the file, or run `ft-tui validate {config_path}` for details", file=sys.stderr)
-        return 2
+    except FtTuiError as error:
+        if isinstance(error, ConfigError) and not error.fix:
+            error.fix = f"fix the file, or run `ft-tui validate {config_path}` for details"
+        report_error(error)
+        return EXIT_USAGE
     code = app.run() or 0
     if app.goodbye:
         print(app.goodbye)

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.cli import build_parser, run_parsed
+from engine.cli.report import report_error
+from engine.errors import UsageError
 from engine.presets import config_path
 
 
@@ -37,8 +39,7 @@ def _run_wizard(args: argparse.Namespace) -> int:
 
     config = getattr(args, "config", None)
     if config is not None and not config.exists():
-        print(f"ft-tui wizard: {config}: no such file (to start a new config, run `ft-tui` alone)", file=sys.stderr)
-        return 2
+        return report_error(UsageError(f"{config}: no such file", fix="to start a new config, run `ft-tui` alone"))
     return run_wizard(getattr(args, "preset", None), config)
 
 
@@ -54,8 +55,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
     from tui.monitor.app import run_monitor
 
     if args.run_dir is not None and not args.run_dir.is_dir():
-        print(f"ft-tui monitor: {args.run_dir}: not a run folder (run `ft-tui monitor` to choose one)", file=sys.stderr)
-        return 2
+        return report_error(UsageError(f"{args.run_dir}: not a run folder", fix="run `ft-tui monitor` to choose one"))
     return run_monitor(args.run_dir)
 
 

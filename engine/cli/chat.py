@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli.merge import DTYPES
-from engine.cli.output import console, quiet_libraries, report_config_error
-from engine.config import ConfigError, ConfigFileError
+from engine.cli.output import console, quiet_libraries
+from engine.cli.report import report_error
+from engine.errors import FtTuiError
 from engine.presets import config_path
 
 if TYPE_CHECKING:
@@ -53,20 +54,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.infer import InferError
     from engine.infer.loading import load_run_config
 
-    err = console(stderr=True)
     try:
         config = load_run_config(args.config, args.output_dir)
-    except (ConfigFileError, ConfigError) as error:
-        return report_config_error(error)
-    quiet_libraries()
-    try:
+        quiet_libraries()
         session = _open_session(args, config)
-    except InferError as error:
-        err.print(f"[bold red]error[/]: {error}", highlight=False)
-        return EXIT_FAILED
+    except FtTuiError as error:  # an unreadable config (2), no adapter or a model that cannot be loaded (1)
+        return report_error(error)
     if args.prompt is not None:
         _answer(session, args.prompt)
         return EXIT_OK

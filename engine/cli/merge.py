@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.output import console, quiet_libraries, report_config_error
-from engine.config import ConfigError, ConfigFileError
+from engine.cli.output import console, quiet_libraries
+from engine.cli.report import report_error
+from engine.errors import FtTuiError
 from engine.presets import config_path
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -35,20 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.infer import InferError, LoadRequest, merge_adapter
+    from engine.infer import LoadRequest, merge_adapter
     from engine.infer.loading import load_run_config
 
     err = console(stderr=True)
     try:
         config = load_run_config(args.config, args.output_dir)
-    except (ConfigFileError, ConfigError) as error:
-        return report_config_error(error)
-    quiet_libraries()
-    request = LoadRequest(config, config_path=args.config, adapter_dir=args.adapter, dtype=args.dtype)
-    try:
+        quiet_libraries()
+        request = LoadRequest(config, config_path=args.config, adapter_dir=args.adapter, dtype=args.dtype)
         folder = merge_adapter(request, progress=lambda line: err.print(line, style="dim", highlight=False))
-    except InferError as error:
-        err.print(f"[bold red]error[/]: {error}", highlight=False)
-        return EXIT_FAILED
+    except FtTuiError as error:  # an unreadable config (2), no adapter or a model that cannot be loaded (1)
+        return report_error(error)
     console().print(f"[green]merged[/] {folder}", highlight=False)
     return EXIT_OK

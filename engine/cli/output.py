@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from engine.config import ConfigError, ConfigFileError
 from engine.rules import Finding
 from engine.wording import count
 
@@ -68,16 +67,6 @@ def _indented(label: str, text: str, width: int) -> Text:
     for line in lines[1:]:
         rendered.append(f"\n{indent}{' ' * len(label)}{line}")
     return rendered
-
-
-def report_config_error(error: ConfigFileError | ConfigError) -> int:
-    """Print a config problem on stderr, one line per problem; the exit code every command uses for it:
-    2 when the file cannot be read, 1 when its content is wrong (as `ft-tui validate`)."""
-    out = console(stderr=True)
-    problems = [p.one_line() for p in error.problems] if isinstance(error, ConfigError) else [str(error)]
-    for problem in problems:
-        out.print(f"[bold red]error[/]: {escape(problem)}", highlight=False)
-    return 2 if isinstance(error, ConfigFileError) else 1
 
 
 def quiet_libraries() -> None:

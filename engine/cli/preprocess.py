@@ -13,15 +13,17 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.cli.output import console, print_findings, quiet_libraries
-from engine.config import ConfigError, ConfigFileError, RunConfig, load_config
+from engine.cli.report import report_error
+from engine.config import RunConfig, load_config
 from engine.data.errors import DataError
 from engine.data.spans import IGNORE_INDEX
 from engine.data.stats import DataFacts
+from engine.errors import FtTuiError
 from engine.presets import config_path
 from engine.rules import Finding, check_config, detect_target, has_errors
 from engine.wording import count as count_of
 
-EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_DATA_ERRORS = 0, 1
 BAR_WIDTH = 40
 
 
@@ -44,16 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config)
-    except ConfigFileError as error:
-        return _fail(args, str(error), EXIT_UNREADABLE)
-    except ConfigError as error:
-        return _fail(args, str(error).replace("\n", "; "), EXIT_DATA_ERRORS)
-    quiet_libraries()
-    try:
+        quiet_libraries()
         tokenizer = load_tokenizer(cfg, args.json)
         prepared = _prepare(cfg, tokenizer, args)
-    except DataError as error:
-        return _fail(args, str(error), EXIT_DATA_ERRORS)
+    except FtTuiError as error:  # an unreadable config (2), a config or data problem (1)
+        return _fail(args, error)
     findings = preflight_findings(cfg, prepared.facts, args.world_size)
     if args.json:
         print(json.dumps(_json_report(args, prepared, findings), indent=2))
@@ -100,12 +97,12 @@ def _prepare(cfg: RunConfig, tokenizer: Any, args: argparse.Namespace) -> Any:
     return prepare_datasets(cfg, tokenizer, progress=say, world_size=args.world_size)
 
 
-def _fail(args: argparse.Namespace, message: str, code: int) -> int:
-    if args.json:
-        print(json.dumps({"config": str(args.config), "ok": False, "error": message}))
-    else:
-        console(stderr=True).print(f"[bold red]error[/]: {message}", highlight=False)
-    return code
+def _fail(args: argparse.Namespace, error: FtTuiError) -> int:
+    """As text, the reporter's lines on stderr; as JSON, one object on stdout."""
+    if not args.json:
+        return report_error(error)
+    print(json.dumps({"config": str(args.config), "ok": False, "error": error.message}))
+    return error.exit_code
 
 
 def _json_report(args: argparse.Namespace, prepared: Any, findings: list[Finding]) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from engine.cli.output import console
-from engine.config import ConfigError, ConfigFileError, load_config
-from engine.presets import PresetError, find_preset, list_presets, save_user_preset
+from engine.cli.report import report_error
+from engine.config import load_config
+from engine.errors import FtTuiError
+from engine.presets import find_preset, list_presets, save_user_preset
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,9 +36,8 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "show":
             return _show(args.name)
         return _save(args.name, args.source, args.force)
-    except PresetError as error:
-        print(f"ft-tui presets: {error}", file=sys.stderr)
-        return 1
+    except FtTuiError as error:  # an unknown or taken preset name (1), a config that cannot be read (2) or used (1)
+        return report_error(error)
 
 
 def _list() -> int:
@@ -58,11 +59,6 @@ def _show(name: str) -> int:
 
 
 def _save(name: str, source: Path, force: bool) -> int:
-    try:
-        config = load_config(source)
-    except (ConfigFileError, ConfigError) as error:
-        print(f"ft-tui presets: {source} is not a valid config:\n{error}", file=sys.stderr)
-        return 2 if isinstance(error, ConfigFileError) else 1
-    path = save_user_preset(name, config, force=force)
+    path = save_user_preset(name, load_config(source), force=force)
     print(f"saved preset {name!r} to {path}")
     return 0

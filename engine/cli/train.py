@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli.output import console, print_findings
-from engine.config import ConfigError, ConfigFileError, RunConfig, apply_overrides, load_config, parse_override_args
+from engine.cli.report import report_error
+from engine.config import RunConfig, apply_overrides, load_config, parse_override_args
+from engine.errors import FtTuiError
 from engine.events import (
     CheckpointEvent,
     EvalEvent,
@@ -30,17 +32,13 @@ if TYPE_CHECKING:
 
     from engine.train import TrainResult
 
-EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_STOPPED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
 """130 is the shell's code for a run ended by Ctrl-C; a stopped run left a checkpoint to resume from."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "train",
-        usage=(
-            "ft-tui train CONFIG [--resume] [--force] [--detach] [--nproc N] [--events] [--device {cpu,cuda}] "
-            "[--KEY VALUE ...]"
-        ),
         help="train a config headless, with a progress bar and an eval table",
         description=(
             "Train a config on this machine. Any config key can be overridden after the config "
@@ -53,13 +51,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """CONFIG, the command's own options, then the overrides; the usage line is made from the options."""
+    parser.usage = _usage(parser.prog)
     parser.add_argument("config", type=config_path, help="the YAML config to train (a file, or a preset name)")
+    _add_own_options(parser)
+    # Everything after the config that is not one of the own options is a config override (`--KEY VALUE`).
+    parser.add_argument("overrides", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def _add_own_options(parser: argparse.ArgumentParser) -> None:
+    """The command's own options, declared only here: on its parser, and on the one that picks them out of the
+    overrides when they are written after the config (`_own_options`)."""
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in output_dir")
     parser.add_argument(
         "--force", action="store_true", help="start over in an output_dir that holds a completed run, replacing it"
     )
-    parser.add_argument("--events", action="store_true", help="also print the JSON-lines events on stdout")
-    parser.add_argument("--device", choices=("cpu", "cuda"), help="train on this device (default: the best found)")
     parser.add_argument(
         "--detach",
         action="store_true",
@@ -74,8 +80,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "(default: the config's launch plan, CONFIG.launch.yml, else 1)"
         ),
     )
-    # Everything after the config that is not one of the options above is a config override (`--KEY VALUE`).
-    parser.add_argument("overrides", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("--events", action="store_true", help="also print the JSON-lines events on stdout")
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="train on this device (default: the best found)")
+
+
+def _usage(prog: str) -> str:
+    """`PROG CONFIG [--resume] ... [--KEY VALUE ...]`: argparse's own usage of the options, on one line."""
+    options = argparse.ArgumentParser(prog=prog, add_help=False)
+    _add_own_options(options)
+    listed = " ".join(options.format_usage().split()[1:]).removeprefix(prog).strip()
+    return f"{prog} CONFIG {listed} [--KEY VALUE ...]"
 
 
 def _process_count(text: str) -> int:
@@ -90,33 +104,25 @@ def _process_count(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     options, leftover = _own_options(args)
-    if options.detach:
-        return _detach(options, leftover)
     try:
+        if options.detach:
+            return _detach(options, leftover)
         overrides = parse_override_args(leftover)
         config = apply_overrides(load_config(options.config), overrides)
-    except ConfigFileError as error:
-        return _say(f"error: {error}", EXIT_UNREADABLE)
-    except ConfigError as error:
-        return _say("\n".join(f"error: {problem.one_line()}" for problem in error.problems), EXIT_FAILED)
-    nproc = options.nproc or _planned_processes(options.config)
-    if nproc is None:
-        return EXIT_FAILED
+        nproc = options.nproc or _planned_processes(options.config)
+    except FtTuiError as error:
+        return report_error(error)
     if nproc > 1 and "WORLD_SIZE" not in os.environ:
         options.nproc = nproc
         return _train_processes(config, options, leftover)
     return _train(config, options, overrides)
 
 
-def _planned_processes(config_path: Path) -> int | None:
-    """The process count of the launch plan beside the config (1 without one); None after reporting a bad plan."""
-    from engine.runs.plan import PlanError, local_processes
+def _planned_processes(config_path: Path) -> int:
+    """The process count of the launch plan beside the config (1 without one); a bad plan raises PlanError."""
+    from engine.runs.plan import local_processes
 
-    try:
-        return local_processes(config_path)
-    except PlanError as error:
-        _say(f"error: {error}", EXIT_FAILED)
-        return None
+    return local_processes(config_path)
 
 
 def _train_processes(config: RunConfig, options: argparse.Namespace, leftover: list[str]) -> int:
@@ -171,45 +177,27 @@ def _exit_code_of_last_run(output_dir: Path) -> int:
 
 
 def _detach(options: argparse.Namespace, leftover: list[str]) -> int:
-    """Start the run as its own process (engine.runs), so closing this terminal never stops it."""
+    """Start the run as its own process (engine.runs), so closing this terminal never stops it; a config or
+    launch problem raises its FtTuiError."""
     from engine.runs.launch import LaunchError, start_detached
 
     if options.device or options.events:
-        return _say("error: --device and --events do not combine with --detach (set the device in the config)", 1)
-    try:
-        run_dir = start_detached(
-            options.config, leftover, resume=options.resume, nproc=options.nproc, force=options.force
-        )
-    except ConfigFileError as error:
-        return _say(f"error: {error}", EXIT_UNREADABLE)
-    except ConfigError as error:
-        return _say("\n".join(f"error: {problem.one_line()}" for problem in error.problems), EXIT_FAILED)
-    except LaunchError as error:
-        return _say(f"error: {error}", EXIT_FAILED)
+        raise LaunchError("--device and --events do not combine with --detach (set the device in the config)")
+    run_dir = start_detached(options.config, leftover, resume=options.resume, nproc=options.nproc, force=options.force)
     print(f"training in the background in {run_dir}")
     print(f"watch it, stop it or resume it with: ft-tui monitor {run_dir}")
     return EXIT_OK
 
 
 def _own_options(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str]]:
-    """Options written after the config land in the remainder with the overrides; pick ours out of it."""
+    """Options written after the config land in the remainder with the overrides; pick ours out of it. A value
+    given after the config wins over one given before it (a flag is set when it is set in either place)."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--force", action="store_true")
-    parser.add_argument("--events", action="store_true")
-    parser.add_argument("--device", choices=("cpu", "cuda"))
-    parser.add_argument("--detach", action="store_true")
-    parser.add_argument("--nproc", type=_process_count)
+    _add_own_options(parser)
     own, leftover = parser.parse_known_args(args.overrides)
-    options = argparse.Namespace(
-        config=args.config,
-        resume=args.resume or own.resume,
-        force=args.force or own.force,
-        events=args.events or own.events,
-        device=own.device or args.device,
-        detach=args.detach or own.detach,
-        nproc=own.nproc or args.nproc,
-    )
+    options = argparse.Namespace(config=args.config)
+    for name, value in vars(own).items():
+        setattr(options, name, value if value not in (None, False) else getattr(args, name))
     return options, leftover
 
 
@@ -233,8 +221,8 @@ def _train(config: RunConfig, options: argparse.Namespace, overrides: dict[str, 
     except TrainError as error:
         if error.findings:
             print_findings(console(stderr=True), error.findings)
-            return EXIT_FAILED
-        return _say(f"error: {error}", EXIT_FAILED)
+            return error.exit_code
+        return report_error(error)
     if is_main_process():
         view.summary(result)
     if result.status == "stopped":
@@ -346,17 +334,10 @@ def _quiet_library_progress_bars() -> None:
     transformers.utils.logging.disable_default_handler()
 
 
-def _say(message: str, code: int) -> int:
-    """Plain print: a one-line cause must stay one line, whatever the terminal width."""
-    print(message, file=sys.stderr, flush=True)
-    return code
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m engine.train CONFIG ...`: the same arguments as `ft-tui train`."""
     parser = argparse.ArgumentParser(
         prog="python -m engine.train",
-        usage="python -m engine.train CONFIG [--resume] [--nproc N] [--events] [--device {cpu,cuda}] [--KEY VALUE ...]",
         description="Train a config headless (the same as `ft-tui train`).",
     )
     add_arguments(parser)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
 
 from engine.cli.output import console, print_findings
-from engine.config import ConfigError, ConfigFileError, RunConfig, key_order, load_config
+from engine.cli.report import report_error
+from engine.config import ConfigError, RunConfig, key_order, load_config
 from engine.config.paths import shown_paths
+from engine.errors import FtTuiError, UsageError
 from engine.presets import config_path
 from engine.rules import Finding, Target, check_config, declared_target, detect_target, has_errors
 
-EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_ERRORS = 0, 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -49,15 +50,14 @@ def run(args: argparse.Namespace) -> int:
     if args.keys:
         return _print_keys()
     if args.config is None:
-        print("ft-tui validate: give a config file, e.g. `ft-tui validate smollm2-135m-lora`", file=sys.stderr)
-        return EXIT_UNREADABLE
+        return report_error(
+            UsageError("no config given", fix="give a file or a preset name: `ft-tui validate smollm2-135m-lora`")
+        )
     target = declared_target(args.device) if args.device else detect_target()
     try:
         config = load_config(args.config)
-    except ConfigFileError as error:
-        return _report_unreadable(args, str(error))
-    except ConfigError as error:
-        return _report_shape_errors(args, error)
+    except FtTuiError as error:
+        return _report_unusable(args, error)
     findings = check_config(config, target, facts=_model_facts(config), engine=args.target)
     if args.json:
         _print_json(args.config, config, target, findings, args.target)
@@ -78,25 +78,17 @@ def _model_facts(config: RunConfig) -> Any:
         return None
 
 
-def _report_unreadable(args: argparse.Namespace, message: str) -> int:
-    if args.json:
-        print(json.dumps({"config": str(args.config), "ok": False, "unreadable": message}))
-    else:
-        console(stderr=True).print(f"[bold red]error[/]: {escape(message)}", highlight=False)
-    return EXIT_UNREADABLE
-
-
-def _report_shape_errors(args: argparse.Namespace, error: ConfigError) -> int:
-    """Unknown keys and wrong types: the config cannot even be built, so no rules ran."""
-    if args.json:
+def _report_unusable(args: argparse.Namespace, error: FtTuiError) -> int:
+    """A file that cannot be read (exit 2), or unknown keys and wrong types (exit 1): the config cannot even be
+    built, so no rules ran. As text, the reporter's lines on stderr; as JSON, one object on stdout."""
+    if not args.json:
+        return report_error(error)
+    if isinstance(error, ConfigError):
         problems = [{"key": p.key, "line": p.line, "message": p.message, "fix": p.fix} for p in error.problems]
         print(json.dumps({"config": str(args.config), "ok": False, "problems": problems}, indent=2))
     else:
-        out = console()
-        out.print(f"[bold]{args.config}[/]: {len(error.problems)} problem(s) in the file", highlight=False)
-        for problem in error.problems:
-            out.print(f"  [bold red]error[/] {escape(problem.one_line())}", highlight=False)
-    return EXIT_ERRORS
+        print(json.dumps({"config": str(args.config), "ok": False, "unreadable": error.message}))
+    return error.exit_code
 
 
 def _print_json(path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str) -> None:

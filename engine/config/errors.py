@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
+
+from engine.errors import EXIT_USAGE, FtTuiError
 
 
 @dataclass(frozen=True)
@@ -22,14 +25,20 @@ class ConfigProblem:
         return f"{where}{key}{self.message}{fix}"
 
 
-class ConfigError(Exception):
-    """The config has the wrong shape: unknown keys or values of the wrong type. Exit code 1."""
+class ConfigError(FtTuiError):
+    """The config has the wrong shape: unknown keys or values of the wrong type. Exit code 1 (as `validate`'s
+    errors); a command prints one line per problem."""
 
-    def __init__(self, problems: list[ConfigProblem], source: str = "config") -> None:
+    def __init__(self, problems: list[ConfigProblem], source: str = "config", *, fix: str | None = None) -> None:
         self.problems = problems
         self.source = source
-        super().__init__("\n".join(p.one_line() for p in problems))
+        super().__init__("\n".join(p.one_line() for p in problems), fix=fix)
+
+    def lines(self) -> list[str]:
+        return [problem.one_line() for problem in self.problems]
 
 
-class ConfigFileError(Exception):
+class ConfigFileError(FtTuiError):
     """The config file cannot be read or is not valid YAML. Exit code 2."""
+
+    exit_code: ClassVar[int] = EXIT_USAGE

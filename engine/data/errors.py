@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from engine.errors import FtTuiError
 
-class DataError(Exception):
+
+class DataError(FtTuiError):
     """A problem with the data or its settings that the user must fix; the message is shown as is.
 
     The message is one line that names what is wrong (a file, a row, a role) and says how to fix it,
@@ -11,7 +13,7 @@ class DataError(Exception):
     """
 
 
-class RowProblem(Exception):
+class RowProblem(FtTuiError):
     """One row cannot be used; it is dropped and counted under `reason`, with `detail` for the report.
 
     Raised by the row formatters and caught by the encoder, so a few malformed rows in a large dataset

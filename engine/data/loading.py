@@ -9,6 +9,7 @@ from typing import Any
 from engine.config.paths import looks_local
 from engine.data.diagnose import check_before_loading, explain_json_failure
 from engine.data.errors import DataError
+from engine.errors import one_line
 from engine.models.hub import hub_unreachable_reason
 
 EXTENSION_BUILDERS = {
@@ -149,15 +150,8 @@ def _call(name: str, load: Any, files: list[Path] | None = None) -> Any:
             reason = explain_json_failure(file)
             if reason is not None:
                 raise DataError(f"cannot read dataset '{file}': {reason}") from err
-        raise DataError(f"cannot read dataset '{name}': {_root_message(err)}") from err
-
-
-def _root_message(err: BaseException) -> str:
-    """The innermost cause's first line: that is where the real reason (bad JSON, 404) is."""
-    while err.__cause__ is not None:
-        err = err.__cause__
-    lines = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {lines[0] if lines else ''}"
+        # The innermost cause's first line: that is where the real reason (bad JSON, 404) is.
+        raise DataError(f"cannot read dataset '{name}': {one_line(err, innermost=True)}") from err
 
 
 def _as_list(value: str | list[str]) -> list[str]:

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.errors import FtTuiError, one_line
+
 PR_SET_PDEATHSIG = 1
 """prctl option (linux/prctl.h): the signal a process gets when its parent exits."""
 
@@ -32,7 +34,7 @@ ShardFunction = Callable[[Any, int], Any]
 """(shard, offset of its first row) -> the mapping function for that shard."""
 
 
-class WorkerError(Exception):
+class WorkerError(FtTuiError):
     """A worker process failed; the message is its exception's first line."""
 
 
@@ -92,8 +94,7 @@ def _run_child(work: Callable[[], None], parent: int, output: Path) -> None:
         work()
         code = 0
     except BaseException as error:  # the parent reports it; a child must never return into the parent's code
-        first = (str(error).strip().splitlines() or [""])[0]
-        output.with_suffix(".error").write_text(f"{type(error).__name__}: {first}", encoding="utf-8")
+        output.with_suffix(".error").write_text(one_line(error), encoding="utf-8")
     finally:
         os._exit(code)
 

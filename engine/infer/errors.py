@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from engine.errors import FtTuiError
 
-class InferError(Exception):
+
+class InferError(FtTuiError):
     """No adapter yet, a model that cannot be found or loaded, a bad dtype: a one-line message with the fix."""

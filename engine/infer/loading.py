@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import RunConfig, apply_overrides, load_config
+from engine.errors import first_line
 from engine.infer.adapters import find_adapter
 from engine.infer.errors import InferError
 
@@ -156,8 +157,7 @@ def _apply_adapter(model: Any, adapter_dir: Path) -> Any:
     try:
         return PeftModel.from_pretrained(model, adapter_dir)
     except (ValueError, RuntimeError, KeyError) as error:
-        first = (str(error).strip().splitlines() or [""])[0]
         raise InferError(
-            f"the adapter in {adapter_dir} does not fit the base model ({first}); check that base_model is the "
-            "model it was trained on"
+            f"the adapter in {adapter_dir} does not fit the base model ({first_line(error)}); check that "
+            "base_model is the model it was trained on"
         ) from error

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.errors import FtTuiError
 from engine.runs.process import send_stop, stop_workers
 from engine.runs.registry import live_pid, read_launch
 from engine.runs.status import read_status
 
 
-class RunControlError(Exception):
+class RunControlError(FtTuiError):
     """The run cannot be signalled (it is not running); the message says so."""
 
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args, save_config
+from engine.errors import FtTuiError
 from engine.runs.lock import RunLockError, check_run_folder
 from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE, RUN_INFO_FILE
 from engine.runs.plan import PlanError, local_processes
@@ -24,7 +25,7 @@ ENGINE_COMMAND_ENV = "FT_TUI_ENGINE_COMMAND"
 EXIT_GRACE_SECONDS = 15.0
 
 
-class LaunchError(Exception):
+class LaunchError(FtTuiError):
     """A run cannot be started or resumed; the message says why and what to do."""
 
 

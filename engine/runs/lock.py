@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.errors import FtTuiError
 from engine.runs.paths import LOCK_FILE
 from engine.runs.process import is_alive, parent_of, start_token
 from engine.runs.registry import read_launch
@@ -23,7 +24,7 @@ from engine.runs.status import read_status
 MAX_ANCESTORS = 8
 
 
-class RunLockError(Exception):
+class RunLockError(FtTuiError):
     """The folder is in use by another live run, or holds a finished run; the message says what to do."""
 
 

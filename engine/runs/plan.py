@@ -17,6 +17,7 @@ import yaml
 
 from engine.atomic import write_text_atomic
 from engine.config import RunConfig
+from engine.errors import FtTuiError
 
 Where = Literal["local", "gpus", "nodes"]
 PLAN_SUFFIX = ".launch.yml"
@@ -24,7 +25,7 @@ DEFAULT_PORT = 29500
 ADDRESS_PLACEHOLDER = "NODE0_ADDRESS"
 
 
-class PlanError(Exception):
+class PlanError(FtTuiError):
     """A launch plan that cannot be used; the message names the value and the fix."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.config import RunConfig
+from engine.errors import first_line
 from engine.train import decisions
 from engine.train.decisions import Interval
 from engine.train.distributed import world_size
@@ -23,7 +24,7 @@ def training_arguments(
     try:
         return TrainingArguments(**kwargs), notes
     except (ValueError, ImportError) as error:
-        raise TrainError(f"the Trainer refuses these settings: {_first_line(error)}") from error
+        raise TrainError(f"the Trainer refuses these settings: {first_line(error) or type(error).__name__}") from error
 
 
 def argument_values(
@@ -127,8 +128,3 @@ def _distributed(config: RunConfig) -> dict[str, Any]:
         "ddp_bucket_cap_mb": config.ddp_bucket_cap_mb,
     }
     return {key: value for key, value in values.items() if value is not None}
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__

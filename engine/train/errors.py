@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from engine.errors import FtTuiError
 from engine.rules import Finding
 
 
-class TrainError(Exception):
+class TrainError(FtTuiError):
     """A run that cannot start or go on because of the config, the data, the model or the hardware.
 
     `str(error)` is the one-line cause the CLI prints (no traceback); `findings` holds the catalog's errors when

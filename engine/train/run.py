@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.config import ConfigError, RunConfig
+from engine.errors import FtTuiError, first_line, one_line
 from engine.events import ErrorEvent, FinishedEvent
 from engine.rules import Finding
 from engine.runs.paths import CONFIG_FILE, LOG_FILE
@@ -106,9 +107,8 @@ def _train(
         _fail(reporter, tally, output_dir, str(error))
         raise
     except ConfigError as error:
-        message = "; ".join(problem.one_line() for problem in error.problems)
-        _fail(reporter, tally, output_dir, message)
-        raise TrainError(message) from error
+        _fail(reporter, tally, output_dir, error.message)
+        raise TrainError(error.message) from error
     except Exception as error:
         message = user_message(error, kept=tally.last_checkpoint)
         detail = traceback.format_exc() if message.startswith("internal") else ""
@@ -234,19 +234,16 @@ def _fail(reporter: Reporter, tally: RunTally, output_dir: Path, message: str, d
 
 
 def user_message(error: Exception, *, kept: str | None = None) -> str:
-    """One line for an exception: the library's own message for known user-facing errors, else marked internal.
+    """One line for an exception: an FtTuiError's own message (a problem the user can fix), else marked internal.
 
     A full disk or a permission problem names the file and what the run kept (`kept`: its last checkpoint)."""
-    from engine.data.errors import DataError
-    from engine.models import ModelLoadError, ModelResolutionError
-
-    if isinstance(error, (DataError, ModelLoadError, ModelResolutionError)):
-        return str(error)
-    first = (str(error).strip().splitlines() or [""])[0]
+    if isinstance(error, FtTuiError):
+        return one_line(error)
+    first = first_line(error)
     if isinstance(error, OSError) and error.errno in DISK_ERRNOS:
         where = f" writing {error.filename}" if error.filename else ""
         what = f"the last complete checkpoint is {kept}" if kept else "no checkpoint was kept"
         return f"{DISK_ERRNOS[error.errno]}{where}; {what} (half-written files were removed)"
     if isinstance(error, MemoryError) or "out of memory" in first.lower():
         return f"out of memory: {first}; lower micro_batch_size or sequence_len, or set gradient_checkpointing: true"
-    return f"internal error: {type(error).__name__}: {first} (full traceback in {LOG_FILE})"
+    return f"internal error: {one_line(error)} (full traceback in {LOG_FILE})"

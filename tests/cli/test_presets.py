@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import load_config
-from engine.presets import DEFAULT_PRESET, PresetError, list_presets, load_preset, save_user_preset
+from engine.presets import DEFAULT_PRESET, PresetError, PresetExistsError, list_presets, load_preset, save_user_preset
 from tests.conftest import UserFolders
 from tui.cli import main
 
@@ -43,8 +43,9 @@ def test_save_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     config = load_preset(DEFAULT_PRESET)
     path = save_user_preset("mine", config)
     assert load_config(path) == config
-    with pytest.raises(PresetError, match="--force"):
+    with pytest.raises(PresetExistsError, match="'mine' exists") as refused:
         save_user_preset("mine", config)
+    assert refused.value.path == path and "--force" in refused.value.fix
     save_user_preset("mine", config.model_copy(update={"lora_r": 32}), force=True)
     assert load_preset("mine").lora_r == 32
 

@@ -56,8 +56,8 @@ def test_typo_fails_with_did_you_mean(tmp_path: Path, capsys: pytest.CaptureFixt
     config = tmp_path / "typo.yml"
     config.write_text("base_model: HuggingFaceTB/SmolLM2-135M-Instruct\nlora_rr: 8\n")
     assert main(["validate", str(config)]) == 1
-    out = capsys.readouterr().out
-    assert "line 2: lora_rr: unknown key (did you mean `lora_r`?)" in out
+    err = capsys.readouterr().err
+    assert "error: line 2: lora_rr: unknown key (did you mean `lora_r`?)" in err
 
 
 def test_unreadable_yaml_exits_2_with_the_position(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,4 +109,4 @@ def test_markup_like_text_in_a_config_is_printed_as_written(tmp_path: Path, caps
     config = tmp_path / "markup.yml"
     config.write_text('"[bold]lora_rr[/bold]": 8\n')
     assert main(["validate", str(config)]) == 1
-    assert "line 1: [bold]lora_rr[/bold]: unknown key" in capsys.readouterr().out
+    assert "line 1: [bold]lora_rr[/bold]: unknown key" in capsys.readouterr().err

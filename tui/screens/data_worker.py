@@ -122,10 +122,12 @@ class DataAnalyst:
 
 def describe_error(error: Exception) -> str:
     """User mistakes (bad path, missing model) read as they are; anything else is named with its type."""
-    from engine.data.errors import DataError
+    from engine.errors import FtTuiError, first_line, one_line
 
-    if isinstance(error, DataError | LookupError):
-        return str(error).strip("'\"")
+    if isinstance(error, FtTuiError):
+        return one_line(error)
+    if isinstance(error, LookupError):  # a missing key or column: str() quotes it
+        return first_line(error).strip("'\"")
     if isinstance(error, ImportError):
         return f"the data preview needs a newer engine ({error})"
-    return f"could not analyse the data: {type(error).__name__}: {error}"
+    return f"could not analyse the data: {one_line(error)}"

@@ -15,9 +15,11 @@ from textual.widgets import Button, Static
 
 from engine.config import RunConfig, config_text
 from engine.config.axolotl_support import set_keys
+from engine.errors import FtTuiError
 from engine.rules import has_errors
 from engine.runs.paths import CONFIG_FILE, EVENTS_FILE, RUN_INFO_FILE
 from engine.runs.status import read_status
+from tui.notify import notify_error
 from tui.screens.dialogs import ChoiceDialog, TextPrompt
 from tui.screens.step import Section, StepScreen
 from tui.state import edit_config
@@ -89,22 +91,22 @@ class ReviewScreen(StepScreen):
         )
 
     def _save_preset(self, name: str | None, force: bool = False) -> None:
-        from engine.presets import PresetError, save_user_preset
+        from engine.presets import PresetExistsError, save_user_preset
 
         if name is None:
             return
         try:
             path = save_user_preset(name, self.wizard.config, force=force)
-        except PresetError as error:
-            if "exists" in str(error) and not force:
-                self.app.push_screen(
-                    ChoiceDialog(
-                        f"Your preset {name!r} exists. Replace it?", [("replace", "Replace"), ("cancel", "Cancel")]
-                    ),
-                    lambda reply: self._save_preset(name, force=True) if reply == "replace" else None,
-                )
-                return
-            self.notify(str(error), severity="error")
+        except PresetExistsError:
+            self.app.push_screen(
+                ChoiceDialog(
+                    f"Your preset {name!r} exists. Replace it?", [("replace", "Replace"), ("cancel", "Cancel")]
+                ),
+                lambda reply: self._save_preset(name, force=True) if reply == "replace" else None,
+            )
+            return
+        except FtTuiError as error:
+            notify_error(self, error)
             return
         self.notify(f"saved preset {name} ({path})")
 
@@ -167,14 +169,13 @@ class ReviewScreen(StepScreen):
 
     def _launch(self, path: Path, *, resume: bool = False) -> None:
         """The run is detached, so it survives the wizard; the monitor re-attaches to it by its folder."""
-        from engine.config import ConfigError, ConfigFileError
-        from engine.runs.launch import LaunchError, start_detached
+        from engine.runs.launch import start_detached
         from tui.monitor.screens import MonitorScreen
 
         try:
             run_dir = start_detached(path, resume=resume)
-        except (ConfigError, ConfigFileError, LaunchError) as error:
-            self.notify(str(error), severity="error")
+        except FtTuiError as error:  # the saved config cannot be read or used, or the run cannot start
+            notify_error(self, error)
             return
         self.app.push_screen(MonitorScreen(run_dir))
 

@@ -10,12 +10,15 @@ from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from engine.config import ConfigError, ConfigFileError, load_config
+from engine.config import ConfigError, load_config
+from engine.errors import FtTuiError
 from engine.runs.paths import CONFIG_COPIES, config_copy
+from tui.notify import notify_error
 from tui.screens.dialogs import PathPicker
 from tui.state import WizardState
 
@@ -89,12 +92,12 @@ class StartScreen(Screen[None]):
             self.app.push_screen(PathPicker("Choose a run folder", start, folders=True), self._open_run)
 
     def _open_preset(self, name: str) -> None:
-        from engine.presets import PresetError, load_preset
+        from engine.presets import load_preset
 
         try:
             config = load_preset(name)
-        except (PresetError, ConfigError, ConfigFileError) as error:
-            self._fail(f"preset {name}: {error}")
+        except FtTuiError as error:
+            self._fail(error, name)
             return
         self.wizard.start_with(WizardState(config=config, dirty=True, origin=f"preset {name}"))
 
@@ -103,8 +106,8 @@ class StartScreen(Screen[None]):
             return
         try:
             config = load_config(path)
-        except (ConfigError, ConfigFileError) as error:
-            self._fail(f"{path}: {str(error).splitlines()[0]} (run `ft-tui validate {path}` for every problem)")
+        except FtTuiError as error:
+            self._fail(error, str(path))
             return
         if from_run:  # a run's copy is its record: edits are saved to a new file, never over it
             state = WizardState(config=config, dirty=True, origin=f"run {path.parent}")
@@ -117,13 +120,18 @@ class StartScreen(Screen[None]):
             return
         found = config_copy(folder)
         if found is None:
-            self._fail(f"{folder} holds no run config ({', '.join(CONFIG_COPIES)}); choose a run's output folder")
+            listed = ", ".join(CONFIG_COPIES)
+            self._fail(FtTuiError(f"{folder} holds no run config ({listed})", fix="choose a run's output folder"))
             return
         self._open_file(found, from_run=True)
 
-    def _fail(self, message: str) -> None:
-        self.query_one("#start-status", Static).update(f"✗ {message}")
-        self.notify(message, severity="error")
+    def _fail(self, error: FtTuiError, config: str | None = None) -> None:
+        """The error under the choices and as a toast; a config with problems points at `ft-tui validate CONFIG`,
+        which lists each with its why."""
+        if isinstance(error, ConfigError) and config is not None and not error.fix:
+            error.fix = f"run `ft-tui validate {config}` for every problem"
+        self.query_one("#start-status", Static).update(Content(f"✗ {error.message}"))
+        notify_error(self, error)
 
 
 def _preset_prompt(title: str, description: str) -> Group:

@@ -26,6 +26,7 @@ from engine.runs.plan import (
     plan_path,
     save_plan,
 )
+from tui.notify import notify_error
 
 WHERE_CHOICES: list[tuple[str, str]] = [
     ("this machine (one process)", "local"),
@@ -159,7 +160,7 @@ class WhereItRuns(Vertical):
         try:
             written = save_plan(self.plan(), self._path)
         except PlanError as error:
-            self.notify(str(error), severity="error")
+            notify_error(self, error)
             return
         self.notify(f"launch settings saved to {written}")
 

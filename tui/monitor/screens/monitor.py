@@ -16,8 +16,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from engine.config import ConfigError, ConfigFileError
-from engine.runs import LaunchError, RunControlError, RunState, read_launch, resume_run, stop_run
+from engine.errors import FtTuiError
+from engine.runs import RunControlError, RunState, read_launch, resume_run, stop_run
 from tui.monitor.actions import ft_tui_command, open_folder, run_config, run_cwd
 from tui.monitor.model import RunModel
 from tui.monitor.screens.dialogs import ConfirmDialog
@@ -26,6 +26,7 @@ from tui.monitor.widgets.chart import Layer, LineChart
 from tui.monitor.widgets.log_pane import LogPane
 from tui.monitor.widgets.panels import CheckpointList, ProgressPanel, RunHeader, StepBar
 from tui.monitor.widgets.summary import SummaryPanel
+from tui.notify import notify_error
 
 ENDED: tuple[RunState, ...] = ("finished", "stopped", "failed")
 STOP_QUESTION = (
@@ -185,8 +186,8 @@ class MonitorScreen(Screen[None]):
     def _stop(self) -> None:
         try:
             stop_run(self.run_dir)
-        except RunControlError as error:
-            self.notify(str(error), severity="warning")
+        except RunControlError as error:  # it ended meanwhile: nothing to stop, nothing wrong
+            notify_error(self, error, severity="warning")
             return
         self.pending = "stopping…"
         self._show_progress()
@@ -195,8 +196,8 @@ class MonitorScreen(Screen[None]):
     def action_resume(self) -> None:
         try:
             resume_run(self.run_dir)
-        except (LaunchError, ConfigError, ConfigFileError) as error:
-            self.notify(str(error), severity="error", timeout=10)
+        except FtTuiError as error:  # the run's config cannot be read, or the run cannot be resumed
+            notify_error(self, error)
             return
         self.pending = "resuming…"
         self._pending_version = self.model.version
