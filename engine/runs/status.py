@@ -103,6 +103,7 @@ class RunStatus:
         self.device = f"{event.device} · {event.dtype}"
         self.pid = event.pid
         self.started_time = event.time
+        self.elapsed_s, self.eta_s = 0.0, None  # each engine process counts its own time from its start
         self.resumed_from = event.resumed_from
         self.total_steps = event.total_steps
         self.num_epochs = event.num_epochs
