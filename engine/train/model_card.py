@@ -12,8 +12,9 @@ from typing import Any
 
 from engine.atomic import write_text_atomic
 from engine.config import RunConfig
+from engine.events import RunFacts
 from engine.runs.paths import CONFIG_FILE, MODEL_CARD_FILE
-from engine.train.state import RunFacts, RunTally
+from engine.train.state import RunTally
 from engine.wording import count
 
 
