@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
-
 from engine.config.choices import CUDA_ONLY_BACKENDS, KNOWN_BACKENDS
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
+from engine.wording import did_you_mean
 
 LEGACY_SWITCHES = ("flash_attention", "xformers_attention", "sdp_attention", "flex_attention")
 
@@ -35,9 +34,7 @@ def unknown_backend(ctx: RuleContext) -> Hit | None:
     value = ctx.config.attn_implementation
     if not value or value in KNOWN_BACKENDS:
         return None
-    close = difflib.get_close_matches(value, KNOWN_BACKENDS, n=1)
-    suggestion = f" (did you mean {close[0]}?)" if close else ""
-    return Hit({"value": value, "known": ", ".join(KNOWN_BACKENDS), "suggestion": suggestion})
+    return Hit({"value": value, "known": ", ".join(KNOWN_BACKENDS), "suggestion": did_you_mean(value, KNOWN_BACKENDS)})
 
 
 @rule(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
-
 from engine.config.choices import OPTIMIZERS, RENAMED_OPTIMIZERS, SCHEDULERS
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
+from engine.wording import did_you_mean
 
 BITSANDBYTES_OPTIMIZERS = tuple(name for name in OPTIMIZERS if "8bit" in name or name.startswith(("paged", "lion")))
 
@@ -27,8 +26,7 @@ def unknown_optimizer(ctx: RuleContext) -> Hit | None:
     value = ctx.config.optimizer
     if value in OPTIMIZERS or value in RENAMED_OPTIMIZERS:
         return None
-    close = difflib.get_close_matches(value, OPTIMIZERS, n=1)
-    return Hit({"value": value, "suggestion": f" (did you mean {close[0]}?)" if close else ""})
+    return Hit({"value": value, "suggestion": did_you_mean(value, OPTIMIZERS)})
 
 
 @rule(
@@ -79,9 +77,7 @@ def unknown_scheduler(ctx: RuleContext) -> Hit | None:
     value = ctx.config.lr_scheduler
     if value in SCHEDULERS:
         return None
-    close = difflib.get_close_matches(value, SCHEDULERS, n=1)
-    suggestion = f" (did you mean {close[0]}?)" if close else ""
-    return Hit({"value": value, "known": ", ".join(SCHEDULERS), "suggestion": suggestion})
+    return Hit({"value": value, "known": ", ".join(SCHEDULERS), "suggestion": did_you_mean(value, SCHEDULERS)})
 
 
 @rule(
