@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from engine.config.choices import CUDA_ONLY_BACKENDS, KNOWN_BACKENDS
-from engine.rules.catalog import Hit, rule
+from engine.rules.catalog import Hit, rule, unknown_choice
 from engine.rules.context import RuleContext
-from engine.wording import did_you_mean
 
 LEGACY_SWITCHES = ("flash_attention", "xformers_attention", "sdp_attention", "flex_attention")
 
@@ -32,9 +31,7 @@ def choose_backend(ctx: RuleContext) -> tuple[str, str]:
 )
 def unknown_backend(ctx: RuleContext) -> Hit | None:
     value = ctx.config.attn_implementation
-    if not value or value in KNOWN_BACKENDS:
-        return None
-    return Hit({"value": value, "known": ", ".join(KNOWN_BACKENDS), "suggestion": did_you_mean(value, KNOWN_BACKENDS)})
+    return unknown_choice(value, KNOWN_BACKENDS) if value else None
 
 
 @rule(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from engine.config.choices import OPTIMIZERS, RENAMED_OPTIMIZERS, SCHEDULERS
-from engine.rules.catalog import Hit, rule
+from engine.rules.catalog import Hit, rule, unknown_choice
 from engine.rules.context import RuleContext
-from engine.wording import did_you_mean
 
 BITSANDBYTES_OPTIMIZERS = tuple(name for name in OPTIMIZERS if "8bit" in name or name.startswith(("paged", "lion")))
 
@@ -24,9 +23,7 @@ MAX_LEARNING_RATE = 1.0
 )
 def unknown_optimizer(ctx: RuleContext) -> Hit | None:
     value = ctx.config.optimizer
-    if value in OPTIMIZERS or value in RENAMED_OPTIMIZERS:
-        return None
-    return Hit({"value": value, "suggestion": did_you_mean(value, OPTIMIZERS)})
+    return None if value in RENAMED_OPTIMIZERS else unknown_choice(value, OPTIMIZERS)
 
 
 @rule(
@@ -74,10 +71,7 @@ def optimizer_needs_bitsandbytes(ctx: RuleContext) -> Hit | None:
     engines=("ft-tui",),
 )
 def unknown_scheduler(ctx: RuleContext) -> Hit | None:
-    value = ctx.config.lr_scheduler
-    if value in SCHEDULERS:
-        return None
-    return Hit({"value": value, "known": ", ".join(SCHEDULERS), "suggestion": did_you_mean(value, SCHEDULERS)})
+    return unknown_choice(ctx.config.lr_scheduler, SCHEDULERS)
 
 
 @rule(
