@@ -65,7 +65,7 @@ def test_each_run_folder_name_is_spelled_in_one_module(name: str) -> None:
 # Each check has one implementation: the telltale calls and names of a check appear in its owner module only, so a
 # second copy (which would sooner or later disagree with the first) fails here. Behaviour tests that the callers of
 # each owner agree are beside the callers (tests/data/test_loading.py, tests/tui/test_memory_line.py,
-# tests/train/test_tracking.py, tests/rules/test_catalog.py) and below.
+# tests/train/test_tracking.py, tests/rules/test_catalog.py: resume) and below.
 
 
 def _name(call: ast.Call) -> str | None:
@@ -195,18 +195,3 @@ def test_a_string_written_as_a_path_is_a_path_to_every_reader(text: str) -> None
     with pytest.raises(ModelResolutionError, match="no such folder"):
         resolve_model(text)
     assert _link(parse_config_dict({"base_model": text}).base_model) == text
-
-
-def test_a_checkpoint_validate_accepts_is_one_the_run_resumes_from(tmp_path: Path) -> None:
-    from engine.config import parse_config_text
-    from engine.rules import Target, check_config
-    from engine.train.checkpoints import find_resume_checkpoint
-
-    folder = tmp_path / "checkpoint-10"
-    folder.mkdir()
-    (folder / "trainer_state.json").write_text("{}")
-    (folder / "adapter_model.safetensors").write_bytes(b"w")
-    config = parse_config_text(f"resume_from_checkpoint: {folder}\n")
-    target = Target(device="cpu", bf16=False, cpu_cores=2, memory_gb=24.0)
-    assert not [f for f in check_config(config, target) if f.rule_id == "checkpoint.resume_path_missing"]
-    assert find_resume_checkpoint(config, resume=False)[0] == folder
