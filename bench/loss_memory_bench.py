@@ -17,15 +17,17 @@ Run: .venv/bin/python bench/loss_memory_bench.py [--rounds 2] [--steps 2] [--seq
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.child import child_result, print_result
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "presets" / "smollm2-135m-lora.yml"
@@ -115,14 +117,8 @@ def child(side: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def measure(side: str, args: argparse.Namespace) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", side, "--steps", str(args.steps)]
-    command += ["--sequence-len", str(args.sequence_len), "--device", args.device]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if done.returncode != 0 or not lines:
-        sys.exit(f"{side} failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1].removeprefix("RESULT "))
+    arguments = ["--child", side, "--steps", str(args.steps), "--sequence-len", str(args.sequence_len)]
+    return child_result(__file__, [*arguments, "--device", args.device], side)
 
 
 def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
@@ -161,7 +157,7 @@ def main() -> None:
     parser.add_argument("--child", choices=("old", "new"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print("RESULT " + json.dumps(child(args.child, args)), flush=True)
+        print_result(child(args.child, args))
         return
     runs = []
     for _ in range(args.rounds):

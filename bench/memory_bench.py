@@ -12,14 +12,15 @@ Run: .venv/bin/python bench/memory_bench.py [--steps 3] [--sequence-lens 512,102
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.child import child_result, print_result
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "presets" / "smollm2-135m-lora.yml"
@@ -52,18 +53,13 @@ def child(workdir: Path, steps: int, sequence_len: int, micro_batch_size: int) -
 
     train(job_config(workdir, steps, sequence_len, micro_batch_size))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print("RESULT " + json.dumps({"peak_bytes": peak}), flush=True)
+    print_result({"peak_bytes": peak})
 
 
 def measure(workdir: Path, steps: int, sequence_len: int, micro_batch_size: int) -> int:
-    command = [sys.executable, __file__, "--child", "--workdir", str(workdir), "--steps", str(steps)]
-    command += ["--sequence-lens", str(sequence_len), "--micro-batch-sizes", str(micro_batch_size)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if done.returncode != 0 or not lines:
-        sys.exit(f"the run at sequence_len {sequence_len} failed:\n{done.stderr[-3000:]}")
-    return int(json.loads(lines[-1].removeprefix("RESULT "))["peak_bytes"])
+    arguments = ["--child", "--workdir", str(workdir), "--steps", str(steps), "--sequence-lens", str(sequence_len)]
+    arguments += ["--micro-batch-sizes", str(micro_batch_size)]
+    return int(child_result(__file__, arguments, f"the run at sequence_len {sequence_len}")["peak_bytes"])
 
 
 def estimate(workdir: Path, steps: int, sequence_len: int, micro_batch_size: int) -> Any:

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.child import child_result, print_result
 from bench.data import chat_rows, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,18 +113,12 @@ def run_raw(data: Path, work: Path, processes: int) -> dict[str, Any]:
 
 def child(side: str, data: Path, work: Path, processes: int) -> None:
     result = run_ours(data, work, processes) if side == "ours" else run_raw(data, work, processes)
-    print("RESULT " + json.dumps(result), flush=True)
+    print_result(result)
 
 
 def measure(side: str, data: Path, work: Path, processes: int) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", side, "--data", str(data), "--work", str(work)]
-    command += ["--processes", str(processes)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if done.returncode != 0 or not lines:
-        sys.exit(f"{side} failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1].removeprefix("RESULT "))
+    arguments = ["--child", side, "--data", str(data), "--work", str(work), "--processes", str(processes)]
+    return child_result(__file__, arguments, side)
 
 
 def report(ours: dict[str, Any], raw: dict[str, Any], processes: int) -> None:

@@ -34,6 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.child import child_result, print_result, run_child
 from bench.data import alpaca_rows, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -241,7 +242,7 @@ SIDES = ("baseline", "ours", "ours-fp32", "axolotl")
 def child(side: str, workdir: Path, args: argparse.Namespace) -> None:
     if side == "axolotl":
         result = run_axolotl(workdir, args.rows, args.steps, args.axolotl_python)
-        print("RESULT " + json.dumps(result), flush=True)
+        print_result(result)
         return
     if side == "baseline":
         result = run_baseline(workdir, args.rows, args.steps)
@@ -249,24 +250,22 @@ def child(side: str, workdir: Path, args: argparse.Namespace) -> None:
         bf16: bool | str = "auto" if side == "ours" else False
         result = run_ours(workdir, args.rows, args.steps, args.micro_batch_size, bf16=bf16)
     result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print("RESULT " + json.dumps(result), flush=True)
+    print_result(result)
 
 
 def measure(side: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any] | str:
     """One run of a side in its own process: its numbers, or for axolotl the reason it failed (the rest goes on)."""
-    command = [sys.executable, __file__, "--child", side, "--workdir", str(workdir)]
-    command += ["--rows", str(args.rows), "--steps", str(args.steps), "--micro-batch-size", str(args.micro_batch_size)]
+    arguments = ["--child", side, "--workdir", str(workdir), "--rows", str(args.rows), "--steps", str(args.steps)]
+    arguments += ["--micro-batch-size", str(args.micro_batch_size)]
     if args.axolotl_python:
-        command += ["--axolotl-python", args.axolotl_python]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if done.returncode != 0 or not lines:
-        if side == "axolotl":
-            last = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["no output"]
-            return f"axolotl failed: {last[0][:300]}"
-        sys.exit(f"{side} failed:\n{done.stderr[-3000:]}")
-    return {"side": side, **json.loads(lines[-1].removeprefix("RESULT "))}
+        arguments += ["--axolotl-python", args.axolotl_python]
+    if side != "axolotl":
+        return {"side": side, **child_result(__file__, arguments, side)}
+    result, stderr = run_child(__file__, arguments)
+    if result is None:
+        last = [line for line in stderr.splitlines() if line.strip()][-1:] or ["no output"]
+        return f"axolotl failed: {last[0][:300]}"
+    return {"side": side, **result}
 
 
 def report(runs: list[dict[str, Any]], axolotl_note: str | None) -> None:

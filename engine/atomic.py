@@ -1,9 +1,11 @@
 """Replacing a file so that readers see the old content or the new, never half of either.
 
 The one atomic-write helper for files: configs, presets, launch plans, run records and model cards all go through
-it; `write_folder_atomically` does the same for a whole folder (a merged model). Each writer gets its own
-temporary name (mkstemp, mkdtemp) beside the target, so two processes saving the same file at once never write
-into each other's temporary file; the last rename wins with a whole file.
+it; `write_folder_atomically` does the same for a whole folder (a merged model), `publish_folder` for a result
+whoever computes it first (prepared data, a converted model), and `create_exclusive` for a file only one process
+may create (the run lock). Each writer gets its own temporary name (mkstemp, mkdtemp) beside the target, so two
+processes saving the same file at once never write into each other's temporary file; the last rename wins with
+a whole file.
 """
 
 from __future__ import annotations
@@ -40,6 +42,25 @@ def write_text_atomic(path: Path, text: str) -> Path:
         Path(temp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def create_exclusive(path: Path, text: str) -> bool:
+    """Create `path` holding `text` unless it exists; False when it does. Readers never see it half written.
+
+    The text goes to a temporary file that is then hard-linked to `path`: the link appears complete or not at all,
+    and it fails when `path` exists, so of two processes creating the same file exactly one succeeds (a lock).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.link(temp_name, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(temp_name)
 
 
 def _current_umask() -> int:

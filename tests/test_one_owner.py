@@ -4,6 +4,7 @@ module imports it from there, so renaming a file cannot leave a reader looking f
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -29,13 +30,21 @@ NAMES = (
 )
 
 
+SOURCES = sorted([*(ROOT / "engine").rglob("*.py"), *(ROOT / "tui").rglob("*.py")])
+
+
+@functools.cache
+def _tree(source: Path) -> ast.Module:
+    return ast.parse(source.read_text(encoding="utf-8"))
+
+
 def _modules_spelling(name: str) -> list[Path]:
     """Modules of engine/ and tui/ with `name` in a string literal: a whole value, or a word of a message or help
     text. Docstrings (string statements) do not count: they explain, they never open a file."""
     word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
     found = []
-    for source in sorted([*(ROOT / "engine").rglob("*.py"), *(ROOT / "tui").rglob("*.py")]):
-        tree = ast.parse(source.read_text(encoding="utf-8"))
+    for source in SOURCES:
+        tree = _tree(source)
         docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
         if any(
             isinstance(node, ast.Constant)
@@ -51,3 +60,138 @@ def _modules_spelling(name: str) -> list[Path]:
 @pytest.mark.parametrize("name", sorted(set(NAMES)))
 def test_each_run_folder_name_is_spelled_in_one_module(name: str) -> None:
     assert _modules_spelling(name) == [OWNER]
+
+
+# Each check has one implementation: the telltale calls and names of a check appear in its owner module only, so a
+# second copy (which would sooner or later disagree with the first) fails here. Behaviour tests that the callers of
+# each owner agree are beside the callers (tests/data/test_loading.py, tests/tui/test_memory_line.py,
+# tests/train/test_tracking.py, tests/rules/test_catalog.py: resume) and below.
+
+
+def _name(call: ast.Call) -> str | None:
+    """`f` for `f(...)`, `obj.f(...)` and `module.f(...)`."""
+    function = call.func
+    if isinstance(function, ast.Attribute):
+        return function.attr
+    return function.id if isinstance(function, ast.Name) else None
+
+
+def _constants(call: ast.Call) -> set[object]:
+    """The constant values among a call's arguments, tuples opened."""
+    values: set[object] = set()
+    for argument in call.args:
+        items = argument.elts if isinstance(argument, ast.Tuple) else [argument]
+        values |= {item.value for item in items if isinstance(item, ast.Constant)}
+    return values
+
+
+def _modules_calling(*names: str, with_argument: object = None) -> list[str]:
+    """Modules of engine/ and tui/ that call a function or method of one of `names` (with that constant argument)."""
+    found = []
+    for source in SOURCES:
+        tree = _tree(source)
+        if any(
+            isinstance(node, ast.Call)
+            and _name(node) in names
+            and (with_argument is None or with_argument in _constants(node))
+            for node in ast.walk(tree)
+        ):
+            found.append(source.relative_to(ROOT).as_posix())
+    return found
+
+
+def _spelled_in(name: str) -> list[str]:
+    return [source.relative_to(ROOT).as_posix() for source in _modules_spelling(name)]
+
+
+def test_the_hub_is_probed_and_offline_mode_read_in_one_module() -> None:
+    """One reachability probe (an HTTP HEAD to $HF_ENDPOINT) and one reading of the offline switch."""
+    owner = ["engine/models/hub.py"]
+    assert _modules_calling("urlopen", "create_connection", "getaddrinfo", "socket") == owner
+    assert _spelled_in("HF_ENDPOINT") == owner
+    assert _spelled_in("HF_HUB_OFFLINE") == owner
+
+
+def test_files_are_replaced_in_one_module() -> None:
+    """Temporary files, renames and links (the parts of an atomic write) live in engine/atomic.py only."""
+    assert _modules_calling("rename", "link", "mkstemp", "mkdtemp", "NamedTemporaryFile") == ["engine/atomic.py"]
+    assert _os_calls("replace", "rename", "link") == ["engine/atomic.py"]
+
+
+def _os_calls(*names: str) -> list[str]:
+    """Modules calling `os.<name>(...)`: `str.replace` is not a file operation, `os.replace` is."""
+    found = []
+    for source in SOURCES:
+        tree = _tree(source)
+        if any(
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "os"
+            and node.func.attr in names
+            for node in ast.walk(tree)
+        ):
+            found.append(source.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_whether_a_string_is_a_path_is_decided_in_one_module() -> None:
+    """`./x`, `~/x`, `/x`: the prefixes that make a path are tested in engine/config/paths.py only."""
+    assert _modules_calling("startswith", with_argument="~") == ["engine/config/paths.py"]
+
+
+def test_training_memory_is_estimated_in_one_module() -> None:
+    """The wizard's memory line, the fit rule and the disk rule all ask engine/models/memory.py."""
+    assert _modules_calling("estimate_memory") == ["engine/models/memory.py"]
+
+
+def test_wandb_access_is_checked_in_one_module() -> None:
+    assert _modules_calling("find_spec", with_argument="wandb") == ["engine/wandb_access.py"]
+    assert _spelled_in("api.wandb.ai") == ["engine/wandb_access.py"]
+
+
+def test_a_checkpoint_is_judged_in_one_module() -> None:
+    """What makes a checkpoint resumable (trainer_state.json, weights, no interrupted save) is read in one place."""
+    assert _spelled_in("trainer_state.json") == ["engine/train/checkpoints.py"]
+
+
+def test_event_lines_are_parsed_in_one_module() -> None:
+    """Splitting the bytes of events.jsonl into lines and lines into events: the event reader, nowhere else."""
+    assert _modules_calling("parse_event") == ["engine/events/reader.py"]
+    assert _modules_calling("validate_json") == ["engine/events/schema.py"]
+
+
+# Behaviour: the callers of one owner agree where they used to disagree.
+
+
+def test_offline_mode_is_read_alike_by_model_resolution_and_dataset_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`HF_HUB_OFFLINE=on` is offline for both: the dataset loader lets `datasets` read its cache without probing
+    the hub (it used to accept only 1/true/yes, and probed)."""
+    from engine.config import DatasetConfig
+    from engine.data.loading import load_source
+    from engine.models import hub
+
+    def no_probe(*_args: object) -> bool:
+        raise AssertionError("offline mode was asked for: the hub must not be probed")
+
+    loaded = object()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "on")
+    monkeypatch.setattr(hub, "_answers", no_probe)
+    monkeypatch.setattr("datasets.load_dataset", lambda *_args, **_kwargs: loaded)
+    assert hub.hub_offline_reason() == "HF_HUB_OFFLINE is set"
+    assert load_source(DatasetConfig(path="org/dataset")) is loaded
+
+
+@pytest.mark.parametrize("text", ["./m", "~/m", "/m", "a/b/c", "a\\b"])
+def test_a_string_written_as_a_path_is_a_path_to_every_reader(text: str) -> None:
+    """The model resolver, the dataset loader and the model card read `text` as a path, never as a hub id."""
+    from engine.config import parse_config_dict
+    from engine.config.paths import looks_local
+    from engine.models import resolve_model
+    from engine.models.errors import ModelResolutionError
+    from engine.train.model_card import _link
+
+    assert looks_local(text)
+    with pytest.raises(ModelResolutionError, match="no such folder"):
+        resolve_model(text)
+    assert _link(parse_config_dict({"base_model": text}).base_model) == text

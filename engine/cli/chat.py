@@ -5,20 +5,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
-from engine.cli.merge import DTYPES
-from engine.cli.output import console, quiet_libraries
+from engine.cli.output import console
 from engine.cli.report import report_error
+from engine.cli.trained_run import DTYPES, add_trained_run_arguments, read_run_config
 from engine.errors import FtTuiError
-from engine.presets import config_path
 
 if TYPE_CHECKING:
     from engine.config import RunConfig
     from engine.infer import ChatSession
 
 EXIT_OK, EXIT_FAILED = 0, 1
+Number = TypeVar("Number", int, float)
 HELP_LINE = "/reset forgets the conversation, /exit (or Ctrl-D) quits"
 
 
@@ -30,9 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "With --prompt, print one reply and exit; otherwise chat until /exit. Replies are greedy (the same "
         "prompt gets the same answer) unless --temperature is set.",
     )
-    parser.add_argument(
-        "config", type=config_path, help=("the YAML config the adapter was trained with (a file, or a preset name)")
-    )
+    add_trained_run_arguments(parser, adapter_help="use this adapter folder instead (e.g. a checkpoint-N)")
     parser.add_argument("--prompt", metavar="TEXT", help="ask this one question, print the reply, and exit")
     parser.add_argument("--base", action="store_true", help="the base model alone, without the adapter")
     parser.add_argument("--max-new-tokens", type=_positive_int, default=256, metavar="N", help="reply length cap")
@@ -42,23 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--system", metavar="TEXT", help="a system message (default: the config's default_system_message)"
     )
-    parser.add_argument(
-        "--output-dir", type=Path, metavar="DIR", help="the run folder, when training used `--output-dir`"
-    )
-    parser.add_argument(
-        "--adapter", type=Path, metavar="DIR", help="use this adapter folder instead (e.g. a checkpoint-N)"
-    )
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu")
     parser.add_argument("--dtype", choices=DTYPES, help="default: float32 on cpu, bfloat16 on cuda")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.infer.loading import load_run_config
-
     try:
-        config = load_run_config(args.config, args.output_dir)
-        quiet_libraries()
+        config = read_run_config(args)
         session = _open_session(args, config)
     except FtTuiError as error:  # an unreadable config (2), no adapter or a model that cannot be loaded (1)
         return report_error(error)
@@ -131,21 +120,21 @@ def _best_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; use e.g. 256") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number; use 1 or more, e.g. 256")
-    return value
+def _at_least(convert: Callable[[str], Number], minimum: Number, *, below: str, fix: str) -> Callable[[str], Number]:
+    """An argparse `type` for a number of at least `minimum`: a wrong value's error says what it is and `fix`."""
+    kind = "a whole number" if convert is int else "a number"
+
+    def parse(text: str) -> Number:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}; {fix}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text} {below}; {fix}")
+        return value
+
+    return parse
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number; use 0 for greedy replies or e.g. 0.7") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative; use 0 for greedy replies or e.g. 0.7 to sample")
-    return value
+_positive_int = _at_least(int, 1, below="is not a positive whole number", fix="use 1 or more, e.g. 256")
+_non_negative_float = _at_least(float, 0.0, below="is negative", fix="use 0 for greedy replies or e.g. 0.7 to sample")

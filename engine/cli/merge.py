@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from engine.cli.output import console, quiet_libraries
+from engine.cli.output import console
 from engine.cli.report import report_error
+from engine.cli.trained_run import DTYPES, add_trained_run_arguments, read_run_config
 from engine.errors import FtTuiError
-from engine.presets import config_path
 
 EXIT_OK, EXIT_FAILED = 0, 1
-DTYPES = ("float32", "bfloat16", "float16")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,27 +20,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "them, and write a standalone safetensors model with its tokenizer and chat template to output_dir/merged. "
         "Exit 0: merged; 1: nothing to merge or the model cannot be loaded; 2: the config cannot be read.",
     )
-    parser.add_argument(
-        "config", type=config_path, help=("the YAML config the adapter was trained with (a file, or a preset name)")
-    )
-    parser.add_argument(
-        "--output-dir", type=Path, metavar="DIR", help="the run folder, when training used `--output-dir`"
-    )
-    parser.add_argument(
-        "--adapter", type=Path, metavar="DIR", help="merge this adapter folder instead (e.g. a checkpoint-N)"
-    )
+    add_trained_run_arguments(parser, adapter_help="merge this adapter folder instead (e.g. a checkpoint-N)")
     parser.add_argument("--dtype", choices=DTYPES, help="save the weights in this dtype (default: the base's)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from engine.infer import LoadRequest, merge_adapter
-    from engine.infer.loading import load_run_config
 
     err = console(stderr=True)
     try:
-        config = load_run_config(args.config, args.output_dir)
-        quiet_libraries()
+        config = read_run_config(args)
         request = LoadRequest(config, config_path=args.config, adapter_dir=args.adapter, dtype=args.dtype)
         folder = merge_adapter(request, progress=lambda line: err.print(line, style="dim", highlight=False))
     except FtTuiError as error:  # an unreadable config (2), no adapter or a model that cannot be loaded (1)

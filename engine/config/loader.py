@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from engine.config.datasets import AlpacaFieldMapping, DatasetConfig
 from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem
 from engine.config.paths import resolve_config_paths
 from engine.config.run_config import RunConfig
+from engine.wording import closest
 
 _NESTED_LISTS = ("datasets", "test_datasets")
 """Keys holding lists of dataset entries, whose keys are checked against the dataset catalogue."""
@@ -325,9 +325,9 @@ def _unknown_key(key: object, known: set[str], path: object, key_lines: Mapping[
 def _did_you_mean(key: str, known: list[str]) -> str:
     """axolotl silently ignores a misspelt key; we name the key the user most likely meant, but only when it is
     close: a far-fetched guess (`fused_attn_kernel` -> `hf_use_auth_token`) misleads more than it helps."""
-    matches = difflib.get_close_matches(key, known, n=1, cutoff=SUGGESTION_CUTOFF)
-    if matches:
-        return f"did you mean `{matches[0]}`?"
+    match = closest(key, known, cutoff=SUGGESTION_CUTOFF)
+    if match:
+        return f"did you mean `{match}`?"
     return "remove it, or see `ft-tui validate --keys` for every key"
 
 

@@ -77,9 +77,17 @@ DATA_FILE_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".txt", ".arrow")
 """Suffixes that make a dataset `path` a local file rather than a hub id (the loader maps each to a reader)."""
 
 
+def written_as_path(value: str) -> bool:
+    """True for strings only a path can be (`./x`, `/x`, `~/x`, `x\\y`, `x/y/z`): a hub id is `name` or `org/name`.
+
+    The one test of how a `base_model` or dataset `path` is written; whether such a folder exists is asked apart.
+    """
+    return value.startswith((".", "/", "~", "\\")) or value.count("/") > 1 or "\\" in value
+
+
 def looks_local(value: str) -> bool:
-    """A path rather than a hub id: written like one (`./`, `/`, `~`) or named like a data file."""
-    return value.startswith((".", "/", "~")) or Path(value).suffix.lower() in DATA_FILE_SUFFIXES
+    """A dataset path rather than a hub id: written as a path, or named like a data file (`train.jsonl`)."""
+    return written_as_path(value) or Path(value).suffix.lower() in DATA_FILE_SUFFIXES
 
 
 def _resolved(value: Any, config_dir: Path, cwd: Path | None) -> Any:

@@ -10,7 +10,7 @@ from engine.config.paths import looks_local
 from engine.data.diagnose import check_before_loading, explain_json_failure
 from engine.data.errors import DataError
 from engine.errors import one_line
-from engine.models.hub import hub_unreachable_reason
+from engine.models.hub import hub_unreachable_reason, offline_switch
 
 EXTENSION_BUILDERS = {
     ".json": "json",
@@ -115,7 +115,8 @@ def _load_hub(ds: Any) -> Any:
     """A hub dataset; offline, fail at once with the id instead of a wall of retried HTTP errors."""
     import datasets
 
-    unreachable = None if _hub_offline_mode() else hub_unreachable_reason()
+    # Offline mode asked for: `datasets` reads its local cache, and we let it try.
+    unreachable = None if offline_switch("HF_DATASETS_OFFLINE") else hub_unreachable_reason()
     if unreachable:
         raise DataError(
             f"dataset '{ds.path}' is not a local file or folder, and the Hugging Face hub cannot be reached "
@@ -131,11 +132,6 @@ def _load_hub(ds: Any) -> Any:
             revision=getattr(ds, "revision", None),
         ),
     )
-
-
-def _hub_offline_mode() -> bool:
-    """The user asked for offline mode: then `datasets` reads its local cache and we let it try."""
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
 
 
 def _call(name: str, load: Any, files: list[Path] | None = None) -> Any:

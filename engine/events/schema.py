@@ -27,10 +27,11 @@ class _Event(BaseModel):
     """When the event happened, in Unix seconds."""
 
 
-class StartedEvent(_Event):
-    """The run has begun: what it trains, on what, with how much data."""
+class RunFacts(BaseModel):
+    """What a run is, known before its first step: the started event's content, built by engine.train."""
 
-    type: Literal["started"] = "started"
+    model_config = ConfigDict(frozen=True)
+
     run_name: str
     config: dict[str, Any]
     device: str
@@ -38,12 +39,23 @@ class StartedEvent(_Event):
     attn_implementation: str
     params_total: int
     params_trainable: int
-    total_steps: int
     num_epochs: float
     dataset: dict[str, Any] = Field(default_factory=dict)
     """Data facts: rows, tokens, packing efficiency, batches per epoch (see engine.data.stats)."""
     resumed_from: str | None = None
     pid: int | None = None
+
+
+class _StartedType(_Event):
+    type: Literal["started"] = "started"
+
+
+class StartedEvent(RunFacts, _StartedType):
+    """The run has begun: what it trains, on what, with how much data (the run's facts and its step count).
+
+    The bases are ordered so a line reads `v`, `time`, `type`, then the facts, like every other event."""
+
+    total_steps: int
 
 
 class PhaseEvent(_Event):

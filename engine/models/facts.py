@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from engine.config.paths import written_as_path
 from engine.models.errors import ModelResolutionError, UnknownTargetModuleError, UnsupportedArchitectureError
 from engine.models.hub import cached_file
-from engine.models.locations import converted_model_folder, local_folder, looks_like_path
+from engine.models.locations import converted_model_folder, local_folder
 
 ALL_LINEAR = "all-linear"
 """The `lora_target_modules` value (as in peft) that targets every linear layer of the decoder blocks."""
@@ -120,7 +121,7 @@ def find_model_facts(base_model: str) -> ModelFacts | None:
     folder = local_folder(base_model)
     if folder is not None:
         return read_model_facts(folder) if (folder / "config.json").is_file() else None
-    if looks_like_path(base_model):
+    if written_as_path(base_model):
         return None
     converted = converted_model_folder(base_model)
     if (converted / "config.json").is_file():

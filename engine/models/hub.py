@@ -37,10 +37,21 @@ def hub_endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
 
 
+def offline_switch(*also: str) -> str | None:
+    """The environment variable that asks for offline mode (HF_HUB_OFFLINE, or one of `also`), or None.
+
+    The one reading of these switches, so model resolution and dataset loading accept the same values."""
+    for name in ("HF_HUB_OFFLINE", *also):
+        if os.environ.get(name, "").lower() in _TRUE_VALUES:
+            return name
+    return None
+
+
 def hub_offline_reason() -> str | None:
     """Why the hub cannot be used right now (HF_HUB_OFFLINE set, or no HTTPS answer), or None when it can."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in _TRUE_VALUES:
-        return "HF_HUB_OFFLINE is set"
+    switch = offline_switch()
+    if switch is not None:
+        return f"{switch} is set"
     return hub_unreachable_reason()
 
 

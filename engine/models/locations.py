@@ -19,8 +19,3 @@ def local_folder(base_model: str) -> Path | None:
     """`base_model` as an existing local folder, or None when it names no folder on disk."""
     path = Path(base_model).expanduser()
     return path if path.is_dir() else None
-
-
-def looks_like_path(base_model: str) -> bool:
-    """True for strings only a path can be (`./x`, `/x`, `~/x`, `x/y/z`): they are never hub ids."""
-    return base_model.startswith((".", "/", "~", "\\")) or base_model.count("/") > 1 or "\\" in base_model

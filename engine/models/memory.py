@@ -47,6 +47,23 @@ def estimate_for_config(config: RunConfig, facts: ModelFacts, target: Target) ->
     )
 
 
+def trained_state_estimate(config: RunConfig, facts: ModelFacts) -> MemoryEstimate:
+    """The estimate of what a checkpoint holds: the trained weights (its gradients part) and their optimiser state.
+
+    One row of one token, so no activations. `bf16: auto` counts 4 bytes a weight: the disk rule wants an upper
+    bound, whatever the target turns out to support."""
+    return estimate_memory(
+        facts,
+        training_method(config),
+        1,
+        1,
+        2 if (config.bf16 is True or config.fp16) else 4,
+        True,
+        lora_r=config.lora_r,
+        lora_target_modules=lora_targets(config, facts),
+    )
+
+
 def training_method(config: RunConfig) -> Method:
     if config.adapter == "qlora":
         return "qlora"

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.config.paths import written_as_path
 from engine.models.embedded import EMBEDDED_MODEL_ID, build_embedded_model
 from engine.models.errors import ModelResolutionError
 from engine.models.hub import (
@@ -16,7 +17,7 @@ from engine.models.hub import (
     require_access_token,
     validate_hub_id,
 )
-from engine.models.locations import converted_model_folder, local_folder, looks_like_path
+from engine.models.locations import converted_model_folder, local_folder
 
 __all__ = ["EMBEDDED_MODEL_ID", "ModelResolutionError", "resolve_model"]
 
@@ -32,7 +33,7 @@ def resolve_model(base_model: str, *, progress: Callable[[str], None] | None = N
     folder = local_folder(base_model)
     if folder is not None:
         return _checked_local(folder)
-    if looks_like_path(base_model):
+    if written_as_path(base_model):
         raise ModelResolutionError(
             f"base_model {base_model!r}: no such folder; fix the path or use a hub id like `org/name`"
         )

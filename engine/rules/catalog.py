@@ -7,9 +7,11 @@ or a `Hit` with the numbers that went into its message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from engine.wording import did_you_mean
 
 Severity = Literal["error", "warning", "auto", "note"]
 """error: blocks the run; warning: the run may go on; auto: the engine sets a value itself and says which;
@@ -29,6 +31,13 @@ class Hit:
     auto_set: dict[str, Any] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
     """Keys this particular hit concerns, when narrower than the rule's own `fields`."""
+
+
+def unknown_choice(value: str, known: Sequence[str]) -> Hit | None:
+    """The hit for a name that is none of `known`: the value, the choices and the closest of them (`{suggestion}`)."""
+    if value in known:
+        return None
+    return Hit({"value": value, "known": ", ".join(known), "suggestion": did_you_mean(value, known)})
 
 
 @dataclass(frozen=True)

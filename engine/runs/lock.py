@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.atomic import create_exclusive
 from engine.errors import FtTuiError
 from engine.runs.paths import LOCK_FILE
 from engine.runs.process import is_alive, parent_of, start_token
@@ -93,20 +93,8 @@ def read_owner(path: Path) -> LockOwner | None:
 
 
 def _create(path: Path) -> bool:
-    """Write the owner record to a temporary file, then hard-link it to the lock name: it appears complete or
-    not at all, and the link fails if a lock exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    record = json.dumps({"pid": os.getpid(), "token": start_token(os.getpid())})
-    handle, temp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(record)
-        os.link(temp, path)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        os.unlink(temp)
+    """The owner record as the lock file, appearing complete or not at all; False when a lock exists."""
+    return create_exclusive(path, json.dumps({"pid": os.getpid(), "token": start_token(os.getpid())}))
 
 
 def _is_us(pid: int) -> bool:

@@ -12,10 +12,10 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from engine.events import CheckpointEvent, EvalEvent, StartedEvent, StepEvent
+from engine.events import CheckpointEvent, EvalEvent, RunFacts, StartedEvent, StepEvent
 from engine.train.distributed import any_process
 from engine.train.reporter import Reporter
-from engine.train.state import RunFacts, RunTally
+from engine.train.state import RunTally
 from engine.train.stopping import StopRequest
 
 PREFIX_CHECKPOINT_DIR = "checkpoint"
@@ -39,7 +39,7 @@ class EventsCallback(TrainerCallback):
         self.progress.step = state.global_step
         if not state.is_world_process_zero:
             return
-        self.reporter.emit(StartedEvent(total_steps=state.max_steps, **vars(self.facts)))
+        self.reporter.emit(StartedEvent(total_steps=state.max_steps, **self.facts.model_dump()))
         detail = f"resuming at step {state.global_step}" if state.global_step else ""
         self.reporter.phase("training", detail)
         self._interval_start = time.time()

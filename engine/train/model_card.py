@@ -12,8 +12,11 @@ from typing import Any
 
 from engine.atomic import write_text_atomic
 from engine.config import RunConfig
+from engine.config.paths import written_as_path
+from engine.events import RunFacts
+from engine.models.locations import local_folder
 from engine.runs.paths import CONFIG_FILE, MODEL_CARD_FILE
-from engine.train.state import RunFacts, RunTally
+from engine.train.state import RunTally
 from engine.wording import count
 
 
@@ -74,9 +77,10 @@ def _method(config: RunConfig) -> str:
 
 
 def _link(base_model: str) -> str:
-    """The hub page for a hub id; a local path links to itself."""
-    looks_local = base_model.startswith((".", "/", "~")) or base_model.count("/") != 1
-    return base_model if looks_local else f"https://huggingface.co/{base_model}"
+    """The hub page for a hub id; a local folder or path links to itself."""
+    if written_as_path(base_model) or local_folder(base_model) is not None:
+        return base_model
+    return f"https://huggingface.co/{base_model}"
 
 
 def _datasets(config: RunConfig) -> str:

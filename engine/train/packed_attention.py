@@ -36,15 +36,9 @@ def packed_sdpa_attention(
     segment and only attends to itself. Without position ids a row is one sample (causal over the whole row, which
     is exact for right-padded unpacked rows too).
     """
-    groups = getattr(module, "num_key_value_groups", 1)
-    if groups > 1:
-        key = key.repeat_interleave(groups, dim=1)
-        value = value.repeat_interleave(groups, dim=1)
+    key, value = expand_kv_heads(module, key, value)
     rows = []
-    for row in range(query.shape[0]):
-        # transformers makes one shared [1, L] row of position ids when the batch brings none (unpacked rows).
-        positions = None if position_ids is None else position_ids[row if position_ids.shape[0] > 1 else 0]
-        bounds = segment_bounds(positions, query.shape[2])
+    for row, bounds in enumerate(row_segments(position_ids, query.shape[0], query.shape[2])):
         parts = [
             F.scaled_dot_product_attention(
                 query[row : row + 1, :, start:end],
@@ -59,6 +53,26 @@ def packed_sdpa_attention(
         rows.append(parts[0] if len(parts) == 1 else torch.cat(parts, dim=2))
     output = torch.cat(rows, dim=0)
     return output.transpose(1, 2).contiguous(), None
+
+
+def expand_kv_heads(
+    module: torch.nn.Module, key: torch.Tensor, value: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Key and value with one head per query head: grouped-query models share each across `num_key_value_groups`."""
+    groups = getattr(module, "num_key_value_groups", 1)
+    if groups > 1:
+        return key.repeat_interleave(groups, dim=1), value.repeat_interleave(groups, dim=1)
+    return key, value
+
+
+def row_segments(position_ids: torch.Tensor | None, rows: int, length: int) -> list[list[tuple[int, int]]]:
+    """The samples of each row of a batch, as (start, end) bounds (see `segment_bounds`).
+
+    transformers makes one shared [1, L] row of position ids when the batch brings none (unpacked rows)."""
+    return [
+        segment_bounds(None if position_ids is None else position_ids[row if position_ids.shape[0] > 1 else 0], length)
+        for row in range(rows)
+    ]
 
 
 def segment_bounds(positions: torch.Tensor | None, length: int) -> list[tuple[int, int]]:

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import RunConfig, config_to_dict
+from engine.events import RunFacts
 from engine.rules import Finding
 from engine.train import decisions
 from engine.train.checkpoints import find_resume_checkpoint
 from engine.train.distributed import main_process_first, single_process_surprise, world_size
 from engine.train.preflight import pick_target, run_rules
 from engine.train.reporter import Reporter
-from engine.train.state import RunFacts, RunTally
+from engine.train.state import RunTally
 from engine.train.stopping import StopRequest
 
 

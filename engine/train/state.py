@@ -1,27 +1,12 @@
-"""Plain records of a run shared by the callbacks and the entry point (no heavy imports)."""
+"""Plain records of a run shared by the callbacks and the entry point (no heavy imports).
+
+What the run is (`engine.events.RunFacts`) is declared once, with the started event that carries it.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-
-@dataclass
-class RunFacts:
-    """What the started event says about the run, known before the Trainer begins."""
-
-    run_name: str
-    config: dict[str, Any]
-    device: str
-    dtype: str
-    attn_implementation: str
-    params_total: int
-    params_trainable: int
-    num_epochs: float
-    dataset: dict[str, Any] = field(default_factory=dict)
-    resumed_from: str | None = None
-    pid: int | None = None
 
 
 @dataclass

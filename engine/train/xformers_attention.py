@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from engine.train.packed_attention import segment_bounds
+from engine.train.packed_attention import expand_kv_heads, row_segments
 
 XFORMERS = "xformers"
 
@@ -32,10 +32,7 @@ def xformers_attention(
     from xformers.ops import fmha
 
     batch, heads, length, head_dim = query.shape
-    groups = getattr(module, "num_key_value_groups", 1)
-    if groups > 1:
-        key = key.repeat_interleave(groups, dim=1)
-        value = value.repeat_interleave(groups, dim=1)
+    key, value = expand_kv_heads(module, key, value)
     bias = fmha.attn_bias.BlockDiagonalCausalMask.from_seqlens(sample_lengths(position_ids, batch, length))
 
     def flat(tensor: torch.Tensor) -> torch.Tensor:
@@ -49,11 +46,7 @@ def xformers_attention(
 
 def sample_lengths(position_ids: torch.Tensor | None, batch: int, length: int) -> list[int]:
     """Lengths of every sample of every row, in order: the blocks of the block-diagonal mask."""
-    lengths = []
-    for row in range(batch):
-        positions = None if position_ids is None else position_ids[row if position_ids.shape[0] > 1 else 0]
-        lengths += [end - start for start, end in segment_bounds(positions, length)]
-    return lengths
+    return [end - start for bounds in row_segments(position_ids, batch, length) for start, end in bounds]
 
 
 def register() -> str:

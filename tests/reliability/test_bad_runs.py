@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engine.config import ConfigError, RunConfig, parse_config_dict, parse_override_args
-from engine.events import FinishedEvent, StepEvent, read_events
-from tests.train.conftest import write_config
+from engine.events import FinishedEvent, PhaseEvent, StepEvent, read_events
+from tests.train.conftest import engine_command, run_engine, write_config
+from tests.waiting import has_event, wait_until
 
 ROOT = Path(__file__).parents[2]
-
-
-def run_engine(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "engine.train", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
-    )
 
 
 def _poisoned_copy(model_dir: Path, into: Path) -> Path:
@@ -97,11 +90,12 @@ def test_output_dir_that_is_a_file_is_one_line(make_config: Callable[..., RunCon
 
 
 def test_ctrl_c_while_libraries_load_exits_130_quietly(make_config: Callable[..., RunConfig], tmp_path: Path) -> None:
-    path = write_config(make_config(), tmp_path / "run.yml")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "engine.train", str(path)], cwd=ROOT, stderr=subprocess.PIPE, text=True
-    )
-    time.sleep(1.0)  # the interpreter is up and the engine is importing its libraries
+    config = make_config()
+    path = write_config(config, tmp_path / "run.yml")
+    process = subprocess.Popen(engine_command(str(path)), cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    # The first event comes just before torch and transformers are imported (engine.train.run._run).
+    events_file = Path(config.output_dir) / "events.jsonl"
+    wait_until(lambda: has_event(events_file, PhaseEvent), what="starting phase", process=process)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr

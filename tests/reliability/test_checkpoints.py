@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from engine.config import RunConfig
 from engine.events import LogEvent, StartedEvent, WarningEvent, read_events
 from engine.events.writer import EventWriter
 from engine.train.checkpoints import SAVING_MARKER, find_checkpoints
-from tests.train.conftest import write_config
+from tests.train.conftest import engine_command, write_config
 
 ROOT = Path(__file__).parents[2]
 
@@ -45,7 +44,7 @@ def test_resume_passes_over_broken_checkpoints_and_says_so(
 ) -> None:
     config = make_config(max_steps=2, save_steps=1)
     path = write_config(config, tmp_path / "run.yml")
-    engine = [sys.executable, "-m", "engine.train", str(path)]
+    engine = engine_command(str(path))
     first = subprocess.run(engine, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert first.returncode == 0, first.stderr
     output = Path(config.output_dir)

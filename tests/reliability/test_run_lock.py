@@ -19,27 +19,16 @@ from engine.runs.paths import LOCK_FILE
 from engine.runs.process import start_token
 from engine.runs.registry import LaunchInfo, save_launch
 from engine.train import TrainError, train
-from tests.train.conftest import write_config
+from tests.train.conftest import engine_command, run_engine, write_config
+from tests.waiting import has_event, wait_until
 
 ROOT = Path(__file__).parents[2]
 
 
-def engine(*args: str) -> list[str]:
-    return [sys.executable, "-m", "engine.train", *args]
-
-
-def run_engine(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(engine(*args), capture_output=True, text=True, cwd=ROOT, timeout=300)
-
-
 def _wait_for_step(events_file: Path, process: subprocess.Popen[str]) -> None:
-    for _ in range(3000):
-        if events_file.exists() and any(isinstance(e, StepEvent) for e in read_events(events_file)):
-            return
-        if process.poll() is not None:
-            pytest.fail(f"the first run ended early: {process.communicate()[1]}")
-        time.sleep(0.05)
-    pytest.fail("the first run never stepped")
+    wait_until(
+        lambda: has_event(events_file, StepEvent), what="first step of the first run", timeout=150, process=process
+    )
 
 
 def test_a_second_foreground_run_into_a_live_runs_folder_is_refused(
@@ -49,7 +38,7 @@ def test_a_second_foreground_run_into_a_live_runs_folder_is_refused(
     first_path = write_config(config, tmp_path / "first.yml")
     events_file = Path(config.output_dir) / "events.jsonl"
     first = subprocess.Popen(
-        engine(str(first_path)), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        engine_command(str(first_path)), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         _wait_for_step(events_file, first)

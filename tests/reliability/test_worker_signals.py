@@ -6,8 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +15,8 @@ import pytest
 from engine.config import RunConfig
 from engine.data.prepare import PARALLEL_FROM_ROWS
 from engine.events import FinishedEvent, LogEvent, read_events
-from tests.train.conftest import write_config
+from tests.train.conftest import engine_command, write_config
+from tests.waiting import has_event, wait_until
 
 ROOT = Path(__file__).parents[2]
 EXIT_STOPPED = 130
@@ -38,7 +37,7 @@ def big_run(make_config: Callable[..., RunConfig], tmp_path: Path) -> tuple[RunC
 
 def _start(path: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "engine.train", str(path)],
+        engine_command(str(path)),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -50,17 +49,13 @@ def _start(path: Path) -> subprocess.Popen[str]:
 def _wait_for_workers(process: subprocess.Popen[str], events_file: Path, count: int) -> list[psutil.Process]:
     """Block until the run says it is tokenizing and `count` worker processes run under it."""
     parent = psutil.Process(process.pid)
-    for _ in range(6000):
-        tokenizing = events_file.exists() and any(
-            isinstance(e, LogEvent) and e.message.startswith("tokenizing") for e in read_events(events_file)
-        )
+
+    def workers() -> list[psutil.Process]:
+        tokenizing = has_event(events_file, LogEvent, lambda e: e.message.startswith("tokenizing"))
         children = parent.children(recursive=True)
-        if tokenizing and len(children) >= count:
-            return children
-        if process.poll() is not None:
-            pytest.fail(f"the run ended before tokenizing with workers: {process.communicate()[1]}")
-        time.sleep(0.05)
-    pytest.fail("the run never started its tokenizing workers")
+        return children if tokenizing and len(children) >= count else []
+
+    return wait_until(workers, what=f"tokenizing with {count} worker processes", timeout=300, process=process)
 
 
 def _gone(processes: list[psutil.Process]) -> bool:

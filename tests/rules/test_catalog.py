@@ -391,13 +391,16 @@ def test_validate_refuses_the_checkpoints_resume_refuses(tmp_path: Path, make: C
     assert findings[0].message.split("(")[-1] in str(refused.value)
 
 
-def test_validate_accepts_a_complete_checkpoint(tmp_path: Path) -> None:
+def test_a_checkpoint_validate_accepts_is_one_the_run_resumes_from(tmp_path: Path) -> None:
+    from engine.train.checkpoints import find_resume_checkpoint
+
     folder = tmp_path / "checkpoint-10"
     folder.mkdir()
     (folder / "trainer_state.json").write_text("{}")
     (folder / "adapter_model.safetensors").write_bytes(b"w")
     config = parse_config_text(f"resume_from_checkpoint: {folder}\n")
     assert not [f for f in check_config(config, CPU_BF16) if f.rule_id == "checkpoint.resume_path_missing"]
+    assert find_resume_checkpoint(config, resume=False)[0] == folder
 
 
 def test_each_rule_lives_in_the_module_named_by_its_id_prefix() -> None:

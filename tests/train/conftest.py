@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,8 @@ import pytest
 
 from engine.config import RunConfig, parse_config_dict
 from tests.tiny import tiny_llama, tiny_tokenizer
+
+ROOT = Path(__file__).parents[2]
 
 ROWS = [
     {"instruction": "Give three tips for staying healthy.", "input": "", "output": "Eat well, sleep, and exercise."},
@@ -74,3 +78,13 @@ def write_config(config: RunConfig, path: Path) -> Path:
     from engine.config import save_config
 
     return save_config(config, path)
+
+
+def engine_command(*args: str) -> list[str]:
+    """`python -m engine.train ARGS`: the engine as `ft-tui train` starts it, in a process of its own."""
+    return [sys.executable, "-m", "engine.train", *args]
+
+
+def run_engine(*args: str) -> subprocess.CompletedProcess[str]:
+    """The engine run to its end from the repo root, its output captured."""
+    return subprocess.run(engine_command(*args), capture_output=True, text=True, cwd=ROOT, timeout=300)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,29 +13,11 @@ import yaml
 
 from engine.config import RunConfig
 from engine.events import FinishedEvent, StartedEvent, StepEvent, read_events
-from tests.train.conftest import write_config
+from tests.train.conftest import engine_command, run_engine, write_config
+from tests.waiting import has_event, wait_until
 
 ROOT = Path(__file__).parents[2]
 EXIT_STOPPED = 130
-
-
-def engine(*args: str) -> list[str]:
-    return [sys.executable, "-m", "engine.train", *args]
-
-
-def run_engine(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(engine(*args), capture_output=True, text=True, cwd=ROOT, timeout=300)
-
-
-def wait_for_step(events_file: Path, process: subprocess.Popen[str], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if events_file.exists() and any(isinstance(e, StepEvent) for e in read_events(events_file)):
-            return
-        if process.poll() is not None:
-            pytest.fail(f"the run ended before its first step: {process.stderr.read() if process.stderr else ''}")
-        time.sleep(0.05)
-    pytest.fail("no step event in time")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
@@ -47,8 +27,10 @@ def test_signal_saves_a_checkpoint_and_resume_continues_from_it(
     config = make_config(max_steps=100_000)
     path = write_config(config, tmp_path / "run.yml")
     events_file = Path(config.output_dir) / "events.jsonl"
-    process = subprocess.Popen(engine(str(path)), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for_step(events_file, process)
+    process = subprocess.Popen(
+        engine_command(str(path)), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    wait_until(lambda: has_event(events_file, StepEvent), what="first step", process=process)
     os.kill(process.pid, sig)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == EXIT_STOPPED, stderr

@@ -8,7 +8,6 @@ exactly the same bins in every step, and the per-token losses, gradients and tok
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +15,8 @@ import pytest
 
 from engine.config import RunConfig
 from engine.events import EvalEvent, FinishedEvent, LogEvent, StartedEvent, StepEvent, read_events
-from tests.train.conftest import write_config
+from tests.train.conftest import engine_command, write_config
+from tests.waiting import has_event, wait_until
 
 ROOT = Path(__file__).parents[2]
 
@@ -43,10 +43,10 @@ def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
 def _train_both(make_config: Callable[..., RunConfig], tmp_path: Path) -> tuple[RunConfig, RunConfig, str]:
     single = make_config(**COMMON, gradient_accumulation_steps=2, output_dir=str(tmp_path / "single"))
     multi = make_config(**COMMON, gradient_accumulation_steps=1, output_dir=str(tmp_path / "multi"))
-    _run([sys.executable, "-m", "engine.train", str(write_config(single, tmp_path / "single.yml"))])
+    _run(engine_command(str(write_config(single, tmp_path / "single.yml"))))
     # `--nproc 2` re-runs the same command under `torchrun --standalone --nproc_per_node=2` and waits for it.
     multi_file = write_config(multi, tmp_path / "multi.yml")
-    done = _run([sys.executable, "-m", "engine.train", str(multi_file), "--nproc", "2"])
+    done = _run(engine_command(str(multi_file), "--nproc", "2"))
     return single, multi, done.stdout + done.stderr
 
 
@@ -124,22 +124,20 @@ def test_ctrl_c_on_a_foreground_nproc_run_stops_every_rank_at_one_checkpoint(
     """Ctrl-C reaches `ft-tui train --nproc 2` (torchrun runs in its own session); it asks the ranks to stop."""
     import os
     import signal
-    import time
 
     config = make_config(max_steps=100_000, lora_dropout=0.0)
     path = write_config(config, tmp_path / "run.yml")
     events_file = Path(config.output_dir) / "events.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine.train", str(path), "--nproc", "2"],
+        engine_command(str(path), "--nproc", "2"),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 180
-    while not (events_file.exists() and any(isinstance(e, StepEvent) for e in read_events(events_file))):
-        assert process.poll() is None and time.monotonic() < deadline, "no step before the run ended"
-        time.sleep(0.2)
+    wait_until(
+        lambda: has_event(events_file, StepEvent), what="step of the 2-process run", timeout=180, process=process
+    )
     os.kill(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=180)
     assert process.returncode == 130, stderr

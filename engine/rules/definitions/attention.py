@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-
 from engine.config.choices import CUDA_ONLY_BACKENDS, KNOWN_BACKENDS
-from engine.rules.catalog import Hit, rule
+from engine.rules.catalog import Hit, rule, unknown_choice
 from engine.rules.context import RuleContext
 
 LEGACY_SWITCHES = ("flash_attention", "xformers_attention", "sdp_attention", "flex_attention")
@@ -33,11 +31,7 @@ def choose_backend(ctx: RuleContext) -> tuple[str, str]:
 )
 def unknown_backend(ctx: RuleContext) -> Hit | None:
     value = ctx.config.attn_implementation
-    if not value or value in KNOWN_BACKENDS:
-        return None
-    close = difflib.get_close_matches(value, KNOWN_BACKENDS, n=1)
-    suggestion = f" (did you mean {close[0]}?)" if close else ""
-    return Hit({"value": value, "known": ", ".join(KNOWN_BACKENDS), "suggestion": suggestion})
+    return unknown_choice(value, KNOWN_BACKENDS) if value else None
 
 
 @rule(

@@ -11,7 +11,7 @@ from engine.rules.context import RuleContext
     severity="error",
     message="resume_from_checkpoint: {path} is not a checkpoint to resume from ({problem})",
     why="Resuming reloads weights, optimiser state and the step counter from that folder; it must be a complete "
-    "checkpoint (trainer_state.json and weights, no interrupted save).",
+    "checkpoint (the Trainer's state file and the weights, no interrupted save).",
     fix="point it at a complete checkpoint-N folder inside output_dir, use true for the latest, or remove it",
     fields=("resume_from_checkpoint",),
 )

@@ -5,9 +5,14 @@ from __future__ import annotations
 import math
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
+
+if TYPE_CHECKING:
+    from engine.config import RunConfig
+    from engine.models.facts import ModelFacts
 
 
 @rule(
@@ -25,7 +30,7 @@ from engine.rules.context import RuleContext
 def not_enough_space(ctx: RuleContext) -> Hit | None:
     if ctx.facts is None or ctx.data is None or not ctx.facts.parameter_count:
         return None
-    checkpoint, final = _checkpoint_bytes(ctx)
+    checkpoint, final = _checkpoint_bytes(ctx.config, ctx.facts)
     kept = _checkpoints_kept(ctx)
     need = kept * checkpoint + final
     folder = _existing_folder(Path(ctx.config.output_dir))
@@ -43,24 +48,11 @@ def not_enough_space(ctx: RuleContext) -> Hit | None:
     )
 
 
-def _checkpoint_bytes(ctx: RuleContext) -> tuple[int, int]:
+def _checkpoint_bytes(config: RunConfig, facts: ModelFacts) -> tuple[int, int]:
     """(one checkpoint, the final weights): the trained weights are what the memory estimate calls gradients."""
-    from engine.models.facts import estimate_memory
-    from engine.models.memory import lora_targets
+    from engine.models.memory import trained_state_estimate
 
-    config = ctx.config
-    method = "qlora" if config.adapter == "qlora" else ("lora" if config.uses_lora() else "full")
-    dtype_bytes = 2 if (config.bf16 is True or config.fp16) else 4
-    estimate = estimate_memory(
-        ctx.facts,  # type: ignore[arg-type]
-        method,
-        1,
-        1,
-        dtype_bytes,
-        True,
-        lora_r=config.lora_r,
-        lora_target_modules=lora_targets(config, ctx.facts),  # type: ignore[arg-type]
-    )
+    estimate = trained_state_estimate(config, facts)
     weights = estimate.gradients_bytes
     optimizer = 0 if config.save_only_model else estimate.optimizer_bytes
     return weights + optimizer, weights

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
@@ -53,9 +51,10 @@ def trust_remote_code(ctx: RuleContext) -> Hit | None:
 )
 def gated_needs_token(ctx: RuleContext) -> Hit | None:
     from engine.models.hub import cached_snapshot, is_gated
+    from engine.models.locations import local_folder
 
     model = ctx.config.base_model
-    if not is_gated(model) or Path(model).expanduser().exists() or cached_snapshot(model) is not None:
+    if not is_gated(model) or local_folder(model) is not None or cached_snapshot(model) is not None:
         return None
     from huggingface_hub import get_token
 

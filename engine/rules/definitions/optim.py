@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-
 from engine.config.choices import OPTIMIZERS, RENAMED_OPTIMIZERS, SCHEDULERS
-from engine.rules.catalog import Hit, rule
+from engine.rules.catalog import Hit, rule, unknown_choice
 from engine.rules.context import RuleContext
 
 BITSANDBYTES_OPTIMIZERS = tuple(name for name in OPTIMIZERS if "8bit" in name or name.startswith(("paged", "lion")))
@@ -25,10 +23,7 @@ MAX_LEARNING_RATE = 1.0
 )
 def unknown_optimizer(ctx: RuleContext) -> Hit | None:
     value = ctx.config.optimizer
-    if value in OPTIMIZERS or value in RENAMED_OPTIMIZERS:
-        return None
-    close = difflib.get_close_matches(value, OPTIMIZERS, n=1)
-    return Hit({"value": value, "suggestion": f" (did you mean {close[0]}?)" if close else ""})
+    return None if value in RENAMED_OPTIMIZERS else unknown_choice(value, OPTIMIZERS)
 
 
 @rule(
@@ -76,12 +71,7 @@ def optimizer_needs_bitsandbytes(ctx: RuleContext) -> Hit | None:
     engines=("ft-tui",),
 )
 def unknown_scheduler(ctx: RuleContext) -> Hit | None:
-    value = ctx.config.lr_scheduler
-    if value in SCHEDULERS:
-        return None
-    close = difflib.get_close_matches(value, SCHEDULERS, n=1)
-    suggestion = f" (did you mean {close[0]}?)" if close else ""
-    return Hit({"value": value, "known": ", ".join(SCHEDULERS), "suggestion": suggestion})
+    return unknown_choice(ctx.config.lr_scheduler, SCHEDULERS)
 
 
 @rule(
