@@ -21,7 +21,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 HELP_LINE = "/reset forgets the conversation, /exit (or Ctrl-D) quits"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "chat",
         help="chat with the trained adapter (or the base model with --base)",

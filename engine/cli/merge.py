@@ -13,7 +13,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 DTYPES = ("float32", "bfloat16", "float16")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "merge",
         help="merge the trained adapter into the base model (output_dir/merged)",

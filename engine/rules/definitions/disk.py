@@ -5,9 +5,13 @@ from __future__ import annotations
 import math
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
+
+if TYPE_CHECKING:
+    from engine.models.facts import Method, ModelFacts
 
 
 @rule(
@@ -25,7 +29,7 @@ from engine.rules.context import RuleContext
 def not_enough_space(ctx: RuleContext) -> Hit | None:
     if ctx.facts is None or ctx.data is None or not ctx.facts.parameter_count:
         return None
-    checkpoint, final = _checkpoint_bytes(ctx)
+    checkpoint, final = _checkpoint_bytes(ctx, ctx.facts)
     kept = _checkpoints_kept(ctx)
     need = kept * checkpoint + final
     folder = _existing_folder(Path(ctx.config.output_dir))
@@ -43,23 +47,23 @@ def not_enough_space(ctx: RuleContext) -> Hit | None:
     )
 
 
-def _checkpoint_bytes(ctx: RuleContext) -> tuple[int, int]:
+def _checkpoint_bytes(ctx: RuleContext, facts: ModelFacts) -> tuple[int, int]:
     """(one checkpoint, the final weights): the trained weights are what the memory estimate calls gradients."""
     from engine.models.facts import estimate_memory
     from engine.models.memory import lora_targets
 
     config = ctx.config
-    method = "qlora" if config.adapter == "qlora" else ("lora" if config.uses_lora() else "full")
+    method: Method = "qlora" if config.adapter == "qlora" else ("lora" if config.uses_lora() else "full")
     dtype_bytes = 2 if (config.bf16 is True or config.fp16) else 4
     estimate = estimate_memory(
-        ctx.facts,  # type: ignore[arg-type]
+        facts,
         method,
         1,
         1,
         dtype_bytes,
         True,
         lora_r=config.lora_r,
-        lora_target_modules=lora_targets(config, ctx.facts),  # type: ignore[arg-type]
+        lora_target_modules=lora_targets(config, facts),
     )
     weights = estimate.gradients_bytes
     optimizer = 0 if config.save_only_model else estimate.optimizer_bytes
