@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from engine.config import ConfigError, RunConfig, load_config, save_config
 from engine.errors import EXIT_USAGE, FtTuiError
@@ -21,14 +21,19 @@ from tui.screens.dialogs import ChoiceDialog, HelpDialog, TextPrompt
 from tui.screens.step import StepScreen
 from tui.state import WizardState
 
+if TYPE_CHECKING:
+    from engine.data.stats import DataFacts
+    from engine.models import ModelFacts
+
 
 class WizardApp(App[int]):
     """Holds the one WizardState and the caches derived from it (model facts, data preview, findings)."""
 
     CSS_PATH = "styles/wizard.tcss"
     TITLE = "ft-tui"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (90, "-wide")]
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+    # Textual declares this as an instance attribute (not a ClassVar), so annotating it ClassVar here would clash.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", tooltip="Save the YAML (asks for a file name, and before replacing a file)"),
         Binding("f1", "help", "Help", tooltip="This list of keys"),
         Binding("question_mark", "help", "Help", show=False, tooltip="This list of keys"),
@@ -50,9 +55,9 @@ class WizardApp(App[int]):
         self.services = services or default_services()
         self.preview: DataPreview | None = None
         self.analyst = DataAnalyst(self)
-        self._facts_cache: dict[str, Any] = {}
-        self._findings: tuple[RunConfig, Any, list[Finding]] | None = None
-        self._data_facts: tuple[RunConfig, DataPreview, Any] | None = None
+        self._facts_cache: dict[str, ModelFacts | None] = {}
+        self._findings: tuple[RunConfig, DataPreview | None, list[Finding]] | None = None
+        self._data_facts: tuple[RunConfig, DataPreview, DataFacts] | None = None
         self._confirmed_path: Path | None = None
         self.goodbye: str | None = None
         """Printed after the app closes: that a live run goes on and how to re-attach."""
@@ -107,8 +112,8 @@ class WizardApp(App[int]):
         self.sub_title = where + (" • unsaved" if self.state.dirty else "")
 
     # --- derived facts ----------------------------------------------------------------------------------
-    def model_facts(self) -> Any:
-        """engine.models.ModelFacts for the base model when its config.json is on disk, else None."""
+    def model_facts(self) -> ModelFacts | None:
+        """The facts of the base model when its config.json is on disk, else None."""
         base_model = self.config.base_model
         if base_model not in self._facts_cache:
             from engine.models import find_model_facts
@@ -121,7 +126,7 @@ class WizardApp(App[int]):
         self._facts_cache.clear()
         self._findings = None
 
-    def data_facts(self) -> Any:
+    def data_facts(self) -> DataFacts | None:
         """DataFacts for the current config, when the data was analysed with the same data settings (cached per
         config, since every panel of a step asks for them on each edit)."""
         config, preview = self.config, self.preview

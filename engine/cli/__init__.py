@@ -7,7 +7,7 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 EXIT_INTERRUPTED = 130
@@ -17,7 +17,7 @@ COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "chat", "sche
 """Modules of this package, in the order `ft-tui --help` lists them. Each defines `register(subparsers)`."""
 
 
-def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name in COMMANDS:
         importlib.import_module(f"engine.cli.{name}").register(subparsers)
 
@@ -38,14 +38,14 @@ def run_parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> i
     return run_handler(handler, args)
 
 
-def run_handler(handler: object, args: argparse.Namespace) -> int:
+def run_handler(handler: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     """Run a command; a Ctrl-C before the command handles stops itself (while libraries load) exits 130 quietly,
     and a closed stdout pipe (`ft-tui validate --json | head -1`) ends it quietly too."""
     from engine.cli.output import exit_quietly_on_closed_pipe
 
     def command() -> int:
         try:
-            return int(handler(args) or 0)  # type: ignore[operator]
+            return int(handler(args) or 0)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr, flush=True)
             return EXIT_INTERRUPTED

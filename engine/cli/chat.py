@@ -22,7 +22,7 @@ Number = TypeVar("Number", int, float)
 HELP_LINE = "/reset forgets the conversation, /exit (or Ctrl-D) quits"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "chat",
         help="chat with the trained adapter (or the base model with --base)",

@@ -10,7 +10,7 @@ from engine.cli.output import console
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "doctor",
         help="check this machine: torch build, GPUs, libraries, what works and how to fix the rest",

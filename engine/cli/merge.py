@@ -12,7 +12,7 @@ from engine.errors import FtTuiError
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "merge",
         help="merge the trained adapter into the base model (output_dir/merged)",

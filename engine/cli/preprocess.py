@@ -27,7 +27,7 @@ EXIT_OK, EXIT_DATA_ERRORS = 0, 1
 BAR_WIDTH = 40
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "preprocess",
         help="tokenize, pack and cache the datasets; report rows, tokens, lengths and packing",

@@ -16,7 +16,7 @@ from engine.errors import FtTuiError
 from engine.presets import find_preset, list_presets, save_user_preset
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("presets", help="list, show or save presets", description=__doc__)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("list", help="list built-in and user presets")

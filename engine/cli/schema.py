@@ -8,7 +8,7 @@ import json
 from engine.config.schema import config_json_schema, shipped_schema_path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "schema",
         help="print the JSON Schema of the config (keys, types, defaults, allowed values, help)",

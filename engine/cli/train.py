@@ -36,7 +36,7 @@ EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
 """130 is the shell's code for a run ended by Ctrl-C; a stopped run left a checkpoint to resume from."""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train a config headless, with a progress bar and an eval table",

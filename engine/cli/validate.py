@@ -20,7 +20,7 @@ from engine.rules import Finding, Target, check_config, declared_target, detect_
 EXIT_OK, EXIT_ERRORS = 0, 1
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "validate",
         help="check a config: errors, warnings and auto-set values, each explained",

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.config.run_config import RunConfig
 
 INPUT_KEYS = ("base_model", "base_model_config", "tokenizer_config", "lora_model_dir", "deepspeed")
 """Top-level keys naming a file or folder the run reads (hub ids pass through unless such a folder exists)."""
@@ -60,7 +63,7 @@ def output_path(value: str, cwd: Path | None = None) -> Path:
     return path if path.is_absolute() else (cwd or Path.cwd()) / path
 
 
-def shown_paths(config: Any, cwd: Path | None = None) -> Iterator[tuple[str, Path]]:
+def shown_paths(config: RunConfig, cwd: Path | None = None) -> Iterator[tuple[str, Path]]:
     """(key, absolute path) for every local input and output of a loaded config, for `validate` and the wizard."""
     for index, entry in enumerate([*config.datasets, *(config.test_datasets or [])]):
         key = "datasets" if index < len(config.datasets) else "test_datasets"

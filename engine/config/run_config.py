@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from engine.config.sections_data import DataSection
 from engine.config.sections_integrations import DistributedSection, TrackingSection
@@ -16,7 +16,7 @@ from engine.config.sections_training import (
     ScheduleSection,
 )
 
-SECTIONS: tuple[type, ...] = (
+SECTIONS: tuple[type[BaseModel], ...] = (
     ModelSection,
     DataSection,
     AdapterSection,
@@ -124,4 +124,4 @@ class RunConfig(
 
 def key_order() -> list[str]:
     """Every key in the order the writer emits them."""
-    return [name for section in SECTIONS for name in section.model_fields]  # type: ignore[attr-defined]
+    return [name for section in SECTIONS for name in section.model_fields]

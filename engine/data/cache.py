@@ -10,12 +10,15 @@ import shutil
 import uuid
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.atomic import publish_folder
 from engine.data.encode import EncodeReport, RowIssue
 from engine.data.errors import DataError
 from engine.data.loading import local_files
+
+if TYPE_CHECKING:
+    from engine.config import DatasetConfig, RunConfig
 
 PIPELINE_VERSION = 2
 """Bump when tokenization or masking changes, so old caches are not reused."""
@@ -37,7 +40,7 @@ TOKENS_AFFECTING_KEYS = (
 """Run-wide config keys that change the prepared rows or the train/eval split."""
 
 
-def cache_key(cfg: Any, tokenizer: Any) -> str:
+def cache_key(cfg: RunConfig, tokenizer: Any) -> str:
     """A short hash of the data files' content, every dataset setting, the tokenizer and the keys above."""
     parts = {
         "version": PIPELINE_VERSION,
@@ -49,7 +52,7 @@ def cache_key(cfg: Any, tokenizer: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _dataset_part(ds: Any) -> dict[str, Any]:
+def _dataset_part(ds: DatasetConfig) -> dict[str, Any]:
     """The entry's settings plus a content hash of its local files (a hub id is keyed by id and revision)."""
     files = local_files(ds)
     return {"settings": ds.model_dump(mode="json"), "files": _files_digest(files) if files is not None else None}

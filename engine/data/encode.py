@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from engine.data.errors import DataError, FatalRowProblem, RowProblem
 from engine.data.formats import RowFormatter
-from engine.data.spans import IGNORE_INDEX, Encoded, TextSample, encode_arrays
+from engine.data.formats.common import TextFormatter
+from engine.data.spans import IGNORE_INDEX, TextSample, encode_arrays
 from engine.data.workers import WorkerError, map_in_workers
 
 MAX_EXAMPLES_PER_REASON = 5
 """Dropped rows listed by index per reason; the counts are always complete."""
 
 FATAL_REASONS = frozenset({"unknown_role"})
+
+Tokens = tuple[list[int] | np.ndarray, list[int] | np.ndarray]
+"""A sample's (input ids, labels): lists from a row formatter, int32 arrays from the batch tokenizer."""
 
 CHARS_PER_TOKEN_LIMIT = 64
 MIN_ROW_CHAR_LIMIT = 1_000_000
@@ -100,8 +104,9 @@ class BatchEncoder:
                 _append(out, self.offset + index, sample, problem, truncated)
         return out
 
-    def _encode_batch(self, rows: list[Mapping[str, Any]]) -> list[list[tuple[Encoded, RowProblem | None, bool]]]:
+    def _encode_batch(self, rows: Sequence[Mapping[str, Any]]) -> list[list[tuple[Tokens, RowProblem | None, bool]]]:
         """Render every row, tokenize all their texts in one call, then apply the length policy per sample."""
+        formatter = cast(TextFormatter, self.formatter)  # __call__ comes here only when it has `texts`
         rendered: list[list[TextSample] | RowProblem] = []
         for row in rows:
             oversized = self._oversized(row)
@@ -109,12 +114,12 @@ class BatchEncoder:
                 rendered.append(oversized)
                 continue
             try:
-                rendered.append(self.formatter.texts(row))  # type: ignore[attr-defined]
+                rendered.append(formatter.texts(row))
             except RowProblem as problem:
                 rendered.append(problem)
         flat = [sample for item in rendered if not isinstance(item, RowProblem) for sample in item]
-        arrays = iter(encode_arrays(self.formatter.tokenizer, flat))  # type: ignore[attr-defined]
-        results = []
+        arrays = iter(encode_arrays(formatter.tokenizer, flat))
+        results: list[list[tuple[Tokens, RowProblem | None, bool]]] = []
         for item in rendered:
             if isinstance(item, RowProblem):
                 results.append([((_NO_TOKENS, _NO_TOKENS), item, False)])
@@ -130,7 +135,7 @@ class BatchEncoder:
         detail = f"{size:,} characters, over the {self.policy.max_chars:,} one row may have; not tokenized"
         return RowProblem("too_long", detail)
 
-    def _encode_row(self, row: Mapping[str, Any]) -> list[tuple[Encoded, RowProblem | None, bool]]:
+    def _encode_row(self, row: Mapping[str, Any]) -> list[tuple[Tokens, RowProblem | None, bool]]:
         oversized = self._oversized(row)
         if oversized is not None:
             return [(([], []), oversized, False)]
@@ -140,7 +145,7 @@ class BatchEncoder:
             return [(([], []), problem, False)]
         return [self._limit(sample) for sample in samples]
 
-    def _limit(self, sample: Encoded) -> tuple[Encoded, RowProblem | None, bool]:
+    def _limit(self, sample: Tokens) -> tuple[Tokens, RowProblem | None, bool]:
         """Apply the length policy and refuse samples with nothing to learn from."""
         ids, labels = sample
         limit, truncated = self.policy.sequence_len, False
@@ -169,9 +174,7 @@ def text_size(value: Any) -> int:
 OUTPUT_COLUMNS = ("input_ids", "labels", "length", "trained", "source_row", "problem", "detail", "truncated")
 
 
-def _append(
-    out: dict[str, list[Any]], index: int, sample: Encoded, problem: RowProblem | None, truncated: bool
-) -> None:
+def _append(out: dict[str, list[Any]], index: int, sample: Tokens, problem: RowProblem | None, truncated: bool) -> None:
     ids, labels = (_NO_TOKENS, _NO_TOKENS) if problem else (_int32(sample[0]), _int32(sample[1]))
     out["input_ids"].append(ids)
     out["labels"].append(labels)

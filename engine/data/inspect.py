@@ -16,11 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.config.paths import looks_local
 from engine.data.errors import DataError, RowProblem
 from engine.data.loading import EXTENSION_BUILDERS, _is_saved_dataset, local_files
+
+if TYPE_CHECKING:
+    from engine.config import DatasetConfig
 
 PREFIX_BYTES = 256 * 1024
 """How much of a file is read: enough for many rows, little enough to run on every keystroke of the wizard."""
@@ -38,7 +41,7 @@ class DatasetProblem:
     fix: str
 
 
-def inspect_dataset(ds: Any, *, check_rows: bool = True) -> DatasetProblem | None:
+def inspect_dataset(ds: DatasetConfig, *, check_rows: bool = True) -> DatasetProblem | None:
     """The first problem that makes this entry unusable, or None when it looks fine (or is a hub id).
 
     `check_rows=False` checks only that there is readable data (for a path asked before its format).
@@ -78,7 +81,7 @@ def inspect_dataset(ds: Any, *, check_rows: bool = True) -> DatasetProblem | Non
     return problem
 
 
-def sample_rows(ds: Any) -> list[Mapping[str, Any]]:
+def sample_rows(ds: DatasetConfig) -> list[Mapping[str, Any]]:
     """Up to SAMPLE_ROWS first rows of a local entry, read from a bounded prefix ([] for hub ids or bad paths)."""
     path = Path((ds.path or "").strip() or ".").expanduser()
     try:
@@ -170,7 +173,8 @@ def _rows(builder: str, text: str, *, whole: bool) -> list[Mapping[str, Any]]:
     if builder == "text":
         return [{"text": line} for line in lines[:SAMPLE_ROWS]]
     if builder == "csv":
-        return list(csv.DictReader(io.StringIO("\n".join(lines))))[:SAMPLE_ROWS]
+        rows: list[Mapping[str, Any]] = list(csv.DictReader(io.StringIO("\n".join(lines))))
+        return rows[:SAMPLE_ROWS]
     return _json_rows(text, lines, whole=whole)
 
 
@@ -220,7 +224,7 @@ def _array_items(text: str) -> list[Mapping[str, Any]]:
     return rows
 
 
-def _unusable_rows(ds: Any, rows: tuple[Mapping[str, Any], ...]) -> DatasetProblem | None:
+def _unusable_rows(ds: DatasetConfig, rows: tuple[Mapping[str, Any], ...]) -> DatasetProblem | None:
     """A problem when none of the sampled rows can be read by the entry's format (so every row would drop)."""
     if not rows:
         return None
@@ -255,7 +259,7 @@ def _format_fix(rows: tuple[Mapping[str, Any], ...], kind: str) -> str:
     return f"the rows look like {guess.get('type') or 'pre-tokenized rows'}: set {keys}"
 
 
-def check_row(ds: Any, row: Mapping[str, Any]) -> None:
+def check_row(ds: DatasetConfig, row: Mapping[str, Any]) -> None:
     """Raise RowProblem when the entry's format cannot read this row (the readers the formatters use)."""
     from engine.data.formats import alpaca_layout, format_name, message_reader
     from engine.data.formats.alpaca import AlpacaFormatter

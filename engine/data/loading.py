@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from engine.config.paths import looks_local
 from engine.data.diagnose import check_before_loading, explain_json_failure
 from engine.data.errors import DataError
 from engine.errors import one_line
 from engine.models.hub import hub_unreachable_reason, offline_switch
+
+if TYPE_CHECKING:
+    from engine.config import DatasetConfig
 
 EXTENSION_BUILDERS = {
     ".json": "json",
@@ -23,7 +27,7 @@ EXTENSION_BUILDERS = {
 """File suffix -> the `datasets` builder that reads it."""
 
 
-def load_source(ds: Any) -> Any:
+def load_source(ds: DatasetConfig) -> Any:
     """The rows of one entry, as a `datasets.Dataset`; any failure becomes a one-line `DataError`."""
     path = Path(ds.path).expanduser()
     if path.is_symlink() and not path.exists():
@@ -39,7 +43,7 @@ def load_source(ds: Any) -> Any:
     return dataset
 
 
-def local_files(ds: Any) -> list[Path] | None:
+def local_files(ds: DatasetConfig) -> list[Path] | None:
     """The files an entry reads, sorted, for fingerprinting; None for a hub dataset."""
     path = Path(ds.path).expanduser()
     if not path.exists():
@@ -70,7 +74,7 @@ def _folder_files(folder: Path) -> list[Path]:
     return found
 
 
-def _load_local(ds: Any, path: Path) -> Any:
+def _load_local(ds: DatasetConfig, path: Path) -> Any:
     import datasets
 
     if path.is_dir() and _is_saved_dataset(path) and not ds.data_files:
@@ -94,7 +98,7 @@ def _builder_for(files: list[str], name: str) -> str:
     """The builder for a set of files, from their suffixes; mixed or unknown suffixes need `ds_type`."""
     builders = {EXTENSION_BUILDERS.get(Path(f).suffix.lower()) for f in files}
     if len(builders) == 1 and None not in builders:
-        return builders.pop()
+        return cast(str, builders.pop())  # the set holds one builder and it is not None
     if not files:
         raise DataError(f"dataset folder '{name}' has no data files; add some or set `data_files`")
     raise DataError(
@@ -111,7 +115,7 @@ def _pick_split(loaded: Any, split: str, name: str) -> Any:
     return loaded[split]
 
 
-def _load_hub(ds: Any) -> Any:
+def _load_hub(ds: DatasetConfig) -> Any:
     """A hub dataset; offline, fail at once with the id instead of a wall of retried HTTP errors."""
     import datasets
 
@@ -134,7 +138,7 @@ def _load_hub(ds: Any) -> Any:
     )
 
 
-def _call(name: str, load: Any, files: list[Path] | None = None) -> Any:
+def _call(name: str, load: Callable[[], Any], files: list[Path] | None = None) -> Any:
     """Run a `datasets` loader and turn its exception chain into one readable line (the broken file and line
     when a local JSON file is to blame)."""
     try:

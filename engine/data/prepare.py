@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from engine.data.errors import DataError
 from engine.data.formats import build_formatter
 from engine.data.loading import load_source
 from engine.data.stats import BatchSettings, DataFacts, compute_facts
+
+if TYPE_CHECKING:
+    from engine.config import DatasetConfig, RunConfig
 
 Progress = Callable[[str], None]
 """Receives a short line per stage ("loading alpaca.json", "tokenizing ...") for a status bar."""
@@ -37,7 +40,7 @@ class PreparedData:
 
 
 def prepare_datasets(
-    cfg: Any, tokenizer: Any, *, progress: Progress | None = None, world_size: int | None = None
+    cfg: RunConfig, tokenizer: Any, *, progress: Progress | None = None, world_size: int | None = None
 ) -> PreparedData:
     """Load, tokenize, mask, length-filter, merge, shuffle and split the config's datasets, cached.
 
@@ -59,7 +62,7 @@ def prepare_datasets(
     return PreparedData(train, evaluation, facts, folder, reused_cache=cached is not None)
 
 
-def build_datasets(cfg: Any, tokenizer: Any, say: Progress) -> tuple[Any, Any | None, EncodeReport]:
+def build_datasets(cfg: RunConfig, tokenizer: Any, say: Progress) -> tuple[Any, Any | None, EncodeReport]:
     """Encode every entry, then merge, shuffle and split (test_datasets, if any, become the eval set)."""
     if not cfg.datasets:
         raise DataError("no datasets configured; add at least one entry under `datasets:`")
@@ -76,7 +79,7 @@ def build_datasets(cfg: Any, tokenizer: Any, say: Progress) -> tuple[Any, Any | 
 
 
 def encode_all(
-    cfg: Any, tokenizer: Any, entries: list[Any], say: Progress, *, first_index: int
+    cfg: RunConfig, tokenizer: Any, entries: list[DatasetConfig], say: Progress, *, first_index: int
 ) -> tuple[Any, EncodeReport]:
     """Encode and concatenate entries; nothing usable left is an error that says why rows were dropped."""
     import datasets
@@ -125,7 +128,9 @@ def eval_row_count(val_set_size: float, rows: int) -> int:
     return count
 
 
-def facts_for(cfg: Any, train: Any, evaluation: Any | None, report: EncodeReport, *, world_size: int) -> DataFacts:
+def facts_for(
+    cfg: RunConfig, train: Any, evaluation: Any | None, report: EncodeReport, *, world_size: int
+) -> DataFacts:
     """DataFacts for the prepared samples under this config's batch settings (cheap: lengths only)."""
     settings = BatchSettings(
         sequence_len=cfg.sequence_len,
@@ -164,7 +169,7 @@ def _nothing_left(report: EncodeReport, paths: list[str], first_index: int) -> s
     return f"no usable rows: {report.rows_read} read, all dropped ({reasons or 'empty files'}); first: {first}"
 
 
-def _processes(cfg: Any, raw: Any) -> int | None:
+def _processes(cfg: RunConfig, raw: Any) -> int | None:
     """Worker processes for tokenizing: only for large datasets, `dataset_processes` or the CPU count."""
     if len(raw) < PARALLEL_FROM_ROWS:
         return None

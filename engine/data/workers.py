@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def map_in_workers(raw: Any, make_function: ShardFunction, processes: int, **map
     try:
         for shard, offset, output in zip(shards, offsets, outputs, strict=True):
             function = make_function(shard, offset)
-            pids.append(_fork(lambda s=shard, f=function, p=output: _map_shard(s, f, p, map_kwargs), output))
+            pids.append(_fork(partial(_map_shard, shard, function, output, map_kwargs), output))
         failures = [_error_of(output) for pid, output in zip(pids, outputs, strict=True) if _wait(pid) != 0]
     except BaseException:
         _kill(pids)

@@ -16,6 +16,7 @@ SCHEMA_VERSION = 1
 
 Phase = Literal["starting", "preparing_data", "loading_model", "training", "evaluating", "saving"]
 FinishStatus = Literal["completed", "stopped", "failed"]
+LogLevel = Literal["debug", "info", "warning", "error"]
 
 
 class _Event(BaseModel):
@@ -109,7 +110,7 @@ class LogEvent(_Event):
     """A log line from the engine."""
 
     type: Literal["log"] = "log"
-    level: Literal["debug", "info", "warning", "error"] = "info"
+    level: LogLevel = "info"
     message: str
     logger: str = "engine"
 

@@ -335,6 +335,7 @@ def estimate_memory(
     )
     tokens = micro_batch_size * sequence_len
     dropout_bytes = 0
+    weights: float  # qlora's 4-bit blocks make the frozen weights a fractional byte count
     if method == "full":
         trainable, weights = params, params * dtype_bytes
         gradients, optimizer = params * dtype_bytes, 2 * params * dtype_bytes

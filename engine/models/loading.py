@@ -61,7 +61,8 @@ def load_model_and_tokenizer(
         )
     model.config.use_cache = False
     notes = _ensure_pad_token(tokenizer, model)
-    return LoadedModel(model=model.to(device), tokenizer=tokenizer, notes=notes)
+    moved = model.to(device)  # type: ignore[arg-type]  # @wraps on PreTrainedModel.to loses the bound self
+    return LoadedModel(model=moved, tokenizer=tokenizer, notes=notes)
 
 
 @contextmanager

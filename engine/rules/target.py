@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from engine.wording import gib
 
@@ -56,7 +56,7 @@ def detect_target() -> Target:
 def _detect_cached() -> Target:
     libs = _cuda_libraries()
     gpu = _nvidia_gpu()
-    common = {"cpu_cores": cpu_cores(), "memory_gb": _memory_gb(), **libs}
+    common: dict[str, Any] = {"cpu_cores": cpu_cores(), "memory_gb": _memory_gb(), **libs}
     if gpu is not None:
         name, memory_gb, capability = gpu
         return Target(

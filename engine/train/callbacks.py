@@ -114,7 +114,8 @@ class EventsCallback(TrainerCallback):
         self._after_pause(state, control)
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
-        path = str(Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+        folder = Path(args.output_dir)  # type: ignore[arg-type]  # never None: __post_init__ fills a default
+        path = str(folder / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
         self.progress.last_checkpoint = path
         if not state.is_world_process_zero:
             return

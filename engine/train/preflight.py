@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.config import RunConfig
-from engine.rules import Finding, Target, apply_auto_settings, check_config, declared_target, detect_target
+from engine.rules import Finding, Stage, Target, apply_auto_settings, check_config, declared_target, detect_target
 from engine.train.errors import TrainError
 from engine.train.reporter import Reporter
 from engine.wording import count
@@ -34,10 +34,10 @@ def run_rules(
     *,
     facts: ModelFacts | None = None,
     data: DataFacts | None = None,
-    stages: tuple[str, ...] = ("static", "preflight"),
+    stages: tuple[Stage, ...] = ("static", "preflight"),
 ) -> tuple[RunConfig, list[Finding]]:
     """The config the engine runs, and the auto-set findings applied to it (for the config copy's header)."""
-    findings = check_config(config, target, facts=facts, data=data, stages=stages)  # type: ignore[arg-type]
+    findings = check_config(config, target, facts=facts, data=data, stages=stages)
     errors = [finding for finding in findings if finding.severity == "error"]
     if errors:
         lines = "; ".join(f"{finding.rule_id}: {finding.message}" for finding in errors)

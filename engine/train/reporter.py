@@ -9,11 +9,16 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.events import Event, EventWriter, LogEvent, PhaseEvent, WarningEvent, open_run_events
-from engine.events.schema import Phase
+from engine.events.schema import LogLevel, Phase
 from engine.runs.paths import LOG_FILE
 from engine.train.distributed import is_main_process
 
-LEVELS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning", logging.ERROR: "error"}
+LEVELS: dict[int, LogLevel] = {
+    logging.DEBUG: "debug",
+    logging.INFO: "info",
+    logging.WARNING: "warning",
+    logging.ERROR: "error",
+}
 
 EventCallback = Callable[[Event], None]
 """Receives every event the run emits; the CLI draws its progress bar and eval table from them."""
@@ -42,12 +47,12 @@ class Reporter:
         if self.progress is not None:
             self.progress(event)
 
-    def log(self, message: str, level: str = "info", logger: str = "engine") -> None:
+    def log(self, message: str, level: LogLevel = "info", logger: str = "engine") -> None:
         """A human line in log.txt, mirrored as a log event."""
         if not self.enabled:
             return
         self.write_log(level, message)
-        self.emit(LogEvent(level=level, message=message, logger=logger))  # type: ignore[arg-type]
+        self.emit(LogEvent(level=level, message=message, logger=logger))
 
     def warning(self, message: str, rule_id: str | None = None) -> None:
         if not self.enabled:

@@ -23,6 +23,7 @@ from engine.train.state import RunTally
 from engine.train.stopping import StopRequest
 
 if TYPE_CHECKING:
+    from engine.events.schema import FinishStatus
     from engine.runs.lock import RunLock
 
 
@@ -156,7 +157,7 @@ def _run(
     trainer.train(resume_from_checkpoint=str(session.resume_from) if session.resume_from else None)
     finished_all = trainer.state.global_step >= trainer.state.max_steps
     if stop.requested and not finished_all:
-        status = "failed" if stop.failed else "stopped"
+        status: FinishStatus = "failed" if stop.failed else "stopped"
         return _finish(reporter, tally, status, Path(config.output_dir), message=stop.reason)
     reporter.phase("saving", "final adapter" if session.config.uses_lora() else "final model")
     trainer.save_model(config.output_dir)
@@ -188,7 +189,7 @@ def _shown(value: Any) -> str:
 def _finish(
     reporter: Reporter,
     tally: RunTally,
-    status: str,
+    status: FinishStatus,
     output_dir: Path,
     *,
     adapter_dir: Path | None = None,
@@ -202,7 +203,7 @@ def _finish(
     reporter.log(summary, level="error" if status == "failed" else "info")
     reporter.emit(
         FinishedEvent(
-            status=status,  # type: ignore[arg-type]
+            status=status,
             step=tally.step,
             elapsed_s=elapsed,
             tokens_seen=tally.tokens_seen,

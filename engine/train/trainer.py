@@ -102,7 +102,7 @@ class PackedTrainer(Trainer):
         Unlike training, evaluation needs no equal batch counts (there is no gradient all-reduce), so nothing is
         dropped to even them out and nothing is repeated (accelerate's `even_batches` would repeat rows).
         """
-        dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
+        dataset: Any = eval_dataset if eval_dataset is not None else self.eval_dataset  # one datasets.Dataset
         size = self.args.per_device_eval_batch_size
         if self.eval_packing:
             return self._packed_loader(dataset, size, self.eval_collator, shuffle=False)
@@ -208,6 +208,7 @@ class PackedTrainer(Trainer):
         with fewer batches repeats its last forward pass uncounted until all are done, because a sharded model
         (FSDP, ZeRO-3) gathers its weights from every process in each forward pass.
         """
+        assert self.model is not None, "Trainer.__init__ sets the model"
         model = self._wrap_model(self.model, training=False)
         model.eval()
         totals = torch.zeros(2, dtype=torch.float64, device=self.args.device)
@@ -231,4 +232,9 @@ class PackedTrainer(Trainer):
             f"{metric_key_prefix}_perplexity": math.exp(min(mean, 50.0)),
             f"{metric_key_prefix}_tokens": int(totals[1]),
         }
-        return EvalLoopOutput(predictions=None, label_ids=None, metrics=metrics, num_samples=rows)
+        return EvalLoopOutput(
+            predictions=None,  # type: ignore[arg-type]  # transformers types it as required; loss-only eval has none
+            label_ids=None,
+            metrics=metrics,
+            num_samples=rows,
+        )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tui.monitor.screens import MonitorScreen, RunsScreen
@@ -18,7 +18,7 @@ class MonitorApp(App[Path | None]):
     """Exits with a config path when the user asks for a new run from it, else with None."""
 
     TITLE = "ft-tui monitor"
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
     ]
@@ -36,7 +36,7 @@ class MonitorApp(App[Path | None]):
         self.goodbye = still_running_note(self.screen_stack)
         self.exit(None)
 
-    def get_default_screen(self) -> Screen:  # type: ignore[type-arg]
+    def get_default_screen(self) -> Screen[Any]:
         if self.run_dir is None:
             return RunsScreen(clock=self.clock)
         return MonitorScreen(self.run_dir, clock=self.clock)

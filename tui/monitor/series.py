@@ -121,6 +121,9 @@ class BinnedSeries:
 class SmoothedSeries(BinnedSeries):
     """An exponential moving average of the points appended, debiased so the first points are not pulled to 0."""
 
+    _ema: float
+    """The last smoothed value before debiasing; set by `_next` from the first point on."""
+
     def __init__(self, weight: float = 0.9, max_bins: int = MAX_BINS) -> None:
         super().__init__(max_bins)
         self.weight = weight

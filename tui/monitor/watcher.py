@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from engine.events import EventTail, StepEvent
+from engine.events import Event, EventTail, StepEvent
 from engine.runs import RunState, read_launch
 from engine.runs.paths import CONSOLE_FILE, EVENTS_FILE
 from engine.runs.registry import run_is_alive
@@ -60,7 +60,7 @@ class RunWatcher:
             self.poll_once(await asyncio.to_thread(self.tail.poll), target)
             await asyncio.sleep(POLL_SECONDS)
 
-    def poll_once(self, events: list, target: MessagePump) -> None:  # type: ignore[type-arg]
+    def poll_once(self, events: list[Event], target: MessagePump) -> None:
         """Apply one poll's events (read and parsed off the UI thread) and post what changed."""
         last_step: StepEvent | None = None
         for event in events:

@@ -10,9 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.config import RunConfig
+
+if TYPE_CHECKING:
+    from engine.data.prepare import PreparedData
+    from engine.data.stats import DataFacts
+    from engine.doctor import Diagnosis
 
 Progress = Callable[[str], None]
 Segment = tuple[str, bool]
@@ -28,10 +33,10 @@ class DataPreview:
     key: str
     samples: tuple[tuple[Segment, ...], ...]
     """The first samples as the model sees them, split into trained and masked pieces."""
-    facts: Any
-    """engine.data.stats.DataFacts for the config the preview was made with."""
-    prepared: Any
-    """engine.data.prepare.PreparedData, kept to redo the packing numbers when batch settings change."""
+    facts: DataFacts
+    """The data facts for the config the preview was made with."""
+    prepared: PreparedData
+    """Kept to redo the packing numbers when batch settings change."""
 
 
 @dataclass(frozen=True)
@@ -40,13 +45,13 @@ class Services:
     ones)."""
 
     load_tokenizer: Callable[[RunConfig], Any]
-    prepare: Callable[[RunConfig, Any, Progress], Any]
+    prepare: Callable[[RunConfig, Any, Progress], PreparedData]
     read_rows: Callable[[RunConfig, int], list[dict[str, Any]]]
-    machine: Callable[[], Any] = field(default=lambda: _diagnose_here())
+    machine: Callable[[], Diagnosis] = field(default=lambda: _diagnose_here())
     """engine.doctor's diagnosis of this machine (what `ft-tui doctor` prints), for the Model step."""
 
 
-def _diagnose_here() -> Any:
+def _diagnose_here() -> Diagnosis:
     from engine.doctor import diagnose_here
 
     return diagnose_here()
@@ -55,7 +60,13 @@ def _diagnose_here() -> Any:
 def data_key(config: RunConfig) -> str:
     """Everything that changes which samples exist or how they are tokenized; packing settings are left out,
     since `refresh_facts` redoes those numbers instantly."""
-    keys = ("base_model", "chat_template", "chat_template_jinja", "sequence_len", "excess_length_strategy")
+    keys: tuple[str, ...] = (
+        "base_model",
+        "chat_template",
+        "chat_template_jinja",
+        "sequence_len",
+        "excess_length_strategy",
+    )
     keys += ("min_sample_len", "train_on_inputs", "val_set_size", "seed", "default_system_message")
     values = {key: getattr(config, key) for key in keys}
     values["datasets"] = [entry.model_dump(mode="json") for entry in config.datasets]
@@ -77,7 +88,7 @@ def load_model_tokenizer(config: RunConfig) -> Any:
     return AutoTokenizer.from_pretrained(resolve_model(config.base_model, progress=lambda _: None))
 
 
-def prepare_with_engine(config: RunConfig, tokenizer: Any, progress: Progress) -> Any:
+def prepare_with_engine(config: RunConfig, tokenizer: Any, progress: Progress) -> PreparedData:
     """The trainer's own preparation (and cache), so what the wizard shows is what the run will train on."""
     import datasets
 
@@ -127,7 +138,7 @@ def render_segments(tokenizer: Any, ids: list[int], labels: list[int]) -> tuple[
     return tuple(segments)
 
 
-def refresh_facts(preview: DataPreview, config: RunConfig) -> Any:
+def refresh_facts(preview: DataPreview, config: RunConfig) -> DataFacts:
     """The packing numbers for the current batch settings, from the already-tokenized lengths (instant)."""
     from collections import Counter
     from dataclasses import replace

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -17,6 +17,9 @@ from tui.screens.step import EDIT_EVENTS, Section, StepScreen
 from tui.state import edit_config, edit_dataset
 from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, RolesField, TextField
 from tui.widgets.histogram import length_chart, sample_content
+
+if TYPE_CHECKING:
+    from engine.data.stats import DataFacts
 
 TYPES: list[tuple[str, Any]] = [
     *((name, name) for name in OFFERED_DATASET_TYPES),
@@ -251,7 +254,7 @@ def entry_options(config: RunConfig) -> list[tuple[str, int]]:
     return [(f"{i + 1}/{count} {Path(path).name or '(no path yet)'}", i) for i, path in enumerate(paths)]
 
 
-def rows_summary(facts: Any, config: RunConfig) -> str:
+def rows_summary(facts: DataFacts, config: RunConfig) -> str:
     too_long = facts.rows_dropped.get("too_long", 0)
     other = facts.rows_dropped_total - too_long
     policy = config.effective_excess_length_strategy()

@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Markdown, Static
+from textual.widgets.button import ButtonVariant
 
 
 class ChoiceDialog(ModalScreen[str]):
     """A question answered by one of a few buttons; Esc answers `cancel`."""
 
-    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "dismiss('cancel')", "Cancel")]  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss('cancel')", "Cancel")]
 
     def __init__(self, question: str, choices: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -28,7 +29,7 @@ class ChoiceDialog(ModalScreen[str]):
             yield Static(self.question, classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
                 for index, (answer, label) in enumerate(self.choices):
-                    variant = "primary" if index == 0 else "default"
+                    variant: ButtonVariant = "primary" if index == 0 else "default"
                     yield Button(label, id=f"answer-{answer}", variant=variant, compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -39,7 +40,7 @@ class ChoiceDialog(ModalScreen[str]):
 class TextPrompt(ModalScreen[str | None]):
     """One line of text (a file name, a preset name); Enter accepts, Esc cancels with None."""
 
-    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "dismiss(None)", "Cancel")]  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, title: str, value: str = "", explanation: str = "") -> None:
         super().__init__()
@@ -70,7 +71,7 @@ class TextPrompt(ModalScreen[str | None]):
 class PathPicker(ModalScreen[Path | None]):
     """Browse folders and files from `start`; Enter on a file (or, for folders, the Choose button) picks it."""
 
-    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "dismiss(None)", "Cancel")]  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, title: str, start: Path, *, folders: bool = False) -> None:
         super().__init__()
@@ -136,10 +137,11 @@ def key_label(key: str) -> str:
     return "+".join([*(KEY_NAMES.get(m, m.capitalize()) for m in modifiers), last])
 
 
-def bindings_table(title: str, bindings: Iterable[Binding], extra: Iterable[tuple[str, str]] = ()) -> str:
+def bindings_table(title: str, bindings: Iterable[BindingType], extra: Iterable[tuple[str, str]] = ()) -> str:
     """A Markdown table of `bindings`, keys sharing an action on one row (`F1 / ?  Help`)."""
     rows: dict[tuple[str, str], list[str]] = {}
-    for binding in bindings:
+    for item in bindings:
+        binding = item if isinstance(item, Binding) else Binding(*item)  # BINDINGS may hold (key, action) tuples
         if binding.system or not binding.description:
             continue
         for key in binding.key.split(","):
@@ -176,7 +178,7 @@ def help_markdown() -> str:
 class HelpDialog(ModalScreen[None]):
     """Every key of the wizard and the monitor, scrollable, so it fits any terminal."""
 
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Close"),
         Binding("question_mark", "dismiss(None)", "Close", show=False),
     ]

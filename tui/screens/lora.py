@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -10,6 +10,9 @@ from textual.widgets import Static
 from engine.config import RunConfig
 from tui.screens.step import Section, StepScreen
 from tui.widgets.fields import BoolField, ChecklistField, ListField, TextField
+
+if TYPE_CHECKING:
+    from engine.models import ModelFacts
 
 
 class LoraScreen(StepScreen):
@@ -19,6 +22,7 @@ class LoraScreen(StepScreen):
         "frozen. Higher r learns more and costs more memory; alpha scales the update by alpha / r. Putting "
         "LoRA on every linear layer usually gives the best quality. The count below is exact for this model."
     )
+    KEYS: ClassVar[tuple[str, ...]]
     KEYS = ("adapter", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "lora_target_linear")
     KEYS += ("lora_modules_to_save", "peft_use_dora", "peft_use_rslora", "lora_model_dir", "tokens")
 
@@ -73,7 +77,7 @@ class LoraScreen(StepScreen):
         self.query_one("#lora-params", Static).update(trainable_line(config, self.wizard.model_facts()))
 
 
-def trainable_line(config: RunConfig, facts: Any) -> str:
+def trainable_line(config: RunConfig, facts: ModelFacts | None) -> str:
     """`4,884,480 trainable (3.6% of 134.5 M)`, computed exactly by engine.models from the layer shapes."""
     if facts is None:
         return "The model is not on disk yet; the exact count appears once it is (Model step: Download)."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -19,6 +19,10 @@ from tui.screens.dialogs import PathPicker
 from tui.screens.step import Section, StepScreen
 from tui.state import edit_config
 from tui.widgets.fields import BoolField, ChoiceField, TextField
+
+if TYPE_CHECKING:
+    from engine.doctor import Diagnosis
+    from engine.models import ModelFacts
 
 KNOWN_MODELS = (
     "HuggingFaceTB/SmolLM2-135M-Instruct",
@@ -58,6 +62,7 @@ class ModelScreen(StepScreen):
         "and needs several times the memory. Facts on the left come from the model's config.json; no weights "
         "are loaded."
     )
+    KEYS: ClassVar[tuple[str, ...]]
     KEYS = ("base_model", "adapter", "load_in_4bit", "load_in_8bit", "chat_template", "chat_template_jinja")
     KEYS += ("trust_remote_code",)
 
@@ -221,7 +226,7 @@ class ModelScreen(StepScreen):
         self.query_one("#model-facts", Static).update(describe_model(self.wizard.config, facts, self.wizard.target))
 
 
-def machine_summary(diagnosis: Any) -> str:
+def machine_summary(diagnosis: Diagnosis) -> str:
     """`ft-tui doctor` in two lines: what works here and what does not (the doctor names the fix for each)."""
     works = [item.name for item in diagnosis.capabilities if item.works]
     missing = [item.name for item in diagnosis.capabilities if not item.works]
@@ -232,7 +237,7 @@ def machine_summary(diagnosis: Any) -> str:
     return "\n".join(lines)
 
 
-def describe_model(config: RunConfig, facts: Any, target: Target) -> Content:
+def describe_model(config: RunConfig, facts: ModelFacts | None, target: Target) -> Content:
     """Architecture, size, context, chat template and the memory estimate against the device."""
     if facts is None:
         return Content(
@@ -253,7 +258,7 @@ def describe_model(config: RunConfig, facts: Any, target: Target) -> Content:
     return Content("\n").join(Content.assemble((f"{name:<16}", "bold"), value) for name, value in lines)
 
 
-def memory_line(config: RunConfig, facts: Any, target: Target) -> str:
+def memory_line(config: RunConfig, facts: ModelFacts, target: Target) -> str:
     """The same estimate and fit judgement as the rule memory.estimate_exceeds_device (engine.models.memory)."""
     from engine.models import UnknownTargetModuleError, UnsupportedArchitectureError
     from engine.models.memory import memory_fit, training_method

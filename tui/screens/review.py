@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from rich.syntax import Syntax
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
@@ -35,7 +35,7 @@ class ReviewScreen(StepScreen):
         "training."
     )
     KEYS = ()
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [
         *StepScreen.BINDINGS,
         Binding("ctrl+r", "next", "Run"),
     ]
@@ -58,7 +58,7 @@ class ReviewScreen(StepScreen):
 
     def refresh_state(self) -> None:
         super().refresh_state()
-        self.query_one(FindingsList).show(self.step_findings(), self.wizard.state.accepted, detail=True)
+        self.query_one(FindingsList).show(self.step_findings(), self.wizard_state.accepted, detail=True)
         self.query_one(HelpPanel).explain(None, [], self.INTRO)
         self.query_one("#next", Button).label = "Run ▶"
 
@@ -161,7 +161,7 @@ class ReviewScreen(StepScreen):
         self._save_and_launch()
 
     def _save_and_launch(self, *, resume: bool = False) -> None:
-        state = self.wizard.state
+        state = self.wizard_state
         if state.dirty or state.path is None:
             self.wizard.save(then=lambda path: self._launch(path, resume=resume))
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.content import Content
@@ -12,6 +12,9 @@ from engine.config import RunConfig
 from tui.screens.step import Section, StepScreen
 from tui.widgets.fields import BoolField, ChoiceField, TextField
 from tui.widgets.findings import finding_detail
+
+if TYPE_CHECKING:
+    from engine.data.stats import DataFacts
 
 EVAL_PACKING: list[tuple[str, Any]] = [("same as training", None), ("packed", True), ("not packed", False)]
 EXCESS: list[tuple[str, Any]] = [
@@ -29,6 +32,7 @@ class SequenceScreen(StepScreen):
         "with several short samples that cannot see each other, so the same data takes fewer steps. The numbers "
         "below come from your data's real token lengths."
     )
+    KEYS: ClassVar[tuple[str, ...]]
     KEYS = ("sequence_len", "sample_packing", "eval_sample_packing", "pad_to_sequence_len", "micro_batch_size")
     KEYS += ("gradient_accumulation_steps", "batch_size", "eval_batch_size", "excess_length_strategy")
     KEYS += ("min_sample_len",)
@@ -63,7 +67,7 @@ class SequenceScreen(StepScreen):
         self.query_one("#eval-explanation", Static).update(finding_detail(eval_finding) if eval_finding else "")
 
 
-def packing_lines(config: RunConfig, facts: Any, status: str) -> Content:
+def packing_lines(config: RunConfig, facts: DataFacts | None, status: str) -> Content:
     """Efficiency, bins, batches and steps from DataFacts; until the data is analysed, what is happening."""
     effective = config.effective_batch_size()
     if facts is None:

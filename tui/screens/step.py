@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import DescendantFocus
 from textual.screen import Screen
@@ -16,7 +16,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioSet, S
 from engine.config import ConfigError, RunConfig
 from engine.rules import Finding
 from tui.lights import Lights, step_lights
-from tui.state import STEP_IDS, STEPS, edit_config, field_errors
+from tui.state import STEP_IDS, STEPS, WizardState, edit_config, field_errors
 from tui.widgets.fields import FieldRow
 from tui.widgets.findings import FindingsList
 from tui.widgets.help_panel import HelpPanel
@@ -43,7 +43,7 @@ class StepScreen(Screen[None]):
     KEYS: ClassVar[tuple[str, ...]] = ()
     """Config keys this step edits; findings on them appear here and gate Next."""
 
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Previous step (the first step goes back to the start screen)"),
         Binding("ctrl+n", "next", "Next", tooltip="Next step, accepting its warnings; refused while errors remain"),
         Binding(
@@ -60,6 +60,13 @@ class StepScreen(Screen[None]):
     @property
     def wizard(self) -> WizardApp:
         return cast("WizardApp", self.app)
+
+    @property
+    def wizard_state(self) -> WizardState:
+        """The app's state, never None here: a step screen is only shown once a config is chosen."""
+        state = self.wizard.state
+        assert state is not None, "a step screen is only shown once a config is chosen"
+        return state
 
     @property
     def title_text(self) -> str:
@@ -88,7 +95,7 @@ class StepScreen(Screen[None]):
 
     def on_mount(self) -> None:
         with self.prevent(*EDIT_EVENTS):
-            self.load_fields(self.wizard.state.config)
+            self.load_fields(self.wizard_state.config)
         self.refresh_state()
         rows = self.rows()
         if rows:
@@ -132,7 +139,7 @@ class StepScreen(Screen[None]):
             self._timer.stop()
             self._timer = None
         try:
-            config = self.build_config(self.wizard.state.config)
+            config = self.build_config(self.wizard_state.config)
         except ConfigError as error:
             self._errors = field_errors(error)
             self._show_field_errors()
@@ -164,7 +171,7 @@ class StepScreen(Screen[None]):
 
     def lights(self) -> Lights:
         """Every light of this step, from the catalog's findings and the values on screen the config cannot take."""
-        return step_lights(self.wizard.findings(), self.KEYS, self._errors, self.wizard.state.accepted)
+        return step_lights(self.wizard.findings(), self.KEYS, self._errors, self.wizard_state.accepted)
 
     @property
     def typed_errors(self) -> dict[str, str]:
@@ -210,7 +217,7 @@ class StepScreen(Screen[None]):
             self.notify("This step has errors; the findings panel says how to fix each one.", severity="error")
             return
         warnings = {f.rule_id for f in self.step_findings() if f.severity == "warning"}
-        if warnings - self.wizard.state.accepted:
+        if warnings - self.wizard_state.accepted:
             self.wizard.accept_warnings(warnings)
         index = STEP_IDS.index(self.STEP)
         if index + 1 < len(STEP_IDS):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 
@@ -26,6 +26,7 @@ class TrainingScreen(StepScreen):
         "choices that cannot run on this machine are greyed with the reason. Evaluation and checkpoint counts "
         "are per epoch."
     )
+    KEYS: ClassVar[tuple[str, ...]]
     KEYS = ("num_epochs", "max_steps", "learning_rate", "lr_scheduler", "warmup_steps", "warmup_ratio")
     KEYS += ("optimizer", "bf16", "fp16", "gradient_checkpointing", "attn_implementation", "flash_attention")
     KEYS += ("xformers_attention", "sdp_attention", "flex_attention", "evals_per_epoch", "eval_steps")
@@ -63,7 +64,7 @@ class TrainingScreen(StepScreen):
         yield WhereItRuns()
 
     def refresh_numbers(self) -> None:
-        self.query_one(WhereItRuns).show(self.wizard.state.config, self.wizard.state.path)
+        self.query_one(WhereItRuns).show(self.wizard_state.config, self.wizard_state.path)
 
 
 def attention_choices(config: RunConfig, target: Target) -> list[tuple[str, Any, str | None]]:

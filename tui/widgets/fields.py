@@ -55,11 +55,8 @@ class FieldRow(Vertical):
         self.query_one(".field-error", Static).update(f"✗ {message}" if message else "")
 
 
-class TextField(FieldRow):
-    """Free text; pydantic turns it into the key's type (`2e-4` into a float) or names what is wrong.
-
-    An empty box means "not set", so the key falls back to its default and is left out of the YAML.
-    """
+class InputField(FieldRow):
+    """A one-line text box; subclasses say what its text means (`value`), so each can have its own type."""
 
     def __init__(self, key: str, label: str, placeholder: str = "", *, id: str | None = None) -> None:
         super().__init__(key, label, id=id)
@@ -72,14 +69,21 @@ class TextField(FieldRow):
     def control(self) -> Input:
         return self.query_one(Input)
 
-    @property
-    def value(self) -> str | None:
-        return self.control.value.strip() or None
-
     def set_value(self, value: Any) -> None:
         text = "" if value is None else _as_text(value)
         if self.control.value != text:
             self.control.value = text
+
+
+class TextField(InputField):
+    """Free text; pydantic turns it into the key's type (`2e-4` into a float) or names what is wrong.
+
+    An empty box means "not set", so the key falls back to its default and is left out of the YAML.
+    """
+
+    @property
+    def value(self) -> str | None:
+        return self.control.value.strip() or None
 
 
 class BoolField(FieldRow):
@@ -151,7 +155,7 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-class ListField(TextField):
+class ListField(InputField):
     """A list of names typed as `a, b, c`; one name stays a one-item list."""
 
     @property
@@ -160,7 +164,7 @@ class ListField(TextField):
         return [part.strip() for part in text.split(",") if part.strip()] or None
 
 
-class RolesField(TextField):
+class RolesField(InputField):
     """A dataset's role names mapped onto the template's, typed as `user: human; assistant: gpt, function_call;
     tool: observation` (axolotl's `roles:`), so tool-call conversations need no text editor.
 

@@ -8,6 +8,7 @@ exact torchrun and `accelerate launch` command for every node and what changes w
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,6 +21,7 @@ from engine.runs.plan import (
     DEFAULT_PORT,
     LaunchPlan,
     PlanError,
+    Where,
     explain,
     load_plan,
     node_commands,
@@ -112,7 +114,8 @@ class WhereItRuns(Vertical):
         if where != "nodes":
             # Only what the choice uses is saved: the hidden inputs keep their text for switching back.
             nodes, address, port = 1, ADDRESS_PLACEHOLDER, DEFAULT_PORT
-        return LaunchPlan(where, gpus if where != "local" else 1, nodes, address, port)  # type: ignore[arg-type]
+        # The Select offers only the three choices; LaunchPlan checks the value again on creation.
+        return LaunchPlan(cast(Where, where), gpus if where != "local" else 1, nodes, address, port)
 
     @on(Input.Changed)
     @on(Select.Changed)

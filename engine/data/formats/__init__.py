@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.data.errors import DataError
 from engine.data.formats.alpaca import FORMAT_NO_INPUT, FORMAT_WITH_INPUT, AlpacaFormatter, AlpacaLayout
@@ -14,12 +14,15 @@ from engine.data.formats.messages import MessageReader
 from engine.data.formats.segments import InputOutputFormatter, PretokenizedFormatter
 from engine.data.templates import resolve_chat_template
 
+if TYPE_CHECKING:
+    from engine.config import DatasetConfig, RunConfig
+
 FORMATS = ("alpaca", "chat_template", "sharegpt", "completion", "input_output")
 
 __all__ = ["FORMATS", "RowFormatter", "build_formatter", "detect_format", "format_name"]
 
 
-def format_name(ds: Any) -> str | None:
+def format_name(ds: DatasetConfig) -> str | None:
     """The entry's format: a custom field mapping counts as alpaca, None means pre-tokenized."""
     kind = ds.type
     if kind is None or isinstance(kind, str):
@@ -27,7 +30,7 @@ def format_name(ds: Any) -> str | None:
     return "alpaca"
 
 
-def build_formatter(ds: Any, cfg: Any, tokenizer: Any) -> RowFormatter:
+def build_formatter(ds: DatasetConfig, cfg: RunConfig, tokenizer: Any) -> RowFormatter:
     """The formatter for one `datasets:` entry, with run-wide settings (sequence_len, masking) applied."""
     kind = format_name(ds)
     if kind is None:
@@ -43,7 +46,7 @@ def build_formatter(ds: Any, cfg: Any, tokenizer: Any) -> RowFormatter:
     raise DataError(f"dataset '{ds.path}': unknown type '{kind}'; use one of: {', '.join(FORMATS)}")
 
 
-def alpaca_layout(ds: Any) -> AlpacaLayout:
+def alpaca_layout(ds: DatasetConfig) -> AlpacaLayout:
     """Column names and prompt layout from a custom mapping and/or the field_* keys on the entry."""
     mapping = ds.type if not isinstance(ds.type, str) and ds.type is not None else None
 
@@ -64,7 +67,7 @@ def alpaca_layout(ds: Any) -> AlpacaLayout:
     )
 
 
-def chat_formatter(ds: Any, cfg: Any, tokenizer: Any) -> ChatFormatter:
+def chat_formatter(ds: DatasetConfig, cfg: RunConfig, tokenizer: Any) -> ChatFormatter:
     """A chat formatter; the entry's own chat_template wins over the run-wide one."""
     template = resolve_chat_template(
         ds.chat_template or cfg.chat_template, ds.chat_template_jinja or cfg.chat_template_jinja, tokenizer
@@ -83,7 +86,7 @@ def chat_formatter(ds: Any, cfg: Any, tokenizer: Any) -> ChatFormatter:
     )
 
 
-def message_reader(ds: Any) -> MessageReader:
+def message_reader(ds: DatasetConfig) -> MessageReader:
     """Message keys from message_property_mappings (or the deprecated message_field_*), roles as given."""
     mappings = dict(ds.message_property_mappings or {})
     role_key = mappings.get("role") or getattr(ds, "message_field_role", None)

@@ -6,13 +6,21 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from engine.data.errors import RowProblem
-from engine.data.spans import Encoded
+from engine.data.spans import Encoded, TextSample
 
 
 class RowFormatter(Protocol):
     """Turns one raw row into zero or more tokenized samples, or raises `RowProblem`."""
 
     def __call__(self, row: Mapping[str, Any]) -> list[Encoded]: ...
+
+
+class TextFormatter(RowFormatter, Protocol):
+    """A formatter that can also render rows as texts, so a batch of rows is tokenized in one call."""
+
+    tokenizer: Any
+
+    def texts(self, row: Mapping[str, Any]) -> list[TextSample]: ...
 
 
 def text_field(row: Mapping[str, Any], field: str, *, required: bool) -> str:

@@ -41,7 +41,7 @@ def _pretokenized(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
 
 def _chat(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     columns = _common_columns(rows)
-    ordered = [name for name in ("messages", "conversations") if name in columns]
+    ordered: list[str] = [name for name in ("messages", "conversations") if name in columns]
     ordered += sorted(columns - set(ordered))
     for column in ordered:
         keys = _message_keys([row[column] for row in rows])

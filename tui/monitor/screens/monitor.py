@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -51,7 +51,7 @@ class MonitorScreen(Screen[None]):
     """
     AUTO_FOCUS = "#log"
     """The log, not the search box, so single-key bindings (s, r, c, ...) work at once."""
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
         Binding("c", "chat", "Chat"),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -30,7 +30,7 @@ class RunsScreen(Screen[None]):
     RunsScreen #runs-empty { padding: 1 2; color: $text-muted; }
     RunsScreen DataTable { height: 1fr; }
     """
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", show=True),
         Binding("f5", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),

@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Log
 
@@ -79,7 +79,7 @@ class FollowLog(Log):
 class SearchInput(Input):
     """Esc leaves the search box for the log (the text stays, so the filter stays)."""
 
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave", "Back to the log", show=False),
     ]
 

@@ -50,10 +50,10 @@ class SummaryPanel(Vertical):
             offered = state in states and (action != "resume" or can_resume)
             self.query_one(f"#summary-{action}", Button).display = offered
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         action = (event.button.id or "").removeprefix("summary-")
-        self.screen.run_action(action)  # type: ignore[arg-type]
+        await self.screen.run_action(action)  # a coroutine: without await the action never ran
 
 
 def summary_text(model: RunModel, state: RunState, run_dir: Path) -> Text:
