@@ -88,6 +88,8 @@ async def test_findings_about_an_old_value_go_when_the_new_value_cannot_be_read(
 
 
 async def test_the_attention_choice_is_checked_when_it_changes(make_app: AppFactory) -> None:
+    """A radio button is an input like any other: picking flex_attention with packing on (the preset packs)
+    brings the catalog's error into the panel and blocks Next; going back to sdpa clears it."""
     from textual.widgets import RadioButton
 
     from tui.widgets.fields import RadioField
@@ -97,10 +99,16 @@ async def test_the_attention_choice_is_checked_when_it_changes(make_app: AppFact
         app.goto("training")
         await pilot.pause()
         field = app.screen.query_one("#row-attn_implementation", RadioField)
-        wanted = next(i for i, (_, value, reason) in enumerate(field.choices) if reason is None and value == "eager")
-        list(field.query(RadioButton))[wanted].value = True
+        buttons = list(field.query(RadioButton))
+        index = {value: i for i, (_, value, reason) in enumerate(field.choices) if reason is None}
+        assert "packed samples" not in findings_text(app) and not next_button(app).disabled
+        buttons[index["flex_attention"]].value = True
         await settle(pilot)
-        assert app.config.attn_implementation == "eager"
+        assert app.config.attn_implementation == "flex_attention"
+        assert "packed samples" in findings_text(app) and next_button(app).disabled
+        buttons[index["sdpa"]].value = True
+        await settle(pilot)
+        assert "packed samples" not in findings_text(app) and not next_button(app).disabled
 
 
 async def test_quitting_keeps_the_edit_typed_just_before(make_app: AppFactory) -> None:

@@ -201,7 +201,7 @@ class DatasetScreen(StepScreen):
             self.query_one("#row-path", TextField).set_value(str(path))
 
     def _apply_detected(self) -> None:
-        suggestion = self.wizard.analyst.suggestion
+        suggestion = self.wizard.analysis.suggestion
         if suggestion:
             self.wizard.set_config(edit_dataset(self.wizard.config, suggestion, self.index))
             with self.prevent(*EDIT_EVENTS):
@@ -214,9 +214,9 @@ class DatasetScreen(StepScreen):
 
     def show_analysis(self) -> None:
         wizard = self.wizard
-        self.query_one("#data-columns", Static).update(wizard.analyst.columns_note())
-        self.query_one("#apply-detected").display = bool(wizard.analyst.suggestion)
-        self.query_one("#data-status", Static).update(wizard.analyst.status)
+        self.query_one("#data-columns", Static).update(wizard.analysis.columns_note())
+        self.query_one("#apply-detected").display = bool(wizard.analysis.suggestion)
+        self.query_one("#data-status", Static).update(wizard.analysis.status)
         facts = wizard.data_facts()
         preview = wizard.preview if facts is not None else None
         histogram, sample = self.query_one("#histogram", Static), self.query_one("#sample", Static)

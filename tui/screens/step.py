@@ -42,6 +42,8 @@ class StepScreen(Screen[None]):
     """What this step decides, shown in the help panel until a field has focus."""
     KEYS: ClassVar[tuple[str, ...]] = ()
     """Config keys this step edits; findings on them appear here and gate Next."""
+    WATCHES: ClassVar[tuple[str, ...]] = ("state", "preview", "target")
+    """The app's reactives this step re-reads itself from when they change (the findings depend on all three)."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("escape", "back", "Back", tooltip="Previous step (the first step goes back to the start screen)"),
@@ -69,7 +71,7 @@ class StepScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            yield StepList(self.STEP, self.wizard.step_marks())
+            yield StepList(self.STEP, self.wizard.step_marks(self.STEP))
             with VerticalScroll(id="form"):
                 yield Static(self.title_text, classes="step-title")
                 yield from self.compose_form()
@@ -89,6 +91,9 @@ class StepScreen(Screen[None]):
     def on_mount(self) -> None:
         with self.prevent(*EDIT_EVENTS):
             self.load_fields(self.wizard.state.config)
+        for name in self.WATCHES:
+            self.watch(self.wizard, name, self.refresh_state, init=False)
+        self.watch(self.wizard, "analysis", self.show_analysis, init=False)
         self.refresh_state()
         rows = self.rows()
         if rows:
@@ -166,17 +171,12 @@ class StepScreen(Screen[None]):
         """Every light of this step, from the catalog's findings and the values on screen the config cannot take."""
         return step_lights(self.wizard.findings(), self.KEYS, self._errors, self.wizard.state.accepted)
 
-    @property
-    def typed_errors(self) -> dict[str, str]:
-        """Values on screen the config cannot take, by key (the sidebar marks this step ✗ while there are any)."""
-        return dict(self._errors)
-
     def refresh_state(self) -> None:
         """Re-render what depends on the config: findings, help, Next, the sidebar marks and the step's numbers."""
         lights = self.lights()
         self.query_one(FindingsList).show(lights.findings, lights.accepted)
         self.query_one(HelpPanel).explain(self._focused_key, list(lights.findings), self.INTRO)
-        self.query_one(StepList).update_marks(self.wizard.step_marks())
+        self.query_one(StepList).update_marks(self.wizard.step_marks(self.STEP, self._errors))
         button = self.query_one("#next", Button)
         button.disabled = lights.blocked
         button.label = lights.next_label
@@ -185,6 +185,9 @@ class StepScreen(Screen[None]):
 
     def refresh_numbers(self) -> None:
         """Live numbers of the step (memory, parameters, packing); subclasses fill them in."""
+
+    def show_analysis(self) -> None:
+        """Redraw what this step shows of the data analysis (`app.analysis`); steps that show it fill it in."""
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         row = next((node for node in event.widget.ancestors_with_self if isinstance(node, FieldRow)), None)
