@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
@@ -16,6 +18,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioSet, S
 from engine.config import ConfigError, RunConfig
 from engine.rules import Finding
 from tui.lights import Lights, step_lights
+from tui.screens.dialogs import PathPicker
 from tui.state import STEP_IDS, STEPS, edit_config, field_errors
 from tui.widgets.fields import FieldRow
 from tui.widgets.findings import FindingsList
@@ -200,13 +203,32 @@ class StepScreen(Screen[None]):
         """The config key a focused widget that is not a FieldRow stands for (subclasses map their own)."""
         return None
 
+    def button_actions(self) -> dict[str, Callable[[], object]]:
+        """What each button of the step does, by button id; a step with buttons of its own adds them to these."""
+        return {"next": self.action_next, "back": self.action_back}
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "next":
+        action = self.button_actions().get(event.button.id or "")
+        if action is not None:
             event.stop()
-            self.action_next()
-        elif event.button.id == "back":
-            event.stop()
-            self.action_back()
+            action()
+
+    def browse_into(self, row_id: str, title: str, *, folders: bool = False) -> None:
+        """Pick a file (or folder) from the working folder into a text row, as if it had been typed there."""
+
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                self.query_one(f"#{row_id}", FieldRow).set_value(str(path))
+
+        self.app.push_screen(PathPicker(title, Path.cwd(), folders=folders), picked)
+
+    def flush_or_refuse(self) -> bool:
+        """Apply pending edits before leaving the entry or step; False (and says so) while a field holds a value
+        the config cannot take, so no typed value is lost."""
+        if self.flush():
+            return True
+        self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
+        return False
 
     def action_next(self) -> None:
         if not self.flush() or self.lights().blocked:
@@ -220,17 +242,14 @@ class StepScreen(Screen[None]):
             self.wizard.goto(STEP_IDS[index + 1])
 
     def action_back(self) -> None:
-        if not self.flush():
-            self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
+        if not self.flush_or_refuse():
             return
         index = STEP_IDS.index(self.STEP)
         self.wizard.goto(STEP_IDS[index - 1] if index > 0 else "start")
 
     def on_step_list_jump(self, event: StepList.Jump) -> None:
-        if not self.flush():
-            self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
-            return
-        self.wizard.goto(event.step)
+        if self.flush_or_refuse():
+            self.wizard.goto(event.step)
 
 
 class Section(Vertical):
