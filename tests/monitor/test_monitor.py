@@ -102,6 +102,22 @@ async def test_a_reader_that_fails_shows_its_error_instead_of_freezing(
         assert "not updating" in str(pilot.app.screen.query_one(RunHeader).render())
 
 
+async def test_a_live_run_without_a_launch_record_is_judged_on_its_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A foreground run (`ft-tui train`, no run.json) is alive by the pid in its own `started` event: the liveness
+    check must see this poll's events, or the first check calls the run dead and shows its console as a crash."""
+    from engine.runs import CONSOLE_FILE
+
+    monkeypatch.setattr("engine.runs.registry.is_alive", lambda pid, token=None: pid == 4242)  # the fixture's pid
+    run_dir = recorded_run(tmp_path, "complete.jsonl", lines=40)
+    (run_dir / CONSOLE_FILE).write_text("an old line that only a crash would bring up\n", encoding="utf-8")
+    async with MonitorApp(run_dir).run_test(size=(100, 32)) as pilot:
+        screen = await settle(pilot, 40)
+        await until(pilot, lambda: screen.watcher.launch is None and screen.state == "training")
+        assert not any(line.level == "console" for line in screen.model.log)
+
+
 async def test_log_search_and_level_filter(tmp_path: Path) -> None:
     run_dir = recorded_run(tmp_path, "complete.jsonl")
     async with MonitorApp(run_dir).run_test(size=(100, 32)) as pilot:

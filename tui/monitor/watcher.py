@@ -74,9 +74,9 @@ class RunWatcher:
 
     async def watch(self, target: MessagePump) -> None:
         while True:
-            events = await asyncio.to_thread(self.tail.poll)
-            liveness = await asyncio.to_thread(self._check_process) if self._liveness_due() else None
-            self.poll_once(events, target, liveness)
+            self.poll_once(await asyncio.to_thread(self.tail.poll), target)
+            if self._liveness_due():  # judged on the status with this poll's events applied
+                self.poll_once([], target, await asyncio.to_thread(self._check_process))
             await asyncio.sleep(POLL_SECONDS)
 
     def _liveness_due(self) -> bool:
@@ -98,8 +98,9 @@ class RunWatcher:
 
     def poll_once(self, events: list[Event], target: MessagePump, liveness: Liveness | None = None) -> None:
         """Apply one poll's events and liveness check (read off the UI thread) and post what changed."""
+        events = [*events, *(liveness.late_events if liveness else [])]
         last_step: StepEvent | None = None
-        for event in [*events, *(liveness.late_events if liveness else [])]:
+        for event in events:
             self.model.apply(event)
             if isinstance(event, StepEvent):
                 last_step = event
