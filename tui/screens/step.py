@@ -114,15 +114,14 @@ class StepScreen(Screen[None]):
         return edit_config(config, {row.key: row.value for row in self.rows()})
 
     # --- edits ------------------------------------------------------------------------------------------
-    @on(Input.Changed)
-    @on(Checkbox.Changed)
-    @on(Select.Changed)
-    @on(SelectionList.SelectedChanged)
-    @on(RadioSet.Changed)
     def _edited(self) -> None:
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(EDIT_DEBOUNCE_S, self.flush)
+
+    for _edit in EDIT_EVENTS:  # handled from the one list that loading fields also silences: none is left out
+        _edited = on(_edit)(_edited)
+    del _edit
 
     @property
     def edit_pending(self) -> bool:
