@@ -46,7 +46,7 @@ async def test_monitor_follows_a_live_run_to_the_end(
 async def test_stop_asks_first_then_resume_continues_the_curve(
     fake_engine: FakeEngine, config_file: Path, cleanup_runs: list[Path]
 ) -> None:
-    fake_engine("complete.jsonl", 0.05)
+    fake_engine("complete.jsonl", 0.2)  # 30 s of run: the dialog and the stop land before its end on a busy machine
     run_dir = start_detached(config_file)
     cleanup_runs.append(run_dir)
     async with MonitorApp(run_dir).run_test(size=(100, 32)) as pilot:

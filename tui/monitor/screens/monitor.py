@@ -35,6 +35,8 @@ STOP_QUESTION = (
     "Stop this run?\n\nThe engine saves a checkpoint at the end of the current step and exits. "
     "Press r later to resume from it."
 )
+STATEFUL_ACTIONS = ("stop", "resume", "chat", "merge")
+"""The footer keys that come and go with the run's state (check_action)."""
 CHART_SECONDS = 0.5
 """Charts, log and checkpoints redraw at most this often while steps stream in; the clocks move every redraw."""
 
@@ -94,6 +96,7 @@ class MonitorScreen(Screen[None]):
         self.reader_error: str | None = None
         """Why the tail stopped (a failed read of the run folder); shown instead of a monitor that stops moving."""
         self._drawn: tuple[object, ...] | None = None
+        self._keys_shown: tuple[bool | None, ...] = ()
         self._drawn_at = 0.0
 
     def compose(self) -> ComposeResult:
@@ -177,7 +180,10 @@ class MonitorScreen(Screen[None]):
         self.query_one(CheckpointList).show(self.model)
         self.query_one(SummaryPanel).show(self.model, self.state, self.run_dir, self.check_action("resume", ()) is True)
         self.query_one(LogPane).sync(self.model.log)
-        self.refresh_bindings()
+        keys = tuple(self.check_action(action, ()) for action in STATEFUL_ACTIONS)
+        if keys != self._keys_shown:  # the footer is rebuilt on each refresh: only when a key comes or goes
+            self._keys_shown = keys
+            self.refresh_bindings()
 
     def _show_progress(self) -> None:
         launch = self.watcher.launch
