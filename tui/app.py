@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.reactive import var
 
 from engine.config import ConfigError, RunConfig, load_config, save_config
 from engine.errors import EXIT_USAGE, FtTuiError
@@ -16,7 +17,7 @@ from tui.lights import step_lights
 from tui.notify import notify_error
 from tui.screens import STEP_SCREENS, StartScreen
 from tui.screens.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
-from tui.screens.data_worker import DataAnalyst
+from tui.screens.data_worker import Analysis, DataAnalyst
 from tui.screens.dialogs import ChoiceDialog, HelpDialog, TextPrompt
 from tui.screens.step import StepScreen
 from tui.state import WizardState
@@ -27,7 +28,11 @@ if TYPE_CHECKING:
 
 
 class WizardApp(App[int]):
-    """Holds the one WizardState and the caches derived from it (model facts, data preview, findings)."""
+    """Holds the one WizardState and the caches derived from it (model facts, data preview, findings).
+
+    The state, the data preview, the data analysis and the target are reactive: a step screen watches them and
+    re-reads what it shows when one changes, so nothing here needs to know which screen is on top.
+    """
 
     CSS_PATH = "styles/wizard.tcss"
     TITLE = "ft-tui"
@@ -40,6 +45,15 @@ class WizardApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (asks first when there are unsaved changes)"),
     ]
 
+    state: var[WizardState | None] = var(None)
+    """The one wizard state; replaced whole on every edit (never mutated), so watchers see every change."""
+    preview: var[DataPreview | None] = var(None)
+    """The newest data analysis result (tokenized rows and facts), None until one finished."""
+    analysis: var[Analysis] = var(Analysis())
+    """What the data analysis is doing and what it saw (progress line, columns, detected format)."""
+    target: var[Target] = var(Target(device="cpu"))
+    """The machine the findings are judged against."""
+
     def __init__(
         self,
         state: WizardState | None = None,
@@ -48,12 +62,11 @@ class WizardApp(App[int]):
         services: Services | None = None,
     ) -> None:
         super().__init__()
-        self.state = state
-        self.target = target or detect_target()
+        self.set_reactive(WizardApp.state, state)
+        self.set_reactive(WizardApp.target, target or detect_target())
         self.home_target = self.target
         """The machine the wizard runs on (or the one tests fix); `target` may be a declared GPU instead."""
         self.services = services or default_services()
-        self.preview: DataPreview | None = None
         self.analyst = DataAnalyst(self)
         self._facts_cache: dict[str, ModelFacts | None] = {}
         self._findings: tuple[RunConfig, DataPreview | None, list[Finding]] | None = None
@@ -79,30 +92,30 @@ class WizardApp(App[int]):
         """Begin editing a config chosen on the start screen."""
         self.state = state
         self._confirmed_path = None
-        self._update_title()
         self.goto("model")
 
     def set_config(self, config: RunConfig) -> bool:
-        """Replace the config; every screen re-reads what it shows from the new one. False when nothing changed."""
+        """Replace the config; the screens watching `state` re-read what they show. False when nothing changed."""
         assert self.state is not None
         new_state = self.state.with_config(config)
         if new_state is self.state:
             return False
         self.state = new_state
-        self._update_title()
-        if isinstance(self.screen, StepScreen):
-            self.screen.refresh_state()
         return True
 
     def set_target(self, target: Target) -> None:
         """Judge the config against another machine (the Model step's "Train on"); findings are redone."""
-        if target != self.target:
-            self.target = target
-            self._findings = None
+        self.target = target
+
+    def watch_target(self) -> None:
+        self._findings = None
 
     def accept_warnings(self, rule_ids: set[str]) -> None:
         assert self.state is not None
         self.state = self.state.accept(rule_ids)
+
+    def watch_state(self) -> None:
+        self._update_title()
 
     def _update_title(self) -> None:
         if self.state is None:
@@ -137,11 +150,8 @@ class WizardApp(App[int]):
             self._data_facts = cached = (config, preview, refresh_facts(preview, config))
         return cached[2]
 
-    def set_preview(self, preview: DataPreview) -> None:
-        self.preview = preview
+    def watch_preview(self) -> None:
         self._findings = None
-        if isinstance(self.screen, StepScreen):
-            self.screen.refresh_state()
 
     def findings(self) -> list[Finding]:
         """All findings for the current config, with whatever model and data facts are known (cached per config)."""
@@ -152,18 +162,16 @@ class WizardApp(App[int]):
             self._findings = (config, self.preview, check_config(config, self.target, facts=facts, data=data))
         return self._findings[2]
 
-    def step_marks(self) -> dict[str, str]:
+    def step_marks(self, current: str = "", typed: dict[str, str] | None = None) -> dict[str, str]:
         """error / warning / ok for each step, by the same computation as the step's own lights (tui.lights);
-        the step on screen also counts the values typed there that the config cannot take yet."""
+        the `current` step also counts the values `typed` there that the config cannot take yet."""
         if self.state is None:
             return {}
         findings, accepted = self.findings(), self.state.accepted
-        current = self.screen if self.screen_stack and isinstance(self.screen, StepScreen) else None
-        marks = {}
-        for step, screen in STEP_SCREENS.items():
-            typed = current.typed_errors if current is not None and step == current.STEP else {}
-            marks[step] = step_lights(findings, screen.KEYS, typed, accepted).mark
-        return marks
+        return {
+            step: step_lights(findings, screen.KEYS, (typed or {}) if step == current else {}, accepted).mark
+            for step, screen in STEP_SCREENS.items()
+        }
 
     # --- navigation -------------------------------------------------------------------------------------
     async def on_monitor_screen_new_run_requested(self, message: Any) -> None:
@@ -261,7 +269,6 @@ class WizardApp(App[int]):
             return
         self.state = self.state.saved_to(path)
         self._confirmed_path = path
-        self._update_title()
         self.notify(f"saved {path}")
         if then is not None:
             then(path)

@@ -25,11 +25,13 @@ async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20
 
 
 async def settle(pilot: Pilot, events: int) -> MonitorScreen:
-    """Wait until the screen applied `events` events, then draw everything once, as the redraw timer would."""
+    """Wait until the screen applied `events` events and its panels show them (the redraw timer catches up with
+    the newest points within half a second)."""
     screen = pilot.app.screen
     assert isinstance(screen, MonitorScreen)
-    await until(pilot, lambda: screen.model.status.events_seen >= events and screen.watcher.state != "starting")
-    screen._on_run_changed()
-    screen._tick()
+    await until(
+        pilot,
+        lambda: screen.model.status.events_seen >= events and screen.watcher.state != "starting" and screen.up_to_date,
+    )
     await pilot.pause()
     return screen

@@ -14,6 +14,7 @@ from tests.monitor.helpers import until
 from tests.tiny import tiny_llama, tiny_tokenizer
 from tui.monitor.app import MonitorApp
 from tui.monitor.screens import MonitorScreen
+from tui.monitor.screens.monitor import Pending
 
 ROWS = [
     {"instruction": "Give three tips for staying healthy.", "input": "", "output": "Eat well, sleep, and exercise."},
@@ -76,7 +77,7 @@ async def test_detach_reattach_stop_resume_finish(
         await until(pilot, lambda: screen.model.status.step >= 1, timeout=30)
         await pilot.press("s")
         await pilot.click("#confirm")
-        await until(pilot, lambda: screen.state == "stopped" and not screen.pending, timeout=60)
+        await until(pilot, lambda: screen.state == "stopped" and screen.pending is Pending.NONE, timeout=60)
         stopped_at = screen.model.status.step
         assert stopped_at < 300 and screen.model.status.resume_checkpoint() is not None
         await pilot.press("r")

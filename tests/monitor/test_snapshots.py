@@ -11,8 +11,9 @@ from engine.events import EVENTS_FILE, FinishedEvent, read_events
 from engine.runs import CONSOLE_FILE
 from engine.runs.registry import LaunchInfo, save_launch
 from tests.monitor.conftest import recorded_run
-from tests.monitor.helpers import settle
+from tests.monitor.helpers import settle, until
 from tui.monitor.app import MonitorApp
+from tui.monitor.screens import RunsScreen
 
 SIZE = (100, 32)
 FIXTURE_PID = 4242
@@ -86,6 +87,14 @@ class TestMonitorStates:
         assert snap_compare(monitor(run_dir), terminal_size=SIZE, run_before=settled(65))
 
 
+async def runs_read(pilot: Pilot) -> None:
+    """The runs list is read in a worker: wait until it is shown."""
+    screen = pilot.app.screen
+    assert isinstance(screen, RunsScreen)
+    await until(pilot, lambda: screen.loaded)
+    await pilot.pause()
+
+
 class TestRunsList:
     def test_runs_with_their_states(self, snap_compare, tmp_path: Path, engine_alive: None) -> None:  # type: ignore[no-untyped-def]
         for name, stream, lines in (
@@ -97,10 +106,10 @@ class TestRunsList:
             launched(run_dir)
         crashed = tmp_path / "b" / "outputs" / "smollm2-alpaca" / EVENTS_FILE
         crashed.write_text(crashed.read_text().replace(f'"pid":{FIXTURE_PID}', '"pid":-1'), encoding="utf-8")
-        assert snap_compare(MonitorApp(None), terminal_size=SIZE)
+        assert snap_compare(MonitorApp(None), terminal_size=SIZE, run_before=runs_read)
 
     def test_no_runs_yet(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
-        assert snap_compare(MonitorApp(None), terminal_size=SIZE)
+        assert snap_compare(MonitorApp(None), terminal_size=SIZE, run_before=runs_read)
 
 
 SMALL = (80, 24)

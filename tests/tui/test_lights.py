@@ -88,6 +88,8 @@ async def test_findings_about_an_old_value_go_when_the_new_value_cannot_be_read(
 
 
 async def test_the_attention_choice_is_checked_when_it_changes(make_app: AppFactory) -> None:
+    """A radio button is an input like any other: picking flex_attention with packing on (the preset packs)
+    brings the catalog's error into the panel and blocks Next; going back to sdpa clears it."""
     from textual.widgets import RadioButton
 
     from tui.widgets.fields import RadioField
@@ -97,10 +99,16 @@ async def test_the_attention_choice_is_checked_when_it_changes(make_app: AppFact
         app.goto("training")
         await pilot.pause()
         field = app.screen.query_one("#row-attn_implementation", RadioField)
-        wanted = next(i for i, (_, value, reason) in enumerate(field.choices) if reason is None and value == "eager")
-        list(field.query(RadioButton))[wanted].value = True
+        buttons = list(field.query(RadioButton))
+        index = {value: i for i, (_, value, reason) in enumerate(field.choices) if reason is None}
+        assert "packed samples" not in findings_text(app) and not next_button(app).disabled
+        buttons[index["flex_attention"]].value = True
         await settle(pilot)
-        assert app.config.attn_implementation == "eager"
+        assert app.config.attn_implementation == "flex_attention"
+        assert "packed samples" in findings_text(app) and next_button(app).disabled
+        buttons[index["sdpa"]].value = True
+        await settle(pilot)
+        assert "packed samples" not in findings_text(app) and not next_button(app).disabled
 
 
 async def test_quitting_keeps_the_edit_typed_just_before(make_app: AppFactory) -> None:
@@ -172,3 +180,36 @@ def test_any_edits_ending_on_valid_values_leave_the_step_unblocked(
             assert "✗" not in findings_text(app) and "✗" not in sidebar_line(app, "lora")
 
     asyncio.run(walk())
+
+
+async def test_every_input_of_every_step_is_checked_when_it_changes(make_app: AppFactory) -> None:
+    """Every focusable control of every step's form (buttons aside) posts a change message that the step's edit
+    handler takes, so a new kind of input cannot be added that edits the config without re-checking it."""
+    from textual.message import Message
+    from textual.widgets import Button
+
+    from tui.screens.step import EDIT_EVENTS
+    from tui.state import STEP_IDS
+
+    def change_messages(widget: object) -> list[type[Message]]:
+        kinds = (getattr(type(widget), name, None) for name in ("Changed", "SelectedChanged"))
+        return [kind for kind in kinds if isinstance(kind, type) and issubclass(kind, Message)]
+
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        for step in STEP_IDS[:-1]:  # the review step has no inputs; the wizard opens on the first step
+            if step != STEP_IDS[0]:
+                app.goto(step)
+            await wait_for(pilot, lambda step=step: getattr(app.screen, "STEP", "") == step and app.screen.is_mounted)
+            form = app.screen.query_one("#form")
+            controls = [
+                widget
+                for widget in form.query("*")
+                if widget.focusable
+                and not isinstance(widget, Button)
+                and not any(change_messages(parent) for parent in widget.ancestors if parent is not form)
+            ]  # a Select's own overlay is part of the Select
+            assert controls, step
+            for control in controls:
+                messages = change_messages(control)
+                assert messages and all(issubclass(m, EDIT_EVENTS) for m in messages), (step, type(control).__name__)

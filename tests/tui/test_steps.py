@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, Input, RadioButton, Select, Static
 
 from engine.config import load_config
@@ -351,3 +352,25 @@ async def test_model_step_shows_what_this_machine_can_do(make_app: AppFactory) -
         text = str(app.screen.query_one("#machine-facts", Static).render())
         assert "Works here: cpu, eager, sdpa, fp32, bf16" in text
         assert "Not here: cuda" in text and "xformers" in text and "ft-tui doctor" in text
+
+
+async def test_a_download_that_fails_in_an_unforeseen_way_says_why(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only a missing model: any failure of the download worker ends as a ✗ line, never a silent stop."""
+    import engine.models
+    from tui.screens.model import ModelScreen
+
+    def broken(*_args: object, **_kwargs: object) -> Path:
+        raise RuntimeError("the network went away")
+
+    monkeypatch.setattr(engine.models, "resolve_model", broken)
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ModelScreen)
+        screen.download("org/some-model")
+        status = lambda: str(screen.query_one("#download-status", Static).render())  # noqa: E731
+        await wait_for(pilot, lambda: "the network went away" in status())
+        assert status().startswith("✗")

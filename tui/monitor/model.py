@@ -93,6 +93,11 @@ class RunModel:
             detail = f": {event.detail}" if event.detail else ""
             self.log.append(LogLine(event.time, "info", f"── {event.phase.replace('_', ' ')}{detail}"))
 
+    def add_error(self, message: str, when: float) -> None:
+        """A failure of the monitor itself (it could not read the run folder), logged like the engine's errors."""
+        self.version += 1
+        self.log.append(LogLine(when, "error", message))
+
     def add_console_lines(self, lines: list[str], when: float) -> None:
         """The engine's raw output after a crash: often the only trace of a death before any event was written."""
         self.version += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual.message import Message
@@ -13,7 +14,7 @@ from textual.message_pump import MessagePump
 from engine.events import Event, EventTail, StepEvent
 from engine.runs import RunState, read_launch
 from engine.runs.paths import CONSOLE_FILE, EVENTS_FILE
-from engine.runs.registry import run_is_alive
+from engine.runs.registry import LaunchInfo, run_is_alive
 from tui.monitor.model import RunModel
 
 POLL_SECONDS = 0.25
@@ -42,8 +43,22 @@ class RunChanged(Message):
         return isinstance(message, RunChanged)
 
 
+@dataclass(frozen=True)
+class Liveness:
+    """What one liveness check read from disk (in a worker thread): the launch record, whether the engine process
+    lives, the events it wrote just before it exited, and its console's last lines when it died without a word."""
+
+    launch: LaunchInfo | None
+    alive: bool
+    late_events: list[Event]
+    console: list[str] | None
+
+
 class RunWatcher:
-    """Owns the tail of one run folder and the model built from it; `watch` loops until cancelled."""
+    """Owns the tail of one run folder and the model built from it; `watch` loops until cancelled.
+
+    Every disk read (events, run.json, the console log) happens in a thread; the model is changed on the UI
+    thread only, so the screen never draws a half-applied poll."""
 
     def __init__(self, run_dir: Path, model: RunModel, clock: Callable[[], float] = time.time) -> None:
         self.run_dir = run_dir
@@ -52,52 +67,69 @@ class RunWatcher:
         self.tail = EventTail(run_dir / EVENTS_FILE)
         self.alive = True
         self.state: RunState = "starting"
+        self.launch: LaunchInfo | None = None
+        """The launcher's record (run.json), re-read with each liveness check: a resume writes a new pid there."""
         self._checked_at = 0.0
         self._console_shown = False
 
     async def watch(self, target: MessagePump) -> None:
         while True:
             self.poll_once(await asyncio.to_thread(self.tail.poll), target)
+            if self._liveness_due():  # judged on the status with this poll's events applied
+                self.poll_once([], target, await asyncio.to_thread(self._check_process))
             await asyncio.sleep(POLL_SECONDS)
 
-    def poll_once(self, events: list[Event], target: MessagePump) -> None:
-        """Apply one poll's events (read and parsed off the UI thread) and post what changed."""
+    def _liveness_due(self) -> bool:
+        now = time.monotonic()
+        if now - self._checked_at < LIVENESS_SECONDS:
+            return False
+        self._checked_at = now
+        return True
+
+    def _check_process(self) -> Liveness:
+        """In a worker thread: read run.json and ask whether the engine lives; when it has just exited, the lines
+        it wrote between our read and its exit, and (not yet shown) the console's last lines."""
+        launch = read_launch(self.run_dir)
+        alive = process_alive(launch, self.model)
+        late = self.tail.poll() if self.alive and not alive else []
+        unexplained = not alive and self.model.status.finished is None and not self._console_shown
+        console = console_tail(self.run_dir) if unexplained else None
+        return Liveness(launch, alive, late, console)
+
+    def poll_once(self, events: list[Event], target: MessagePump, liveness: Liveness | None = None) -> None:
+        """Apply one poll's events and liveness check (read off the UI thread) and post what changed."""
+        events = [*events, *(liveness.late_events if liveness else [])]
         last_step: StepEvent | None = None
         for event in events:
             self.model.apply(event)
             if isinstance(event, StepEvent):
                 last_step = event
-        changed = self._refresh_state() or any(not isinstance(event, StepEvent) for event in events)
+        changed = self._refresh_state(liveness) or any(not isinstance(event, StepEvent) for event in events)
         if last_step is not None:
             target.post_message(StepReceived(last_step))
         if changed:
             target.post_message(RunChanged())
 
-    def _refresh_state(self) -> bool:
-        now = time.monotonic()
+    def _refresh_state(self, liveness: Liveness | None) -> bool:
         was_alive = self.alive
-        if now - self._checked_at >= LIVENESS_SECONDS:
-            self._checked_at = now
-            self.alive = process_alive(self.run_dir, self.model)
-            if was_alive and not self.alive:
-                # The engine may have written its last lines (an error, finished) between our read and its exit;
-                # read them before judging how it ended.
-                for event in self.tail.poll():
-                    self.model.apply(event)
+        if liveness is not None:
+            self.launch = liveness.launch
+            self.alive = liveness.alive
         state = self.model.status.state(self.alive)
         changed = state != self.state or was_alive != self.alive
         self.state = state
-        if state == "failed" and self.model.status.finished is None and not self._console_shown:
+        console = liveness.console if liveness is not None else None
+        if state == "failed" and self.model.status.finished is None and not self._console_shown and console is not None:
             self._console_shown = True
-            self.model.add_console_lines(console_tail(self.run_dir), self.clock())
+            self.model.add_console_lines(console, self.clock())
         if state != "failed":
             self._console_shown = False
         return changed
 
 
-def process_alive(run_dir: Path, model: RunModel) -> bool:
-    """Re-read run.json each time: a resume writes the new engine's pid there."""
-    return run_is_alive(read_launch(run_dir), model.status)
+def process_alive(launch: LaunchInfo | None, model: RunModel) -> bool:
+    """Whether the run's engine process lives (a resume writes the new engine's pid into run.json)."""
+    return run_is_alive(launch, model.status)
 
 
 def console_tail(run_dir: Path, count: int = CONSOLE_TAIL_LINES) -> list[str]:

@@ -1,7 +1,8 @@
-"""Runs the data analysis in a background thread, debounced, and keeps its progress line and format guess."""
+"""Runs the data analysis in a background thread, debounced, and publishes its progress line and format guess."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
@@ -10,6 +11,7 @@ from textual.worker import Worker
 
 from engine.config import RunConfig
 from tui.screens.data_preview import DataPreview, analyse, data_key, detect_format
+from tui.workers import post_to_ui
 
 if TYPE_CHECKING:
     from tui.app import WizardApp
@@ -19,14 +21,34 @@ ANALYSIS_DEBOUNCE_S = 0.6
 SAMPLE_ROWS = 5
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What the data analysis shows: its progress line, the columns it saw and the format it detected.
+
+    Frozen and held by the app as a reactive, so every screen showing it redraws when a new one is published.
+    """
+
+    status: str = "The data is analysed once a dataset is set."
+    columns: tuple[str, ...] = ()
+    suggestion: dict[str, Any] | None = None
+
+    def columns_note(self) -> Content:
+        if not self.columns:
+            return Content("")
+        note = Content.assemble(("columns: ", "bold"), ", ".join(self.columns))
+        if self.suggestion:
+            kind = self.suggestion.get("type", "pre-tokenized")
+            note = Content.assemble(note, ("   detected format: ", "bold"), str(kind))
+        return note
+
+
 class DataAnalyst:
-    """Owns the analysis worker for the app: one at a time, newest config wins, results for stale configs dropped."""
+    """Owns the analysis worker for the app: one at a time, newest config wins, results for stale configs dropped.
+
+    What it finds goes to `app.analysis` and `app.preview`; it never reaches into a screen."""
 
     def __init__(self, app: WizardApp) -> None:
         self.app = app
-        self.status = "The data is analysed once a dataset is set."
-        self.columns: list[str] = []
-        self.suggestion: dict[str, Any] | None = None
         self._key: str | None = None
         self.entry = 0
         """The `datasets:` entry whose columns and format are shown (the Dataset step's picker)."""
@@ -69,17 +91,11 @@ class DataAnalyst:
         self._post(self._finished, preview)
 
     def _post(self, callback: Any, *args: Any) -> None:
-        """Hand a result to the UI thread; once the app has closed there is nobody to tell."""
-        if not self.app.is_running:
-            return
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:  # the app closed between the check and the call
-            return
+        """Hand a result to the UI thread."""
+        post_to_ui(self.app, callback, *args)
 
     def _peeked(self, columns: list[str], suggestion: dict[str, Any] | None) -> None:
-        self.columns, self.suggestion = columns, suggestion
-        self._redraw()
+        self.app.analysis = replace(self.app.analysis, columns=tuple(columns), suggestion=suggestion)
 
     def _failed(self, message: str) -> None:
         """The columns and format guess belonged to the data read before; a failure leaves none of them."""
@@ -88,36 +104,15 @@ class DataAnalyst:
 
     def forget_peek(self) -> None:
         """Drop the columns and format guess (another entry or file is about to be read)."""
-        if self.columns or self.suggestion:
-            self.columns, self.suggestion = [], None
-            self._redraw()
+        self.app.analysis = replace(self.app.analysis, columns=(), suggestion=None)
 
     def _finished(self, preview: DataPreview) -> None:
-        facts = preview.facts
-        self.status = f"✓ analysed {facts.rows_read:,} rows with the model's tokenizer"
         if preview.key == data_key(self.app.config):
-            self.app.set_preview(preview)
-        self._redraw()
+            self.app.preview = preview
+        self._set_status(f"✓ analysed {preview.facts.rows_read:,} rows with the model's tokenizer")
 
     def _set_status(self, message: str) -> None:
-        self.status = message
-        self._redraw()
-
-    def _redraw(self) -> None:
-        if not self.app.screen_stack:
-            return
-        show = getattr(self.app.screen, "show_analysis", None)
-        if show is not None:
-            show()
-
-    def columns_note(self) -> Content:
-        if not self.columns:
-            return Content("")
-        note = Content.assemble(("columns: ", "bold"), ", ".join(self.columns))
-        if self.suggestion:
-            kind = self.suggestion.get("type", "pre-tokenized")
-            note = Content.assemble(note, ("   detected format: ", "bold"), str(kind))
-        return note
+        self.app.analysis = replace(self.app.analysis, status=message)
 
 
 def describe_error(error: Exception) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,6 @@ from textual.widgets import Button, Label, Select, Static
 
 from engine.config import RunConfig
 from engine.config.choices import LEGACY_DATASET_TYPES, OFFERED_DATASET_TYPES
-from tui.screens.dialogs import PathPicker
 from tui.screens.step import EDIT_EVENTS, Section, StepScreen
 from tui.state import edit_config, edit_dataset
 from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, RolesField, TextField
@@ -151,15 +151,13 @@ class DatasetScreen(StepScreen):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "entry" and isinstance(event.value, int) and event.value != self.index:
             event.stop()
-            if not self.flush():
-                self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
+            if not self.flush_or_refuse():
                 self._show_entries(self.wizard.config)
                 return
             self._switch_to(event.value, self.wizard.config)
 
     def _add_entry(self) -> None:
-        if not self.flush():
-            self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
+        if not self.flush_or_refuse():
             return
         config = self.wizard.config
         self._switch_to(len(config.datasets), edit_dataset(config, {}, len(config.datasets)))
@@ -183,28 +181,17 @@ class DatasetScreen(StepScreen):
     def focus_key(self, widget: Any) -> str | None:
         return "path" if widget.id in ("browse", "entry", "add-entry", "remove-entry") else None
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "browse":
-            event.stop()
-            self.app.push_screen(PathPicker("Choose a data file", Path.cwd()), self._picked)
-        elif event.button.id == "add-entry":
-            event.stop()
-            self._add_entry()
-        elif event.button.id == "remove-entry":
-            event.stop()
-            self._remove_entry()
-        elif event.button.id == "apply-detected":
-            event.stop()
-            self._apply_detected()
-        else:
-            super().on_button_pressed(event)
-
-    def _picked(self, path: Path | None) -> None:
-        if path is not None:
-            self.query_one("#row-path", TextField).set_value(str(path))
+    def button_actions(self) -> dict[str, Callable[[], object]]:
+        return {
+            **super().button_actions(),
+            "browse": lambda: self.browse_into("row-path", "Choose a data file"),
+            "add-entry": self._add_entry,
+            "remove-entry": self._remove_entry,
+            "apply-detected": self._apply_detected,
+        }
 
     def _apply_detected(self) -> None:
-        suggestion = self.wizard.analyst.suggestion
+        suggestion = self.wizard.analysis.suggestion
         if suggestion:
             self.wizard.set_config(edit_dataset(self.wizard.config, suggestion, self.index))
             with self.prevent(*EDIT_EVENTS):
@@ -217,9 +204,9 @@ class DatasetScreen(StepScreen):
 
     def show_analysis(self) -> None:
         wizard = self.wizard
-        self.query_one("#data-columns", Static).update(wizard.analyst.columns_note())
-        self.query_one("#apply-detected").display = bool(wizard.analyst.suggestion)
-        self.query_one("#data-status", Static).update(wizard.analyst.status)
+        self.query_one("#data-columns", Static).update(wizard.analysis.columns_note())
+        self.query_one("#apply-detected").display = bool(wizard.analysis.suggestion)
+        self.query_one("#data-status", Static).update(wizard.analysis.status)
         facts = wizard.data_facts()
         preview = wizard.preview if facts is not None else None
         histogram, sample = self.query_one("#histogram", Static), self.query_one("#sample", Static)

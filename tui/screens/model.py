@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -15,10 +14,10 @@ from textual.widgets import Button, Input, Label, Select, Static
 from engine.config import ConfigError, RunConfig
 from engine.config.errors import ConfigProblem
 from engine.rules import Target, declared_target
-from tui.screens.dialogs import PathPicker
 from tui.screens.step import Section, StepScreen
 from tui.state import edit_config
 from tui.widgets.fields import BoolField, ChoiceField, TextField
+from tui.workers import in_background, post_to_ui
 
 if TYPE_CHECKING:
     from engine.doctor import Diagnosis
@@ -187,36 +186,36 @@ class ModelScreen(StepScreen):
             event.stop()
             self.query_one("#row-base_model", TextField).set_value(event.value)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "browse":
-            event.stop()
-            self.app.push_screen(PathPicker("Choose a model folder", Path.cwd(), folders=True), self._picked)
-        elif event.button.id == "download":
-            event.stop()
-            self.download(self.wizard.config.base_model)
-        else:
-            super().on_button_pressed(event)
+    def button_actions(self) -> dict[str, Callable[[], object]]:
+        return {
+            **super().button_actions(),
+            "browse": lambda: self.browse_into("row-base_model", "Choose a model folder", folders=True),
+            "download": lambda: self.download(self.wizard.config.base_model),
+        }
 
-    def _picked(self, path: Path | None) -> None:
-        if path is not None:
-            self.query_one("#row-base_model", TextField).set_value(str(path))
-
-    @work(thread=True, exclusive=True, group="download", exit_on_error=False)
     def download(self, base_model: str) -> None:
-        """Fetch the model in the background; typing and navigating stay responsive meanwhile."""
-        from engine.models import ModelResolutionError, resolve_model
+        """Fetch the model in a worker; typing and navigating stay responsive meanwhile, and any failure (not
+        only a missing model) ends as a ✗ line under the button."""
+        from engine.models import resolve_model
 
         status = self.query_one("#download-status", Static)
-        report = lambda message: self.app.call_from_thread(status.update, message)  # noqa: E731
-        try:
-            folder = resolve_model(base_model, progress=report)
-        except ModelResolutionError as error:
-            report(f"✗ {error}")
-            return
-        report(f"✓ {base_model} is in {folder}")
-        self.app.call_from_thread(self._downloaded)
+        report = lambda message: post_to_ui(self.app, status.update, message)  # noqa: E731
+        in_background(
+            self,
+            lambda: resolve_model(base_model, progress=report),
+            lambda folder: self._downloaded(f"✓ {base_model} is in {folder}"),
+            self._download_failed,
+            group="download",
+        )
 
-    def _downloaded(self) -> None:
+    def _download_failed(self, error: Exception) -> None:
+        from engine.models import ModelResolutionError
+
+        reason = str(error) if isinstance(error, ModelResolutionError) else f"{type(error).__name__}: {error}"
+        self.query_one("#download-status", Static).update(f"✗ {reason}")
+
+    def _downloaded(self, message: str) -> None:
+        self.query_one("#download-status", Static).update(message)
         self.wizard.forget_model_facts()
         self.refresh_state()
 

@@ -4,6 +4,7 @@ save, save as preset, and Run."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,7 +16,7 @@ from textual.widgets import Button, Static
 
 from engine.config import RunConfig, config_text
 from engine.config.axolotl_support import set_keys
-from engine.errors import FtTuiError
+from engine.errors import FtTuiError, one_line
 from engine.rules import has_errors
 from engine.runs.paths import CONFIG_FILE, EVENTS_FILE, RUN_INFO_FILE
 from engine.runs.status import read_status
@@ -25,6 +26,7 @@ from tui.screens.step import Section, StepScreen
 from tui.state import edit_config
 from tui.widgets.findings import FindingsList
 from tui.widgets.help_panel import HelpPanel
+from tui.workers import in_background
 
 
 class ReviewScreen(StepScreen):
@@ -71,15 +73,9 @@ class ReviewScreen(StepScreen):
             Syntax(self.yaml_text, "yaml", theme=theme, background_color="default", word_wrap=True)
         )
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            event.stop()
-            self.wizard.save(ask=True)
-        elif event.button.id == "save-preset":
-            event.stop()
-            self._ask_preset_name()
-        else:
-            super().on_button_pressed(event)
+    def button_actions(self) -> dict[str, Callable[[], object]]:
+        save = lambda: self.wizard.save(ask=True)  # noqa: E731
+        return {**super().button_actions(), "save": save, "save-preset": self._ask_preset_name}
 
     # --- save as preset ---------------------------------------------------------------------------------
     def _ask_preset_name(self) -> None:
@@ -168,16 +164,26 @@ class ReviewScreen(StepScreen):
             self._launch(state.path, resume=resume)
 
     def _launch(self, path: Path, *, resume: bool = False) -> None:
-        """The run is detached, so it survives the wizard; the monitor re-attaches to it by its folder."""
+        """The run is detached, so it survives the wizard; the monitor re-attaches to it by its folder. Starting
+        may wait up to 15 s for an engine that is still exiting, so a worker does it and the keys stay live."""
         from engine.runs.launch import start_detached
+
+        in_background(
+            self, lambda: start_detached(path, resume=resume), self._launched, self._launch_failed, group="launch"
+        )
+
+    def _launched(self, run_dir: Path) -> None:
         from tui.monitor.screens import MonitorScreen
 
-        try:
-            run_dir = start_detached(path, resume=resume)
-        except FtTuiError as error:  # the saved config cannot be read or used, or the run cannot start
-            notify_error(self, error)
-            return
         self.app.push_screen(MonitorScreen(run_dir))
+
+    def _launch_failed(self, error: Exception) -> None:
+        """The saved config cannot be read or used, the run cannot start, or something unforeseen broke."""
+        from engine.runs.launch import LaunchError
+
+        if not isinstance(error, FtTuiError):
+            error = LaunchError(f"could not start the run: {one_line(error)}")
+        notify_error(self, error)
 
 
 def launch_text(config: RunConfig, path: Path | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
@@ -16,6 +18,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioSet, S
 from engine.config import ConfigError, RunConfig
 from engine.rules import Finding
 from tui.lights import Lights, step_lights
+from tui.screens.dialogs import PathPicker
 from tui.state import STEP_IDS, STEPS, WizardState, edit_config, field_errors
 from tui.widgets.fields import FieldRow
 from tui.widgets.findings import FindingsList
@@ -42,6 +45,8 @@ class StepScreen(Screen[None]):
     """What this step decides, shown in the help panel until a field has focus."""
     KEYS: ClassVar[tuple[str, ...]] = ()
     """Config keys this step edits; findings on them appear here and gate Next."""
+    WATCHES: ClassVar[tuple[str, ...]] = ("state", "preview", "target")
+    """The app's reactives this step re-reads itself from when they change (the findings depend on all three)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Previous step (the first step goes back to the start screen)"),
@@ -76,7 +81,7 @@ class StepScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            yield StepList(self.STEP, self.wizard.step_marks())
+            yield StepList(self.STEP, self.wizard.step_marks(self.STEP))
             with VerticalScroll(id="form"):
                 yield Static(self.title_text, classes="step-title")
                 yield from self.compose_form()
@@ -96,6 +101,9 @@ class StepScreen(Screen[None]):
     def on_mount(self) -> None:
         with self.prevent(*EDIT_EVENTS):
             self.load_fields(self.wizard_state.config)
+        for name in self.WATCHES:
+            self.watch(self.wizard, name, self.refresh_state, init=False)
+        self.watch(self.wizard, "analysis", self.show_analysis, init=False)
         self.refresh_state()
         rows = self.rows()
         if rows:
@@ -113,15 +121,14 @@ class StepScreen(Screen[None]):
         return edit_config(config, {row.key: row.value for row in self.rows()})
 
     # --- edits ------------------------------------------------------------------------------------------
-    @on(Input.Changed)
-    @on(Checkbox.Changed)
-    @on(Select.Changed)
-    @on(SelectionList.SelectedChanged)
-    @on(RadioSet.Changed)
     def _edited(self) -> None:
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(EDIT_DEBOUNCE_S, self.flush)
+
+    for _edit in EDIT_EVENTS:  # handled from the one list that loading fields also silences: none is left out
+        _edited = on(_edit)(_edited)
+    del _edit
 
     @property
     def edit_pending(self) -> bool:
@@ -173,17 +180,12 @@ class StepScreen(Screen[None]):
         """Every light of this step, from the catalog's findings and the values on screen the config cannot take."""
         return step_lights(self.wizard.findings(), self.KEYS, self._errors, self.wizard_state.accepted)
 
-    @property
-    def typed_errors(self) -> dict[str, str]:
-        """Values on screen the config cannot take, by key (the sidebar marks this step ✗ while there are any)."""
-        return dict(self._errors)
-
     def refresh_state(self) -> None:
         """Re-render what depends on the config: findings, help, Next, the sidebar marks and the step's numbers."""
         lights = self.lights()
         self.query_one(FindingsList).show(lights.findings, lights.accepted)
         self.query_one(HelpPanel).explain(self._focused_key, list(lights.findings), self.INTRO)
-        self.query_one(StepList).update_marks(self.wizard.step_marks())
+        self.query_one(StepList).update_marks(self.wizard.step_marks(self.STEP, self._errors))
         button = self.query_one("#next", Button)
         button.disabled = lights.blocked
         button.label = lights.next_label
@@ -192,6 +194,9 @@ class StepScreen(Screen[None]):
 
     def refresh_numbers(self) -> None:
         """Live numbers of the step (memory, parameters, packing); subclasses fill them in."""
+
+    def show_analysis(self) -> None:
+        """Redraw what this step shows of the data analysis (`app.analysis`); steps that show it fill it in."""
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         row = next((node for node in event.widget.ancestors_with_self if isinstance(node, FieldRow)), None)
@@ -204,13 +209,32 @@ class StepScreen(Screen[None]):
         """The config key a focused widget that is not a FieldRow stands for (subclasses map their own)."""
         return None
 
+    def button_actions(self) -> dict[str, Callable[[], object]]:
+        """What each button of the step does, by button id; a step with buttons of its own adds them to these."""
+        return {"next": self.action_next, "back": self.action_back}
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "next":
+        action = self.button_actions().get(event.button.id or "")
+        if action is not None:
             event.stop()
-            self.action_next()
-        elif event.button.id == "back":
-            event.stop()
-            self.action_back()
+            action()
+
+    def browse_into(self, row_id: str, title: str, *, folders: bool = False) -> None:
+        """Pick a file (or folder) from the working folder into a text row, as if it had been typed there."""
+
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                self.query_one(f"#{row_id}", FieldRow).set_value(str(path))
+
+        self.app.push_screen(PathPicker(title, Path.cwd(), folders=folders), picked)
+
+    def flush_or_refuse(self) -> bool:
+        """Apply pending edits before leaving the entry or step; False (and says so) while a field holds a value
+        the config cannot take, so no typed value is lost."""
+        if self.flush():
+            return True
+        self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
+        return False
 
     def action_next(self) -> None:
         if not self.flush() or self.lights().blocked:
@@ -224,17 +248,14 @@ class StepScreen(Screen[None]):
             self.wizard.goto(STEP_IDS[index + 1])
 
     def action_back(self) -> None:
-        if not self.flush():
-            self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
+        if not self.flush_or_refuse():
             return
         index = STEP_IDS.index(self.STEP)
         self.wizard.goto(STEP_IDS[index - 1] if index > 0 else "start")
 
     def on_step_list_jump(self, event: StepList.Jump) -> None:
-        if not self.flush():
-            self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
-            return
-        self.wizard.goto(event.step)
+        if self.flush_or_refuse():
+            self.wizard.goto(event.step)
 
 
 class Section(Vertical):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,9 +16,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
-from engine.errors import FtTuiError
-from engine.runs import RunControlError, RunState, read_launch, resume_run, stop_run
+from engine.errors import FtTuiError, one_line
+from engine.runs import LaunchError, RunControlError, RunState, resume_run, stop_run
 from tui.monitor.actions import ft_tui_command, open_folder, run_config, run_cwd
 from tui.monitor.model import RunModel
 from tui.monitor.screens.dialogs import ConfirmDialog
@@ -27,12 +29,26 @@ from tui.monitor.widgets.log_pane import LogPane
 from tui.monitor.widgets.panels import CheckpointList, ProgressPanel, RunHeader, StepBar
 from tui.monitor.widgets.summary import SummaryPanel
 from tui.notify import notify_error
+from tui.workers import in_background
 
 ENDED: tuple[RunState, ...] = ("finished", "stopped", "failed")
 STOP_QUESTION = (
     "Stop this run?\n\nThe engine saves a checkpoint at the end of the current step and exits. "
     "Press r later to resume from it."
 )
+STATEFUL_ACTIONS = ("stop", "resume", "chat", "merge")
+"""The footer keys that come and go with the run's state (check_action)."""
+CHART_SECONDS = 0.5
+"""Charts, log and checkpoints redraw at most this often while steps stream in; the clocks move every redraw."""
+
+
+class Pending(Enum):
+    """An action the user asked for whose effect the run's events do not show yet; its value is what the header
+    shows meanwhile."""
+
+    NONE = ""
+    STOP = "stopping…"
+    RESUME = "resuming…"
 
 
 class MonitorScreen(Screen[None]):
@@ -77,9 +93,13 @@ class MonitorScreen(Screen[None]):
         self.clock = clock
         self.model = RunModel()
         self.watcher = RunWatcher(self.run_dir, self.model, clock)
-        self.pending = ""
-        self._drawn_version = -1
+        self.pending = Pending.NONE
         self._pending_version = 0
+        self.reader_error: str | None = None
+        """Why the tail stopped (a failed read of the run folder); shown instead of a monitor that stops moving."""
+        self._drawn: tuple[object, ...] | None = None
+        self._keys_shown: tuple[bool | None, ...] = ()
+        self._drawn_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield RunHeader(id="run-header")
@@ -102,10 +122,10 @@ class MonitorScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.run_worker(self.watcher.watch(self), group="tail", exclusive=True, exit_on_error=False)
-        self.set_interval(0.5, self._tick)
-        self._show_all()
+        self.set_interval(CHART_SECONDS, self.redraw)
+        self.redraw()
 
-    # --- updates ------------------------------------------------------------------------------------------
+    # --- updates: every message ends in the one redraw ------------------------------------------------------
 
     @property
     def state(self) -> RunState:
@@ -113,42 +133,68 @@ class MonitorScreen(Screen[None]):
 
     @on(StepReceived)
     def _on_step(self) -> None:
-        self._show_progress()
+        self.redraw()
 
     @on(RunChanged)
     def _on_run_changed(self) -> None:
-        if self.pending and self._pending_done():
-            self.pending = ""
-        self._show_all()
-        self.refresh_bindings()
+        if self.pending is not Pending.NONE and self._pending_done():
+            self.pending = Pending.NONE
+        self.redraw()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The tail worker ended with an error: say so (header and log) instead of a monitor frozen in silence."""
+        if event.worker.group != "tail" or event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self.reader_error = f"{type(error).__name__}: {error}"
+        self.model.add_error(f"the monitor stopped reading {self.run_dir}: {self.reader_error}", self.clock())
+        self.redraw()
 
     def _pending_done(self) -> bool:
-        if self.pending == "stopping…":
+        if self.pending is Pending.STOP:
             return self.state in ENDED and not self.watcher.alive
         return self.model.version > self._pending_version and self.state not in ENDED
 
-    def _tick(self) -> None:
-        """Charts redraw at most twice a second and only when new points arrived; the clocks move regardless."""
-        if self.model.version != self._drawn_version:
-            self._drawn_version = self.model.version
-            self.query_one("#loss-chart", LineChart).refresh()
-            self.query_one("#lr-chart", LineChart).refresh()
-            self.query_one(LogPane).sync(self.model.log)
-        self._show_progress()
+    def _shown(self) -> tuple[object, ...]:
+        """Everything the panels are drawn from, besides the clock."""
+        watcher = self.watcher
+        return (self.model.version, self.state, self.pending, watcher.alive, watcher.launch, self.reader_error)
 
-    def _show_progress(self) -> None:
-        launch = read_launch(self.run_dir) if not self.model.status.run_name else None
-        name = self.model.status.run_name or (launch.name if launch else "") or self.run_dir.name
-        model_name = self.model.status.model or (launch.model if launch else "")
-        self.query_one(RunHeader).show(self.model, self.state, name, model_name, self.pending)
-        self.query_one(StepBar).show(self.model, self.state)
-        self.query_one(ProgressPanel).show(self.model, self.state, self.clock())
+    @property
+    def up_to_date(self) -> bool:
+        """True when every panel shows the model as it is now (what a test waits for instead of a fixed time)."""
+        return self._drawn == self._shown()
 
-    def _show_all(self) -> None:
+    def redraw(self) -> None:
+        """The one place the screen draws. Header, step bar and progress every time (their clocks move); charts,
+        checkpoints, summary and log when what they show changed, at most every CHART_SECONDS while only new
+        points arrive, at once when the state or the pending action changed."""
         self._show_progress()
+        shown, now = self._shown(), time.monotonic()
+        if shown == self._drawn:
+            return
+        only_points = self._drawn is not None and shown[1:] == self._drawn[1:]
+        if only_points and now - self._drawn_at < CHART_SECONDS:
+            return
+        self._drawn, self._drawn_at = shown, now
+        self.query_one("#loss-chart", LineChart).refresh()
+        self.query_one("#lr-chart", LineChart).refresh()
         self.query_one(CheckpointList).show(self.model)
         self.query_one(SummaryPanel).show(self.model, self.state, self.run_dir, self.check_action("resume", ()) is True)
         self.query_one(LogPane).sync(self.model.log)
+        keys = tuple(self.check_action(action, ()) for action in STATEFUL_ACTIONS)
+        if keys != self._keys_shown:  # the footer is rebuilt on each refresh: only when a key comes or goes
+            self._keys_shown = keys
+            self.refresh_bindings()
+
+    def _show_progress(self) -> None:
+        launch = self.watcher.launch
+        name = self.model.status.run_name or (launch.name if launch else "") or self.run_dir.name
+        model_name = self.model.status.model or (launch.model if launch else "")
+        note = "✗ not updating" if self.reader_error else self.pending.value
+        self.query_one(RunHeader).show(self.model, self.state, name, model_name, note)
+        self.query_one(StepBar).show(self.model, self.state)
+        self.query_one(ProgressPanel).show(self.model, self.state, self.clock())
 
     def _loss_layers(self) -> list[Layer]:
         return [
@@ -166,15 +212,16 @@ class MonitorScreen(Screen[None]):
         """Footer keys follow the state: Stop while live, Resume after a stop or crash once the old engine process
         has exited (it writes `finished` a moment before it is gone), Chat and Merge when done."""
         if action == "stop":
-            return self.state not in ENDED and not self.pending
+            return self.state not in ENDED and self.pending is Pending.NONE
         if action == "resume":
-            return self.state in ("stopped", "failed") and self._can_resume() and not self.watcher.alive
+            resumable = self.state in ("stopped", "failed") and self._can_resume() and not self.watcher.alive
+            return resumable and self.pending is Pending.NONE
         if action in ("chat", "merge"):
             return self.state == "finished"
         return True
 
     def _can_resume(self) -> bool:
-        return self.model.status.resume_checkpoint() is not None and read_launch(self.run_dir) is not None
+        return self.model.status.resume_checkpoint() is not None and self.watcher.launch is not None
 
     def action_stop(self) -> None:
         def answered(confirmed: bool | None) -> None:
@@ -189,21 +236,27 @@ class MonitorScreen(Screen[None]):
         except RunControlError as error:  # it ended meanwhile: nothing to stop, nothing wrong
             notify_error(self, error, severity="warning")
             return
-        self.pending = "stopping…"
-        self._show_progress()
-        self.refresh_bindings()
+        self.pending = Pending.STOP
+        self.redraw()
 
     def action_resume(self) -> None:
-        try:
-            resume_run(self.run_dir)
-        except FtTuiError as error:  # the run's config cannot be read, or the run cannot be resumed
-            notify_error(self, error)
-            return
-        self.pending = "resuming…"
+        """Starting the engine again may wait for the old process to exit (up to 15 s): a worker does it, and
+        the header says resuming… meanwhile."""
+        self.pending = Pending.RESUME
         self._pending_version = self.model.version
+        self.redraw()
+        in_background(self, lambda: resume_run(self.run_dir), self._resumed, self._resume_failed, group="resume")
+
+    def _resumed(self, _run_dir: Path) -> None:
         self.watcher.alive = True
-        self._show_progress()
-        self.refresh_bindings()
+        self.redraw()
+
+    def _resume_failed(self, error: Exception) -> None:
+        self.pending = Pending.NONE
+        self.redraw()
+        if not isinstance(error, FtTuiError):
+            error = LaunchError(f"could not resume {self.run_dir}: {one_line(error)}")
+        notify_error(self, error)
 
     def action_chat(self) -> None:
         self._run_ft_tui("chat")

@@ -15,10 +15,12 @@ from engine.runs import RunRecord, list_runs
 from tui.monitor import format as fmt
 from tui.monitor.screens.monitor import MonitorScreen
 from tui.monitor.widgets.panels import STATE_STYLES
+from tui.workers import in_background
 
 COLUMNS = ("Name", "Model", "State", "Progress", "Last loss", "Started")
 EMPTY = "No runs yet. Start one from the wizard (`ft-tui`) or with `ft-tui train CONFIG --detach`."
 HINT = "Runs started from the wizard or with --detach. Enter opens one; the list refreshes itself."
+READING = "Reading the runs…"
 REFRESH_SECONDS = 2.0
 
 
@@ -40,29 +42,43 @@ class RunsScreen(Screen[None]):
         super().__init__()
         self.clock = clock
         self.records: list[RunRecord] = []
+        self.loaded = False
+        """True once the list was read (in a worker) and shown; until then it says it is reading."""
 
     def compose(self) -> ComposeResult:
         yield Static(HINT, id="runs-hint")
-        yield Static(EMPTY, id="runs-empty")
+        yield Static(READING, id="runs-empty")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="runs-table")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(DataTable).display = False
         self.query_one(DataTable).add_columns(*COLUMNS)
         self.action_refresh()
         self.set_interval(REFRESH_SECONDS, self.action_refresh)
 
     def action_refresh(self) -> None:
+        """Read the registry and every run's events in a worker: many runs or a slow disk never stall the keys."""
+        in_background(self, list_runs, self._show_runs, self._read_failed, group="runs")
+
+    def _read_failed(self, error: Exception) -> None:
+        """The list stays as last read; the hint says why it is not current (the next refresh tries again)."""
+        self.query_one("#runs-hint", Static).update(f"✗ could not read the runs list: {type(error).__name__}: {error}")
+
+    def _show_runs(self, records: list[RunRecord]) -> None:
+        self.query_one("#runs-hint", Static).update(HINT)
         table = self.query_one(DataTable)
         row = table.cursor_row
-        self.records = list_runs()
+        self.records = records
         table.clear()
         for record in self.records:
             table.add_row(*_cells(record), key=str(record.run_dir))
         if self.records:
             table.move_cursor(row=min(row, len(self.records) - 1))
+        self.query_one("#runs-empty", Static).update(EMPTY)
         self.query_one("#runs-empty").display = not self.records
         table.display = bool(self.records)
+        self.loaded = True
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
