@@ -11,6 +11,16 @@ class DataError(Exception):
     """
 
 
+class NoRowsLeft(DataError):
+    """Every row read was dropped while tokenizing. Carries the facts of what was read (engine.data.stats.DataFacts,
+    with no samples kept), so the rule catalog can say why (data.every_row_dropped) as the wizard and
+    `validate --data` show it."""
+
+    def __init__(self, message: str, facts: object) -> None:
+        super().__init__(message)
+        self.facts = facts
+
+
 class RowProblem(Exception):
     """One row cannot be used; it is dropped and counted under `reason`, with `detail` for the report.
 

@@ -29,6 +29,10 @@ class Hit:
     auto_set: dict[str, Any] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
     """Keys this particular hit concerns, when narrower than the rule's own `fields`."""
+    changes: dict[str, Any] = field(default_factory=dict)
+    """The fix as config edits (key -> new value, None removes the key), worked out from the same numbers as the
+    message, so the wizard can apply it with one key instead of the user retyping the fix text. Empty when the
+    fix needs the user's judgement (a missing file, a token, which of two engines)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class Rule:
     check: Callable[..., Hit | None]
     engines: tuple[Engine, ...] = BOTH_ENGINES
     """The engines this rule judges for: a limit of ft-tui's own engine says nothing about a run under axolotl."""
+    mechanical: bool = False
+    """True when its hits carry `changes` that apply the fix (docs/rules.md marks these)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class Finding:
     fix: str
     fields: tuple[str, ...]
     auto_set: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
+    """Config edits that apply the fix (key -> new value, None removes the key); empty when there is none."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +76,7 @@ class Finding:
             "fix": self.fix,
             "fields": list(self.fields),
             "auto_set": self.auto_set,
+            "changes": self.changes,
         }
 
 
@@ -83,13 +92,16 @@ def rule(
     fields: tuple[str, ...],
     stage: Stage = "static",
     engines: tuple[Engine, ...] = BOTH_ENGINES,
+    mechanical: bool = False,
 ) -> Callable[[Callable[..., Hit | None]], Callable[..., Hit | None]]:
-    """Register a check in the catalog. Texts are `str.format` templates filled from the Hit's values."""
+    """Register a check in the catalog. Texts are `str.format` templates filled from the Hit's values.
+
+    `mechanical=True` says the check's hits carry `changes` (the fix as config edits); only such rules may."""
 
     def register(check: Callable[..., Hit | None]) -> Callable[..., Hit | None]:
         if id in CATALOG:
             raise ValueError(f"rule {id} is registered twice")
-        CATALOG[id] = Rule(id, severity, stage, message, _squash(why), fix, fields, check, engines)
+        CATALOG[id] = Rule(id, severity, stage, message, _squash(why), fix, fields, check, engines, mechanical)
         return check
 
     return register
@@ -98,6 +110,8 @@ def rule(
 def render(rule_: Rule, hit: Hit) -> Finding:
     """Fill the rule's texts with the numbers from this hit."""
     values = dict(hit.values)
+    if hit.changes and not rule_.mechanical:
+        raise ValueError(f"rule {rule_.id} returns changes but is not registered with mechanical=True")
     return Finding(
         rule_id=rule_.id,
         severity=rule_.severity,
@@ -106,6 +120,7 @@ def render(rule_: Rule, hit: Hit) -> Finding:
         fix=rule_.fix.format(**values),
         fields=hit.fields or rule_.fields,
         auto_set=dict(hit.auto_set),
+        changes=dict(hit.changes),
     )
 
 
