@@ -17,7 +17,8 @@ with your config's numbers.
 
 
 ONE_KEY = (
-    "the fix is a config change the wizard applies (its **Apply** button); `validate --json` lists it as `changes`"
+    "the fix is a config change the wizard applies (its **Apply** button, or Ctrl+F); `validate --json` lists it as "
+    "`changes`"
 )
 
 

@@ -31,7 +31,8 @@ class DataPreview:
     facts: Any
     """engine.data.stats.DataFacts for the config the preview was made with."""
     prepared: Any
-    """engine.data.prepare.PreparedData, kept to redo the packing numbers when batch settings change."""
+    """engine.data.prepare.PreparedData, kept to redo the packing numbers when batch settings change; None when
+    every row was dropped (then `facts` says what was read and why nothing was kept)."""
 
 
 @dataclass(frozen=True)
@@ -136,11 +137,14 @@ def refresh_facts(preview: DataPreview, config: RunConfig) -> Any:
     from engine.data.prepare import facts_for
 
     old = preview.facts
+    if preview.prepared is None:
+        return old  # nothing was kept: there is nothing to pack
     report = EncodeReport(
         rows_read=old.rows_read,
         samples_kept=old.train_rows + old.eval_rows,
         rows_truncated=old.rows_truncated,
         dropped=Counter(old.rows_dropped),
+        longest_read=old.longest_read,
     )
     facts = facts_for(config, preview.prepared.train, preview.prepared.eval, report, world_size=1)
     return replace(facts, dropped_examples=old.dropped_examples)

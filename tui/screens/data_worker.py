@@ -9,6 +9,7 @@ from textual.timer import Timer
 from textual.worker import Worker
 
 from engine.config import RunConfig
+from engine.data.errors import NoRowsLeft
 from tui.screens.data_preview import DataPreview, analyse, data_key, detect_format
 
 if TYPE_CHECKING:
@@ -63,6 +64,12 @@ class DataAnalyst:
             suggestion = detect_format(rows) if rows else None
             self._post(self._peeked, columns, suggestion)
             preview = analyse(config, self.app.services, lambda message: self._post(self._set_status, message))
+        except NoRowsLeft as nothing:
+            # Not a failure to show as a status line only: its facts let rule data.every_row_dropped say why and
+            # how to fix it in the findings panel, and block the step, as `ft-tui validate --data` does.
+            empty = DataPreview(key=data_key(config), samples=(), facts=nothing.facts, prepared=None)
+            self._post(self._finished, empty, f"✗ {nothing}")
+            return
         except Exception as error:  # every failure becomes one line on screen; the worker never crashes the app
             self._post(self._failed, f"✗ {describe_error(error)}")
             return
@@ -92,9 +99,9 @@ class DataAnalyst:
             self.columns, self.suggestion = [], None
             self._redraw()
 
-    def _finished(self, preview: DataPreview) -> None:
+    def _finished(self, preview: DataPreview, status: str | None = None) -> None:
         facts = preview.facts
-        self.status = f"✓ analysed {facts.rows_read:,} rows with the model's tokenizer"
+        self.status = status or f"✓ analysed {facts.rows_read:,} rows with the model's tokenizer"
         if preview.key == data_key(self.app.config):
             self.app.set_preview(preview)
         self._redraw()

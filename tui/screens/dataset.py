@@ -12,6 +12,7 @@ from textual.widgets import Button, Label, Select, Static
 
 from engine.config import RunConfig
 from engine.config.choices import LEGACY_DATASET_TYPES, OFFERED_DATASET_TYPES
+from engine.wording import count
 from tui.screens.dialogs import PathPicker
 from tui.screens.step import EDIT_EVENTS, Section, StepScreen
 from tui.state import edit_config, edit_dataset
@@ -251,14 +252,24 @@ def entry_options(config: RunConfig) -> list[tuple[str, int]]:
     return [(f"{i + 1}/{count} {Path(path).name or '(no path yet)'}", i) for i, path in enumerate(paths)]
 
 
+def longest_text(facts: Any) -> str:
+    """The longest row read, and the longest kept when they differ: "longest 511 tokens" beside "25 longer than
+    sequence_len 512" read as a contradiction, since the longest kept row is never the longest read."""
+    longest = f"longest {count(facts.longest_read or facts.max_length, 'token')}"
+    if facts.longest_read > facts.max_length:
+        longest += f" (longest kept {facts.max_length:,})"
+    return f"{longest}, mean {facts.mean_length:,.0f}"
+
+
 def rows_summary(facts: Any, config: RunConfig) -> str:
     too_long = facts.rows_dropped.get("too_long", 0)
     other = facts.rows_dropped_total - too_long
     policy = config.effective_excess_length_strategy()
     mix = f"the mix of {len(config.datasets)} datasets: " if len(config.datasets) > 1 else ""
     parts = [
-        f"{mix}{facts.rows_read:,} rows read: {facts.train_rows:,} train + {facts.eval_rows:,} eval samples",
-        f"longest {facts.max_length:,} tokens, mean {facts.mean_length:,.0f}",
+        f"{mix}{count(facts.rows_read, 'row')} read: {facts.train_rows:,} train + "
+        f"{count(facts.eval_rows, 'eval sample')}",
+        longest_text(facts),
         f"{too_long:,} longer than sequence_len {config.sequence_len} (dropped)"
         if policy != "truncate"
         else f"{facts.rows_truncated:,} truncated to sequence_len {config.sequence_len}",

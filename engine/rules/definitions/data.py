@@ -127,7 +127,7 @@ typed wrong (2.0 meant as 2%)."""
     why="""val_set_size below 1 is a fraction of the rows (0.05 = 5%); 1 or more is a number of rows, so {value}
         holds out exactly {count}. A loss measured on so few rows jumps from one evaluation to the next and says
         little about how the model does.""",
-    fix="use a fraction such as {fraction:g} ({value} per cent of the rows), or a count of at least {minimum} rows",
+    fix="use a fraction such as {fraction:g} ({count}% of the rows), or a count of at least {minimum} rows",
     fields=("val_set_size",),
     mechanical=True,
 )
