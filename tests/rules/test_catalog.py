@@ -501,3 +501,12 @@ def test_every_row_dropped_names_the_longest_row() -> None:
     assert "sequence_len" in finding.fields
     others = {f.rule_id for f in check_config(config, CPU_BF16, data=all_too_long())}
     assert "data.rows_dropped_for_length" not in others  # the error says it; a warning would repeat it
+
+
+def test_a_change_the_config_refuses_raises_and_leaves_the_config_alone() -> None:
+    from engine.config import ConfigError
+
+    config = parse_config_text("learning_rate: 0.0002\n")
+    with pytest.raises(ConfigError, match="learning_rate"):
+        apply_changes(config, {"learning_rate": "fast"})
+    assert config.learning_rate == 0.0002

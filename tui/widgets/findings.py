@@ -65,7 +65,7 @@ class FixButtons(Vertical):
 
     DEFAULT_CSS = """
     FixButtons { height: auto; padding: 0 1; }
-    FixButtons > Button { width: auto; max-width: 100%; margin: 0 0 0 0; }
+    FixButtons > Button { width: 100%; height: auto; margin: 0 0 0 0; }
     """
 
     class Apply(Message):
