@@ -75,9 +75,10 @@ def apply_changes(config: RunConfig, changes: Mapping[str, Any]) -> RunConfig:
     return parse_config_dict(data, source="the suggested fix")
 
 
-def describe_changes(changes: Mapping[str, Any]) -> str:
-    """`eval_sample_packing: false, warmup_steps: (removed)`: what applying a fix does, in YAML's spelling."""
-    return ", ".join(f"{key}: {_yaml_value(value)}" for key, value in changes.items())
+def describe_changes(changes: Mapping[str, Any], between: str = ": ") -> str:
+    """`eval_sample_packing: false, warmup_steps: (removed)`: what applying a fix does, in YAML's spelling
+    (`between=" → "` for a button's label)."""
+    return ", ".join(f"{key}{between}{_yaml_value(value)}" for key, value in changes.items())
 
 
 def _yaml_value(value: Any) -> str:
