@@ -78,8 +78,9 @@ DATA_FILE_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".txt", ".arrow")
 
 
 def looks_local(value: str) -> bool:
-    """A path rather than a hub id: written like one (`./`, `/`, `~`) or named like a data file."""
-    return value.startswith((".", "/", "~")) or Path(value).suffix.lower() in DATA_FILE_SUFFIXES
+    """A path rather than a hub id: written like one (`./`, `/`, `~`), named like a data file, or with more than
+    one `/` (a hub id is `owner/name`), so a mistyped `data/sub/rows.jsonlx` is a missing file, not a hub id."""
+    return value.startswith((".", "/", "~")) or Path(value).suffix.lower() in DATA_FILE_SUFFIXES or value.count("/") > 1
 
 
 def _resolved(value: Any, config_dir: Path, cwd: Path | None) -> Any:
