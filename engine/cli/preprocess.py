@@ -14,7 +14,7 @@ from rich.text import Text
 
 from engine.cli.output import console, print_findings, quiet_libraries
 from engine.config import ConfigError, ConfigFileError, RunConfig, load_config
-from engine.data.errors import DataError
+from engine.data.errors import DataError, NoRowsLeft
 from engine.data.spans import IGNORE_INDEX
 from engine.data.stats import DataFacts
 from engine.presets import config_path
@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         tokenizer = load_tokenizer(cfg, args.json)
         prepared = _prepare(cfg, tokenizer, args)
+    except NoRowsLeft as nothing:  # the catalog says why, and what to change, as validate --data and the wizard do
+        return _fail(args, str(nothing), EXIT_DATA_ERRORS, preflight_findings(cfg, nothing.facts, args.world_size))
     except DataError as error:
         return _fail(args, str(error), EXIT_DATA_ERRORS)
     findings = preflight_findings(cfg, prepared.facts, args.world_size)
@@ -100,11 +102,16 @@ def _prepare(cfg: RunConfig, tokenizer: Any, args: argparse.Namespace) -> Any:
     return prepare_datasets(cfg, tokenizer, progress=say, world_size=args.world_size)
 
 
-def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+def _fail(args: argparse.Namespace, message: str, code: int, findings: list[Finding] | None = None) -> int:
     if args.json:
-        print(json.dumps({"config": str(args.config), "ok": False, "error": message}))
+        report: dict[str, Any] = {"config": str(args.config), "ok": False, "error": message}
+        if findings:
+            report["findings"] = [finding.to_json() for finding in findings]
+        print(json.dumps(report))
     else:
         console(stderr=True).print(f"[bold red]error[/]: {message}", highlight=False)
+        if findings:
+            print_findings(console(), findings)
     return code
 
 
