@@ -182,3 +182,24 @@ async def test_typing_a_path_key_by_key_keeps_the_focus_and_every_key(make_app: 
         await pilot.pause()
         assert app.focused is box and box.value == path
         assert app.config.datasets[0].path == path
+
+
+async def test_reloading_the_fields_while_a_path_is_typed_keeps_focus_space_and_cursor(make_app: AppFactory) -> None:
+    """The fields are reloaded from the config after a fix, an entry switch, or (once screens watch the state)
+    after any edit; the path box must keep the focus, a trailing space the config strips, and the cursor."""
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await pilot.pause()
+        box = app.screen.query_one("#in-row-path", Input)
+        box.focus()
+        box.value = ""
+        await pilot.press(*"my data ")
+        await settle(pilot)
+        assert app.config.datasets[0].path == "my data"
+        app.screen.load_fields(app.config)  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.press(*"file.jsonl")
+        await settle(pilot)
+        assert app.focused is box and box.value == "my data file.jsonl"
+        assert app.config.datasets[0].path == "my data file.jsonl"

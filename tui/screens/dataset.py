@@ -47,6 +47,7 @@ class DatasetScreen(StepScreen):
         super().__init__()
         self.index = 0
         """Which `datasets:` entry the fields edit; the analysis covers the whole mix."""
+        self._entry_options: list[tuple[str, int]] = []
 
     def compose_form(self) -> ComposeResult:
         yield Section(
@@ -132,9 +133,13 @@ class DatasetScreen(StepScreen):
         options = [
             (f"dataset {i + 1} of {len(entries)}: {e.path or '(no path yet)'}", i) for i, e in enumerate(entries)
         ]
+        options = options or [("dataset 1 of 1", 0)]
         with self.prevent(Select.Changed):
-            picker.set_options(options or [("dataset 1 of 1", 0)])
-            picker.value = self.index
+            if options != self._entry_options:  # rebuilding an unchanged list on every reload is wasted work
+                self._entry_options = options
+                picker.set_options(options)
+            if picker.value != self.index:
+                picker.value = self.index
         self.query_one("#remove-entry").display = len(entries) > 1
 
     def _switch_to(self, index: int, config: RunConfig) -> None:
