@@ -103,6 +103,18 @@ class WizardApp(App[int]):
         self.state = new_state
         return True
 
+    def apply_changes(self, changes: dict[str, Any]) -> str | None:
+        """Apply a finding's fix (engine.rules `changes`) through set_config, like any edit; the reason it was
+        refused (the config would not validate) leaves the config as it was."""
+        from engine.rules import apply_changes
+
+        try:
+            config = apply_changes(self.config, changes)
+        except ConfigError as error:
+            return "; ".join(problem.one_line() for problem in error.problems) or str(error)
+        self.set_config(config)
+        return None
+
     def set_target(self, target: Target) -> None:
         """Judge the config against another machine (the Model step's "Train on"); findings are redone."""
         self.target = target

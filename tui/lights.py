@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from engine.config import DatasetConfig, RunConfig
 from engine.rules import Finding
+from engine.wording import count
 
 TYPED_VALUE_RULE = "wizard.typed_value"
 """rule_id of the findings made from a value on screen that the config cannot take."""
@@ -55,11 +56,11 @@ class Lights:
     def status(self) -> str:
         typed = sum(1 for f in self.errors if f.rule_id == TYPED_VALUE_RULE)
         if typed:
-            return f"✗ fix {typed} field(s) to go on"
+            return f"✗ fix {count(typed, 'field')} to go on"
         if self.errors:
-            return f"✗ {len(self.errors)} error(s) block this step"
+            return f"✗ {count(len(self.errors), 'error')} {'blocks' if len(self.errors) == 1 else 'block'} this step"
         if self.open_warnings:
-            return f"! {len(self.open_warnings)} warning(s): read them, then accept with Next"
+            return f"! {count(len(self.open_warnings), 'warning')}: read them, then accept with Next"
         return "✓ ready"
 
 

@@ -15,7 +15,7 @@ from rich.text import Text
 from engine.cli.output import console, print_findings, quiet_libraries
 from engine.cli.report import report_error
 from engine.config import RunConfig, load_config
-from engine.data.errors import DataError
+from engine.data.errors import DataError, NoRowsLeft
 from engine.data.spans import IGNORE_INDEX
 from engine.data.stats import DataFacts
 from engine.errors import FtTuiError
@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         quiet_libraries()
         tokenizer = load_tokenizer(cfg, args.json)
         prepared = _prepare(cfg, tokenizer, args)
+    except NoRowsLeft as nothing:  # the catalog says why, and what to change, as validate --data and the wizard do
+        return _fail(args, nothing, preflight_findings(cfg, nothing.facts, args.world_size))
     except FtTuiError as error:  # an unreadable config (2), a config or data problem (1)
         return _fail(args, error)
     findings = preflight_findings(cfg, prepared.facts, args.world_size)
@@ -97,12 +99,18 @@ def _prepare(cfg: RunConfig, tokenizer: Any, args: argparse.Namespace) -> Any:
     return prepare_datasets(cfg, tokenizer, progress=say, world_size=args.world_size)
 
 
-def _fail(args: argparse.Namespace, error: FtTuiError) -> int:
-    """As text, the reporter's lines on stderr; as JSON, one object on stdout."""
-    if not args.json:
-        return report_error(error)
-    print(json.dumps({"config": str(args.config), "ok": False, "error": error.message}))
-    return error.exit_code
+def _fail(args: argparse.Namespace, error: FtTuiError, findings: list[Finding] | None = None) -> int:
+    """As text, the reporter's lines on stderr, then the findings that explain them; as JSON, one object on stdout."""
+    if args.json:
+        report: dict[str, Any] = {"config": str(args.config), "ok": False, "error": error.message}
+        if findings:
+            report["findings"] = [finding.to_json() for finding in findings]
+        print(json.dumps(report))
+        return error.exit_code
+    code = report_error(error)
+    if findings:
+        print_findings(console(), findings)
+    return code
 
 
 def _json_report(args: argparse.Namespace, prepared: Any, findings: list[Finding]) -> dict[str, Any]:

@@ -42,6 +42,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the trainer to judge for: ft-tui's engine (default), or axolotl "
         "(`accelerate launch -m axolotl.cli.train CONFIG`), which runs features ft-tui's engine does not",
     )
+    parser.add_argument(
+        "--data",
+        action="store_true",
+        help="also tokenize the datasets with the model's tokenizer, as `ft-tui preprocess` and the wizard do, and "
+        "judge the rules that need the tokenized rows (e.g. every row dropped for being over sequence_len)",
+    )
     parser.add_argument("--keys", action="store_true", help="list every config key with its help and exit")
     parser.set_defaults(handler=run)
 
@@ -58,7 +64,13 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
     except FtTuiError as error:
         return _report_unusable(args, error)
-    findings = check_config(config, target, facts=_model_facts(config), engine=args.target)
+    facts = _model_facts(config)
+    findings = check_config(config, target, facts=facts, engine=args.target)
+    if args.data and not _data_unreadable(findings):
+        data, problem = _data_facts(config, quiet=args.json)
+        if problem is not None:
+            return _report_unusable(args, problem)
+        findings = check_config(config, target, facts=facts, data=data, engine=args.target)
     if args.json:
         _print_json(args.config, config, target, findings, args.target)
     else:
@@ -76,6 +88,31 @@ def _model_facts(config: RunConfig) -> Any:
         return find_model_facts(config.base_model)
     except (ModelResolutionError, ValueError):  # an unreadable or unknown config.json: judged without facts
         return None
+
+
+def _data_unreadable(findings: list[Finding]) -> bool:
+    """A data path the cheap checks already refused: tokenizing it would only fail again, less clearly."""
+    return any(f.rule_id in ("data.no_datasets", "data.dataset_unusable") for f in findings)
+
+
+def _data_facts(config: RunConfig, *, quiet: bool) -> tuple[Any, FtTuiError | None]:
+    """The tokenized data's facts (engine.data.prepare, with its cache), or the error that left none.
+
+    Data whose every row is dropped still has facts (what was read, nothing kept): rule data.every_row_dropped
+    explains that with the fix, as the wizard does."""
+    from engine.cli.output import quiet_libraries
+    from engine.cli.preprocess import load_tokenizer
+    from engine.data.errors import NoRowsLeft
+    from engine.data.prepare import prepare_datasets
+
+    quiet_libraries()
+    try:
+        tokenizer = load_tokenizer(config, quiet)
+        return prepare_datasets(config, tokenizer, world_size=1).facts, None
+    except NoRowsLeft as nothing:
+        return nothing.facts, None
+    except FtTuiError as error:
+        return None, error
 
 
 def _report_unusable(args: argparse.Namespace, error: FtTuiError) -> int:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.errors import FtTuiError
+
+if TYPE_CHECKING:
+    from engine.data.stats import DataFacts
 
 
 class DataError(FtTuiError):
@@ -11,6 +16,16 @@ class DataError(FtTuiError):
     The message is one line that names what is wrong (a file, a row, a role) and says how to fix it,
     so the CLI and the TUI can print it without a traceback.
     """
+
+
+class NoRowsLeft(DataError):
+    """Every row read was dropped while tokenizing. Carries the facts of what was read (engine.data.stats.DataFacts,
+    with no samples kept), so the rule catalog can say why (data.every_row_dropped) as the wizard and
+    `validate --data` show it."""
+
+    def __init__(self, message: str, facts: DataFacts) -> None:
+        super().__init__(message)
+        self.facts = facts
 
 
 class RowProblem(FtTuiError):

@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.data.cache import cache_key, load_entry, save_entry
 from engine.data.encode import EncodeReport, LengthPolicy, encode_dataset
-from engine.data.errors import DataError
+from engine.data.errors import DataError, NoRowsLeft
 from engine.data.formats import build_formatter
 from engine.data.loading import load_source
 from engine.data.stats import BatchSettings, DataFacts, compute_facts
@@ -98,7 +98,8 @@ def encode_all(
         report.merge(part_report)
     merged = datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]
     if len(merged) == 0:
-        raise DataError(_nothing_left(report, [e.path for e in entries], first_index))
+        facts = facts_for(cfg, None, None, report, world_size=1)
+        raise NoRowsLeft(_nothing_left(report, [e.path for e in entries], first_index), facts)
     return merged, report
 
 

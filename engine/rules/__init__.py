@@ -1,7 +1,14 @@
 """The rule catalog that validates configs, and the hardware target the rules judge against."""
 
 from engine.rules.catalog import CATALOG, Finding, Hit, Rule, Severity, Stage
-from engine.rules.check import SEVERITY_ORDER, apply_auto_settings, check_config, has_errors
+from engine.rules.check import (
+    SEVERITY_ORDER,
+    apply_auto_settings,
+    apply_changes,
+    check_config,
+    describe_changes,
+    has_errors,
+)
 from engine.rules.context import RuleContext
 from engine.rules.target import Target, declared_target, detect_target
 
@@ -16,8 +23,10 @@ __all__ = [
     "Stage",
     "Target",
     "apply_auto_settings",
+    "apply_changes",
     "check_config",
     "declared_target",
+    "describe_changes",
     "detect_target",
     "has_errors",
 ]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.wording import did_you_mean
+from engine.wording import closest, did_you_mean
 
 Severity = Literal["error", "warning", "auto", "note"]
 """error: blocks the run; warning: the run may go on; auto: the engine sets a value itself and says which;
@@ -31,13 +31,22 @@ class Hit:
     auto_set: dict[str, Any] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
     """Keys this particular hit concerns, when narrower than the rule's own `fields`."""
+    changes: dict[str, Any] = field(default_factory=dict)
+    """The fix as config edits (key -> new value, None removes the key), worked out from the same numbers as the
+    message, so the wizard can apply it with one key instead of the user retyping the fix text. Empty when the
+    fix needs the user's judgement (a missing file, a token, which of two engines)."""
 
 
-def unknown_choice(value: str, known: Sequence[str]) -> Hit | None:
-    """The hit for a name that is none of `known`: the value, the choices and the closest of them (`{suggestion}`)."""
+def unknown_choice(value: str, known: Sequence[str], key: str, *, unset_without_match: bool = False) -> Hit | None:
+    """The hit for a name that is none of `known`: the value, the choices and the closest of them (`{suggestion}`).
+    Its one-key fix sets the closest name; without one, it removes the key where the engine then chooses
+    (`unset_without_match`), else it is left to the user."""
     if value in known:
         return None
-    return Hit({"value": value, "known": ", ".join(known), "suggestion": did_you_mean(value, known)})
+    match = closest(value, known)
+    changes: dict[str, Any] = {key: match} if match else ({key: None} if unset_without_match else {})
+    values = {"value": value, "known": ", ".join(known), "suggestion": did_you_mean(value, known)}
+    return Hit(values, changes=changes)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,8 @@ class Rule:
     check: Callable[..., Hit | None]
     engines: tuple[Engine, ...] = BOTH_ENGINES
     """The engines this rule judges for: a limit of ft-tui's own engine says nothing about a run under axolotl."""
+    mechanical: bool = False
+    """True when its hits carry `changes` that apply the fix (docs/rules.md marks these)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,8 @@ class Finding:
     fix: str
     fields: tuple[str, ...]
     auto_set: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
+    """Config edits that apply the fix (key -> new value, None removes the key); empty when there is none."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +90,7 @@ class Finding:
             "fix": self.fix,
             "fields": list(self.fields),
             "auto_set": self.auto_set,
+            "changes": self.changes,
         }
 
 
@@ -92,13 +106,16 @@ def rule(
     fields: tuple[str, ...],
     stage: Stage = "static",
     engines: tuple[Engine, ...] = BOTH_ENGINES,
+    mechanical: bool = False,
 ) -> Callable[[Callable[..., Hit | None]], Callable[..., Hit | None]]:
-    """Register a check in the catalog. Texts are `str.format` templates filled from the Hit's values."""
+    """Register a check in the catalog. Texts are `str.format` templates filled from the Hit's values.
+
+    `mechanical=True` says the check's hits carry `changes` (the fix as config edits); only such rules may."""
 
     def register(check: Callable[..., Hit | None]) -> Callable[..., Hit | None]:
         if id in CATALOG:
             raise ValueError(f"rule {id} is registered twice")
-        CATALOG[id] = Rule(id, severity, stage, message, _squash(why), fix, fields, check, engines)
+        CATALOG[id] = Rule(id, severity, stage, message, _squash(why), fix, fields, check, engines, mechanical)
         return check
 
     return register
@@ -107,6 +124,8 @@ def rule(
 def render(rule_: Rule, hit: Hit) -> Finding:
     """Fill the rule's texts with the numbers from this hit."""
     values = dict(hit.values)
+    if hit.changes and not rule_.mechanical:
+        raise ValueError(f"rule {rule_.id} returns changes but is not registered with mechanical=True")
     return Finding(
         rule_id=rule_.id,
         severity=rule_.severity,
@@ -115,6 +134,7 @@ def render(rule_: Rule, hit: Hit) -> Finding:
         fix=rule_.fix.format(**values),
         fields=hit.fields or rule_.fields,
         auto_set=dict(hit.auto_set),
+        changes=dict(hit.changes),
     )
 
 

@@ -1,8 +1,9 @@
-"""Running the catalog over a config, and applying the values that auto-set rules chose."""
+"""Running the catalog over a config, applying the values that auto-set rules chose, and applying a fix."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from engine.config import RunConfig, parse_config_dict
 from engine.rules import definitions  # noqa: F401  (registers every rule in the catalog)
@@ -59,3 +60,36 @@ def apply_auto_settings(config: RunConfig, findings: list[Finding]) -> RunConfig
     data = config.model_dump(exclude_unset=True)
     data.update(changes)
     return parse_config_dict(data, source="auto-set values")
+
+
+def apply_changes(config: RunConfig, changes: Mapping[str, Any]) -> RunConfig:
+    """The config with a finding's `changes` applied (None removes the key), validated like a YAML file.
+
+    Raises ConfigError when the result is not a valid config, so a fix is never applied half-way."""
+    data = config.model_dump(exclude_unset=True)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return parse_config_dict(data, source="the suggested fix")
+
+
+def describe_changes(changes: Mapping[str, Any], between: str = ": ") -> str:
+    """`eval_sample_packing: false, warmup_steps: (removed)`: what applying a fix does, in YAML's spelling
+    (`between=" → "` for a button's label)."""
+    return ", ".join(f"{key}{between}{_yaml_value(value)}" for key, value in changes.items())
+
+
+def _yaml_value(value: Any) -> str:
+    if value is None:
+        return "(removed)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_yaml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_yaml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

@@ -16,6 +16,12 @@ with your config's numbers.
 """
 
 
+ONE_KEY = (
+    "the fix is a config change the wizard applies (its **Apply** button, or Ctrl+F); `validate --json` lists it as "
+    "`changes`"
+)
+
+
 def render_catalog() -> str:
     sections = [_INTRO]
     for topic in sorted({rule_id.split(".")[0] for rule_id in CATALOG}):
@@ -26,11 +32,13 @@ def render_catalog() -> str:
 
 def _render(rule_: Rule) -> str:
     keys = ", ".join(f"`{key}`" for key in rule_.fields)
+    applies = f"- **One key:** {ONE_KEY}\n" if rule_.mechanical else ""
     return (
         f"### `{rule_.id}` ({rule_.severity}, {rule_.stage})\n\n"
         f"{rule_.message}\n\n"
         f"- **Why:** {rule_.why}\n"
         f"- **Fix:** {rule_.fix}\n"
+        f"{applies}"
         f"- **Keys:** {keys}\n"
     )
 

@@ -110,3 +110,44 @@ def test_markup_like_text_in_a_config_is_printed_as_written(tmp_path: Path, caps
     config.write_text('"[bold]lora_rr[/bold]": 8\n')
     assert main(["validate", str(config)]) == 1
     assert "line 1: [bold]lora_rr[/bold]: unknown key" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny local model folder, so `--data` finds a tokenizer without any download."""
+    from tests.tiny import tiny_llama, tiny_tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-model")
+    tiny_llama().save_pretrained(folder)
+    tiny_tokenizer().save_pretrained(folder)
+    return folder
+
+
+def test_data_whose_every_row_is_dropped_fails_with_the_reason_and_the_fix(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's "no usable rows: all dropped" passed validate as ready; with --data it is the catalog's error,
+    the same finding the wizard shows (tests/tui/test_fixes.py)."""
+    rows = [{"instruction": "say it at length " * 40, "output": "fine " * 40} for _ in range(6)]
+    data = tmp_path / "long.jsonl"
+    data.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    config = tmp_path / "run.yml"
+    config.write_text(
+        f"base_model: {tiny_model_dir}\ndatasets:\n  - path: {data}\n    type: alpaca\nsequence_len: 64\n"
+        f"dataset_prepared_path: {tmp_path / 'prepared'}\nlora_target_linear: true\n"
+    )
+    code, report = validate_json(capsys, str(config))
+    assert code == 0 and "data.every_row_dropped" not in {f["id"] for f in report["findings"]}
+    code, report = validate_json(capsys, "--data", str(config))
+    [finding] = [f for f in report["findings"] if f["id"] == "data.every_row_dropped"]
+    assert code == 1 and finding["severity"] == "error"
+    assert finding["message"].startswith("all 6 rows read are dropped after tokenizing (too long: 6)")
+    assert "raise sequence_len to at least" in finding["fix"]
+
+
+def test_json_findings_carry_the_fix_as_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "run.yml"
+    config.write_text("base_model: HuggingFaceTB/SmolLM2-135M-Instruct\nwarmup_steps: 10\nwarmup_ratio: 0.1\n")
+    _code, report = validate_json(capsys, str(config))
+    [finding] = [f for f in report["findings"] if f["id"] == "schedule.warmup_steps_and_ratio"]
+    assert finding["changes"] == {"warmup_steps": None}

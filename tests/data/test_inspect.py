@@ -50,6 +50,13 @@ def test_good_files_of_every_kind_pass(tmp_path: Path) -> None:
     assert inspect_dataset(entry("tatsu-lab/alpaca")) is None  # a hub id is checked when downloaded
 
 
+def test_a_mistyped_path_with_folders_is_a_missing_file_not_a_hub_id() -> None:
+    """The wizard showed ✓ ready for `presets/data/ft_tui_persona.jsonlZ` (typed one key too far): an unknown
+    suffix made it look like a hub id, but a hub id has one `/`."""
+    assert reason_of(entry("presets/data/ft_tui_persona.jsonlZ")).endswith("does not exist")
+    assert inspect_dataset(entry("tatsu-lab/alpaca")) is None
+
+
 def test_a_large_file_is_judged_from_its_prefix(tmp_path: Path) -> None:
     rows = [{"instruction": "é" * 50, "output": "ü" * 50}] * (PREFIX_BYTES // 100)
     big = tmp_path / "big.json"

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from engine.data.errors import DataError
+from engine.data.errors import DataError, NoRowsLeft
 from engine.data.prepare import prepare_datasets
+from engine.rules import check_config
 
 DEMO_DATA = Path(__file__).parents[1] / "fixtures" / "data"
 ALPACA_DEMO = str(DEMO_DATA / "alpaca_demo.json")
@@ -76,8 +77,14 @@ def test_bad_rows_are_counted_with_their_index(tokenizer: Any, make_config: Any,
 
 def test_nothing_left_is_an_error(tokenizer: Any, make_config: Any, write_json: Any) -> None:
     path = write_json("a.json", [{"instruction": "x", "output": ""}] * 3)
-    with pytest.raises(DataError, match=r"no usable rows: 3 read, all dropped \(empty: 3\); first: .*row 0"):
-        prepare_datasets(make_config(datasets=[alpaca(path)]), tokenizer)
+    config = make_config(datasets=[alpaca(path)])
+    with pytest.raises(DataError, match=r"no usable rows: 3 read, all dropped \(empty: 3\); first: .*row 0") as raised:
+        prepare_datasets(config, tokenizer)
+    assert isinstance(raised.value, NoRowsLeft)
+    facts = raised.value.facts
+    assert (facts.rows_read, facts.train_rows, facts.eval_rows) == (3, 0, 0)
+    [finding] = [f for f in check_config(config, data=facts) if f.rule_id == "data.every_row_dropped"]
+    assert finding.severity == "error" and "empty: 3" in finding.message
 
 
 def test_unknown_role_stops_with_row_and_role(tokenizer: Any, make_config: Any, write_json: Any) -> None:

@@ -89,3 +89,17 @@ def test_data_error_exits_1_and_bad_config_exits_2(
     bad.write_text("base_model: [unclosed\n")
     assert _run(str(bad)) == 2
     assert _run(str(tmp_path / "nope.yml")) == 2
+
+
+def test_every_row_dropped_names_the_rule_and_its_fix(
+    tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bare "no usable rows" line said nothing about what to change; the catalog's finding does."""
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps([{"instruction": "say it at length " * 100, "output": "fine " * 100}] * 4))
+    config = _config(tmp_path, model_dir, str(path))
+    assert _run(str(config), "--json") == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["error"].startswith("no usable rows: 4 read, all dropped (too_long: 4)")
+    [finding] = [f for f in report["findings"] if f["id"] == "data.every_row_dropped"]
+    assert finding["severity"] == "error" and "raise sequence_len to at least" in finding["fix"]

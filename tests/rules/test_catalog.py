@@ -12,7 +12,16 @@ import pytest
 from engine.config import parse_config_text
 from engine.data.stats import BatchSettings, DataFacts
 from engine.models.facts import ModelFacts, read_model_facts
-from engine.rules import CATALOG, Target, apply_auto_settings, check_config, declared_target
+from engine.rules import (
+    CATALOG,
+    Finding,
+    Target,
+    apply_auto_settings,
+    apply_changes,
+    check_config,
+    declared_target,
+    describe_changes,
+)
 
 CPU_BF16 = Target(device="cpu", bf16=True, cpu_cores=2, memory_gb=24.0)
 CPU_OLD = Target(device="cpu", bf16=False, cpu_cores=2, memory_gb=24.0)
@@ -62,7 +71,17 @@ def small_eval_split(accumulation: int = 4) -> DataFacts:
 
 def many_dropped() -> DataFacts:
     settings = BatchSettings(sequence_len=512)
-    return DataFacts(settings=settings, rows_read=100, train_rows=70, eval_rows=0, rows_dropped={"too_long": 30})
+    return DataFacts(
+        settings=settings, rows_read=100, train_rows=70, eval_rows=0, rows_dropped={"too_long": 30}, longest_read=700
+    )
+
+
+def all_too_long() -> DataFacts:
+    """Every row read is over sequence_len: preparing the data keeps nothing."""
+    settings = BatchSettings(sequence_len=512)
+    return DataFacts(
+        settings=settings, rows_read=12, train_rows=0, eval_rows=0, rows_dropped={"too_long": 12}, longest_read=900
+    )
 
 
 def long_run() -> DataFacts:
@@ -181,6 +200,7 @@ CASES = [
     Case("optim.needs_bitsandbytes_cuda", "optimizer: adamw_bnb_8bit\n", True, "cpu"),
     Case("optim.needs_bitsandbytes_cuda", "optimizer: adamw_bnb_8bit\n", False, "gpu"),
     Case("optim.unknown_scheduler", "lr_scheduler: cosine_annealing\n", True),
+    Case("optim.unknown_scheduler", "lr_scheduler: cosin\n", True),
     Case("optim.unknown_scheduler", "lr_scheduler: linear\n", False),
     Case("optim.learning_rate_high", "learning_rate: 0.005\n", True),
     Case("optim.learning_rate_high", "adapter:\nlearning_rate: 0.00001\n", False),
@@ -211,6 +231,8 @@ CASES = [
     Case("data.rows_dropped_for_length", "sequence_len: 512\n", False, data=small_eval_split()),
     Case("disk.not_enough_space", "adapter:\nsave_steps: 1\n", True, facts=True, data=long_run()),
     Case("disk.not_enough_space", "adapter: lora\nsave_total_limit: 2\n", False, facts=True, data=long_run()),
+    Case("data.every_row_dropped", "sequence_len: 512\n", True, data=all_too_long()),
+    Case("data.every_row_dropped", "sequence_len: 512\n", False, data=many_dropped()),
     Case("data.empty_training_targets", "sequence_len: 512\n", True, data=empty_targets()),
     Case("data.empty_training_targets", "sequence_len: 512\n", False, data=many_dropped()),
     Case(
@@ -411,3 +433,83 @@ def test_each_rule_lives_in_the_module_named_by_its_id_prefix() -> None:
         if rule.check.__module__ != f"engine.rules.definitions.{rule_id.split('.')[0]}"
     }
     assert not misplaced
+
+
+MECHANICAL = {rule_id for rule_id, rule_ in CATALOG.items() if rule_.mechanical}
+BY_CLOSE_NAME = {"optim.unknown_scheduler", "optim.unknown_optimizer"}
+"""Rules whose fix is the known name closest to the one typed, when there is one."""
+
+
+def _judged(case: Case, llama_facts: ModelFacts, yaml: str | None = None) -> list[Finding]:
+    config = parse_config_text(case.yaml if yaml is None else yaml)
+    engine = "axolotl" if case.rule_id in AXOLOTL_RULES else "ft-tui"
+    facts = llama_facts if case.facts else None
+    return check_config(config, TARGETS[case.target], facts=facts, data=case.data, engine=engine)
+
+
+@pytest.mark.parametrize(
+    "case", [case for case in CASES if case.fires and case.rule_id in MECHANICAL], ids=lambda case: case.rule_id
+)
+def test_a_rules_changes_fix_its_own_finding(case: Case, llama_facts: ModelFacts) -> None:
+    """Applying a finding's `changes` gives a valid config on which that finding is gone: the wizard's Apply
+    button can never offer a fix that does not fix."""
+    config = parse_config_text(case.yaml)
+    [finding] = [f for f in _judged(case, llama_facts) if f.rule_id == case.rule_id]
+    if not finding.changes:  # a name with no close match: which one to use is the user's choice
+        assert case.rule_id in BY_CLOSE_NAME and "did you mean" not in finding.fix
+        return
+    fixed = apply_changes(config, finding.changes)
+    engine = "axolotl" if case.rule_id in AXOLOTL_RULES else "ft-tui"
+    facts = llama_facts if case.facts else None
+    again = check_config(fixed, TARGETS[case.target], facts=facts, data=case.data, engine=engine)
+    assert case.rule_id not in {f.rule_id for f in again}, describe_changes(finding.changes)
+
+
+def test_every_mechanical_rule_has_a_firing_case() -> None:
+    assert {case.rule_id for case in CASES if case.fires} >= MECHANICAL
+    assert len(MECHANICAL) >= 40
+
+
+def test_only_mechanical_rules_may_carry_changes() -> None:
+    """render refuses changes from a rule not registered as mechanical, so docs/rules.md never under-reports."""
+    from engine.rules.catalog import Hit, Rule, render
+
+    rule_ = Rule("x.y", "warning", "static", "m", "why", "fix", ("lr",), lambda _ctx: None)
+    with pytest.raises(ValueError, match="mechanical"):
+        render(rule_, Hit(changes={"learning_rate": 1e-4}))
+
+
+def test_changes_are_in_the_json_and_read_as_yaml() -> None:
+    config = parse_config_text("warmup_steps: 10\nwarmup_ratio: 0.1\neval_sample_packing: true\n")
+    found = {f.rule_id: f for f in check_config(config, CPU_BF16)}
+    assert found["schedule.warmup_steps_and_ratio"].to_json()["changes"] == {"warmup_steps": None}
+    assert describe_changes(found["packing.eval_packing_without_train_packing"].changes) == (
+        "eval_sample_packing: false"
+    )
+    assert describe_changes({"warmup_steps": None, "learning_rate": 0.0002}) == (
+        "warmup_steps: (removed), learning_rate: 0.0002"
+    )
+
+
+def test_every_row_dropped_names_the_longest_row() -> None:
+    config = parse_config_text("sequence_len: 512\n")
+    [finding] = [
+        f for f in check_config(config, CPU_BF16, data=all_too_long()) if f.rule_id == "data.every_row_dropped"
+    ]
+    assert finding.severity == "error"
+    assert (
+        finding.message == "all 12 rows read are dropped after tokenizing (too long: 12): nothing is left to train on"
+    )
+    assert "raise sequence_len to at least 900" in finding.fix
+    assert "sequence_len" in finding.fields
+    others = {f.rule_id for f in check_config(config, CPU_BF16, data=all_too_long())}
+    assert "data.rows_dropped_for_length" not in others  # the error says it; a warning would repeat it
+
+
+def test_a_change_the_config_refuses_raises_and_leaves_the_config_alone() -> None:
+    from engine.config import ConfigError
+
+    config = parse_config_text("learning_rate: 0.0002\n")
+    with pytest.raises(ConfigError, match="learning_rate"):
+        apply_changes(config, {"learning_rate": "fast"})
+    assert config.learning_rate == 0.0002

@@ -35,8 +35,9 @@ class DataPreview:
     """The first samples as the model sees them, split into trained and masked pieces."""
     facts: DataFacts
     """The data facts for the config the preview was made with."""
-    prepared: PreparedData
-    """Kept to redo the packing numbers when batch settings change."""
+    prepared: PreparedData | None
+    """Kept to redo the packing numbers when batch settings change; None when every row was dropped (then `facts`
+    says what was read and why nothing was kept)."""
 
 
 @dataclass(frozen=True)
@@ -147,11 +148,14 @@ def refresh_facts(preview: DataPreview, config: RunConfig) -> DataFacts:
     from engine.data.prepare import facts_for
 
     old = preview.facts
+    if preview.prepared is None:
+        return old  # nothing was kept: there is nothing to pack
     report = EncodeReport(
         rows_read=old.rows_read,
         samples_kept=old.train_rows + old.eval_rows,
         rows_truncated=old.rows_truncated,
         dropped=Counter(old.rows_dropped),
+        longest_read=old.longest_read,
     )
     facts = facts_for(config, preview.prepared.train, preview.prepared.eval, report, world_size=1)
     return replace(facts, dropped_examples=old.dropped_examples)

@@ -10,6 +10,7 @@ from textual.timer import Timer
 from textual.worker import Worker
 
 from engine.config import RunConfig
+from engine.data.errors import NoRowsLeft
 from tui.screens.data_preview import DataPreview, analyse, data_key, detect_format
 from tui.workers import post_to_ui
 
@@ -85,6 +86,12 @@ class DataAnalyst:
             suggestion = detect_format(rows) if rows else None
             self._post(self._peeked, columns, suggestion)
             preview = analyse(config, self.app.services, lambda message: self._post(self._set_status, message))
+        except NoRowsLeft as nothing:
+            # Not a failure to show as a status line only: its facts let rule data.every_row_dropped say why and
+            # how to fix it in the findings panel, and block the step, as `ft-tui validate --data` does.
+            empty = DataPreview(key=data_key(config), samples=(), facts=nothing.facts, prepared=None)
+            self._post(self._finished, empty, f"✗ {nothing}")
+            return
         except Exception as error:  # every failure becomes one line on screen; the worker never crashes the app
             self._post(self._failed, f"✗ {describe_error(error)}")
             return
@@ -106,10 +113,10 @@ class DataAnalyst:
         """Drop the columns and format guess (another entry or file is about to be read)."""
         self.app.analysis = replace(self.app.analysis, columns=(), suggestion=None)
 
-    def _finished(self, preview: DataPreview) -> None:
+    def _finished(self, preview: DataPreview, status: str | None = None) -> None:
         if preview.key == data_key(self.app.config):
             self.app.preview = preview
-        self._set_status(f"✓ analysed {preview.facts.rows_read:,} rows with the model's tokenizer")
+        self._set_status(status or f"✓ analysed {preview.facts.rows_read:,} rows with the model's tokenizer")
 
     def _set_status(self, message: str) -> None:
         self.app.analysis = replace(self.app.analysis, status=message)

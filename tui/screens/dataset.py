@@ -13,6 +13,7 @@ from textual.widgets import Button, Label, Select, Static
 
 from engine.config import RunConfig
 from engine.config.choices import LEGACY_DATASET_TYPES, OFFERED_DATASET_TYPES
+from engine.wording import count
 from tui.screens.step import EDIT_EVENTS, Section, StepScreen
 from tui.state import edit_config, edit_dataset
 from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, RolesField, TextField
@@ -49,6 +50,7 @@ class DatasetScreen(StepScreen):
         super().__init__()
         self.index = 0
         """Which `datasets:` entry the fields edit; the analysis covers the whole mix."""
+        self._entry_options: list[tuple[str, int]] = []
 
     def compose_form(self) -> ComposeResult:
         yield Section(
@@ -134,9 +136,13 @@ class DatasetScreen(StepScreen):
         options = [
             (f"dataset {i + 1} of {len(entries)}: {e.path or '(no path yet)'}", i) for i, e in enumerate(entries)
         ]
+        options = options or [("dataset 1 of 1", 0)]
         with self.prevent(Select.Changed):
-            picker.set_options(options or [("dataset 1 of 1", 0)])
-            picker.value = self.index
+            if options != self._entry_options:  # rebuilding an unchanged list on every reload is wasted work
+                self._entry_options = options
+                picker.set_options(options)
+            if picker.value != self.index:
+                picker.value = self.index
         self.query_one("#remove-entry").display = len(entries) > 1
 
     def _switch_to(self, index: int, config: RunConfig) -> None:
@@ -241,14 +247,24 @@ def entry_options(config: RunConfig) -> list[tuple[str, int]]:
     return [(f"{i + 1}/{count} {Path(path).name or '(no path yet)'}", i) for i, path in enumerate(paths)]
 
 
+def longest_text(facts: DataFacts) -> str:
+    """The longest row read, and the longest kept when they differ: "longest 511 tokens" beside "25 longer than
+    sequence_len 512" read as a contradiction, since the longest kept row is never the longest read."""
+    longest = f"longest {count(facts.longest_read or facts.max_length, 'token')}"
+    if facts.longest_read > facts.max_length:
+        longest += f" (longest kept {facts.max_length:,})"
+    return f"{longest}, mean {facts.mean_length:,.0f}"
+
+
 def rows_summary(facts: DataFacts, config: RunConfig) -> str:
     too_long = facts.rows_dropped.get("too_long", 0)
     other = facts.rows_dropped_total - too_long
     policy = config.effective_excess_length_strategy()
     mix = f"the mix of {len(config.datasets)} datasets: " if len(config.datasets) > 1 else ""
     parts = [
-        f"{mix}{facts.rows_read:,} rows read: {facts.train_rows:,} train + {facts.eval_rows:,} eval samples",
-        f"longest {facts.max_length:,} tokens, mean {facts.mean_length:,.0f}",
+        f"{mix}{count(facts.rows_read, 'row')} read: {facts.train_rows:,} train + "
+        f"{count(facts.eval_rows, 'eval sample')}",
+        longest_text(facts),
         f"{too_long:,} longer than sequence_len {config.sequence_len} (dropped)"
         if policy != "truncate"
         else f"{facts.rows_truncated:,} truncated to sequence_len {config.sequence_len}",

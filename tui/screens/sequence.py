@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from engine.config import RunConfig
+from engine.wording import count
 from tui.screens.step import Section, StepScreen
 from tui.widgets.fields import BoolField, ChoiceField, TextField
 from tui.widgets.findings import finding_detail
@@ -71,21 +72,32 @@ def packing_lines(config: RunConfig, facts: DataFacts | None, status: str) -> Co
     """Efficiency, bins, batches and steps from DataFacts; until the data is analysed, what is happening."""
     effective = config.effective_batch_size()
     if facts is None:
-        return Content(f"Effective batch: {effective} rows per optimiser step. {status}")
+        return Content(f"Effective batch: {count(effective, 'row')} per optimiser step. {status}")
     accumulation = config.effective_gradient_accumulation_steps()
     rows = [
-        ("Effective batch", f"{config.micro_batch_size} x {accumulation} = {effective} (packed) rows per step"),
-        ("Train samples", f"{facts.train_rows:,} ({facts.train_tokens:,} tokens, {facts.trained_tokens:,} trained)"),
+        (
+            "Effective batch",
+            f"{config.micro_batch_size} x {accumulation} = {count(effective, '(packed) row')} per step",
+        ),
+        (
+            "Train samples",
+            f"{facts.train_rows:,} ({count(facts.train_tokens, 'token')}, {facts.trained_tokens:,} trained)",
+        ),
     ]
     if config.sample_packing:
         rows.append(
             (
                 "Packing",
-                f"{facts.train_bins:,} rows of {config.sequence_len}, {100 * facts.packing_efficiency:.1f}% filled",
+                f"{count(facts.train_bins, 'row')} of {config.sequence_len}, "
+                f"{100 * facts.packing_efficiency:.1f}% filled",
             )
         )
     rows += [
         ("Steps", f"{facts.steps_per_epoch:,} per epoch, {facts.total_steps:,} in all"),
-        ("Eval", f"{facts.eval_rows:,} samples ({facts.eval_tokens:,} tokens) -> {facts.eval_batches:,} batches"),
+        (
+            "Eval",
+            f"{count(facts.eval_rows, 'sample')} ({count(facts.eval_tokens, 'token')}) -> "
+            f"{count(facts.eval_batches, 'batch', 'batches')}",
+        ),
     ]
     return Content("\n").join(Content.assemble((f"{name:<16}", "bold"), value) for name, value in rows)

@@ -16,12 +16,12 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioSet, Select, SelectionList, Static
 
 from engine.config import ConfigError, RunConfig
-from engine.rules import Finding
+from engine.rules import Finding, describe_changes
 from tui.lights import Lights, step_lights
 from tui.screens.dialogs import PathPicker
 from tui.state import STEP_IDS, STEPS, WizardState, edit_config, field_errors
 from tui.widgets.fields import FieldRow
-from tui.widgets.findings import FindingsList
+from tui.widgets.findings import FindingsList, FixButtons
 from tui.widgets.help_panel import HelpPanel
 from tui.widgets.sidebar import StepList
 
@@ -53,6 +53,13 @@ class StepScreen(Screen[None]):
         Binding("ctrl+n", "next", "Next", tooltip="Next step, accepting its warnings; refused while errors remain"),
         Binding(
             "ctrl+b", "back", "Back", show=False, tooltip="Previous step (the first step goes back to the start screen)"
+        ),
+        Binding(
+            "ctrl+f",
+            "apply_fix",
+            "Apply fix",
+            show=False,  # the Apply buttons show it; the footer has no room at 80 columns
+            tooltip="Apply the first suggested fix of the findings panel (its Apply button), and say what changed",
         ),
     ]
 
@@ -89,6 +96,7 @@ class StepScreen(Screen[None]):
                 yield HelpPanel(id="help")
                 yield Static("Findings", classes="side-title")
                 yield FindingsList(id="findings")
+                yield FixButtons(id="fixes")
         with Horizontal(id="nav"):
             yield Button("← Back", id="back", compact=True)
             yield Static("", id="nav-status")
@@ -184,6 +192,7 @@ class StepScreen(Screen[None]):
         """Re-render what depends on the config: findings, help, Next, the sidebar marks and the step's numbers."""
         lights = self.lights()
         self.query_one(FindingsList).show(lights.findings, lights.accepted)
+        self.query_one(FixButtons).show(lights.findings)
         self.query_one(HelpPanel).explain(self._focused_key, list(lights.findings), self.INTRO)
         self.query_one(StepList).update_marks(self.wizard.step_marks(self.STEP, self._errors))
         button = self.query_one("#next", Button)
@@ -197,6 +206,32 @@ class StepScreen(Screen[None]):
 
     def show_analysis(self) -> None:
         """Redraw what this step shows of the data analysis (`app.analysis`); steps that show it fill it in."""
+
+    # --- one-key fixes ----------------------------------------------------------------------------------------
+    def action_apply_fix(self) -> None:
+        fixes = self.query_one(FixButtons).fixes
+        if not fixes:
+            self.notify("No finding on this step has a fix that can be applied for you.")
+            return
+        self.apply_fix(fixes[0])
+
+    def on_fix_buttons_apply(self, event: FixButtons.Apply) -> None:
+        event.stop()
+        self.apply_fix(event.finding)
+
+    def apply_fix(self, finding: Finding) -> None:
+        """Apply a finding's `changes` through the app's one config-update path, so the lights and the dirty flag
+        follow, and show the new values in this step's fields. A change the config refuses changes nothing."""
+        if not self.flush_or_refuse():
+            return
+        problem = self.wizard.apply_changes(finding.changes)
+        if problem is not None:
+            self.notify(f"could not apply the fix ({describe_changes(finding.changes)}): {problem}", severity="error")
+            return
+        with self.prevent(*EDIT_EVENTS):
+            self.load_fields(self.wizard.config)
+        self.refresh_state()
+        self.notify(f"set {describe_changes(finding.changes)}")
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         row = next((node for node in event.widget.ancestors_with_self if isinstance(node, FieldRow)), None)

@@ -70,8 +70,10 @@ class InputField(FieldRow):
         return self.query_one(Input)
 
     def set_value(self, value: Any) -> None:
+        """Show `value`, unless the box already holds it (up to the spaces `value` strips): reloading the fields
+        while someone types must not drop the space just typed or move the cursor."""
         text = "" if value is None else _as_text(value)
-        if self.control.value != text:
+        if self.control.value.strip() != text:
             self.control.value = text
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Static
+from textual.message import Message
+from textual.widgets import Button, Static
 
-from engine.rules import Finding
+from engine.rules import Finding, describe_changes
 
 SEVERITY_STYLE = {
     "error": ("✗", "$text-error bold"),
@@ -55,3 +57,58 @@ class FindingsList(Static):
             return
         parts = [finding_detail(f) if detail else finding_line(f, f.rule_id in accepted) for f in items]
         self.update(Content("\n\n" if detail else "\n").join(parts))
+
+
+class FixButtons(Vertical):
+    """An "Apply: key → value" button under the findings for each one whose fix is a config change (the rule's
+    `changes`), so a fix is one press instead of retyping it. Pressing one posts `Apply`; the step applies it."""
+
+    DEFAULT_CSS = """
+    FixButtons { height: auto; padding: 0 1; }
+    FixButtons > Button { width: 100%; height: auto; margin: 0 0 0 0; }
+    """
+
+    class Apply(Message):
+        """The user asked to apply this finding's fix."""
+
+        def __init__(self, finding: Finding) -> None:
+            super().__init__()
+            self.finding = finding
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[Finding, ...] = ()
+
+    def show(self, findings: Iterable[Finding]) -> None:
+        """One button per fixable finding; the buttons are rebuilt only when that list changes, so typing in a
+        field does not re-mount them (and focus never jumps) on every edit."""
+        fixable = tuple(finding for finding in findings if finding.changes)
+        if fixable == self._shown:
+            return
+        self._shown = fixable
+        self.remove_children()
+        self.mount_all(FixButton(finding) for finding in fixable)
+        self.display = bool(fixable)
+
+    @property
+    def fixes(self) -> tuple[Finding, ...]:
+        """The findings a button is shown for, in order (the first is what Ctrl+F applies)."""
+        return self._shown
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if isinstance(event.button, FixButton):
+            self.post_message(self.Apply(event.button.finding))
+
+
+class FixButton(Button):
+    """A button that applies one finding's fix."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(fix_label(finding), compact=True, classes="apply-fix", tooltip=finding.fix)
+        self.finding = finding
+
+
+def fix_label(finding: Finding) -> str:
+    """`Apply: eval_sample_packing → false`."""
+    return "Apply: " + describe_changes(finding.changes, " → ")

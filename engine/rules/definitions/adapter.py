@@ -15,7 +15,8 @@ from engine.rules.context import RuleContext
         and use several times the memory you planned for.""",
     fix="set load_in_4bit: true, or use adapter: lora",
     fields=("adapter", "load_in_4bit"),
+    mechanical=True,
 )
 def qlora_needs_4bit(ctx: RuleContext) -> Hit | None:
     config = ctx.config
-    return Hit() if config.adapter == "qlora" and not config.load_in_4bit else None
+    return Hit(changes={"load_in_4bit": True}) if config.adapter == "qlora" and not config.load_in_4bit else None

@@ -28,10 +28,12 @@ def choose_backend(ctx: RuleContext) -> tuple[str, str]:
     fix="use one of: {known}{suggestion}",
     fields=("attn_implementation",),
     engines=("ft-tui",),
+    mechanical=True,
 )
 def unknown_backend(ctx: RuleContext) -> Hit | None:
     value = ctx.config.attn_implementation
-    return unknown_choice(value, KNOWN_BACKENDS) if value else None
+    # The close name when there is one; else no name at all, which lets the engine choose the fastest backend.
+    return unknown_choice(value, KNOWN_BACKENDS, "attn_implementation", unset_without_match=True) if value else None
 
 
 @rule(
@@ -42,12 +44,15 @@ def unknown_backend(ctx: RuleContext) -> Hit | None:
         attn_implementation each pick one kernel; with several on, which one runs is ambiguous.""",
     fix="keep only attn_implementation (e.g. attn_implementation: sdpa) and remove the legacy switches",
     fields=("attn_implementation", *LEGACY_SWITCHES),
+    mechanical=True,
 )
 def conflicting_switches(ctx: RuleContext) -> Hit | None:
     requested = [name for name in LEGACY_SWITCHES if getattr(ctx.config, name)]
     if ctx.config.attn_implementation:
         requested.append(f"attn_implementation: {ctx.config.attn_implementation}")
-    return Hit({"requested": ", ".join(requested)}) if len(requested) > 1 else None
+    if len(requested) <= 1:
+        return None
+    return Hit({"requested": ", ".join(requested)}, changes=_use_backend(ctx.config.requested_attn_implementation()))
 
 
 @rule(
@@ -59,11 +64,13 @@ def conflicting_switches(ctx: RuleContext) -> Hit | None:
         isolated. The file keeps your choice, so the same config uses {backend} on a GPU server.""",
     fix="nothing to do here; set attn_implementation: sdpa to silence this",
     fields=("attn_implementation", "flash_attention", "xformers_attention"),
+    mechanical=True,
 )
 def cuda_backend_fallback(ctx: RuleContext) -> Hit | None:
     backend = ctx.config.requested_attn_implementation()
     if backend in CUDA_ONLY_BACKENDS and ctx.target.device != "cuda":
-        return Hit({"backend": backend, "device": ctx.target.device.upper()}, auto_set=_use_backend("sdpa"))
+        choice = _use_backend("sdpa")
+        return Hit({"backend": backend, "device": ctx.target.device.upper()}, auto_set=choice, changes=choice)
     return None
 
 
@@ -75,6 +82,7 @@ def cuda_backend_fallback(ctx: RuleContext) -> Hit | None:
         best installed backend rather than failing after the data has been prepared.""",
     fix="pip install {package} (CUDA build), or set attn_implementation: {fallback}",
     fields=("attn_implementation", "flash_attention", "xformers_attention"),
+    mechanical=True,
 )
 def backend_not_installed(ctx: RuleContext) -> Hit | None:
     backend = ctx.config.requested_attn_implementation()
@@ -85,7 +93,8 @@ def backend_not_installed(ctx: RuleContext) -> Hit | None:
     if installed:
         return None
     fallback, _ = choose_backend(ctx)
-    return Hit({"backend": backend, "package": package, "fallback": fallback}, auto_set=_use_backend(fallback))
+    choice = _use_backend(fallback)
+    return Hit({"backend": backend, "package": package, "fallback": fallback}, auto_set=choice, changes=choice)
 
 
 @rule(
@@ -104,6 +113,6 @@ def auto_selected(ctx: RuleContext) -> Hit | None:
     return Hit({"backend": backend, "reason": reason}, auto_set=_use_backend(backend))
 
 
-def _use_backend(backend: str) -> dict[str, object]:
-    """Auto-set the backend and clear the legacy switches so exactly one choice reaches the engine."""
+def _use_backend(backend: str | None) -> dict[str, object]:
+    """Set the backend and clear the legacy switches so exactly one choice reaches the engine."""
     return {"attn_implementation": backend, **{switch: None for switch in LEGACY_SWITCHES}}

@@ -5,6 +5,7 @@ The decisions live in engine/config/axolotl_support.py (one table, with reasons)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from engine.config.axolotl_catalog import axolotl_catalog
@@ -67,6 +68,7 @@ def ignored_key(ctx: RuleContext) -> Hit | None:
         them either.""",
     fix="remove {keys}",
     fields=("max_packed_sequence_len", "rope_scaling", "s2_attention"),
+    mechanical=True,
 )
 def refused_key(ctx: RuleContext) -> Hit | None:
     found = _set_keys(ctx, "refused")
@@ -74,7 +76,8 @@ def refused_key(ctx: RuleContext) -> Hit | None:
         return None
     catalog = axolotl_catalog()
     detail = " ".join(catalog.top_level[key].deprecated or "" for key, _ in found)
-    return _hit(found, version=catalog.version, detail=detail)
+    hit = _hit(found, version=catalog.version, detail=detail)
+    return replace(hit, changes={key: None for key, _ in found}) if hit else None
 
 
 @rule(
@@ -85,12 +88,17 @@ def refused_key(ctx: RuleContext) -> Hit | None:
         which then wins). ft-tui does the same, so both engines train with the same value.""",
     fix="rename {old} to {new}",
     fields=("noisy_embedding_alpha", "evaluation_strategy", "dpo_beta"),
+    mechanical=True,
 )
 def renamed_key(ctx: RuleContext) -> Hit | None:
     renamed = ctx.config.renamed_keys()
     if not renamed:
         return None
-    return Hit({"old": ", ".join(renamed), "new": ", ".join(renamed.values())}, fields=tuple(renamed.values()))
+    # The value already sits under the new name; writing it there explicitly drops the old key from the file.
+    changes = {new: getattr(ctx.config, new, None) for new in renamed.values()}
+    return Hit(
+        {"old": ", ".join(renamed), "new": ", ".join(renamed.values())}, fields=tuple(renamed.values()), changes=changes
+    )
 
 
 @rule(
@@ -101,6 +109,7 @@ def renamed_key(ctx: RuleContext) -> Hit | None:
         ignores unknown keys silently, so the setting does nothing under either engine.""",
     fix="remove {keys}, or replace it with the current key if you meant one",
     fields=("gptq_groupsize", "debug"),
+    mechanical=True,
 )
 def not_in_schema(ctx: RuleContext) -> Hit | None:
     catalog = axolotl_catalog()
@@ -109,7 +118,9 @@ def not_in_schema(ctx: RuleContext) -> Hit | None:
         for key, value in ctx.config.axolotl_keys().items()
         if (entry := catalog.top_level.get(key)) is not None and entry.not_in_schema and value is not None
     ]
-    return Hit({"keys": ", ".join(keys), "version": catalog.version}, fields=tuple(keys)) if keys else None
+    if not keys:
+        return None
+    return Hit({"keys": ", ".join(keys), "version": catalog.version}, fields=tuple(keys), changes=dict.fromkeys(keys))
 
 
 @rule(
@@ -158,11 +169,12 @@ def early_stopping_needs_steps(ctx: RuleContext) -> Hit | None:
     fix="add metric_for_best_model: eval_loss (and greater_is_better: false), or choose another save_strategy",
     fields=("save_strategy",),
     engines=("axolotl",),
+    mechanical=True,
 )
 def save_best_needs_metric(ctx: RuleContext) -> Hit | None:
     config = ctx.config
     if config.save_strategy == "best" and not config.axolotl_keys().get("metric_for_best_model"):
-        return Hit()
+        return Hit(changes={"metric_for_best_model": "eval_loss", "greater_is_better": False})
     return None
 
 
@@ -175,9 +187,10 @@ def save_best_needs_metric(ctx: RuleContext) -> Hit | None:
     fix="use optimizer: adamw_torch_8bit, or fsdp_version: 1",
     fields=("optimizer", "fsdp_version", "fsdp_config"),
     engines=("axolotl",),
+    mechanical=True,
 )
 def fsdp2_with_bnb_8bit_optimizer(ctx: RuleContext) -> Hit | None:
     config = ctx.config
     if config.fsdp_config and str(config.fsdp_version) == "2" and config.optimizer in ("adamw_8bit", "adamw_bnb_8bit"):
-        return Hit({"optimizer": config.optimizer})
+        return Hit({"optimizer": config.optimizer}, changes={"optimizer": "adamw_torch_8bit"})
     return None

@@ -15,6 +15,7 @@ from engine.rules.context import RuleContext
         use the batch you think it does.""",
     fix="remove batch_size, or set gradient_accumulation_steps: {derived}",
     fields=("batch_size", "micro_batch_size", "gradient_accumulation_steps"),
+    mechanical=True,
 )
 def inconsistent_batch_sizes(ctx: RuleContext) -> Hit | None:
     config = ctx.config
@@ -23,11 +24,16 @@ def inconsistent_batch_sizes(ctx: RuleContext) -> Hit | None:
     product = config.micro_batch_size * config.gradient_accumulation_steps * ctx.world_size
     if config.batch_size == product:
         return None
+    derived = max(1, config.batch_size // (config.micro_batch_size * ctx.world_size))
+    exact = derived * config.micro_batch_size * ctx.world_size == config.batch_size
+    # The accumulation that makes the three agree; when none does, batch_size goes and the other two decide.
+    changes: dict[str, int | None] = {"gradient_accumulation_steps": derived} if exact else {"batch_size": None}
     return Hit(
         {
             "batch_size": config.batch_size,
             "micro": config.micro_batch_size,
             "accumulation": config.gradient_accumulation_steps,
-            "derived": max(1, config.batch_size // (config.micro_batch_size * ctx.world_size)),
-        }
+            "derived": derived,
+        },
+        changes=changes,
     )

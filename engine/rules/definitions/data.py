@@ -86,11 +86,12 @@ def dataset_unusable(ctx: RuleContext) -> Hit | None:
     why='`chat_template: jinja` means "use the template text I give"; without the text there is no template.',
     fix="put the template in chat_template_jinja, or use chat_template: tokenizer_default",
     fields=("chat_template", "chat_template_jinja"),
+    mechanical=True,
 )
 def jinja_template_missing(ctx: RuleContext) -> Hit | None:
     config = ctx.config
     if config.chat_template == "jinja" and not config.chat_template_jinja:
-        return Hit({"where": ""})
+        return Hit({"where": ""}, changes={"chat_template": "tokenizer_default"})
     for index, dataset in enumerate(config.datasets):
         if dataset.chat_template == "jinja" and not (dataset.chat_template_jinja or config.chat_template_jinja):
             return Hit({"where": f" (datasets[{index}])"}, fields=("datasets",))
@@ -105,11 +106,12 @@ def jinja_template_missing(ctx: RuleContext) -> Hit | None:
         count, which must be whole.""",
     fix="use a fraction such as 0.05, or a row count such as {whole}",
     fields=("val_set_size",),
+    mechanical=True,
 )
 def val_set_size_not_whole(ctx: RuleContext) -> Hit | None:
     value = ctx.config.val_set_size
     if value >= 1 and value != int(value):
-        return Hit({"value": value, "whole": int(value)})
+        return Hit({"value": value, "whole": int(value)}, changes={"val_set_size": float(int(value))})
     return None
 
 
@@ -125,15 +127,26 @@ typed wrong (2.0 meant as 2%)."""
     why="""val_set_size below 1 is a fraction of the rows (0.05 = 5%); 1 or more is a number of rows, so {value}
         holds out exactly {count}. A loss measured on so few rows jumps from one evaluation to the next and says
         little about how the model does.""",
-    fix="use a fraction such as 0.05 (5% of the rows), or a count of at least {minimum} rows",
+    fix="use a fraction such as {fraction:g} ({count}% of the rows), or a count of at least {minimum} rows",
     fields=("val_set_size",),
+    mechanical=True,
 )
 def val_set_size_is_a_count(ctx: RuleContext) -> Hit | None:
     value = ctx.config.val_set_size
     if not (1 <= value < SMALL_EVAL_COUNT and value == int(value)) or ctx.config.test_datasets:
         return None
     count = int(value)
-    return Hit({"value": value, "count": count, "plural": "" if count == 1 else "s", "minimum": SMALL_EVAL_COUNT})
+    fraction = count / 100  # the usual slip: a per cent typed where a fraction belongs (2.0 meant as 2%)
+    return Hit(
+        {
+            "value": value,
+            "count": count,
+            "plural": "" if count == 1 else "s",
+            "minimum": SMALL_EVAL_COUNT,
+            "fraction": fraction,
+        },
+        changes={"val_set_size": fraction},
+    )
 
 
 @rule(
@@ -145,21 +158,92 @@ def val_set_size_is_a_count(ctx: RuleContext) -> Hit | None:
     fix="raise sequence_len (see the length histogram of `ft-tui preprocess`), or set excess_length_strategy: truncate",
     fields=("sequence_len", "excess_length_strategy"),
     stage="preflight",
+    mechanical=True,
 )
 def rows_dropped_for_length(ctx: RuleContext) -> Hit | None:
     data = ctx.data
     if data is None:
         return None
     dropped = data.rows_dropped.get("too_long", 0)
-    if dropped == 0 or dropped < 0.05 * max(1, data.rows_read):
+    if dropped == 0 or dropped < 0.05 * max(1, data.rows_read) or not _drops_for_length(ctx):
         return None
+    if not data.train_rows and not data.eval_rows:
+        return None  # nothing at all is left: data.every_row_dropped says so, as an error
     return Hit(
-        {
+        changes=_fit_longest(ctx),
+        values={
             "dropped": dropped,
             "rows": data.rows_read,
             "percent": 100 * dropped / max(1, data.rows_read),
             "sequence_len": ctx.config.sequence_len,
-        }
+        },
+    )
+
+
+SEQUENCE_LEN_STEP = 64
+"""A raised sequence_len is rounded up to a multiple of this (kernels and packing like round lengths)."""
+
+
+def _drops_for_length(ctx: RuleContext) -> bool:
+    """Whether the current settings still drop over-long rows: facts measured before sequence_len was raised
+    past the longest row, or before truncation was chosen, describe settings that are no longer there."""
+    data = ctx.data
+    assert data is not None
+    if ctx.config.effective_excess_length_strategy() == "truncate":
+        return False
+    return not (data.longest_read and ctx.config.sequence_len >= data.longest_read)
+
+
+def _fit_longest(ctx: RuleContext) -> dict[str, object]:
+    """A sequence_len that holds the longest row read, unless that is past the model's context: then truncate."""
+    data = ctx.data
+    assert data is not None
+    longest = -(-data.longest_read // SEQUENCE_LEN_STEP) * SEQUENCE_LEN_STEP
+    context = ctx.facts.context_length if ctx.facts is not None else None
+    if not longest or (context and longest > context):
+        return {"excess_length_strategy": "truncate"}
+    return {"sequence_len": longest}
+
+
+NOTHING_LEFT_FIXES = {
+    "too_long": "raise sequence_len to at least {longest} (the longest row read), or set "
+    "excess_length_strategy: truncate",
+    "too_short": "lower min_sample_len (or remove it)",
+    "no_trained_tokens": "check which turns are trained (roles_to_train, train_on_inputs, the answer column) "
+    "and that the answers are not empty",
+    "empty_target": "fill in the empty answers, or check that the answer column is the right one",
+}
+
+
+@rule(
+    id="data.every_row_dropped",
+    severity="error",
+    message="all {rows} rows read are dropped after tokenizing ({reasons}): nothing is left to train on",
+    why="""Tokenizing drops the rows training cannot use: rows longer than sequence_len (unless
+        excess_length_strategy is truncate), rows shorter than min_sample_len, rows with no trained token (every
+        token masked, e.g. an empty answer) and rows the format cannot read. When that is every row, the run stops
+        before its first step. `ft-tui preprocess` lists the first dropped rows with the reason.""",
+    fix="{fix}",
+    fields=("datasets", "sequence_len", "excess_length_strategy"),
+    stage="preflight",
+)
+def every_row_dropped(ctx: RuleContext) -> Hit | None:
+    data = ctx.data
+    if data is None or data.rows_read == 0 or data.train_rows or data.eval_rows:
+        return None
+    if set(data.rows_dropped) == {"too_long"} and not _drops_for_length(ctx):
+        return None  # measured with a shorter sequence_len, or before truncation was chosen
+    reasons = sorted(data.rows_dropped.items(), key=lambda item: -item[1])
+    main = reasons[0][0] if reasons else ""
+    fix = NOTHING_LEFT_FIXES.get(main, "see why with `ft-tui preprocess`, which lists the first dropped rows")
+    fields = ("datasets", "sequence_len", "excess_length_strategy") if main == "too_long" else ("datasets",)
+    return Hit(
+        {
+            "rows": f"{data.rows_read:,}",
+            "reasons": ", ".join(f"{reason.replace('_', ' ')}: {number:,}" for reason, number in reasons) or "none",
+            "fix": fix.format(longest=f"{data.longest_read:,}"),
+        },
+        fields=fields,
     )
 
 

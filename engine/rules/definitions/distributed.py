@@ -144,9 +144,13 @@ def offload_is_slow(ctx: RuleContext) -> Hit | None:
         saving without the extra gather.""",
     fix="set gradient_checkpointing: false and fsdp_config: activation_checkpointing: true",
     fields=("gradient_checkpointing", "fsdp_config"),
+    mechanical=True,
 )
 def fsdp_gradient_checkpointing(ctx: RuleContext) -> Hit | None:
-    return Hit() if sharding.uses_fsdp(ctx.config) and ctx.config.gradient_checkpointing else None
+    if not (sharding.uses_fsdp(ctx.config) and ctx.config.gradient_checkpointing):
+        return None
+    fsdp_config = {**(ctx.config.fsdp_config or {}), "activation_checkpointing": True}
+    return Hit(changes={"gradient_checkpointing": False, "fsdp_config": fsdp_config})
 
 
 @rule(
@@ -158,10 +162,11 @@ def fsdp_gradient_checkpointing(ctx: RuleContext) -> Hit | None:
         removal of FSDP1.""",
     fix="set fsdp_version: 2 (the built-in presets/fsdp/fsdp2.yml)",
     fields=("fsdp_version",),
+    mechanical=True,
 )
 def fsdp_version_1(ctx: RuleContext) -> Hit | None:
     options = sharding.fsdp_options(ctx.config)
-    return Hit() if options is not None and options.get("version") == 1 else None
+    return Hit(changes={"fsdp_version": 2}) if options is not None and options.get("version") == 1 else None
 
 
 @rule(
@@ -172,11 +177,13 @@ def fsdp_version_1(ctx: RuleContext) -> Hit | None:
         CPU; for a config meant for a GPU server, validate with --device cuda.""",
     fix="remove {key} to train here, or validate with --device cuda",
     fields=("deepspeed", "fsdp", "fsdp_config", "fsdp_version"),
+    mechanical=True,
 )
 def distributed_needs_cuda(ctx: RuleContext) -> Hit | None:
     if ctx.target.device == "cuda":
         return None
-    for key in ("deepspeed", "fsdp", "fsdp_config", "fsdp_version"):
-        if getattr(ctx.config, key):
-            return Hit({"key": key, "device": ctx.target.device.upper()}, fields=(key,))
-    return None
+    keys = [key for key in ("deepspeed", "fsdp", "fsdp_config", "fsdp_version") if getattr(ctx.config, key)]
+    if not keys:
+        return None
+    # Every sharding key goes: removing only the first would leave the next one to fire the same error.
+    return Hit({"key": keys[0], "device": ctx.target.device.upper()}, fields=(keys[0],), changes=dict.fromkeys(keys))

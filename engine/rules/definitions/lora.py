@@ -29,13 +29,16 @@ def rank_limit(ctx: RuleContext) -> tuple[int, str]:
         cost more memory than a full fine-tune, and stop being low-rank at all. Usual ranks are 8 to 64.""",
     fix="set lora_r to 16 (and lora_alpha to 32); ranks up to 64 suit most tasks",
     fields=("lora_r",),
+    mechanical=True,
 )
 def rank_above_hidden_size(ctx: RuleContext) -> Hit | None:
     if not ctx.config.uses_lora():
         return None
     limit, source = rank_limit(ctx)
     rank = ctx.config.lora_r
-    return Hit({"rank": rank, "limit": limit, "source": source}) if rank > limit else None
+    if rank <= limit:
+        return None
+    return Hit({"rank": rank, "limit": limit, "source": source}, changes={"lora_r": 16, "lora_alpha": 32})
 
 
 @rule(
@@ -47,6 +50,7 @@ def rank_above_hidden_size(ctx: RuleContext) -> Hit | None:
         lowered. Most recipes use alpha = r or alpha = 2 x r.""",
     fix="set lora_alpha to {suggested} (2 x lora_r)",
     fields=("lora_r", "lora_alpha"),
+    mechanical=True,
 )
 def alpha_rank_ratio(ctx: RuleContext) -> Hit | None:
     config = ctx.config
@@ -55,7 +59,7 @@ def alpha_rank_ratio(ctx: RuleContext) -> Hit | None:
     ratio = config.lora_alpha / config.lora_r
     if 0.25 <= ratio <= 4:
         return None
-    return Hit({"ratio": ratio, "suggested": 2 * config.lora_r})
+    return Hit({"ratio": ratio, "suggested": 2 * config.lora_r}, changes={"lora_alpha": 2 * config.lora_r})
 
 
 @rule(
@@ -67,11 +71,12 @@ def alpha_rank_ratio(ctx: RuleContext) -> Hit | None:
         for a modest cost.""",
     fix="set lora_target_linear: true, or list lora_target_modules",
     fields=("lora_target_modules", "lora_target_linear"),
+    mechanical=True,
 )
 def no_target_modules(ctx: RuleContext) -> Hit | None:
     config = ctx.config
     if config.uses_lora() and not config.lora_target_modules and not config.lora_target_linear:
-        return Hit()
+        return Hit(changes={"lora_target_linear": True})
     return None
 
 
@@ -104,6 +109,7 @@ def invalid_target_regex(ctx: RuleContext) -> Hit | None:
     fix="use the model's linear layers: {available}",
     fields=("lora_target_modules",),
     stage="preflight",
+    mechanical=True,
 )
 def unknown_target_modules(ctx: RuleContext) -> Hit | None:
     targets = ctx.config.lora_target_modules
@@ -113,12 +119,16 @@ def unknown_target_modules(ctx: RuleContext) -> Hit | None:
     missing = [name for name in targets if name not in known]
     if not missing:
         return None
+    kept = [name for name in targets if name in known]
+    # Drop the names the model lacks; with none left, target every linear layer rather than peft's default.
+    changes = {"lora_target_modules": kept} if kept else {"lora_target_modules": None, "lora_target_linear": True}
     return Hit(
         {
             "missing": ", ".join(missing),
             "model": ctx.config.base_model,
             "available": ", ".join(ctx.facts.linear_module_names),
-        }
+        },
+        changes=changes,
     )
 
 
@@ -131,10 +141,11 @@ def unknown_target_modules(ctx: RuleContext) -> Hit | None:
         when LoRA settings are present.""",
     fix="set adapter: lora, or remove the lora_* keys",
     fields=("adapter", "lora_r", "lora_alpha", "lora_target_modules", "lora_target_linear"),
+    mechanical=True,
 )
 def settings_without_adapter(ctx: RuleContext) -> Hit | None:
     config = ctx.config
     lora_keys = {"lora_r", "lora_alpha", "lora_target_modules", "lora_target_linear"}
     if config.adapter is None and lora_keys & config.model_fields_set:
-        return Hit()
+        return Hit(changes={"adapter": "lora"})
     return None

@@ -15,11 +15,12 @@ from engine.wording import gib
         backward passes. On a CPU there is nothing to offload from.""",
     fix="set gradient_checkpointing: true",
     fields=("gradient_checkpointing",),
+    mechanical=True,
 )
 def offload_needs_cuda(ctx: RuleContext) -> Hit | None:
     mode = ctx.config.gradient_checkpointing
     if isinstance(mode, str) and ctx.target.device != "cuda":
-        return Hit({"mode": mode, "device": ctx.target.device.upper()})
+        return Hit({"mode": mode, "device": ctx.target.device.upper()}, changes={"gradient_checkpointing": True})
     return None
 
 

@@ -15,13 +15,15 @@ from engine.rules.context import RuleContext
     fix="set sequence_len to {context} or less",
     fields=("sequence_len",),
     stage="preflight",
+    mechanical=True,
 )
 def sequence_len_above_context(ctx: RuleContext) -> Hit | None:
     facts = ctx.facts
     if facts is None or not facts.context_length or ctx.config.sequence_len <= facts.context_length:
         return None
     return Hit(
-        {"sequence_len": ctx.config.sequence_len, "model": ctx.config.base_model, "context": facts.context_length}
+        {"sequence_len": ctx.config.sequence_len, "model": ctx.config.base_model, "context": facts.context_length},
+        changes={"sequence_len": facts.context_length},
     )
 
 

@@ -20,10 +20,11 @@ MAX_LEARNING_RATE = 1.0
     fix="use one of: adamw_torch_fused, adamw_torch, adafactor, sgd, adamw_bnb_8bit (CUDA){suggestion}",
     fields=("optimizer",),
     engines=("ft-tui",),
+    mechanical=True,
 )
 def unknown_optimizer(ctx: RuleContext) -> Hit | None:
     value = ctx.config.optimizer
-    return None if value in RENAMED_OPTIMIZERS else unknown_choice(value, OPTIMIZERS)
+    return None if value in RENAMED_OPTIMIZERS else unknown_choice(value, OPTIMIZERS, "optimizer")
 
 
 @rule(
@@ -34,13 +35,14 @@ def unknown_optimizer(ctx: RuleContext) -> Hit | None:
         algorithm under its current name, so the run uses it and the file keeps working under older axolotl.""",
     fix="set optimizer: {current} to silence this",
     fields=("optimizer",),
+    mechanical=True,
 )
 def renamed_optimizer(ctx: RuleContext) -> Hit | None:
     value = ctx.config.optimizer
     if value not in RENAMED_OPTIMIZERS:
         return None
     current = RENAMED_OPTIMIZERS[value]
-    return Hit({"value": value, "current": current}, auto_set={"optimizer": current})
+    return Hit({"value": value, "current": current}, auto_set={"optimizer": current}, changes={"optimizer": current})
 
 
 @rule(
@@ -51,6 +53,7 @@ def renamed_optimizer(ctx: RuleContext) -> Hit | None:
         without bitsandbytes, they cannot be created.""",
     fix="use optimizer: adamw_torch_fused here (it runs on CPUs too), or validate with --device cuda",
     fields=("optimizer",),
+    mechanical=True,
 )
 def optimizer_needs_bitsandbytes(ctx: RuleContext) -> Hit | None:
     value = ctx.config.optimizer
@@ -58,7 +61,7 @@ def optimizer_needs_bitsandbytes(ctx: RuleContext) -> Hit | None:
         return None
     if ctx.target.device == "cuda" and ctx.target.has_bitsandbytes:
         return None
-    return Hit({"value": value, "target": ctx.target.describe()})
+    return Hit({"value": value, "target": ctx.target.describe()}, changes={"optimizer": "adamw_torch_fused"})
 
 
 @rule(
@@ -69,9 +72,10 @@ def optimizer_needs_bitsandbytes(ctx: RuleContext) -> Hit | None:
     fix="use one of: {known}{suggestion}",
     fields=("lr_scheduler",),
     engines=("ft-tui",),
+    mechanical=True,
 )
 def unknown_scheduler(ctx: RuleContext) -> Hit | None:
-    return unknown_choice(ctx.config.lr_scheduler, SCHEDULERS)
+    return unknown_choice(ctx.config.lr_scheduler, SCHEDULERS, "lr_scheduler")
 
 
 @rule(
@@ -84,12 +88,16 @@ def unknown_scheduler(ctx: RuleContext) -> Hit | None:
         1e-3 (small LoRA adapters); a value like 5 is usually a missing `e-4`.""",
     fix="set learning_rate to {suggested:g}",
     fields=("learning_rate",),
+    mechanical=True,
 )
 def learning_rate_above_one(ctx: RuleContext) -> Hit | None:
     value = ctx.config.learning_rate
     if value <= MAX_LEARNING_RATE:
         return None
-    return Hit({"value": value, "limit": MAX_LEARNING_RATE, "suggested": 2e-4 if ctx.config.uses_lora() else 1e-5})
+    suggested = 2e-4 if ctx.config.uses_lora() else 1e-5
+    return Hit(
+        {"value": value, "limit": MAX_LEARNING_RATE, "suggested": suggested}, changes={"learning_rate": suggested}
+    )
 
 
 @rule(
@@ -100,6 +108,7 @@ def learning_rate_above_one(ctx: RuleContext) -> Hit | None:
         LoRA tolerates about 1e-4 to 3e-4 (up to 1e-3 for tiny adapters); a full fine-tune wants about 1e-5.""",
     fix="lower learning_rate to {suggested:g}",
     fields=("learning_rate",),
+    mechanical=True,
 )
 def learning_rate_high(ctx: RuleContext) -> Hit | None:
     uses_lora = ctx.config.uses_lora()
@@ -107,4 +116,7 @@ def learning_rate_high(ctx: RuleContext) -> Hit | None:
     if not limit < ctx.config.learning_rate <= MAX_LEARNING_RATE:
         return None  # above MAX_LEARNING_RATE it is an error (optim.learning_rate_above_one)
     method = "LoRA" if uses_lora else "a full fine-tune"
-    return Hit({"value": ctx.config.learning_rate, "method": method, "limit": limit, "suggested": suggested})
+    return Hit(
+        {"value": ctx.config.learning_rate, "method": method, "limit": limit, "suggested": suggested},
+        changes={"learning_rate": suggested},
+    )

@@ -21,6 +21,7 @@ from engine.wording import count
     fix="set eval_sample_packing: false (or raise val_set_size)",
     fields=("eval_sample_packing", "val_set_size", "sample_packing", "gradient_accumulation_steps"),
     stage="preflight",
+    mechanical=True,
 )
 def eval_split_too_small(ctx: RuleContext) -> Hit | None:
     data = ctx.data
@@ -41,7 +42,8 @@ def eval_split_too_small(ctx: RuleContext) -> Hit | None:
             "needed": needed,
             "sequence_len": config.sequence_len,
             "micro": config.micro_batch_size,
-        }
+        },
+        changes={"eval_sample_packing": False},
     )
 
 
@@ -54,11 +56,13 @@ def eval_split_too_small(ctx: RuleContext) -> Hit | None:
         steps for the same data.""",
     fix="set sample_packing: true, or pad_to_sequence_len: false",
     fields=("pad_to_sequence_len", "sample_packing"),
+    mechanical=True,
 )
 def padding_wastes_compute(ctx: RuleContext) -> Hit | None:
     config = ctx.config
     if config.pad_to_sequence_len and not config.sample_packing:
-        return Hit({"sequence_len": config.sequence_len})
+        # Padding off changes nothing else; packing would also ask for an isolating attention backend.
+        return Hit({"sequence_len": config.sequence_len}, changes={"pad_to_sequence_len": False})
     return None
 
 
@@ -71,10 +75,13 @@ def padding_wastes_compute(ctx: RuleContext) -> Hit | None:
         training.""",
     fix="set sample_packing: true, or eval_sample_packing: false",
     fields=("eval_sample_packing", "sample_packing"),
+    mechanical=True,
 )
 def eval_packing_without_train_packing(ctx: RuleContext) -> Hit | None:
     config = ctx.config
-    return Hit() if config.eval_sample_packing and not config.sample_packing else None
+    if config.eval_sample_packing and not config.sample_packing:
+        return Hit(changes={"eval_sample_packing": False})
+    return None
 
 
 @rule(
@@ -88,9 +95,10 @@ def eval_packing_without_train_packing(ctx: RuleContext) -> Hit | None:
     fix="set attn_implementation: sdpa (any device) or flash_attention_2 (CUDA), or sample_packing: false",
     fields=("sample_packing", "attn_implementation"),
     engines=("ft-tui",),
+    mechanical=True,
 )
 def packing_needs_isolating_attention(ctx: RuleContext) -> Hit | None:
     backend = ctx.config.requested_attn_implementation()
     if ctx.config.sample_packing and backend in KNOWN_BACKENDS and backend not in ISOLATING_BACKENDS:
-        return Hit({"backend": backend})
+        return Hit({"backend": backend}, changes={"attn_implementation": "sdpa"})
     return None

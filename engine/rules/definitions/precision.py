@@ -34,10 +34,11 @@ def bf16_auto(ctx: RuleContext) -> Hit | None:
         PyTorch either refuses or emulates it far slower than float32.""",
     fix="set bf16: auto (float32 here), or fp16: true on an older GPU",
     fields=("bf16",),
+    mechanical=True,
 )
 def bf16_unsupported(ctx: RuleContext) -> Hit | None:
     if ctx.config.bf16 is True and not ctx.target.bf16:
-        return Hit({"target": ctx.target.describe()})
+        return Hit({"target": ctx.target.describe()}, changes={"bf16": "auto"})
     return None
 
 
@@ -48,9 +49,13 @@ def bf16_unsupported(ctx: RuleContext) -> Hit | None:
     why="Mixed precision uses one half-precision format; the two switches contradict each other.",
     fix="keep bf16 (recent hardware) or fp16 (older GPUs), not both",
     fields=("bf16", "fp16"),
+    mechanical=True,
 )
 def bf16_and_fp16(ctx: RuleContext) -> Hit | None:
-    return Hit() if ctx.config.bf16 is True and ctx.config.fp16 else None
+    if ctx.config.bf16 is True and ctx.config.fp16:
+        # The one the target computes natively: bf16 where it has it, else fp16.
+        return Hit(changes={"fp16": None} if ctx.target.bf16 else {"bf16": False})
+    return None
 
 
 @rule(
@@ -61,10 +66,11 @@ def bf16_and_fp16(ctx: RuleContext) -> Hit | None:
         native bf16 get the speed-up from bf16 instead.""",
     fix="remove fp16 and leave bf16: auto",
     fields=("fp16",),
+    mechanical=True,
 )
 def fp16_needs_gpu(ctx: RuleContext) -> Hit | None:
     if ctx.config.fp16 and ctx.target.device == "cpu":
-        return Hit({"device": "CPU"})
+        return Hit({"device": "CPU"}, changes={"fp16": None})
     return None
 
 
@@ -75,8 +81,9 @@ def fp16_needs_gpu(ctx: RuleContext) -> Hit | None:
     why="TF32 is a matrix-maths mode of NVIDIA Ampere and newer GPUs; elsewhere the switch is ignored.",
     fix="remove tf32 or set it to false",
     fields=("tf32",),
+    mechanical=True,
 )
 def tf32_without_cuda(ctx: RuleContext) -> Hit | None:
     if ctx.config.tf32 and ctx.target.device != "cuda":
-        return Hit({"device": ctx.target.device.upper()})
+        return Hit({"device": ctx.target.device.upper()}, changes={"tf32": False})
     return None

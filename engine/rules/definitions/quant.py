@@ -22,10 +22,13 @@ def _quantised_bits(ctx: RuleContext) -> int | None:
         Only an adapter (LoRA) trained beside the frozen quantised base can learn.""",
     fix="set adapter: lora (8-bit) or adapter: qlora (4-bit), or turn load_in_{bits}bit off",
     fields=("adapter", "load_in_8bit", "load_in_4bit"),
+    mechanical=True,
 )
 def quantisation_needs_adapter(ctx: RuleContext) -> Hit | None:
     bits = _quantised_bits(ctx)
-    return Hit({"bits": bits}) if bits and not ctx.config.uses_lora() else None
+    if not bits or ctx.config.uses_lora():
+        return None
+    return Hit({"bits": bits}, changes={"adapter": "qlora" if bits == 4 else "lora"})
 
 
 @rule(
@@ -37,9 +40,10 @@ def quantisation_needs_adapter(ctx: RuleContext) -> Hit | None:
         several times more GPU memory there and trains a different model.""",
     fix="set adapter: qlora to mean QLoRA in both, or turn load_in_4bit off for a plain LoRA",
     fields=("adapter", "load_in_4bit"),
+    mechanical=True,
 )
 def lora_with_4bit(ctx: RuleContext) -> Hit | None:
-    return Hit() if ctx.config.adapter == "lora" and ctx.config.load_in_4bit else None
+    return Hit(changes={"adapter": "qlora"}) if ctx.config.adapter == "lora" and ctx.config.load_in_4bit else None
 
 
 @rule(
@@ -49,9 +53,13 @@ def lora_with_4bit(ctx: RuleContext) -> Hit | None:
     why="A model is loaded at one bit width; the two switches contradict each other.",
     fix="keep one: load_in_4bit for QLoRA, load_in_8bit for 8-bit LoRA",
     fields=("load_in_8bit", "load_in_4bit"),
+    mechanical=True,
 )
 def both_bit_widths(ctx: RuleContext) -> Hit | None:
-    return Hit() if ctx.config.load_in_8bit and ctx.config.load_in_4bit else None
+    if not (ctx.config.load_in_8bit and ctx.config.load_in_4bit):
+        return None
+    # The width the adapter asks for: 4-bit for QLoRA, else 8-bit (4-bit with adapter: lora means QLoRA only here).
+    return Hit(changes={"load_in_8bit": False} if ctx.config.adapter == "qlora" else {"load_in_4bit": False})
 
 
 @rule(
@@ -62,11 +70,15 @@ def both_bit_widths(ctx: RuleContext) -> Hit | None:
         fail to load. A config meant for a GPU server can still be checked here with --device cuda.""",
     fix="turn load_in_{bits}bit off (and use adapter: lora) to train here, or validate with --device cuda",
     fields=("load_in_8bit", "load_in_4bit"),
+    mechanical=True,
 )
 def quantisation_needs_cuda(ctx: RuleContext) -> Hit | None:
     bits = _quantised_bits(ctx)
     if bits and ctx.target.device != "cuda":
-        return Hit({"bits": bits, "device": ctx.target.device.upper()})
+        changes: dict[str, object] = {"load_in_4bit": False, "load_in_8bit": False}
+        if ctx.config.adapter == "qlora":
+            changes["adapter"] = "lora"  # QLoRA without a 4-bit base is plain LoRA; say so in the file
+        return Hit({"bits": bits, "device": ctx.target.device.upper()}, changes=changes)
     return None
 
 

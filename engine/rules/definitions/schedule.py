@@ -8,10 +8,10 @@ from engine.rules.context import RuleContext
 
 def _mutually_exclusive(ctx: RuleContext, first: str, second: str) -> Hit | None:
     """Both keys given. Zero counts as not given: `evals_per_epoch: 0` next to `eval_steps` is a common way to
-    switch the per-epoch form off, and means no conflict."""
+    switch the per-epoch form off, and means no conflict. The fix keeps `first`, the form that adapts to the run."""
     config = ctx.config
     if getattr(config, first) not in (None, 0) and getattr(config, second) not in (None, 0):
-        return Hit({"first": first, "second": second})
+        return Hit({"first": first, "second": second}, changes={second: None})
     return None
 
 
@@ -23,9 +23,10 @@ def _mutually_exclusive(ctx: RuleContext, first: str, second: str) -> Hit | None
         refuses the pair because only one can decide.""",
     fix="keep one: warmup_ratio (adapts to the run's length) or warmup_steps",
     fields=("warmup_steps", "warmup_ratio"),
+    mechanical=True,
 )
 def warmup_steps_and_ratio(ctx: RuleContext) -> Hit | None:
-    return _mutually_exclusive(ctx, "warmup_steps", "warmup_ratio")
+    return _mutually_exclusive(ctx, "warmup_ratio", "warmup_steps")
 
 
 @rule(
@@ -35,6 +36,7 @@ def warmup_steps_and_ratio(ctx: RuleContext) -> Hit | None:
     why="Both decide when checkpoints are written; axolotl refuses the pair because only one can decide.",
     fix="keep one: saves_per_epoch (adapts to the dataset size) or save_steps",
     fields=("saves_per_epoch", "save_steps"),
+    mechanical=True,
 )
 def saves_per_epoch_and_save_steps(ctx: RuleContext) -> Hit | None:
     return _mutually_exclusive(ctx, "saves_per_epoch", "save_steps")
@@ -47,6 +49,7 @@ def saves_per_epoch_and_save_steps(ctx: RuleContext) -> Hit | None:
     why="Both decide when evaluation runs; axolotl refuses the pair because only one can decide.",
     fix="keep one: evals_per_epoch (adapts to the dataset size) or eval_steps",
     fields=("evals_per_epoch", "eval_steps"),
+    mechanical=True,
 )
 def evals_per_epoch_and_eval_steps(ctx: RuleContext) -> Hit | None:
     return _mutually_exclusive(ctx, "evals_per_epoch", "eval_steps")
@@ -60,6 +63,7 @@ def evals_per_epoch_and_eval_steps(ctx: RuleContext) -> Hit | None:
         over-fitting. With no held-out rows nothing can be evaluated, so the setting does nothing.""",
     fix="set val_set_size (e.g. 0.05) to hold out 5% of the rows, or remove {key}",
     fields=("val_set_size", "evals_per_epoch", "eval_steps"),
+    mechanical=True,
 )
 def evals_without_validation(ctx: RuleContext) -> Hit | None:
     config = ctx.config
@@ -67,7 +71,7 @@ def evals_without_validation(ctx: RuleContext) -> Hit | None:
         return None
     for key in ("evals_per_epoch", "eval_steps"):
         if getattr(config, key):
-            return Hit({"key": key}, fields=("val_set_size", key))
+            return Hit({"key": key}, fields=("val_set_size", key), changes={"val_set_size": 0.05})
     return None
 
 

@@ -16,6 +16,7 @@ from engine.rules.context import RuleContext
     fix="add {missing} to lora_modules_to_save",
     fields=("tokens", "lora_modules_to_save"),
     engines=("ft-tui",),
+    mechanical=True,
 )
 def new_tokens_need_trained_embeddings(ctx: RuleContext) -> Hit | None:
     config = ctx.config
@@ -23,4 +24,7 @@ def new_tokens_need_trained_embeddings(ctx: RuleContext) -> Hit | None:
         return None
     saved = set(config.lora_modules_to_save or [])
     missing = [name for name in ("embed_tokens", "lm_head") if name not in saved]
-    return Hit({"missing": " and ".join(missing)}) if missing else None
+    if not missing:
+        return None
+    modules = [*(config.lora_modules_to_save or []), *missing]
+    return Hit({"missing": " and ".join(missing)}, changes={"lora_modules_to_save": modules})
