@@ -14,7 +14,7 @@ import numpy as np
 from engine.data.cache import cache_key, load_entry, save_entry
 from engine.data.encode import EncodeReport, LengthPolicy, encode_dataset
 from engine.data.errors import DataError
-from engine.data.formats import build_formatter
+from engine.data.formats import build_formatter, format_notes
 from engine.data.loading import load_source
 from engine.data.stats import BatchSettings, DataFacts, compute_facts
 
@@ -87,6 +87,8 @@ def encode_all(
         say(f"loading {ds.path}")
         raw = load_source(ds)
         formatter = build_formatter(ds, cfg, tokenizer)
+        for note in format_notes(formatter, raw.column_names):
+            say(f"note: {ds.path}: {note}")
         say(f"tokenizing {ds.path} ({len(raw)} rows)")
         encoded, part_report = encode_dataset(
             raw, formatter, policy, dataset_index=first_index + offset, path=ds.path, num_proc=_processes(cfg, raw)
