@@ -17,7 +17,7 @@ from engine.data.encode import EncodeReport, RowIssue
 from engine.data.errors import DataError
 from engine.data.loading import local_files
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Bump when tokenization or masking changes, so old caches are not reused."""
 
 DONE_MARKER = "report.json"

@@ -161,10 +161,10 @@ def text_size(value: Any) -> int:
     if isinstance(value, str):
         return len(value)
     if isinstance(value, Mapping):
-        return sum(text_size(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(text_size(v) for v in value)
-    return 0
+        value = value.values()
+    elif not isinstance(value, list):
+        return 0
+    return sum(len(v) if isinstance(v, str) else text_size(v) for v in value)
 
 
 OUTPUT_COLUMNS = ("input_ids", "labels", "length", "trained", "source_row", "problem", "detail", "truncated")
