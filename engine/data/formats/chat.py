@@ -43,13 +43,16 @@ class ChatFormatter:
     """Special token strings that can close a turn; see `special_token_texts`."""
     field_tools: str = "tools"
     """The column holding the row's tool definitions (axolotl's `field_tools`, same default)."""
+    splice: bool = True
+    """Splice contents into once-per-shape renderings where the template allows it; False renders every row by
+    Jinja (what the splice is tested against)."""
     _splicer: Splicer = field(init=False, compare=False, repr=False)
     """Pieces of the rendering per conversation shape, for content-local templates."""
     _layouts: dict[Any, str | None] = field(default_factory=dict, compare=False, repr=False)
     """Marker renderings by conversation shape; see `_marker_layout`."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_splicer", Splicer(self.template))
+        object.__setattr__(self, "_splicer", Splicer(self.template, local=None if self.splice else False))
 
     def __call__(self, row: Mapping[str, Any]) -> list[Encoded]:
         return [encode_spans(self.tokenizer, s.text, s.trained, add_special_tokens=False) for s in self.texts(row)]
