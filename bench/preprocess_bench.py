@@ -6,6 +6,7 @@ workers. Measured in a fresh process each:
 
 - ours: `prepare_datasets` (load, render, tokenize, mask, length-filter, split, save the cache) and the multipack
   plan over the result; rows/s and tokens/s, peak RSS above the process start, and the size of the token arrays;
+  the seconds of each stage come from the engine's own progress lines (loading, tokenizing and splitting, saving);
 - raw: the same rendered texts through `tokenizers`' `encode_batch` alone (no masking, no dataset, no cache): the
   physical limit of tokenizing this text on this machine. Rendering is not timed on the raw side.
 
@@ -77,7 +78,8 @@ def run_ours(data: Path, work: Path, processes: int) -> dict[str, Any]:
     tokenizer = tokenizer_for(config)
     start_rss = rss_gib()
     started = time.perf_counter()
-    prepared = prepare_datasets(config, tokenizer)
+    stamps: list[tuple[float, str]] = []
+    prepared = prepare_datasets(config, tokenizer, progress=lambda line: stamps.append((time.perf_counter(), line)))
     prepared_at = time.perf_counter()
     sampler = MultipackBatchSampler(
         length_column(prepared.train), config.sequence_len, config.micro_batch_size, seed=config.seed, shuffle=True
@@ -94,7 +96,21 @@ def run_ours(data: Path, work: Path, processes: int) -> dict[str, Any]:
         "batches": batches,
         "peak_above_start_gib": peak_gib() - start_rss,
         "token_arrays_gib": tokens * 2 * 4 / 2**30,
+        "stages": stages(started, stamps, prepared_at),
     }
+
+
+STAGE_NAMES = {"loading": "load", "tokenizing": "tokenize, mask, split", "saving": "save the cache"}
+
+
+def stages(started: float, stamps: list[tuple[float, str]], finished: float) -> dict[str, float]:
+    """Seconds from each progress line to the next, named by the line's first word."""
+    marks = [(started, "setup"), *((at, STAGE_NAMES.get(line.split()[0], line.split()[0])) for at, line in stamps)]
+    ends = [at for at, _ in marks[1:]] + [finished]
+    seconds: dict[str, float] = {}
+    for (at, name), end in zip(marks, ends, strict=True):
+        seconds[name] = seconds.get(name, 0.0) + end - at
+    return seconds
 
 
 def run_raw(data: Path, work: Path, processes: int) -> dict[str, Any]:
@@ -129,12 +145,14 @@ def measure(side: str, data: Path, work: Path, processes: int) -> dict[str, Any]
 
 def report(ours: dict[str, Any], raw: dict[str, Any], processes: int) -> None:
     ours_s = ours["prepare_s"] + ours["pack_s"]
-    print(f"{ours['rows']:,} rows, dataset_processes {processes}, {os.cpu_count()} CPUs")
+    load = os.getloadavg()[0]
+    print(f"{ours['rows']:,} rows, dataset_processes {processes}, {os.cpu_count()} CPUs, load average {load:.1f}")
     print(f"{'':5} {'rows/s':>9} {'tokens/s':>10} {'tokens':>11} {'seconds':>8}")
     print(f"{'ours':5} {ours['rows'] / ours_s:9.0f} {ours['tokens'] / ours_s:10.0f} {ours['tokens']:11,} {ours_s:8.1f}")
     raw_s = raw["prepare_s"]
     print(f"{'raw':5} {raw['rows'] / raw_s:9.0f} {raw['tokens'] / raw_s:10.0f} {raw['tokens']:11,} {raw_s:8.1f}")
     print(f"ours: prepare {ours['prepare_s']:.1f} s, packing plan {ours['pack_s']:.2f} s ({ours['batches']} batches)")
+    print("ours by stage: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in ours["stages"].items()))
     ratio = (ours["tokens"] / ours_s) / (raw["tokens"] / raw_s)
     print(f"ours / raw tokens/s: {ratio:.2f}x")
     print(

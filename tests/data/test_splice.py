@@ -39,6 +39,10 @@ NOT_LOCAL = {
         "{{ m.content.split('</think>')[-1] }}{% else %}{{ m.content }}{% endif %}<|im_end|>\n{% endfor %}"
     ),
     "method": "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content.strip() }}<|im_end|>\n{% endfor %}",
+    "get": (
+        "{% for m in messages %}{% if m.get('content') %}<|im_start|>{{ m.role }}\n{{ m.get('content') }}"
+        "<|im_end|>\n{% endif %}{% endfor %}"
+    ),
 }
 
 CONVERSATIONS: list[list[dict[str, str]]] = [
@@ -137,13 +141,19 @@ def test_templates_that_read_the_content_are_rendered_by_jinja(tokenizer: Any, m
         "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>{{ m.content }}\n{% endfor %}",
         # Prints whole messages as JSON (no content read the syntax check sees): the escaped probe shows it.
         "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m | tojson }}<|im_end|>\n{% endfor %}",
+        # Skips empty contents through the message's items (no content read either): the empty probe shows it.
+        "{% for m in messages %}{% for k, v in m.items() %}{% if k == 'content' and v %}<|im_start|>{{ m.role }}"
+        "\n{{ v }}<|im_end|>\n{% endif %}{% endfor %}{% endfor %}",
     ],
 )
 def test_content_local_by_syntax_but_not_in_fact_falls_back(tokenizer: Any, make_config: Any, template: str) -> None:
     fast, jinja = formatters(tokenizer, make_config, template)
-    rows = [{"messages": [{"role": "user", "content": 'say "hi"\n'}, {"role": "assistant", "content": "hi"}]}] * 2
+    rows = [
+        {"messages": [{"role": "user", "content": 'say "hi"\n'}, {"role": "assistant", "content": "hi"}]},
+        {"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": "hi"}]},
+    ] * 2
     assert outputs(fast, rows) == outputs(jinja, rows)
-    assert all(layout is None for layout in fast._splicer.layouts.values())
+    assert fast._splicer.layouts and all(layout is None for layout in fast._splicer.layouts.values())
 
 
 def test_span_masks_equal_the_masks_from_every_offset(tokenizer: Any) -> None:

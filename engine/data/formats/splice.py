@@ -14,7 +14,8 @@ A template counts as content-local only when all of these hold, else every row i
   `'</think>' in content`), a method call or an assignment makes it not content-local;
 - rendering a shape with two different sets of probe contents gives the same pieces around them, each probe once
   and in order; the second set has spaces, quotes, a backslash, a newline and `<&>` in it, so trimming or
-  escaping (`tojson` of whole messages) shows;
+  escaping (`tojson` of whole messages) shows; and rendering it with every content empty gives the pieces alone
+  (a condition on a content's emptiness that the syntax check missed shows there);
 - the first row of each shape, rendered by Jinja too, equals its splice.
 """
 
@@ -134,7 +135,10 @@ def probe_layout(messages: Sequence[Mapping[str, Any]], render: Render) -> Layou
         if pieces is None:
             return None
         found.append(pieces)
-    return Layout(found[0]) if found[0] == found[1] else None
+    if found[0] != found[1]:
+        return None
+    empty = _render_or_none([{**m, "content": ""} for m in messages], render)
+    return Layout(found[0]) if empty == "".join(found[0]) else None
 
 
 def _render_or_none(messages: list[dict[str, Any]], render: Render) -> str | None:
@@ -184,10 +188,13 @@ def _content_reads_are_printed(node: Any, ancestors: tuple[Any, ...]) -> bool:
 
 
 def _reads_content(node: Any, nodes: Any) -> bool:
+    """`m.content`, `m['content']` or `m.get('content', ...)`."""
     if isinstance(node, nodes.Getattr):
         return bool(node.attr == "content")
     if isinstance(node, nodes.Getitem):
         return isinstance(node.arg, nodes.Const) and node.arg.value == "content"
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr == "get":
+        return bool(node.args) and isinstance(node.args[0], nodes.Const) and node.args[0].value == "content"
     return False
 
 
