@@ -52,6 +52,9 @@ def prepare_datasets(
         train, evaluation, report = build_datasets(cfg, tokenizer, say)
         say(f"saving prepared data to {folder}")
         save_entry(folder, train, evaluation, report)
+        saved = load_entry(folder)  # memory-mapped from the files just written: memory holds no rows
+        if saved is not None:
+            train, evaluation, _ = saved
     else:
         say(f"reusing prepared data in {folder}")
         train, evaluation, report = cached
@@ -71,7 +74,7 @@ def build_datasets(cfg: Any, tokenizer: Any, say: Progress) -> tuple[Any, Any | 
     else:
         train, evaluation = split(train, cfg.val_set_size, cfg.seed, shuffle=cfg.shuffle_merged_datasets)
     if cfg.test_datasets and cfg.shuffle_merged_datasets:
-        train = train.shuffle(seed=cfg.seed).flatten_indices()
+        train = train.shuffle(seed=cfg.seed)  # the rows are written in this order when the cache is saved
     return train, evaluation, report
 
 
@@ -113,14 +116,12 @@ def split(data: Any, val_set_size: float, seed: int, *, shuffle: bool) -> tuple[
 
 
 def take_rows(data: Any, indices: np.ndarray) -> Any:
-    """The rows at `indices`, in that order, as a new dataset held in memory (its token arrays, nothing more).
+    """The rows at `indices`, in that order, as an index mapping over `data` (no copy).
 
-    One Arrow gather: `select(...).flatten_indices()` rewrote the rows batch by batch through a cast per column and
-    took three times as long; the result is written to the cache right after.
+    Copying the rows here (`flatten_indices`, or one Arrow gather into memory) cost seconds and a second copy of
+    the token arrays; saving the cache writes them once, batch by batch, and the saved copy is what is returned.
     """
-    import datasets
-
-    return datasets.Dataset(data.with_format("arrow")[indices])
+    return data.select(indices)
 
 
 def eval_row_count(val_set_size: float, rows: int) -> int:
