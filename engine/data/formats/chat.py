@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,11 +49,15 @@ class ChatFormatter:
     Jinja (what the splice is tested against)."""
     _splicer: Splicer = field(init=False, compare=False, repr=False)
     """Pieces of the rendering per conversation shape, for content-local templates."""
+    _end_pattern: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
+    """`end_tokens` as one alternation, in their order: one search finds the first of them."""
     _layouts: dict[Any, str | None] = field(default_factory=dict, compare=False, repr=False)
     """Marker renderings by conversation shape; see `_marker_layout`."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_splicer", Splicer(self.template, local=None if self.splice else False))
+        pattern = re.compile("|".join(map(re.escape, self.end_tokens))) if self.end_tokens else None
+        object.__setattr__(self, "_end_pattern", pattern)
 
     def __call__(self, row: Mapping[str, Any]) -> list[Encoded]:
         return [encode_spans(self.tokenizer, s.text, s.trained, add_special_tokens=False) for s in self.texts(row)]
@@ -220,13 +225,12 @@ class ChatFormatter:
         return False
 
     def _end_of_turn(self, text: str, start: int, limit: int) -> tuple[int, int] | None:
-        """The first special token (e.g. <|im_end|>, <|eot_id|>) between a turn's content and the next one."""
-        best: tuple[int, int] | None = None
-        for token in self.end_tokens:
-            pos = text.find(token, start, limit)
-            if pos >= 0 and (best is None or pos < best[0]):
-                best = (pos, pos + len(token))
-        return best
+        """The first special token (e.g. <|im_end|>, <|eot_id|>) between a turn's content and the next one.
+
+        Where two start at the same place, the one listed first in `end_tokens` wins (the alternation's order).
+        """
+        found = self._end_pattern.search(text, start, limit) if self._end_pattern is not None else None
+        return found.span() if found else None
 
 
 def _find_content(content: str, text: str, start: int, index: int) -> tuple[int, int]:
