@@ -91,7 +91,7 @@ class Splicer:
             return None
         layout = probe_layout(messages, render)
         spliced = layout.splice([str(m["content"]) for m in messages]) if layout is not None else None
-        if spliced is not None and spliced[0] != _render_or_none(list(messages), render):
+        if spliced is not None and spliced[0] != _render_or_none([dict(m) for m in messages], render):
             layout, spliced = None, None
         self.layouts[key] = layout
         return spliced
