@@ -12,7 +12,7 @@ import pytest
 from engine.config import DatasetConfig
 from engine.data.errors import RowProblem
 from engine.data.formats import build_formatter
-from engine.data.formats.splice import content_local
+from engine.data.formats.splice import PROBE_FREELY, content_local
 from engine.data.spans import _batch_encode, sample_mask, trained_mask
 from tests.tiny import CHATML_TEMPLATE
 
@@ -169,3 +169,13 @@ def test_span_masks_equal_the_masks_from_every_offset(tokenizer: Any) -> None:
             cuts = sorted(generator.sample(range(len(text) + 1), 4))
             spans = ((cuts[0], cuts[1]), (cuts[2], cuts[3]))
             assert sample_mask(encoding, spans).tolist() == trained_mask(offsets, spans).tolist()
+
+
+def test_rows_that_never_repeat_a_shape_stop_being_probed(tokenizer: Any, make_config: Any) -> None:
+    fast, jinja = formatters(tokenizer, make_config, CHATML_TEMPLATE)
+    rows = [
+        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}] * n}
+        for n in range(1, 90)
+    ]
+    assert outputs(fast, rows) == outputs(jinja, rows)
+    assert len(fast._splicer.layouts) == PROBE_FREELY

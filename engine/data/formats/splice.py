@@ -33,6 +33,11 @@ Render = Callable[[list[dict[str, Any]]], str]
 MAX_SHAPES = 4096
 """Shapes whose pieces are kept (a few dozen in real data); rows of further shapes are rendered by Jinja."""
 
+PROBE_FREELY = 64
+"""New shapes probed before the splicer asks whether shapes repeat at all: past this many, a new shape is probed
+only while rows found a known shape more often than not. Rows that each carry their own tools never repeat a
+shape, and probing each (three renders) would cost more than rendering it."""
+
 TYPE_TESTS = frozenset({"string", "defined", "undefined", "none", "mapping", "iterable", "sequence"})
 """Tests whose answer is the same for every text content: they do not make a template depend on the content."""
 
@@ -72,6 +77,8 @@ class Splicer:
     """Whether the template is content-local by its syntax tree; decided on first use."""
     layouts: dict[Any, Layout | None] = field(default_factory=dict)
     """None for a shape whose probes or first row showed it cannot be spliced."""
+    hits: int = 0
+    """Rows whose shape was known."""
 
     def render(
         self, messages: Sequence[Mapping[str, Any]], tools: list[Any] | None, render: Render
@@ -85,9 +92,10 @@ class Splicer:
         if key is None:
             return None
         if key in self.layouts:
+            self.hits += 1
             layout = self.layouts[key]
             return layout.splice([str(m["content"]) for m in messages]) if layout is not None else None
-        if len(self.layouts) >= MAX_SHAPES:
+        if len(self.layouts) >= MAX_SHAPES or (len(self.layouts) >= PROBE_FREELY and self.hits < len(self.layouts)):
             return None
         layout = probe_layout(messages, render)
         spliced = layout.splice([str(m["content"]) for m in messages]) if layout is not None else None
