@@ -240,7 +240,7 @@ DATASET_GROUPS: tuple[KeyGroup, ...] = (
         "axolotl_only",
         "changes which rows are read or how they become tokens and labels, which ft-tui's data loaders do not do",
         _keys(
-            "conversation input_format input_transform shards_idx field_human field_model field_tools "
+            "conversation input_format input_transform shards_idx field_human field_model "
             "field_thinking template_thinking_key split_thinking message_field_training "
             "message_field_training_detail train_on_eot logprobs_field temperature"
         ),

@@ -10,6 +10,7 @@ from engine.config.base import StrictModel
 
 _CHAT_KEYS = (
     "field_messages",
+    "field_tools",
     "message_property_mappings",
     "message_field_role",
     "message_field_content",
@@ -99,6 +100,9 @@ class DatasetConfig(StrictModel):
     """For alpaca: a per-row system prompt column."""
     field_messages: str | None = None
     """For chat_template: the column with the list of messages (default: `messages`, else `conversations`)."""
+    field_tools: str | None = None
+    """For chat_template: the column with each row's tool definitions (default `tools`): a list of JSON schemas or
+    a JSON string of one, passed to the chat template as `tools`."""
     message_property_mappings: dict[str, str] | None = None
     """For chat_template: which keys of a message hold its role and content, e.g. `{role: from, content:
     value}` for ShareGPT-style rows."""

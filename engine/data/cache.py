@@ -20,7 +20,7 @@ from engine.data.loading import local_files
 if TYPE_CHECKING:
     from engine.config import DatasetConfig, RunConfig
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Bump when tokenization or masking changes, so old caches are not reused."""
 
 DONE_MARKER = "report.json"

@@ -14,7 +14,7 @@ import numpy as np
 from engine.data.cache import cache_key, load_entry, save_entry
 from engine.data.encode import EncodeReport, LengthPolicy, encode_dataset
 from engine.data.errors import DataError, NoRowsLeft
-from engine.data.formats import build_formatter
+from engine.data.formats import build_formatter, format_notes
 from engine.data.loading import load_source
 from engine.data.stats import BatchSettings, DataFacts, compute_facts
 
@@ -55,6 +55,9 @@ def prepare_datasets(
         train, evaluation, report = build_datasets(cfg, tokenizer, say)
         say(f"saving prepared data to {folder}")
         save_entry(folder, train, evaluation, report)
+        saved = load_entry(folder)  # memory-mapped from the files just written: memory holds no rows
+        if saved is not None:
+            train, evaluation, _ = saved
     else:
         say(f"reusing prepared data in {folder}")
         train, evaluation, report = cached
@@ -74,7 +77,7 @@ def build_datasets(cfg: RunConfig, tokenizer: Any, say: Progress) -> tuple[Any, 
     else:
         train, evaluation = split(train, cfg.val_set_size, cfg.seed, shuffle=cfg.shuffle_merged_datasets)
     if cfg.test_datasets and cfg.shuffle_merged_datasets:
-        train = train.shuffle(seed=cfg.seed).flatten_indices()
+        train = train.shuffle(seed=cfg.seed)  # the rows are written in this order when the cache is saved
     return train, evaluation, report
 
 
@@ -90,6 +93,8 @@ def encode_all(
         say(f"loading {ds.path}")
         raw = load_source(ds)
         formatter = build_formatter(ds, cfg, tokenizer)
+        for note in format_notes(formatter, raw.column_names):
+            say(f"note: {ds.path}: {note}")
         say(f"tokenizing {ds.path} ({len(raw)} rows)")
         encoded, part_report = encode_dataset(
             raw, formatter, policy, dataset_index=first_index + offset, path=ds.path, num_proc=_processes(cfg, raw)
@@ -108,10 +113,19 @@ def split(data: Any, val_set_size: float, seed: int, *, shuffle: bool) -> tuple[
     n_eval = eval_row_count(val_set_size, len(data))
     order = np.random.default_rng(seed).permutation(len(data))
     train_idx = order[n_eval:] if shuffle else np.sort(order[n_eval:])
-    train = data.select(train_idx.tolist()).flatten_indices()
+    train = take_rows(data, train_idx)
     if n_eval == 0:
         return train, None
-    return train, data.select(np.sort(order[:n_eval]).tolist()).flatten_indices()
+    return train, take_rows(data, np.sort(order[:n_eval]))
+
+
+def take_rows(data: Any, indices: np.ndarray) -> Any:
+    """The rows at `indices`, in that order, as an index mapping over `data` (no copy).
+
+    Copying the rows here (`flatten_indices`, or one Arrow gather into memory) cost seconds and a second copy of
+    the token arrays; saving the cache writes them once, batch by batch, and the saved copy is what is returned.
+    """
+    return data.select(indices)
 
 
 def eval_row_count(val_set_size: float, rows: int) -> int:

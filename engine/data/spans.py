@@ -40,8 +40,8 @@ def encode_spans(tokenizer: Any, text: str, trained: Sequence[tuple[int, int]], 
 def encode_arrays(tokenizer: Any, samples: Sequence[TextSample]) -> list[tuple[np.ndarray, np.ndarray]]:
     """(input_ids, labels) as int32 arrays for many samples, tokenized in one batch call per special-token setting.
 
-    One call hands the whole batch to the Rust tokenizer (parallel, no per-text Python overhead); masking is
-    numpy over each sample's offsets, never a Python loop over tokens.
+    One call hands the whole batch to the Rust tokenizer (parallel, no per-text Python overhead); the labels come
+    from the token range of each trained span (`span_mask`), never from a Python loop over tokens.
     """
     results: list[tuple[np.ndarray, np.ndarray]] = [(_EMPTY, _EMPTY)] * len(samples)
     for flag in (False, True):
@@ -49,9 +49,9 @@ def encode_arrays(tokenizer: Any, samples: Sequence[TextSample]) -> list[tuple[n
         if not chosen:
             continue
         encoded = _batch_encode(tokenizer, [samples[i].text for i in chosen], add_special_tokens=flag)
-        for i, (ids, offsets) in zip(chosen, encoded, strict=True):
-            id_array = np.asarray(ids, dtype=np.int32)
-            mask = trained_mask(np.asarray(offsets, dtype=np.int64).reshape(-1, 2), samples[i].trained)
+        for i, encoding in zip(chosen, encoded, strict=True):
+            id_array = np.asarray(encoding.ids, dtype=np.int32)
+            mask = sample_mask(encoding, samples[i].trained, every_offset=flag)
             results[i] = (id_array, label_array(id_array, mask))
     return results
 
@@ -59,8 +59,8 @@ def encode_arrays(tokenizer: Any, samples: Sequence[TextSample]) -> list[tuple[n
 _EMPTY = np.zeros(0, dtype=np.int32)
 
 
-def _batch_encode(tokenizer: Any, texts: list[str], *, add_special_tokens: bool) -> list[tuple[list[int], Any]]:
-    """Token ids and character offsets of each text.
+def _batch_encode(tokenizer: Any, texts: list[str], *, add_special_tokens: bool) -> list[Any]:
+    """The `tokenizers.Encoding` of each text (ids and character offsets).
 
     The Rust tokenizer is called directly when it would behave exactly as the transformers wrapper does (no
     truncation or padding configured, special tokens not split); otherwise through the wrapper's batch call.
@@ -73,12 +73,53 @@ def _batch_encode(tokenizer: Any, texts: list[str], *, add_special_tokens: bool)
         and not getattr(backend, "encode_special_tokens", False)
         and not getattr(tokenizer, "split_special_tokens", False)
     ):
-        return [(e.ids, e.offsets) for e in backend.encode_batch(texts, add_special_tokens=add_special_tokens)]
-    enc = tokenizer(texts, add_special_tokens=add_special_tokens, return_offsets_mapping=True)
-    offsets = enc.get("offset_mapping")
-    if offsets is None:
+        return list(backend.encode_batch(texts, add_special_tokens=add_special_tokens))
+    encodings = getattr(tokenizer(texts, add_special_tokens=add_special_tokens), "encodings", None)
+    if encodings is None:
         raise DataError("this tokenizer gives no character offsets; a fast (tokenizers-based) one is needed")
-    return list(zip(enc["input_ids"], offsets, strict=True))
+    return list(encodings)
+
+
+def sample_mask(encoding: Any, trained: Sequence[tuple[int, int]], *, every_offset: bool = False) -> np.ndarray:
+    """`trained_mask` of one encoding, from a few offset look-ups per span instead of every token's offsets.
+
+    Reading all offsets (a Python tuple per token) cost as much as half the tokenizing itself. Token starts never
+    decrease along an encoding, so the tokens starting inside a span are one index range, found from the tokens
+    at its first and last character. Where a look-up finds no token (a character the tokenizer dropped), or the
+    encoding may have zero-width tokens (`every_offset`: the tokenizer added BOS/EOS), every offset is read.
+    """
+    if every_offset:
+        return trained_mask(np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2), trained)
+    count = len(encoding)
+    mask = np.zeros(count, dtype=bool)
+    for lo, hi in trained:
+        if hi <= lo:
+            continue
+        bounds = _token_range(encoding, lo, hi, count)
+        if bounds is None:
+            return trained_mask(np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2), trained)
+        mask[bounds[0] : bounds[1]] = True
+    return mask
+
+
+def _token_range(encoding: Any, lo: int, hi: int, count: int) -> tuple[int, int] | None:
+    """[first, end) of the tokens whose first character is in [lo, hi); None when a character has no token."""
+    first, last = encoding.char_to_token(lo), encoding.char_to_token(hi - 1)
+    if first is None or last is None:
+        return None
+
+    def start(token: int) -> int:
+        return int(encoding.token_to_chars(token)[0])
+
+    while first > 0 and start(first - 1) >= lo:
+        first -= 1
+    while first < count and start(first) < lo:
+        first += 1
+    while last + 1 < count and start(last + 1) < hi:
+        last += 1
+    while last >= 0 and start(last) >= hi:
+        last -= 1
+    return first, max(first, last + 1)
 
 
 def trained_mask(offsets: np.ndarray, trained: Sequence[tuple[int, int]]) -> np.ndarray:

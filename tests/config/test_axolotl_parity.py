@@ -177,8 +177,8 @@ def test_a_wrong_kind_of_value_for_an_axolotl_only_key_names_axolotl_type() -> N
 
 
 def test_unmodeled_dataset_keys_load_and_are_judged() -> None:
-    found = findings("test_datasets: [{path: e.jsonl, type: chat_template, field_tools: tools}]\n")
-    assert "test_datasets[0].field_tools" in found["axolotl.runs_under_axolotl"].message
+    found = findings("test_datasets: [{path: e.jsonl, type: chat_template, field_thinking: reasoning}]\n")
+    assert "test_datasets[0].field_thinking" in found["axolotl.runs_under_axolotl"].message
 
 
 def test_alpaca_columns_beside_type_warn_that_axolotl_ignores_them() -> None:

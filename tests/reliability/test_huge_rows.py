@@ -20,7 +20,7 @@ class _Refuses:
 
 def test_a_huge_row_is_dropped_without_tokenizing() -> None:
     encoder = BatchEncoder(_Refuses(), LengthPolicy(sequence_len=512))  # type: ignore[arg-type]
-    out = encoder({"text": ["x" * 2_000_001]}, [0])
+    out = encoder({"text": ["x" * 2_000_001]}, [0]).to_pydict()
     assert out["problem"] == ["too_long"]
     assert out["detail"] == ["2,000,001 characters, over the 1,000,000 one row may have; not tokenized"]
 

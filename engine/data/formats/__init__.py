@@ -12,6 +12,7 @@ from engine.data.formats.completion import CompletionFormatter
 from engine.data.formats.detect import detect_format
 from engine.data.formats.messages import MessageReader
 from engine.data.formats.segments import InputOutputFormatter, PretokenizedFormatter
+from engine.data.formats.tools import template_prints_tools
 from engine.data.templates import resolve_chat_template
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("alpaca", "chat_template", "sharegpt", "completion", "input_output")
 
-__all__ = ["FORMATS", "RowFormatter", "build_formatter", "detect_format", "format_name"]
+__all__ = ["FORMATS", "RowFormatter", "build_formatter", "detect_format", "format_name", "format_notes"]
 
 
 def format_name(ds: DatasetConfig) -> str | None:
@@ -83,6 +84,7 @@ def chat_formatter(ds: DatasetConfig, cfg: RunConfig, tokenizer: Any) -> ChatFor
         train_on_eos=train_on_eos,
         train_on_inputs=cfg.train_on_inputs,
         end_tokens=special_token_texts(tokenizer),
+        field_tools=ds.field_tools or "tools",
     )
 
 
@@ -100,3 +102,19 @@ def message_reader(ds: DatasetConfig) -> MessageReader:
         roles=dict(ds.roles or {}),
         drop_system_message=bool(ds.drop_system_message),
     )
+
+
+def format_notes(formatter: RowFormatter, columns: list[str]) -> list[str]:
+    """What the user should know about how the rows will be read, said once per dataset before tokenizing.
+
+    Today: a `tools` column that the chat template does not print (the tool definitions would not be trained on).
+    """
+    if not isinstance(formatter, ChatFormatter) or formatter.field_tools not in columns:
+        return []
+    if template_prints_tools(formatter.tokenizer, formatter.template):
+        return []
+    return [
+        f"the '{formatter.field_tools}' column is ignored: this chat template does not render tools, so the tool "
+        "definitions are not in the training text; use the model's own template if it has tool calling, or a "
+        "`chat_template_jinja` that prints `tools`"
+    ]

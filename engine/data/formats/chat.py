@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.data.errors import RowProblem
 from engine.data.formats.messages import MessageReader
+from engine.data.formats.splice import Splicer, shape_of
+from engine.data.formats.tools import read_tools
 from engine.data.spans import Encoded, TextSample, encode_spans
 
 TRAIN_ON_EOS = ("turn", "last", "all", "none")
@@ -21,9 +24,14 @@ _MAX_LAYOUTS = 4096
 class ChatFormatter:
     """Encodes conversations; labels cover the content of `roles_to_train` turns plus their end-of-turn token.
 
-    Masking works on the rendered text: each message's content is located in the full rendering
-    (searching after the rendering of the conversation up to that message, so a header that happens to
-    contain the same words is never matched), and tokens are labelled by character offsets.
+    Masking works on the rendered text: each message's content is located in the full rendering, and tokens are
+    labelled by character offsets. For a content-local template the rendering is spliced from pieces rendered once
+    per conversation shape, which gives the spans directly (`Splicer`); otherwise each row is rendered by Jinja and
+    its contents located (by a marker rendering, else by searching after the rendering of the conversation up to
+    each message, so a header that happens to contain the same words is never matched).
+
+    The row's `field_tools` column (a list of JSON schemas, or a JSON string of one) is passed to the template as
+    `tools`, as transformers' `apply_chat_template(tools=...)` does.
     """
 
     tokenizer: Any
@@ -34,8 +42,22 @@ class ChatFormatter:
     train_on_inputs: bool = False
     end_tokens: tuple[str, ...] = ()
     """Special token strings that can close a turn; see `special_token_texts`."""
+    field_tools: str = "tools"
+    """The column holding the row's tool definitions (axolotl's `field_tools`, same default)."""
+    splice: bool = True
+    """Splice contents into once-per-shape renderings where the template allows it; False renders every row by
+    Jinja (what the splice is tested against)."""
+    _splicer: Splicer = field(init=False, compare=False, repr=False)
+    """Pieces of the rendering per conversation shape, for content-local templates."""
+    _end_pattern: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
+    """`end_tokens` as one alternation, in their order: one search finds the first of them."""
     _layouts: dict[Any, str | None] = field(default_factory=dict, compare=False, repr=False)
     """Marker renderings by conversation shape; see `_marker_layout`."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_splicer", Splicer(self.template, local=None if self.splice else False))
+        pattern = re.compile("|".join(map(re.escape, self.end_tokens))) if self.end_tokens else None
+        object.__setattr__(self, "_end_pattern", pattern)
 
     def __call__(self, row: Mapping[str, Any]) -> list[Encoded]:
         return [encode_spans(self.tokenizer, s.text, s.trained, add_special_tokens=False) for s in self.texts(row)]
@@ -43,10 +65,15 @@ class ChatFormatter:
     def texts(self, row: Mapping[str, Any]) -> list[TextSample]:
         """The conversation rendered, before tokenizing, with the character spans to train."""
         messages = self.reader.read(row)
+        tools = read_tools(row, self.field_tools)
         if not self.train_on_inputs:
             self._refuse_empty_targets(messages)
-        text = self.render(messages, generation_prompt=False)
-        spans = self.locate(messages, text)
+        spliced = self._splice(messages, tools)
+        if spliced is not None:
+            text, spans = spliced
+        else:
+            text = self.render(messages, generation_prompt=False, tools=tools)
+            spans = self.locate(messages, text, tools)
         trained = [(0, len(text))] if self.train_on_inputs else self.trained_spans(messages, text, spans)
         return [TextSample(text, tuple(trained), add_special_tokens=False)]
 
@@ -58,11 +85,24 @@ class ChatFormatter:
                     "empty_target", f"message {index} ({message['role']}) is empty, so there is no answer to learn"
                 )
 
-    def render(self, messages: Sequence[Mapping[str, str]], *, generation_prompt: bool) -> str:
+    def _splice(
+        self, messages: Sequence[Mapping[str, str]], tools: list[Any] | None
+    ) -> tuple[str, list[tuple[int, int]]] | None:
+        """The rendering and content spans from the shape's pieces, or None when Jinja must render this row."""
+
+        def render(probe: list[dict[str, Any]]) -> str:
+            return self.render(probe, generation_prompt=False, tools=tools)
+
+        return self._splicer.render(messages, tools, render)
+
+    def render(
+        self, messages: Sequence[Mapping[str, str]], *, generation_prompt: bool, tools: list[Any] | None = None
+    ) -> str:
         """The template applied to `messages`; a template error drops the row with the template's message."""
         try:
             return self.tokenizer.apply_chat_template(
                 list(messages),
+                tools=tools,
                 chat_template=self.template,
                 tokenize=False,
                 add_generation_prompt=generation_prompt,
@@ -70,31 +110,37 @@ class ChatFormatter:
         except Exception as err:  # Jinja raises many types, including the template's own raise_exception.
             raise RowProblem("template_error", f"the chat template failed: {err}") from err
 
-    def locate(self, messages: Sequence[Mapping[str, str]], text: str) -> list[tuple[int, int]]:
+    def locate(
+        self, messages: Sequence[Mapping[str, str]], text: str, tools: list[Any] | None = None
+    ) -> list[tuple[int, int]]:
         """Character span of each message's content in `text`, in order.
 
         First by one more rendering with a marker in place of each content (exact, two renders a row); when the
         template treats the content itself (trims, edits or repeats it) that rendering does not rebuild `text`,
         and each content is searched after the rendering of the conversation before it (one render a message).
         """
-        marked = self._locate_by_markers(messages, text)
-        return marked if marked is not None else self._locate_by_search(messages, text)
+        marked = self._locate_by_markers(messages, text, tools)
+        return marked if marked is not None else self._locate_by_search(messages, text, tools)
 
-    def _locate_by_search(self, messages: Sequence[Mapping[str, str]], text: str) -> list[tuple[int, int]]:
+    def _locate_by_search(
+        self, messages: Sequence[Mapping[str, str]], text: str, tools: list[Any] | None
+    ) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         cursor = 0
         for i, message in enumerate(messages):
-            start = max(cursor, self._prefix_length(messages, i, text))
+            start = max(cursor, self._prefix_length(messages, i, text, tools))
             spans.append(_find_content(message["content"], text, start, i))
             cursor = spans[-1][1]
         return spans
 
-    def _locate_by_markers(self, messages: Sequence[Mapping[str, str]], text: str) -> list[tuple[int, int]] | None:
+    def _locate_by_markers(
+        self, messages: Sequence[Mapping[str, str]], text: str, tools: list[Any] | None
+    ) -> list[tuple[int, int]] | None:
         """Spans from a rendering with markers for the contents, if putting the contents back rebuilds `text`."""
         markers = [f"{_MARK_OPEN}{i}{_MARK_CLOSE}" for i in range(len(messages))]
         if any(_MARK_OPEN in str(m.get("content", "")) for m in messages):
             return None
-        layout = self._marker_layout(messages, markers)
+        layout = self._marker_layout(messages, markers, tools)
         if layout is None:
             return None
         parts: list[str] = []
@@ -112,13 +158,15 @@ class ChatFormatter:
         parts.append(layout[cursor:])
         return spans if "".join(parts) == text else None
 
-    def _marker_layout(self, messages: Sequence[Mapping[str, str]], markers: list[str]) -> str | None:
+    def _marker_layout(
+        self, messages: Sequence[Mapping[str, str]], markers: list[str], tools: list[Any] | None
+    ) -> str | None:
         """The rendering with markers for contents, cached per shape (roles and other keys, contents aside).
 
         Reusing it is safe: a layout only counts when putting this row's contents back rebuilds this row's text.
         """
         try:
-            shape: Any = tuple(tuple(sorted((k, v) for k, v in m.items() if k != "content")) for m in messages)
+            shape: Any = shape_of(messages, tools)
             hash(shape)
         except TypeError:
             shape = None
@@ -128,6 +176,7 @@ class ChatFormatter:
             layout: str | None = self.render(
                 [{**m, "content": marker} for m, marker in zip(messages, markers, strict=True)],
                 generation_prompt=False,
+                tools=tools,
             )
         except RowProblem:
             layout = None
@@ -135,7 +184,7 @@ class ChatFormatter:
             self._layouts[shape] = layout
         return layout
 
-    def _prefix_length(self, messages: Sequence[Mapping[str, str]], i: int, text: str) -> int:
+    def _prefix_length(self, messages: Sequence[Mapping[str, str]], i: int, text: str, tools: list[Any] | None) -> int:
         """Length of the rendering before message i, or 0 when the template does not render prefixes.
 
         Templates that are not prefix-stable (e.g. they add a date, or edit earlier turns) fall back
@@ -144,7 +193,7 @@ class ChatFormatter:
         if i == 0:
             return 0
         try:
-            prefix = self.render(messages[:i], generation_prompt=messages[i]["role"] == "assistant")
+            prefix = self.render(messages[:i], generation_prompt=messages[i]["role"] == "assistant", tools=tools)
         except RowProblem:
             return 0
         return len(prefix) if text.startswith(prefix) else 0
@@ -176,13 +225,12 @@ class ChatFormatter:
         return False
 
     def _end_of_turn(self, text: str, start: int, limit: int) -> tuple[int, int] | None:
-        """The first special token (e.g. <|im_end|>, <|eot_id|>) between a turn's content and the next one."""
-        best: tuple[int, int] | None = None
-        for token in self.end_tokens:
-            pos = text.find(token, start, limit)
-            if pos >= 0 and (best is None or pos < best[0]):
-                best = (pos, pos + len(token))
-        return best
+        """The first special token (e.g. <|im_end|>, <|eot_id|>) between a turn's content and the next one.
+
+        Where two start at the same place, the one listed first in `end_tokens` wins (the alternation's order).
+        """
+        found = self._end_pattern.search(text, start, limit) if self._end_pattern is not None else None
+        return found.span() if found else None
 
 
 def _find_content(content: str, text: str, start: int, index: int) -> tuple[int, int]:

@@ -19,6 +19,10 @@ DEFAULT_ROLE_ALIASES: dict[str, list[str]] = {
 }
 """Dataset role names accepted without a `roles` setting (OpenAI and ShareGPT spellings)."""
 
+TOOL_CALL_ROLES: dict[str, str] = {"function_call": "assistant", "observation": "tool", "function": "tool"}
+"""Roles of tool-calling datasets (ShareGPT/glaive spellings, OpenAI's old `function`) and the template role each
+one means: only suggested in the error, since axolotl reads them only through `roles`."""
+
 
 @dataclass(frozen=True)
 class MessageReader:
@@ -82,6 +86,23 @@ class MessageReader:
         known = sorted({a for aliases in (*self.roles.values(), *DEFAULT_ROLE_ALIASES.values()) for a in aliases})
         raise FatalRowProblem(
             "unknown_role",
-            f"message {index} has role '{role}', which is not mapped; add it under `roles:` "
-            f"(e.g. roles: {{user: [{role}]}}); known roles: {', '.join(known)}",
+            f"message {index} has role '{role}', which is not mapped; {_role_fix(role, self.roles)}; "
+            f"known roles: {', '.join(known)}",
         )
+
+
+def _role_fix(role: str, roles: Mapping[str, list[str]]) -> str:
+    """The `roles:` setting that maps `role`, written out whole (axolotl replaces its defaults with it).
+
+    Tool-call roles go to the template role they mean; any other name is shown under `user` as the pattern to edit.
+    """
+    target = TOOL_CALL_ROLES.get(role, "user")
+    mapping = {name: list(aliases) for name, aliases in (roles or DEFAULT_ROLE_ALIASES).items()}
+    mapping.setdefault(target, [])
+    mapping[target] = [*mapping[target], role]
+    if target == "assistant" and role == "function_call":
+        mapping.setdefault("tool", ["tool"])
+        if "observation" not in mapping["tool"]:
+            mapping["tool"] = [*mapping["tool"], "observation"]
+    written = ", ".join(f"{name}: [{', '.join(aliases)}]" for name, aliases in mapping.items() if aliases)
+    return f"map it under `roles:`, e.g. roles: {{{written}}}"
