@@ -61,23 +61,22 @@ def child(side: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.config import load_config
     from engine.models import resolve_model
     from engine.models.loading import load_model_and_tokenizer
-    from engine.rules.target import _cpu_has_bf16
-    from engine.train.chunked_loss import use_chunked_loss
-    from engine.train.model import wrap_lora
+    from engine.rules.target import cpu_has_bf16
+    from engine.train.model import build_model, wrap_lora
     from engine.train.packed_attention import use_packed_sdpa
 
     torch.manual_seed(0)
     config = load_config(PRESET)
-    bf16 = args.device == "cuda" or _cpu_has_bf16()
+    bf16 = args.device == "cuda" or cpu_has_bf16()
+    dtype = "bfloat16" if bf16 else "float32"
     folder = resolve_model(config.base_model)
-    loaded = load_model_and_tokenizer(
-        folder, dtype="bfloat16" if bf16 else "float32", attn_implementation="sdpa", device=args.device
-    )
-    model = loaded.model
-    use_packed_sdpa(model)
     if side == "new":
-        use_chunked_loss(model)
-    model = wrap_lora(config, model).to(args.device).train()
+        model = build_model(config, folder, dtype=dtype, device=args.device).model
+    else:
+        loaded = load_model_and_tokenizer(folder, dtype=dtype, attn_implementation="sdpa", device=args.device)
+        use_packed_sdpa(loaded.model)
+        model = wrap_lora(config, loaded.model)
+    model = model.to(args.device).train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     batch = {k: v.to(args.device) for k, v in packed_row(args.sequence_len, model.config.vocab_size).items()}
     items = (batch["labels"][:, 1:] != -100).sum()

@@ -1,0 +1,140 @@
+"""peft's LoRA linear layer with the same arithmetic and a fraction of the activations kept for backward.
+
+For every adapted linear layer peft runs `lora_B(lora_A(dropout(x.to(adapter dtype))))`: the input is copied to the
+adapter's float32, the CPU dropout keeps a float32 noise tensor of the input's size, and under bf16 autocast
+`lora_A` keeps a bf16 copy of the dropped input. That is 6 bytes per input element per layer (q, k, v, o, gate, up
+and down each): at 4096 tokens on SmolLM2-135M it is the largest group of saved tensors of a step, larger than the
+decoder's own activations. Here one autograd Function computes the same delta and keeps only the input itself
+(already kept by the base layer's matmul, so shared), the dropout mask packed to one bit per element, and the small
+[tokens x r] output of `lora_A`; backward rebuilds the dropped input from those. The dropout mask is drawn exactly as
+torch's CPU dropout draws it (a float Bernoulli tensor of the input's shape), so on CPU the loss is bit-for-bit
+peft's; on GPU it is drawn the same way (a different random stream than cuDNN's fused dropout, the same
+distribution). Plain torch: the same path on CPU and GPU.
+
+Only plain LoRA on `torch.nn.Linear` bases is covered (no DoRA or other variants, fan_in_fan_out, mixed adapter
+batches, merged or disabled adapters); every other call goes to peft's own forward.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+_BIT_WEIGHTS = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
+def pack_mask(mask: torch.Tensor) -> torch.Tensor:
+    """A bool tensor as uint8, eight elements a byte (padded at the end)."""
+    flat = mask.reshape(-1)
+    padding = (-flat.numel()) % 8
+    if padding:
+        flat = F.pad(flat, (0, padding))
+    weights = torch.tensor(_BIT_WEIGHTS, dtype=torch.uint8, device=mask.device)
+    return (flat.view(-1, 8).to(torch.uint8) * weights).sum(dim=1, dtype=torch.uint8)
+
+
+def unpack_mask(packed: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """The bool tensor `pack_mask` packed."""
+    weights = torch.tensor(_BIT_WEIGHTS, dtype=torch.uint8, device=packed.device)
+    bits = (packed.unsqueeze(1) & weights) != 0
+    return bits.reshape(-1)[: shape.numel()].view(shape)
+
+
+class LoraDelta(torch.autograd.Function):
+    """`scaling * B(A(dropout(x)))` for a frozen input path: keeps x, a 1-bit mask and A's [tokens x r] output."""
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        x: torch.Tensor,
+        weight_a: torch.Tensor,
+        weight_b: torch.Tensor,
+        dropout_p: float,
+        scaling: float,
+        compute_dtype: torch.dtype,
+    ) -> torch.Tensor:
+        keep = None
+        dropped = x.to(weight_a.dtype)
+        if dropout_p > 0:
+            # torch's CPU dropout: a Bernoulli(1 - p) tensor in the input's dtype, divided by 1 - p, multiplied in.
+            noise = torch.empty_like(dropped).bernoulli_(1 - dropout_p)
+            keep = noise.bool()
+            dropped = dropped * noise.div_(1 - dropout_p)
+            del noise
+        with torch.autocast(x.device.type, enabled=False):
+            dropped = dropped.to(compute_dtype)
+            low_rank = dropped @ weight_a.to(compute_dtype).t()
+            delta = (low_rank @ weight_b.to(compute_dtype).t()) * scaling
+        ctx.dropout_p, ctx.scaling, ctx.compute_dtype = dropout_p, scaling, compute_dtype
+        ctx.shape = x.shape
+        ctx.save_for_backward(x, weight_a, weight_b, low_rank, None if keep is None else pack_mask(keep))
+        return delta
+
+    @staticmethod
+    def backward(ctx: Any, grad_delta: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        x, weight_a, weight_b, low_rank, packed = ctx.saved_tensors
+        dtype, p = ctx.compute_dtype, ctx.dropout_p
+        with torch.autocast(x.device.type, enabled=False):
+            grad = grad_delta.to(dtype) * ctx.scaling
+            grad_b = grad.reshape(-1, grad.shape[-1]).t() @ low_rank.reshape(-1, low_rank.shape[-1])
+            grad_low = grad @ weight_b.to(dtype)
+            dropped = x.to(weight_a.dtype)
+            noise = None
+            if packed is not None:
+                noise = unpack_mask(packed, ctx.shape).to(weight_a.dtype).div_(1 - p)
+                dropped = dropped * noise
+            dropped = dropped.to(dtype)
+            grad_a = grad_low.reshape(-1, grad_low.shape[-1]).t() @ dropped.reshape(-1, dropped.shape[-1])
+            del dropped
+            grad_x = None
+            if ctx.needs_input_grad[0]:
+                grad_dropped = (grad_low @ weight_a.to(dtype)).to(weight_a.dtype)
+                if noise is not None:
+                    grad_dropped = grad_dropped * noise
+                grad_x = grad_dropped.to(x.dtype)
+        return grad_x, grad_a.to(weight_a.dtype), grad_b.to(weight_b.dtype), None, None, None
+
+
+def lean_applies(layer: Any, x: torch.Tensor, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    """The single active adapter when this call is plain LoRA that `LoraDelta` computes exactly, else None."""
+    if args or kwargs or layer.disable_adapters or layer.merged or getattr(layer, "fan_in_fan_out", False):
+        return None
+    if type(layer.base_layer) is not torch.nn.Linear or not getattr(layer, "cast_input_dtype_enabled", True):
+        return None
+    active = [name for name in layer.active_adapters if name in layer.lora_A]
+    if len(active) != 1 or active[0] in layer.lora_variant:
+        return None
+    dropout = layer.lora_dropout[active[0]]
+    if not isinstance(dropout, torch.nn.Identity | torch.nn.Dropout):
+        return None
+    return active[0]
+
+
+def lean_forward(self: Any, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    """peft's `lora.Linear.forward` for the plain case, through `LoraDelta`; anything else to peft's own."""
+    adapter = lean_applies(self, x, args, kwargs)
+    if adapter is None:
+        return type(self).forward(self, x, *args, **kwargs)
+    result = self.base_layer(x)
+    weight_a, weight_b = self.lora_A[adapter].weight, self.lora_B[adapter].weight
+    dropout = self.lora_dropout[adapter]
+    p = dropout.p if isinstance(dropout, torch.nn.Dropout) and dropout.training else 0.0
+    device = x.device.type
+    compute_dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else weight_a.dtype
+    delta = LoraDelta.apply(x, weight_a, weight_b, p, self.scaling[adapter], compute_dtype)
+    return (result + delta).to(result.dtype)
+
+
+def use_lean_lora(model: Any) -> str:
+    """Route every peft `lora.Linear` of the model through `lean_forward`; returns a note for the log."""
+    from peft.tuners.lora.layer import Linear as LoraLinear
+
+    layers = [module for module in model.modules() if type(module) is LoraLinear]
+    for layer in layers:
+        layer.forward = types.MethodType(lean_forward, layer)
+    if not layers:
+        return "lora: peft's own layers (no plain LoRA linear layer to make lean)"
+    return f"lora: {len(layers)} linear layers keep a 1-bit dropout mask, not copies of their input, for backward"
