@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from engine.train.chunked_loss import use_chunked_loss
-from engine.train.lean_lora import pack_mask, unpack_mask, use_lean_lora
+from engine.train.lean_lora import draw_keep_mask, pack_mask, unpack_mask, use_lean_lora
 from tests.tiny import tiny_llama
 from tests.train.test_chunked_loss import labelled_batch
 
@@ -42,26 +42,70 @@ def step(model: Any, batch: dict[str, torch.Tensor], autocast: bool = False) -> 
     return loss.detach(), grads
 
 
+class ReplayDropout(torch.nn.Module):
+    """peft's dropout slot, applying the masks the lean layers drew, in the same order."""
+
+    def __init__(self, masks: list[torch.Tensor], p: float) -> None:
+        super().__init__()
+        self.masks, self.p = masks, p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.masks.pop(0).to(x.dtype) / (1 - self.p)
+
+
+def same_masks_in_peft(monkeypatch: pytest.MonkeyPatch, reference: Any, p: float) -> None:
+    """Record every mask the lean layers draw and make the reference's dropout modules replay them."""
+    import engine.train.lean_lora as lean
+
+    masks: list[torch.Tensor] = []
+    draw = lean.draw_keep_mask
+
+    def recording(*args: Any) -> torch.Tensor:
+        masks.append(draw(*args))
+        return masks[-1]
+
+    monkeypatch.setattr(lean, "draw_keep_mask", recording)
+    for module in reference.modules():
+        if hasattr(module, "lora_dropout"):
+            module.lora_dropout["default"] = ReplayDropout(masks, p)
+
+
 @pytest.mark.parametrize("dropout", [0.0, 0.3], ids=["no-dropout", "dropout"])
 @pytest.mark.parametrize("chunked", [False, True], ids=["model-loss", "chunked-loss"])
-def test_loss_and_gradients_match_peft_in_float32(dropout: float, chunked: bool) -> None:
+def test_loss_and_gradients_match_peft_in_float32(
+    dropout: float, chunked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     batch = labelled_batch()
-    expected, want = step(lora_model(dropout, lean=False, chunked=False), batch)
+    reference = lora_model(dropout, lean=False, chunked=False)
+    if dropout:
+        same_masks_in_peft(monkeypatch, reference, dropout)
     got, have = step(lora_model(dropout, chunked=chunked), batch)
+    expected, want = step(reference, batch)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
     assert have.keys() == want.keys()
     for name, grad in have.items():
         torch.testing.assert_close(grad, want[name], rtol=1e-4, atol=1e-5, msg=name)
 
 
-def test_bfloat16_autocast_matches_peft() -> None:
+def test_bfloat16_autocast_matches_peft(monkeypatch: pytest.MonkeyPatch) -> None:
     batch = labelled_batch(seed=3)
-    expected, want = step(lora_model(0.1, torch.bfloat16, lean=False), batch, autocast=True)
+    reference = lora_model(0.1, torch.bfloat16, lean=False)
+    same_masks_in_peft(monkeypatch, reference, 0.1)
     got, have = step(lora_model(0.1, torch.bfloat16), batch, autocast=True)
+    expected, want = step(reference, batch, autocast=True)
     torch.testing.assert_close(got, expected, rtol=1e-3, atol=1e-3)
     for name, grad in have.items():
         assert grad.dtype == want[name].dtype == torch.float32
         torch.testing.assert_close(grad, want[name], rtol=2e-2, atol=2e-3, msg=name)
+
+
+def test_dropout_masks_drop_at_the_configured_rate() -> None:
+    torch.manual_seed(0)
+    for p in (0.05, 0.5):
+        kept = draw_keep_mask(torch.Size((1000, 1000)), p, torch.device("cpu")).float().mean()
+        assert abs(float(kept) - (1 - p)) < 0.002
+    first, second = (draw_keep_mask(torch.Size((64,)), 0.5, torch.device("cpu")) for _ in range(2))
+    assert not torch.equal(first, second)
 
 
 def test_fewer_bytes_are_kept_for_backward() -> None:
