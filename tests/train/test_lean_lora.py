@@ -144,3 +144,15 @@ def test_mask_packing_round_trips(shape: tuple[int, ...]) -> None:
     packed = pack_mask(mask)
     assert packed.dtype == torch.uint8 and packed.numel() == -(-mask.numel() // 8)
     assert torch.equal(unpack_mask(packed, mask.shape), mask)
+
+
+def test_gradient_checkpointing_recomputes_the_same_dropout_masks() -> None:
+    """Checkpointing replays the forward with the saved random state, so the masks and gradients are the same."""
+    batch = labelled_batch(seed=6)
+    expected, want = step(lora_model(0.3), batch)
+    checkpointed = lora_model(0.3)
+    checkpointed.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    got, have = step(checkpointed, batch)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    for name, grad in have.items():
+        torch.testing.assert_close(grad, want[name], rtol=1e-4, atol=1e-5, msg=name)
