@@ -74,9 +74,9 @@ class LoraDelta(torch.autograd.Function):
         keep = draw_keep_mask(x.shape, dropout_p, x.device) if dropout_p > 0 else None
         with torch.autocast(x.device.type, enabled=False):
             dropped = _dropped(x, keep, dropout_p, compute_dtype)
-            low_rank = dropped @ weight_a.to(compute_dtype).t()
+            low_rank = F.linear(dropped, weight_a.to(compute_dtype))
             del dropped
-            delta = (low_rank @ weight_b.to(compute_dtype).t()) * scaling
+            delta = F.linear(low_rank, weight_b.to(compute_dtype)) * scaling
         ctx.dropout_p, ctx.scaling, ctx.compute_dtype = dropout_p, scaling, compute_dtype
         ctx.shape = x.shape
         ctx.save_for_backward(x, weight_a, weight_b, low_rank, None if keep is None else pack_mask(keep))
@@ -98,7 +98,7 @@ class LoraDelta(torch.autograd.Function):
             if ctx.needs_input_grad[0]:
                 grad_x = grad_low @ weight_a.to(dtype)
                 if keep is not None:
-                    grad_x = grad_x.mul_(keep).mul_(1 / (1 - p))
+                    grad_x = torch.where(keep, grad_x, 0).mul_(1 / (1 - p))
                 grad_x = grad_x.to(x.dtype)
         return grad_x, grad_a.to(weight_a.dtype), grad_b.to(weight_b.dtype), None, None, None
 
@@ -108,7 +108,7 @@ def _dropped(x: torch.Tensor, keep: torch.Tensor | None, p: float, dtype: torch.
     dropped = x.to(dtype)
     if keep is None:
         return dropped
-    return dropped.mul(keep).mul_(1 / (1 - p))
+    return torch.where(keep, dropped, 0).mul_(1 / (1 - p))
 
 
 def lean_applies(layer: Any, x: torch.Tensor, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
