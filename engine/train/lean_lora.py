@@ -50,7 +50,7 @@ def draw_keep_mask(shape: torch.Size, p: float, device: torch.device) -> torch.T
     """A bool mask that keeps each element with probability 1 - p (to 2**-32), from 32 random bits an element.
 
     torch's CPU dropout draws one float Bernoulli sample an element, about 7x slower than these 64-bit integer
-    draws cut in two; at 210 adapted layers a step that was a tenth of the step's time.
+    draws cut in two; with 210 adapted layers that sampling was a tenth of a training step's time.
     """
     count = shape.numel()
     words = torch.empty((count + 1) // 2, dtype=torch.int64, device=device).random_(-(2**63), 2**63 - 1)
