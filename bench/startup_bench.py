@@ -12,11 +12,16 @@ The split comes from the run's own events.jsonl timestamps, with the launch time
 - model: the `loading_model` phase (resolve the cached folder, load weights, LoRA);
 - data: the `preparing_data` phase (cold: build the cache; cached: load it);
 - trainer: to the `started` event (training arguments, the Trainer, callbacks, accelerate);
-- step_1: from `started` to the first step event (data loader, optimiser, the step itself).
+- step_1: from `started` to the first step event (data loader, optimiser, the step itself);
+- cpu: CPU seconds (user + system) of the whole command, to its exit after saving: on a shared machine the wall
+  clock includes waiting for a core, the CPU time only the work.
 
 Goal: under 8 s to the first step with cached data on this machine.
 
-Run: .venv/bin/python bench/startup_bench.py [--rounds 1] [--warm-model]
+`--root PATH` launches another checkout of ft-tui (e.g. an older commit exported with `git archive`) through the
+same measurement, for before/after tables.
+
+Run: .venv/bin/python bench/startup_bench.py [--rounds 1] [--warm-model] [--root PATH]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -36,14 +42,16 @@ PRESET = ROOT / "presets" / "smollm2-135m-lora.yml"
 GOAL_CACHED_S = 8.0
 
 
-def launch(work: Path, run: int) -> dict[str, float]:
-    """One `ft-tui train` to its first step; returns the seconds of each part."""
+def launch(work: Path, run: int, root: Path = ROOT) -> dict[str, float]:
+    """One `ft-tui train` of the checkout at `root` to its first step; returns the seconds of each part."""
     output = work / f"run-{run}"
     command = [sys.executable, "-m", "tui.cli", "train", str(PRESET), "--max-steps", "1", "--output-dir", str(output)]
     command += ["--dataset-prepared-path", str(work / "prepared"), "--evals-per-epoch", "0", "--saves-per-epoch", "0"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     launched = time.time()
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=root)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"ft-tui train failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     events = [json.loads(line) for line in (output / "events.jsonl").read_text().splitlines() if line.strip()]
@@ -60,6 +68,7 @@ def launch(work: Path, run: int) -> dict[str, float]:
         "trainer": started - data_done,
         "step_1": first_step - started,
         "total": first_step - launched,
+        "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
     }
 
 
@@ -71,7 +80,7 @@ def warm_model() -> None:
 
 
 def report(runs: list[tuple[str, dict[str, float]]]) -> None:
-    parts = ("imports", "checks", "model", "data", "trainer", "step_1", "total")
+    parts = ("imports", "checks", "model", "data", "trainer", "step_1", "total", "cpu")
     print(f"{'run':8}" + "".join(f" {part:>8}" for part in parts) + "  (seconds)")
     for name, r in runs:
         print(f"{name:8}" + "".join(f" {r[part]:8.1f}" for part in parts))
@@ -84,6 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="cold + cached pairs, each on fresh prepared data")
     parser.add_argument("--warm-model", action="store_true", help="fetch/convert the embedded model first")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the ft-tui checkout to launch (another commit, measured the same way)"
+    )
     args = parser.parse_args()
     if args.warm_model:
         warm_model()
@@ -91,8 +103,8 @@ def main() -> None:
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="ft-tui-startup-bench-") as folder:
             work = Path(folder)
-            runs.append(("cold", launch(work, 0)))
-            runs.append(("cached", launch(work, 1)))
+            runs.append(("cold", launch(work, 0, args.root)))
+            runs.append(("cached", launch(work, 1, args.root)))
     report(runs)
 
 

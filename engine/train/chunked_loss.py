@@ -2,11 +2,12 @@
 
 transformers computes `lm_head(hidden)` for every token, upcasts it to float32 and runs cross-entropy on it: at long
 sequences those logits, the log-softmax kept for backward and their gradient are among the largest tensors of a step
-(4096 tokens x 49k vocabulary is 0.8 GB each in float32). Here a custom autograd Function walks the tokens in
-chunks: each chunk's logits are made, turned into its loss and, when training, at once into the gradients of the
-hidden states (and of the head's weight when it trains), then dropped. Nothing is recomputed in backward, which only
-scales the stored gradients, so the arithmetic is that of the unchunked loss, with a fraction of its
-memory. Plain torch, so the same path runs on CPU and GPU.
+(4096 tokens x 49k vocabulary is 0.8 GB each in float32). Here a custom autograd Function walks the tokens that
+have a target in chunks (prompt tokens get no logits at all): each chunk's logits are made, turned into its loss and,
+when training, at once into the gradients of the hidden states (and of the head's weight when it trains), then
+dropped. Nothing is recomputed in backward, which only scales the stored gradients, so the arithmetic is that of the
+unchunked loss, with a fraction of its memory and without the head's work for untrained tokens. Plain torch,
+so the same path runs on CPU and GPU.
 
 The loss is transformers' own definition (labels shifted by one, -100 ignored, float32 logits, summed and divided by
 `num_items_in_batch` when the Trainer passes it, the mean otherwise), so the step loss and the per-token accounting
@@ -49,26 +50,26 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
         need_hidden, need_weight = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         need_bias = bias is not None and ctx.needs_input_grad[2]
         total = torch.zeros((), dtype=torch.float32, device=hidden.device)
-        grad_hidden = torch.empty_like(hidden) if need_hidden else None
+        grad_hidden = torch.zeros_like(hidden) if need_hidden else None
         grad_weight = torch.zeros_like(weight, dtype=torch.float32) if need_weight else None
         grad_bias = torch.zeros_like(bias, dtype=torch.float32) if need_bias and bias is not None else None
-        for start in range(0, hidden.shape[0], chunk_tokens):
-            part = hidden[start : start + chunk_tokens]
-            goal = targets[start : start + chunk_tokens]
+        # Tokens without a target (prompts, padding, each sample's last token) add nothing to the loss or the
+        # gradients, so their logits are never made: the head's matmuls run over the trained tokens only.
+        trained = (targets != IGNORE_INDEX).nonzero().squeeze(1)
+        for start in range(0, trained.shape[0], chunk_tokens):
+            rows = trained[start : start + chunk_tokens]
+            part = hidden.index_select(0, rows)
+            goal = targets.index_select(0, rows).unsqueeze(1)
             logits = F.linear(part, weight, bias).float()
-            valid = goal != IGNORE_INDEX
-            safe = goal.clamp(min=0).unsqueeze(1)
             log_norm = torch.logsumexp(logits, dim=-1)
-            picked = logits.gather(1, safe).squeeze(1)
-            total += ((log_norm - picked) * valid).sum()
+            total += (log_norm - logits.gather(1, goal).squeeze(1)).sum()
             if grad_hidden is None and grad_weight is None and grad_bias is None:
                 continue
-            # d(loss)/d(logits) = softmax - one_hot(target) on trained tokens, 0 elsewhere; built in place.
+            # d(loss)/d(logits) = softmax - one_hot(target), built in place of the logits.
             grad_logits = logits.sub_(log_norm.unsqueeze(1)).exp_()
-            grad_logits.scatter_add_(1, safe, torch.full_like(picked, -1.0).unsqueeze(1))
-            grad_logits.mul_(valid.unsqueeze(1))
+            grad_logits.scatter_add_(1, goal, torch.full_like(log_norm, -1.0).unsqueeze(1))
             if grad_hidden is not None:
-                grad_hidden[start : start + chunk_tokens] = grad_logits.to(weight.dtype) @ weight
+                grad_hidden.index_copy_(0, rows, grad_logits.to(weight.dtype) @ weight)
             if grad_weight is not None:
                 grad_weight += grad_logits.t() @ part.float()
             if grad_bias is not None:

@@ -28,6 +28,7 @@ class TrainableModel:
 def build_model(config: RunConfig, folder: Path, *, dtype: str, device: str) -> TrainableModel:
     """Load the base, add tokens, pick the packed attention kernel, wrap it in LoRA (or train every weight)."""
     from engine.train.chunked_loss import use_chunked_loss
+    from engine.train.lean_lora import use_lean_lora
     from engine.train.packed_attention import use_packed_sdpa
 
     attn = config.requested_attn_implementation() or "sdpa"
@@ -56,6 +57,7 @@ def build_model(config: RunConfig, folder: Path, *, dtype: str, device: str) -> 
     notes = (*notes, use_chunked_loss(model))
     if config.uses_lora():
         model = wrap_lora(config, model)
+        notes = (*notes, use_lean_lora(model))
     total, trainable = count_parameters(model)
     return TrainableModel(model, tokenizer, notes, total, trainable)
 

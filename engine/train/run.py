@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,7 +157,8 @@ def _run(
     if is_main_process():
         write_config_copy(session.config, overrides, session.automatic)
     trainer = session.trainer
-    trainer.train(resume_from_checkpoint=str(session.resume_from) if session.resume_from else None)
+    with frozen_heap():
+        trainer.train(resume_from_checkpoint=str(session.resume_from) if session.resume_from else None)
     finished_all = trainer.state.global_step >= trainer.state.max_steps
     if stop.requested and not finished_all:
         status: FinishStatus = "failed" if stop.failed else "stopped"
@@ -164,6 +168,21 @@ def _run(
     write_model_card(Path(config.output_dir), session.config, session.facts, tally)
     reporter.log(f"saved the {'adapter' if session.config.uses_lora() else 'model'} to {config.output_dir}")
     return _finish(reporter, tally, "completed", Path(config.output_dir), adapter_dir=Path(config.output_dir))
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the objects alive before training (imported modules, the model: ~480k) out of garbage collection.
+
+    The Trainer starts with a full `gc.collect()` (accelerate's free_memory) and Python runs more during training;
+    each walked all of them (0.26 s of CPU on the default preset) although they live the whole run. Frozen, they
+    are skipped; afterwards they return to the collector, so an in-process caller loses nothing.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def write_config_copy(config: RunConfig, overrides: dict[str, Any], automatic: list[Finding]) -> Path:

@@ -121,3 +121,20 @@ def test_unknown_model_types_keep_their_own_forward() -> None:
     forward = model.forward
     assert "model's own" in use_chunked_loss(model)
     assert model.forward == forward
+
+
+def test_tokens_without_a_target_get_no_logits_and_no_gradient() -> None:
+    """Only the token before a target gets a gradient; a batch with no target gives a zero loss and zero gradients."""
+    torch.manual_seed(0)
+    head = torch.nn.Linear(16, 50)
+    hidden = torch.randn(1, 6, 16, requires_grad=True)
+    labels = torch.full((1, 6), IGNORE)
+    labels[0, 3] = 7
+    causal_lm_loss(hidden, head, labels).backward()
+    assert hidden.grad is not None and hidden.grad[0, 2].abs().sum() > 0
+    assert hidden.grad[0, [0, 1, 3, 4, 5]].abs().sum() == 0
+
+    hidden.grad = None
+    loss = causal_lm_loss(hidden, head, torch.full((1, 6), IGNORE))
+    loss.backward()
+    assert float(loss) == 0.0 and hidden.grad.abs().sum() == 0
