@@ -62,7 +62,7 @@ class LoraDelta(torch.autograd.Function):
     """`scaling * B(A(dropout(x)))` for a frozen input path: keeps x, a 1-bit mask and A's [tokens x r] output."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         x: torch.Tensor,
         weight_a: torch.Tensor,
@@ -83,7 +83,7 @@ class LoraDelta(torch.autograd.Function):
         return delta
 
     @staticmethod
-    def backward(ctx: Any, grad_delta: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad_delta: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         x, weight_a, weight_b, low_rank, packed = ctx.saved_tensors
         dtype, p = ctx.compute_dtype, ctx.dropout_p
         keep = None if packed is None else unpack_mask(packed, ctx.shape)
@@ -147,7 +147,7 @@ def use_lean_lora(model: Any) -> str:
 
     layers = [module for module in model.modules() if type(module) is LoraLinear]
     for layer in layers:
-        layer.forward = types.MethodType(lean_forward, layer)
+        layer.forward = types.MethodType(lean_forward, layer)  # type: ignore[method-assign]  # one instance, on purpose
     if not layers:
         return "lora: peft's own layers (no plain LoRA linear layer to make lean)"
     return f"lora: {len(layers)} linear layers keep a 1-bit dropout mask, not copies of their input, for backward"
