@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Input, RadioButton, Select, Static
+from textual.widgets import Button, Checkbox, Input, RadioButton, Select, Static
 
 from engine.config import load_config
 from engine.rules import check_config, has_errors
@@ -374,3 +374,21 @@ async def test_a_download_that_fails_in_an_unforeseen_way_says_why(
         status = lambda: str(screen.query_one("#download-status", Static).render())  # noqa: E731
         await wait_for(pilot, lambda: "the network went away" in status())
         assert status().startswith("✗")
+
+
+async def test_an_unticked_box_is_empty_not_a_grey_x(make_app: Callable[..., WizardApp]) -> None:
+    """Textual draws X in both states and tells them apart by colour only; in a monochrome terminal or a pasted
+    screenshot every option read as on."""
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        app.goto("sequence")
+        await settle(pilot)
+        box = app.screen.query_one("#in-row-sample_packing", Checkbox)
+        assert box.value and "▐X▌" in str(box.render())
+        never_ticked = app.screen.query_one("#in-row-pad_to_sequence_len", Checkbox)
+        assert not never_ticked.value and "▐ ▌" in str(never_ticked.render())
+        box.focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert not box.value and "▐ ▌" in str(box.render())

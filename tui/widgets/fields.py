@@ -88,6 +88,18 @@ class TextField(InputField):
         return self.control.value.strip() or None
 
 
+class Tick(Checkbox):
+    """A checkbox whose box is empty when off. Textual draws the X in both states and tells them apart by colour
+    alone, which reads as "on" in a monochrome terminal, a screen reader or a pasted screenshot."""
+
+    BUTTON_INNER = " "
+
+    def watch_value(self) -> None:
+        super().watch_value()
+        self.BUTTON_INNER = "X" if self.value else " "
+        self.refresh()
+
+
 class BoolField(FieldRow):
     """A yes/no key as a checkbox. Off reads as "not set" for keys whose default is empty, so unticking a box
     leaves the YAML as it was rather than adding `key: false` lines."""
@@ -98,7 +110,7 @@ class BoolField(FieldRow):
         self.off_value: bool | None = None if default_is_empty(key) else False
 
     def make_control(self) -> Widget:
-        return Checkbox(self.text, compact=True, id=f"in-{self.id}")
+        return Tick(self.text, compact=True, id=f"in-{self.id}")
 
     @property
     def control(self) -> Checkbox:
