@@ -58,10 +58,19 @@ class Lights:
         if typed:
             return f"✗ fix {count(typed, 'field')} to go on"
         if self.errors:
-            return f"✗ {count(len(self.errors), 'error')} {'blocks' if len(self.errors) == 1 else 'block'} this step"
+            line = f"✗ {count(len(self.errors), 'error')} {'blocks' if len(self.errors) == 1 else 'block'} this step"
+            return line + (" · Ctrl+F fixes" if _fixable(self.errors) else "")
         if self.open_warnings:
+            if _fixable(self.open_warnings):
+                return f"! {count(len(self.open_warnings), 'warning')}: Ctrl+F fixes, Next accepts"
             return f"! {count(len(self.open_warnings), 'warning')}: read them, then accept with Next"
         return "✓ ready"
+
+
+def _fixable(findings: Iterable[Finding]) -> bool:
+    """One of them has a one-key fix (Ctrl+F applies the step's first; the panel has a button for each). Said on
+    the status line because at 80x24 the panel's buttons can sit below the fold."""
+    return any(finding.changes for finding in findings)
 
 
 def step_lights(

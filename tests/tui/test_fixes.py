@@ -70,6 +70,8 @@ async def test_ctrl_f_applies_the_first_fix_while_typing_in_a_field(make_app: Ap
         app.set_config(edit_config(app.config, {"warmup_steps": 10}))
         await pilot.pause()
         assert next_button(app).disabled  # warmup_steps and warmup_ratio: an error
+        # At 80x24 the panel's Apply buttons can sit below the fold: the status line names the key.
+        assert str(app.screen.query_one("#nav-status", Static).render()) == "✗ 1 error blocks this step · Ctrl+F fixes"
         app.screen.query_one("#in-row-learning_rate", Input).focus()
         await pilot.press("ctrl+f")
         await settle(pilot)
