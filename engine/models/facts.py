@@ -250,9 +250,27 @@ FRAMEWORK_BYTES = {"cpu": int(0.45 * 2**30), "cuda": int(0.5 * 2**30), "mps": in
 torch, transformers, peft and datasets libraries, 0.43 GiB measured with `ru_maxrss` after importing them.
 CUDA: the CUDA context and kernels on the GPU, about 0.5 GiB."""
 
+ALLOCATOR_SLACK = {"cpu": 0.55}
+"""Resident memory beyond the activations kept for backward, per byte of them, on CPU: the backward's gradients of
+each block's intermediates are made and freed while the kept activations are freed block by block, and glibc's
+heap keeps what it freed for reuse instead of returning it, so the process's peak holds both. Measured by
+bench/memory_bench.py on SmolLM2-135M at 512-4096 tokens (the peak minus everything else, over the activations:
+0.55 at every length). Not measured on GPUs, whose caching allocator is counted as zero here."""
+
 LOGITS_BYTES_PER_VALUE_EXTRA = 16
 """Per vocabulary entry and token, beyond the logits in the training dtype: their float32 upcast and float32
 log-softmax kept for the loss's backward, then the float32 gradient of each during backward."""
+
+LOSS_CHUNK_ELEMENTS = 2**25
+"""Logit elements per chunk of the engine's chunked loss (engine/train/chunked_loss.py), 128 MiB in float32: 682
+tokens of a 49k vocabulary, 262 of Llama-3's 128k."""
+
+CHUNKED_LOSS_MODEL_TYPES = frozenset(
+    {"llama", "mistral", "qwen2", "qwen3", "phi3", "olmo", "olmo2", "starcoder2", "smollm3", "gemma"}
+)
+"""Model types whose causal-LM forward is exactly `lm_head(decoder(...).last_hidden_state)` and a plain loss, so the
+engine computes their loss in chunks. Others (final logit soft-capping, logit scaling, router losses) keep their
+own forward and loss, with the full logits."""
 
 
 @dataclass(frozen=True)
@@ -266,6 +284,7 @@ class MemoryEstimate:
     activations_bytes: int
     logits_bytes: int = 0
     framework_bytes: int = 0
+    allocator_bytes: int = 0
 
     @property
     def total_bytes(self) -> int:
@@ -276,6 +295,7 @@ class MemoryEstimate:
             + self.activations_bytes
             + self.logits_bytes
             + self.framework_bytes
+            + self.allocator_bytes
         )
 
     @property
@@ -290,6 +310,7 @@ class MemoryEstimate:
             ("activations", self.activations_bytes),
             ("logits + their gradient", self.logits_bytes),
             ("libraries", self.framework_bytes),
+            ("allocator", self.allocator_bytes),
         )
         return ", ".join(f"{name} {size / 2**30:.2f}" for name, size in parts) + " GiB"
 
@@ -320,12 +341,16 @@ def estimate_memory(
       its input and the normalised values in fp32 plus its output in d; attention keeps the rotated queries,
       the keys and values expanded to the query heads (grouped-query attention repeats them), its output and
       the contiguous copy o_proj reads (SDPA/flash attention keep no s² scores); the MLP keeps gate, up, their
-      activation and product. With LoRA dropout each targeted layer also keeps its dropped-out input and the
-      dropout mask, (d + 1) bytes per input feature. Without gradient checkpointing: b·s·L·a. With it:
-      b·s·(L·H·d + a), the block inputs plus one block recomputed during backward.
-    - logits: b·s·V·(d + 16), in d, their fp32 upcast and fp32 log-softmax for the loss, and the fp32
-      gradients of both during backward.
+      activation and product. With LoRA dropout each targeted layer also keeps a 1-bit mask per input feature
+      and A's r-wide output (the engine's lean LoRA), or under QLoRA its dropped-out input and the mask, (d + 1)
+      bytes per input feature. Without gradient checkpointing: b·s·L·a. With it: b·s·(L·H·d + a), the block
+      inputs plus one block recomputed during backward.
+    - logits: for the model types whose loss the engine computes in chunks, one chunk of c = 2^25 / V tokens,
+      c·V·(2d + 4); for the others b·s·V·(d + 16), in d, their fp32 upcast and fp32 log-softmax for the loss,
+      and the fp32 gradients of both during backward.
     - libraries: what is in use before the model loads (FRAMEWORK_BYTES), when `device` is given.
+    - allocator: on CPU, what the C heap keeps of the memory the backward frees (ALLOCATOR_SLACK), when `device`
+      is given.
     """
     layers = _require_layers(facts)
     params, hidden, num_layers = (
@@ -345,9 +370,7 @@ def estimate_memory(
         weights += trainable * ADAPTER_BYTES
         gradients, optimizer = trainable * ADAPTER_BYTES, 2 * trainable * ADAPTER_BYTES
         if lora_dropout:
-            by_name = {layer.name: layer for layer in layers}
-            inputs = sum(by_name[n].in_features for n in _target_names(lora_target_modules, by_name) if n in by_name)
-            dropout_bytes = inputs * (dtype_bytes + 1)
+            dropout_bytes = _dropout_bytes_per_token(layers, lora_target_modules, lora_r, method, dtype_bytes)
     per_block = _activation_bytes_per_token(layers, hidden, dtype_bytes) + dropout_bytes
     stored = num_layers * hidden * dtype_bytes + per_block if gradient_checkpointing else num_layers * per_block
     return MemoryEstimate(
@@ -356,9 +379,35 @@ def estimate_memory(
         gradients_bytes=gradients,
         optimizer_bytes=optimizer,
         activations_bytes=tokens * stored,
-        logits_bytes=tokens * int(facts.vocab_size or 0) * (dtype_bytes + LOGITS_BYTES_PER_VALUE_EXTRA),
+        logits_bytes=_logits_bytes(facts, tokens, dtype_bytes),
         framework_bytes=FRAMEWORK_BYTES.get(device, 0) if device else 0,
+        allocator_bytes=int(tokens * stored * ALLOCATOR_SLACK.get(device, 0.0)) if device else 0,
     )
+
+
+def _dropout_bytes_per_token(
+    layers: tuple[LinearLayer, ...], target_modules: Sequence[str] | str, rank: int, method: Method, dtype_bytes: int
+) -> int:
+    """What LoRA dropout keeps per token and block. The engine's lean LoRA (engine/train/lean_lora.py, plain LoRA
+    layers) keeps a 1-bit mask per input feature and A's rank-wide output; peft's own layers (QLoRA's 4-bit ones)
+    keep the dropped-out input and the mask, (d + 1) bytes per input feature."""
+    by_name = {layer.name: layer for layer in layers}
+    targets = [by_name[name] for name in _target_names(target_modules, by_name) if name in by_name]
+    inputs = sum(layer.in_features for layer in targets)
+    if method == "lora":
+        return inputs // 8 + len(targets) * rank * dtype_bytes
+    return inputs * (dtype_bytes + 1)
+
+
+def _logits_bytes(facts: ModelFacts, tokens: int, dtype_bytes: int) -> int:
+    """The loss's logits at their peak: one chunk of tokens for the model types the engine computes the loss in
+    chunks for (the chunk's logits in d, their float32 copy turned into the gradient in place, and that gradient in
+    d for the hidden states' gradient), else every token's, with their float32 copies and gradients."""
+    vocab = int(facts.vocab_size or 0)
+    if facts.model_type in CHUNKED_LOSS_MODEL_TYPES and vocab:
+        chunk = min(tokens, max(1, LOSS_CHUNK_ELEMENTS // vocab))
+        return chunk * vocab * (2 * dtype_bytes + 4)
+    return tokens * vocab * (dtype_bytes + LOGITS_BYTES_PER_VALUE_EXTRA)
 
 
 def _frozen_weight_bytes(params: int, block_linear_params: int, method: Method, dtype_bytes: int) -> float:

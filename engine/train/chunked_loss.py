@@ -22,17 +22,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+# The chunk size and the model types live beside the memory estimate, which counts one chunk of logits for them.
+from engine.models.facts import CHUNKED_LOSS_MODEL_TYPES, LOSS_CHUNK_ELEMENTS
+
 IGNORE_INDEX = -100
-CHUNK_ELEMENTS = 2**25
-"""Logit elements per chunk (128 MiB in float32): 682 tokens of a 49k vocabulary, 262 of Llama-3's 128k."""
-
-STANDARD_HEAD_MODELS = frozenset(
-    {"llama", "mistral", "qwen2", "qwen3", "phi3", "olmo", "olmo2", "starcoder2", "smollm3", "gemma"}
-)
-"""Model types whose causal-LM forward is exactly `lm_head(decoder(...).last_hidden_state)` and a plain loss.
-
-Others (final logit soft-capping, logit scaling, router losses) keep their own forward and loss.
-"""
 
 
 class ChunkedLinearCrossEntropy(torch.autograd.Function):
@@ -95,7 +88,7 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
 
 
 def chunk_tokens_for(vocab_size: int) -> int:
-    return max(1, CHUNK_ELEMENTS // max(1, vocab_size))
+    return max(1, LOSS_CHUNK_ELEMENTS // max(1, vocab_size))
 
 
 def causal_lm_loss(
@@ -120,7 +113,7 @@ def causal_lm_loss(
 def supports_chunked_loss(model: Any) -> tuple[bool, str]:
     """Whether the model's forward is the standard decoder + linear head, so the chunked loss gives the same result."""
     model_type = getattr(getattr(model, "config", None), "model_type", None)
-    if model_type not in STANDARD_HEAD_MODELS:
+    if model_type not in CHUNKED_LOSS_MODEL_TYPES:
         return False, f"loss: the model's own (chunked loss is not known to match {model_type!r} models)"
     if not isinstance(model.get_output_embeddings(), torch.nn.Linear):
         return False, "loss: the model's own (its output head is not a plain linear layer)"
