@@ -33,6 +33,16 @@ def test_lr_axis_at_the_first_step_spans_the_configured_rate() -> None:
     assert low == 0.0 and 2e-4 <= high < 1e-3
 
 
+def test_one_loss_drawn_by_two_layers_sits_mid_axis_not_at_both_edges() -> None:
+    """At step 1 the raw band and the smoothed line hold the same loss but for float rounding: the axis spanned
+    that rounding (3.961 to 3.961) and drew the one point at the top and at the bottom."""
+    raw, smoothed = BinnedSeries(), BinnedSeries()
+    raw.append(1, 3.9613)
+    smoothed.append(1, 3.9613 + 1e-9)
+    low, high = _y_range([Layer("raw", raw, "grey50", "band"), Layer("smoothed", smoothed, "cyan")])
+    assert high - low > 0.015 * 3.9613 and low < 3.9613 < high
+
+
 def test_time_before_a_stop_counts_in_the_total() -> None:
     model = RunModel()
     events = read_events(FIXTURES / "complete.jsonl")

@@ -105,7 +105,9 @@ def _y_range(layers: list[Layer], include: float | None = None) -> tuple[float, 
     if include is not None:
         ranges.append((include, include))
     low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
-    pad = (high - low) * 0.05 or abs(high) * 0.05 or 1.0
+    # Never narrower than 2% of the values' size: a near-flat range (one step, float rounding between the layers)
+    # would otherwise draw a single value at the top and at the bottom of the axis.
+    pad = max((high - low) * 0.05, abs(high) * 0.01) or 1.0
     floor = 0.0 if low >= 0 else low - pad
     return max(low - pad, floor), high + pad
 
