@@ -109,3 +109,15 @@ def shared_model_cache(embedded_model: EmbeddedModel, monkeypatch: pytest.Monkey
     """Run this test against the session's cache, where the embedded model is already built."""
     monkeypatch.setenv(CACHE_DIR_ENV, str(embedded_model.cache))
     return embedded_model
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Llama and its tokenizer saved like a hub model folder (config.json, safetensors, tokenizer), so a
+    config's base_model resolves without any download."""
+    from tests.tiny import tiny_llama, tiny_tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-model")
+    tiny_llama().save_pretrained(folder)
+    tiny_tokenizer().save_pretrained(folder)
+    return folder

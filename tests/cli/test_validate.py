@@ -112,17 +112,6 @@ def test_markup_like_text_in_a_config_is_printed_as_written(tmp_path: Path, caps
     assert "line 1: [bold]lora_rr[/bold]: unknown key" in capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny local model folder, so `--data` finds a tokenizer without any download."""
-    from tests.tiny import tiny_llama, tiny_tokenizer
-
-    folder = tmp_path_factory.mktemp("tiny-model")
-    tiny_llama().save_pretrained(folder)
-    tiny_tokenizer().save_pretrained(folder)
-    return folder
-
-
 def test_data_whose_every_row_is_dropped_fails_with_the_reason_and_the_fix(
     tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

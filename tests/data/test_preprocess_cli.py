@@ -10,21 +10,11 @@ from typing import Any
 import pytest
 
 from engine.cli import preprocess
-from tests.tiny import tiny_llama, tiny_tokenizer
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny local model folder, so base_model resolves without any download."""
-    folder = tmp_path_factory.mktemp("tiny-model")
-    tiny_llama().save_pretrained(folder)
-    tiny_tokenizer().save_pretrained(folder)
-    return folder
-
-
-def _config(tmp_path: Path, model_dir: Path, data: str, **extra: Any) -> Path:
+def _config(tmp_path: Path, tiny_model_dir: Path, data: str, **extra: Any) -> Path:
     lines = [
-        f"base_model: {model_dir}",
+        f"base_model: {tiny_model_dir}",
         "datasets:",
         f"  - path: {data}",
         "    type: alpaca",
@@ -50,8 +40,8 @@ def _alpaca(tmp_path: Path, n: int = 30) -> str:
     return str(path)
 
 
-def test_json_report_and_cache_reuse(tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = _config(tmp_path, model_dir, _alpaca(tmp_path), sample_packing="true", val_set_size=5)
+def test_json_report_and_cache_reuse(tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path, tiny_model_dir, _alpaca(tmp_path), sample_packing="true", val_set_size=5)
     assert _run(str(config), "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and not report["reused_cache"]
@@ -62,18 +52,17 @@ def test_json_report_and_cache_reuse(tmp_path: Path, model_dir: Path, capsys: py
     assert json.loads(capsys.readouterr().out)["reused_cache"]
 
 
-def test_text_report_with_debug(tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = _config(tmp_path, model_dir, _alpaca(tmp_path), sample_packing="true")
+def test_text_report_with_debug(tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path, tiny_model_dir, _alpaca(tmp_path), sample_packing="true")
     assert _run(str(config), "--debug", "1") == 0
     out = capsys.readouterr().out
     for expected in ("rows read", "Lengths", "packing efficiency", "sample 0", "### Response:"):
         assert expected in out
 
 
-def test_eval_split_too_small_exits_1(tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = _config(
-        tmp_path, model_dir, _alpaca(tmp_path), sample_packing="true", val_set_size=2, gradient_accumulation_steps=4
-    )
+def test_eval_split_too_small_exits_1(tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small_eval = {"sample_packing": "true", "val_set_size": 2, "gradient_accumulation_steps": 4}
+    config = _config(tmp_path, tiny_model_dir, _alpaca(tmp_path), **small_eval)
     assert _run(str(config), "--json") == 1
     (finding,) = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["severity"] == "error"]
     assert finding["id"] == "packing.eval_split_too_small"
@@ -81,9 +70,9 @@ def test_eval_split_too_small_exits_1(tmp_path: Path, model_dir: Path, capsys: p
 
 
 def test_data_error_exits_1_and_bad_config_exits_2(
-    tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(str(_config(tmp_path, model_dir, str(tmp_path / "missing.json"))), "--json") == 1
+    assert _run(str(_config(tmp_path, tiny_model_dir, str(tmp_path / "missing.json"))), "--json") == 1
     assert "does not exist" in json.loads(capsys.readouterr().out)["error"]
     bad = tmp_path / "bad.yml"
     bad.write_text("base_model: [unclosed\n")
@@ -92,12 +81,12 @@ def test_data_error_exits_1_and_bad_config_exits_2(
 
 
 def test_every_row_dropped_names_the_rule_and_its_fix(
-    tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The bare "no usable rows" line said nothing about what to change; the catalog's finding does."""
     path = tmp_path / "long.json"
     path.write_text(json.dumps([{"instruction": "say it at length " * 100, "output": "fine " * 100}] * 4))
-    config = _config(tmp_path, model_dir, str(path))
+    config = _config(tmp_path, tiny_model_dir, str(path))
     assert _run(str(config), "--json") == 1
     report = json.loads(capsys.readouterr().out)
     assert report["error"].startswith("no usable rows: 4 read, all dropped (too_long: 4)")

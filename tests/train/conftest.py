@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from engine.config import RunConfig, parse_config_dict
-from tests.tiny import tiny_llama, tiny_tokenizer
 
 ROOT = Path(__file__).parents[2]
 
@@ -22,15 +21,6 @@ ROWS = [
     {"instruction": "Say hello.", "input": "", "output": "Hello there! How are you today?"},
     {"instruction": "Describe the fox.", "input": "", "output": "The quick brown fox jumps over the lazy dog."},
 ]
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny Llama and its tokenizer saved like a hub model folder (config.json, safetensors, tokenizer)."""
-    folder = tmp_path_factory.mktemp("tiny-model")
-    tiny_llama().save_pretrained(folder)
-    tiny_tokenizer().save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture
