@@ -8,7 +8,8 @@ of training to the end of the last step; memory is each process's peak RSS. Side
 - ours: `ft-tui`'s engine (packing, bf16 where the CPU has it); ours-fp32: the very same batches in float32;
 - axolotl: axolotl's own trainer on the same job written as an axolotl YAML (sample_packing, fp32), when axolotl
   is importable here (`pip install -e '.[bench]'`) or in the venv given by `--axolotl-venv PATH`; its real tokens
-  are counted from the attention mask of every batch it trains, its clock runs from its first to its last step.
+  are counted from the attention mask of every batch it trains, its clock runs from the start of training to the
+  end of its last optimiser step, like ours.
 
 Runs alternate (A B C A B C ...) for `--rounds` rounds and the table shows every run, so noise is visible; the
 ratios use each side's median. Each run is its own subprocess so none inherits another's memory or threads.
@@ -169,32 +170,54 @@ class _CountingCollator:
 
 
 AXOLOTL_DRIVER = """
-import json, resource, runpy, sys, time
-import transformers
+import json, runpy, sys, time
 
-clock = {"tokens": 0, "start": None, "end": None, "loss": None}
-original_step = transformers.Trainer.training_step
 
-def counted_step(self, model, inputs, *args, **kwargs):
-    if clock["start"] is None:
+def main():
+    import transformers
+    from transformers.trainer_callback import CallbackHandler
+
+    clock = {"tokens": 0, "start": None, "end": None, "loss": None}
+    original_step = transformers.Trainer.training_step
+    original_begin, original_step_end = CallbackHandler.on_train_begin, CallbackHandler.on_step_end
+
+    def counted_step(self, model, inputs, *args, **kwargs):
+        mask = inputs.get("attention_mask")
+        clock["tokens"] += int((mask != 0).sum()) if mask is not None else int(inputs["input_ids"].numel())
+        loss = original_step(self, model, inputs, *args, **kwargs)
+        clock["loss"] = float(loss)
+        return loss
+
+    def train_begin(self, *args, **kwargs):
+        control = original_begin(self, *args, **kwargs)
         clock["start"] = time.time()
-    mask = inputs.get("attention_mask")
-    clock["tokens"] += int((mask != 0).sum()) if mask is not None else int(inputs["input_ids"].numel())
-    loss = original_step(self, model, inputs, *args, **kwargs)
-    clock["end"], clock["loss"] = time.time(), float(loss)
-    return loss
+        return control
 
-transformers.Trainer.training_step = counted_step
-sys.argv = ["axolotl.cli.train", sys.argv[1]]
-try:
-    runpy.run_module("axolotl.cli.train", run_name="__main__")
-except SystemExit as stop:
-    if stop.code not in (0, None):
-        raise
-print("AXOLOTL " + json.dumps(clock), flush=True)
+    def step_end(self, *args, **kwargs):
+        clock["end"] = time.time()
+        return original_step_end(self, *args, **kwargs)
+
+    transformers.Trainer.training_step = counted_step
+    CallbackHandler.on_train_begin, CallbackHandler.on_step_end = train_begin, step_end
+    sys.argv = ["axolotl.cli.train", sys.argv[1]]
+    try:
+        runpy.run_module("axolotl.cli.train", run_name="__main__")
+    except SystemExit as stop:
+        if stop.code not in (0, None):
+            raise
+    print("AXOLOTL " + json.dumps(clock), flush=True)
+
+
+if __name__ == "__main__":
+    main()
 """
 """Runs axolotl's CLI in its own interpreter, counting the real tokens of each batch it trains (packed rows mark
-samples with ids >= 1 in the attention mask, padding with 0) and timing its first to its last step."""
+samples with ids >= 1 in the attention mask, padding with 0). Its clock runs as ours does: from the start of training
+(the Trainer's train-begin callbacks) to the end of the last optimiser step (the step-end callbacks).
+
+Everything sits behind `__main__`: axolotl saves its prepared data with `datasets`' `save_to_disk`, which starts a
+"spawn" pool even for one process, and a spawned child imports the parent's main script again. Unguarded, each
+child re-ran the whole axolotl job and the parent waited on it for minutes (the hang seen on this machine)."""
 
 
 def axolotl_python(venv: Path | None) -> str | None:
@@ -215,12 +238,16 @@ def run_axolotl(workdir: Path, rows: int, steps: int, python: str) -> dict[str, 
     data.update(base_model=str(resolve_model(MODEL)), output_dir=str(workdir / "axolotl"), save_strategy="no")
     data["dataset_prepared_path"] = str(workdir / "axolotl-prepared")
     data.pop("saves_per_epoch", None)
+    # axolotl turns its LoRA kernels on by default, even on a CPU, and they are Triton GPU kernels; its warning says
+    # to set `lora_*_kernel` to false to disable them. peft's LoRA layers then do the work, as in ours.
+    data.update({f"lora_{part}_kernel": False for part in ("mlp", "qkv", "o", "embedding")})
     path = workdir / "axolotl.yml"
     path.write_text(json.dumps(data, indent=1))
     driver = workdir / "axolotl_driver.py"
     driver.write_text(AXOLOTL_DRIVER)
-    # The model is a local folder and the data a local file: no hub lookups, no telemetry.
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "AXOLOTL_DO_NOT_TRACK": "1", "DO_NOT_TRACK": "1"}
+    # The model is a local folder and the data a local file: no hub or datasets lookups, no telemetry.
+    offline = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "AXOLOTL_DO_NOT_TRACK": "1", "DO_NOT_TRACK": "1"}
+    env = {**os.environ, **offline}
     done = subprocess.run([python, str(driver), str(path)], capture_output=True, text=True, cwd=workdir, env=env)
     found = re.findall(r"^AXOLOTL (.*)$", done.stdout, flags=re.MULTILINE)
     if done.returncode != 0 or not found:
