@@ -85,7 +85,7 @@ def run_ours(workdir: Path, rows: int, steps: int, micro_batch_size: int, bf16: 
     from engine.train import train
 
     config = job_config(workdir, rows, steps, micro_batch_size, packed=True, bf16=bf16)
-    result = train(config)
+    result = train(config, force=True)  # each round of a side reuses its folder in the bench's own workdir
     events = read_events(Path(config.output_dir) / "events.jsonl")
     started = next(e for e in events if isinstance(e, StartedEvent))
     last = [e for e in events if isinstance(e, StepEvent)][-1]
