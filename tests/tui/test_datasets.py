@@ -92,3 +92,20 @@ def test_roles_text_round_trips() -> None:
     roles = {"user": ["human"], "assistant": ["gpt", "function_call"]}
     assert parse_roles(format_roles(roles)) == roles
     assert parse_roles("user human") is None and parse_roles("user: ") is None
+
+
+async def test_detected_format_is_offered_only_when_it_would_change_the_entry(make_app: AppFactory) -> None:
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await pilot.pause()
+        await wait_for(pilot, lambda: "detected format: chat_template" in shown(app, "#data-columns"))
+        button = app.screen.query_one("#apply-detected")
+        assert not button.display  # the preset already reads its file as chat_template
+        choose(app, "type", "completion")
+        await settle(pilot)
+        await wait_for(pilot, lambda: bool(button.display))
+        await pilot.click("#apply-detected")
+        await settle(pilot)
+        assert app.config.datasets[0].type == "chat_template"
+        await wait_for(pilot, lambda: not button.display)

@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Button, Label, Select, Static
 
-from engine.config import RunConfig
+from engine.config import ConfigError, RunConfig, config_to_dict
 from engine.config.choices import LEGACY_DATASET_TYPES, OFFERED_DATASET_TYPES
 from engine.wording import count
 from tui.screens.step import EDIT_EVENTS, Section, StepScreen
@@ -203,6 +203,17 @@ class DatasetScreen(StepScreen):
             with self.prevent(*EDIT_EVENTS):
                 self.load_fields(self.wizard.config)
 
+    def _detected_would_change(self) -> bool:
+        """Whether applying the detected format changes the entry: once it is the one set, the button is noise."""
+        suggestion = self.wizard.analysis.suggestion
+        if not suggestion:
+            return False
+        try:
+            applied = edit_dataset(self.wizard.config, suggestion, self.index)
+        except ConfigError:
+            return True  # applying it shows the problem, as the button always did
+        return config_to_dict(applied) != config_to_dict(self.wizard.config)
+
     # --- what the data looks like -----------------------------------------------------------------------
     def refresh_numbers(self) -> None:
         self.wizard.analyst.request()
@@ -211,7 +222,7 @@ class DatasetScreen(StepScreen):
     def show_analysis(self) -> None:
         wizard = self.wizard
         self.query_one("#data-columns", Static).update(wizard.analysis.columns_note())
-        self.query_one("#apply-detected").display = bool(wizard.analysis.suggestion)
+        self.query_one("#apply-detected").display = self._detected_would_change()
         self.query_one("#data-status", Static).update(wizard.analysis.status)
         facts = wizard.data_facts()
         preview = wizard.preview if facts is not None else None
