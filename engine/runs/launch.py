@@ -11,7 +11,7 @@ from pathlib import Path
 
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args, save_config
 from engine.errors import FtTuiError
-from engine.runs.lock import RunLockError, check_run_folder
+from engine.runs.lock import RunLockError, check_run_folder, set_aside_completed_run
 from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE, RUN_INFO_FILE
 from engine.runs.plan import PlanError, local_processes
 from engine.runs.process import adopt_child, start_token
@@ -72,6 +72,11 @@ def start_detached(
     config = apply_overrides(load_config(config_path), parse_override_args(overrides or []))
     run_dir = (cwd / config.output_dir).resolve()
     _refuse_live_run(run_dir, resume=resume, force=force)
+    if force and not resume:
+        try:
+            set_aside_completed_run(run_dir)  # before anything of the new run is written there
+        except RunLockError as error:
+            raise LaunchError(str(error)) from error
     copy = _write_run_config(config, Path(config_path), run_dir)
     command = [
         *engine_command(nproc),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,8 @@ class RunLock:
 
     path: Path
     pid: int
+    replaced: Path | None = None
+    """Where the completed run this one replaces (`force`) was moved, if there was one."""
 
     def release(self) -> None:
         owner = read_owner(self.path)
@@ -50,13 +53,15 @@ class RunLock:
 def claim_run_folder(run_dir: Path, *, resume: bool = False, force: bool = False) -> RunLock:
     """Lock `run_dir` for this process, or raise RunLockError naming the folder and the owner's pid.
 
-    A folder whose last run completed is refused unless `resume` (continue it) or `force` (overwrite it).
+    A folder whose last run completed is refused unless `resume` (continue it) or `force` (replace it: the old
+    run is moved beside the folder, see `set_aside_completed_run`).
     """
     check_run_folder(run_dir, resume=resume, force=force)
+    replaced = set_aside_completed_run(run_dir) if force and not resume else None
     path = run_dir / LOCK_FILE
     for _ in range(3):
         if _create(path):
-            return RunLock(path, os.getpid())
+            return RunLock(path, os.getpid(), replaced)
         owner = read_owner(path)
         if owner is not None and is_alive(owner.pid, owner.token):
             raise RunLockError(_in_use(run_dir, owner.pid))
@@ -71,6 +76,34 @@ def check_run_folder(run_dir: Path, *, resume: bool = False, force: bool = False
         raise RunLockError(_in_use(run_dir, owner))
     if not (resume or force):
         _refuse_finished(run_dir)
+
+
+def set_aside_completed_run(run_dir: Path) -> Path | None:
+    """Rename a folder holding a completed run to `<name>.replaced-<UTC time>` beside it and recreate it empty.
+
+    A forced run replaces the completed one, so nothing of the old run may mix with the new: appended to one events
+    file the monitor would draw two histories as one, and a later `--resume` could pick the old run's later
+    checkpoint. Moved, not deleted: `--force` starts over, it does not destroy a trained adapter. Returns the new
+    name of the old run's folder, or None when the folder holds no completed run.
+    """
+    finished = read_status(run_dir).finished
+    if finished is None or finished.status != "completed":
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    target = run_dir.with_name(f"{run_dir.name}.replaced-{stamp}")
+    suffix = 1
+    while target.exists():
+        suffix += 1
+        target = run_dir.with_name(f"{run_dir.name}.replaced-{stamp}-{suffix}")
+    try:
+        run_dir.rename(target)
+        run_dir.mkdir()
+    except OSError as error:
+        raise RunLockError(
+            f"cannot move the completed run in {run_dir} aside to {target.name}: {error.strerror or error}; "
+            "set a new output_dir instead of --force"
+        ) from error
+    return target
 
 
 def live_owner(run_dir: Path) -> int | None:

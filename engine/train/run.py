@@ -81,7 +81,8 @@ def train(
     output_dir = Path(config.output_dir)
     lock = _claim(output_dir, resume=resume, force=force)
     try:
-        return _train(config, output_dir, resume, events_stdout, progress, device, overrides, stop)
+        replaced = lock.replaced if lock is not None else None
+        return _train(config, output_dir, resume, events_stdout, progress, device, overrides, stop, replaced)
     finally:
         if lock is not None:
             lock.release()
@@ -96,8 +97,11 @@ def _train(
     device: str | None,
     overrides: dict[str, Any] | None,
     stop: StopRequest | None,
+    replaced: Path | None = None,
 ) -> TrainResult:
     reporter = Reporter(output_dir, events_stdout=events_stdout, progress=progress)
+    if replaced is not None:
+        reporter.log(f"force: the completed run this one replaces was moved to {replaced}")
     stop = stop or StopRequest()
     stop.on_request = lambda reason: reporter.log(f"stop requested ({reason}): saving a checkpoint after this step")
     tally = RunTally()

@@ -66,9 +66,16 @@ def test_a_completed_run_is_kept_unless_forced(make_config: Callable[..., RunCon
     assert again.returncode == 1
     assert "already holds a completed run" in again.stderr and "--force" in again.stderr
     assert sum(isinstance(e, FinishedEvent) for e in read_events(Path(config.output_dir) / "events.jsonl")) == 1
+    first_adapter = (Path(config.output_dir) / "adapter_model.safetensors").read_bytes()
     forced = run_engine(str(path), "--force")
     assert forced.returncode == 0, forced.stderr
-    assert not (Path(config.output_dir) / LOCK_FILE).exists()
+    run_dir = Path(config.output_dir)
+    assert not (run_dir / LOCK_FILE).exists()
+    events = read_events(run_dir / "events.jsonl")  # the new run's history alone, not appended to the old one
+    assert sum(isinstance(e, FinishedEvent) for e in events) == 1
+    (replaced,) = run_dir.parent.glob(f"{run_dir.name}.replaced-*")
+    assert (replaced / "adapter_model.safetensors").read_bytes() == first_adapter  # replaced, never deleted
+    assert any(str(replaced) in getattr(e, "message", "") for e in events)
 
 
 def _dead_pid() -> int:
@@ -125,3 +132,46 @@ def test_a_foreground_run_into_a_live_detached_runs_folder_writes_nothing_there(
     finally:
         detached.kill()
         detached.wait()
+
+
+def finished_run(run_dir: Path, status: str) -> Path:
+    """A run folder whose events end with `status`, and an adapter file standing for what it trained."""
+    from engine.events.writer import EventWriter
+
+    run_dir.mkdir(parents=True)
+    with EventWriter(run_dir / "events.jsonl") as writer:
+        writer.emit(FinishedEvent(status=status, step=4, elapsed_s=1.0))  # type: ignore[arg-type]
+    (run_dir / "adapter_model.safetensors").write_bytes(b"weights")
+    return run_dir
+
+
+def test_only_a_completed_run_is_set_aside(tmp_path: Path) -> None:
+    from engine.runs.lock import set_aside_completed_run
+
+    failed = finished_run(tmp_path / "failed", "failed")
+    assert set_aside_completed_run(failed) is None and (failed / "adapter_model.safetensors").exists()
+    done = finished_run(tmp_path / "done", "completed")
+    moved = set_aside_completed_run(done)
+    assert moved is not None and moved.name.startswith("done.replaced-")
+    assert (moved / "adapter_model.safetensors").read_bytes() == b"weights"
+    assert done.is_dir() and not any(done.iterdir())
+
+
+def test_a_detached_forced_run_moves_the_old_run_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.config import parse_config_dict, save_config
+    from engine.runs import launch
+
+    monkeypatch.setattr(launch, "_spawn", lambda *_: subprocess.Popen([sys.executable, "-c", "pass"]))
+    run_dir = finished_run(tmp_path / "run", "completed")
+    config = save_config(
+        parse_config_dict({"base_model": "m", "datasets": [{"path": "d.jsonl"}], "output_dir": str(run_dir)}),
+        tmp_path / "cfg.yml",
+    )
+    with pytest.raises(launch.LaunchError, match="already holds a completed run"):
+        launch.start_detached(config, cwd=tmp_path)
+    assert launch.start_detached(config, cwd=tmp_path, force=True) == run_dir
+    (moved,) = tmp_path.glob("run.replaced-*")
+    assert sorted(path.name for path in moved.iterdir()) == ["adapter_model.safetensors", "events.jsonl"]
+    assert not (run_dir / "adapter_model.safetensors").exists()
