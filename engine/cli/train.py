@@ -64,7 +64,9 @@ def _add_own_options(parser: argparse.ArgumentParser) -> None:
     overrides when they are written after the config (`_own_options`)."""
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in output_dir")
     parser.add_argument(
-        "--force", action="store_true", help="start over in an output_dir that holds a completed run, replacing it"
+        "--force",
+        action="store_true",
+        help="start over in an output_dir that holds a completed run (moved aside to <output_dir>.replaced-<time>)",
     )
     parser.add_argument(
         "--detach",
