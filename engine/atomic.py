@@ -116,3 +116,11 @@ def publish_folder(staged: Path, target: Path, is_complete: Callable[[Path], boo
         if not is_complete(target):
             shutil.rmtree(target, ignore_errors=True)
     return False
+
+
+def rename_to_new_name(source: Path, target: Path) -> None:
+    """Rename a file or folder to `target`, which must not exist: a rename, never a replacement (raises
+    FileExistsError when `target` is there)."""
+    if target.exists():
+        raise FileExistsError(errno.EEXIST, "already exists", str(target))
+    source.rename(target)

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.atomic import create_exclusive
+from engine.atomic import create_exclusive, rename_to_new_name
 from engine.errors import FtTuiError
 from engine.runs.paths import LOCK_FILE
 from engine.runs.process import is_alive, parent_of, start_token
@@ -96,7 +96,7 @@ def set_aside_completed_run(run_dir: Path) -> Path | None:
         suffix += 1
         target = run_dir.with_name(f"{run_dir.name}.replaced-{stamp}-{suffix}")
     try:
-        run_dir.rename(target)
+        rename_to_new_name(run_dir, target)
         run_dir.mkdir()
     except OSError as error:
         raise RunLockError(
