@@ -131,6 +131,7 @@ def _report_to_json(report: EncodeReport) -> dict[str, Any]:
         "dropped": dict(report.dropped),
         "longest_read": report.longest_read,
         "examples": [asdict(e) for e in report.examples],
+        "tools_ignored": [list(entry) for entry in report.tools_ignored],
     }
 
 
@@ -143,4 +144,5 @@ def _report_from_json(data: dict[str, Any]) -> EncodeReport:
     )
     report.dropped.update(data["dropped"])
     report.examples = [RowIssue(**e) for e in data["examples"]]
+    report.tools_ignored = [(path, column) for path, column in data.get("tools_ignored", [])]
     return report

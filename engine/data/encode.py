@@ -68,9 +68,12 @@ class EncodeReport:
     longest_read: int = 0
     """Tokens of the longest sample as formatted, before over-long ones were dropped (truncated ones count at
     sequence_len)."""
+    tools_ignored: list[tuple[str, str]] = field(default_factory=list)
+    """(dataset path, tools column) of entries whose tool definitions the chat template does not render."""
 
     def merge(self, other: EncodeReport) -> None:
         self.longest_read = max(self.longest_read, other.longest_read)
+        self.tools_ignored.extend(other.tools_ignored)
         self.rows_read += other.rows_read
         self.samples_kept += other.samples_kept
         self.rows_truncated += other.rows_truncated

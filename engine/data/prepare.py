@@ -14,7 +14,7 @@ import numpy as np
 from engine.data.cache import cache_key, load_entry, save_entry
 from engine.data.encode import EncodeReport, LengthPolicy, encode_dataset
 from engine.data.errors import DataError, NoRowsLeft
-from engine.data.formats import build_formatter, format_notes
+from engine.data.formats import build_formatter, ignored_tools_column
 from engine.data.loading import load_source
 from engine.data.stats import BatchSettings, DataFacts, compute_facts
 
@@ -93,12 +93,13 @@ def encode_all(
         say(f"loading {ds.path}")
         raw = load_source(ds)
         formatter = build_formatter(ds, cfg, tokenizer)
-        for note in format_notes(formatter, raw.column_names):
-            say(f"note: {ds.path}: {note}")
+        ignored = ignored_tools_column(formatter, raw.column_names)
         say(f"tokenizing {ds.path} ({len(raw)} rows)")
         encoded, part_report = encode_dataset(
             raw, formatter, policy, dataset_index=first_index + offset, path=ds.path, num_proc=_processes(cfg, raw)
         )
+        if ignored is not None:
+            part_report.tools_ignored.append((ds.path, ignored))
         parts.append(encoded)
         report.merge(part_report)
     merged = datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]
@@ -168,6 +169,7 @@ def facts_for(
         rows_dropped=dict(report.dropped),
         dropped_examples=tuple(issue.describe(paths) for issue in report.examples),
         longest_read=report.longest_read,
+        tools_ignored=tuple(report.tools_ignored),
     )
 
 

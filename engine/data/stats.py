@@ -64,6 +64,8 @@ class DataFacts:
     """The longest kept sample, in tokens."""
     longest_read: int = 0
     """The longest sample read, in tokens, including those dropped for being over sequence_len."""
+    tools_ignored: tuple[tuple[str, str], ...] = ()
+    """(dataset path, tools column) of entries whose chat template does not render the tool definitions."""
     mean_length: float = 0.0
     length_histogram: tuple[HistogramBucket, ...] = ()
     packing_efficiency: float = 0.0
@@ -97,6 +99,7 @@ def compute_facts(
     rows_dropped: Mapping[str, int] | None = None,
     dropped_examples: tuple[str, ...] = (),
     longest_read: int = 0,
+    tools_ignored: tuple[tuple[str, str], ...] = (),
 ) -> DataFacts:
     """Facts from the (length, trained-token count) arrays of the train and eval samples."""
     train_len, train_trained = (np.asarray(a, dtype=np.int64) for a in train)
@@ -122,6 +125,7 @@ def compute_facts(
         eval_trained_tokens=int(eval_trained.sum()),
         max_length=max_length,
         longest_read=max(longest_read, max_length),
+        tools_ignored=tools_ignored,
         mean_length=float(everything.mean()) if len(everything) else 0.0,
         length_histogram=histogram(everything, settings.sequence_len),
         packing_efficiency=float(train_len.sum() / (train_bins * settings.sequence_len)) if train_bins else 0.0,

@@ -117,24 +117,27 @@ def test_rows_without_tools_render_without_the_tools_turn(tmp_path: Path, make_c
     assert len(texts) == 2 and not any("You can call" in text for text in texts)
 
 
-def test_a_template_that_ignores_tools_says_so_once(tmp_path: Path, make_config: Any) -> None:
+def test_a_template_that_ignores_tools_is_a_finding_of_the_catalog(tmp_path: Path, make_config: Any) -> None:
+    from engine.rules import check_config
+    from engine.rules.target import Target
+
     tokenizer = tiny_tokenizer(CHATML_TEMPLATE)
     rows = [{"conversations": conversation(city), "tools": json.dumps([WEATHER])} for city in ("Oslo", "Lima")]
-    lines: list[str] = []
-    prepared = prepare_datasets(
-        config(make_config, write_rows(tmp_path, rows), template=CHATML_TEMPLATE), tokenizer, progress=lines.append
-    )
-    notes = [line for line in lines if "'tools' column is ignored" in line]
-    assert len(notes) == 1 and "does not render tools" in notes[0]
+    cfg = config(make_config, write_rows(tmp_path, rows), template=CHATML_TEMPLATE)
+    prepared = prepare_datasets(cfg, tokenizer)
     assert prepared.facts.train_rows == 2
+    assert prepared.facts.tools_ignored == ((cfg.datasets[0].path, "tools"),)
+    again = prepare_datasets(cfg, tokenizer)  # from the cache: the finding survives it
+    assert again.reused_cache and again.facts.tools_ignored == prepared.facts.tools_ignored
+    findings = check_config(cfg, Target(device="cpu", bf16=False), data=again.facts, stages=("preflight",))
+    (finding,) = [f for f in findings if f.rule_id == "data.tools_ignored_by_template"]
+    assert "column 'tools'" in finding.message and "does not render tools" in finding.message
 
 
-def test_a_template_that_renders_tools_gives_no_note(tmp_path: Path, make_config: Any) -> None:
+def test_a_template_that_renders_tools_gives_no_finding(tmp_path: Path, make_config: Any) -> None:
     tokenizer = tiny_tokenizer(TOOLS_TEMPLATE)
     rows = [{"conversations": conversation("Oslo"), "tools": json.dumps([WEATHER])}]
-    lines: list[str] = []
-    prepare_datasets(config(make_config, write_rows(tmp_path, rows)), tokenizer, progress=lines.append)
-    assert not [line for line in lines if "ignored" in line]
+    assert prepare_datasets(config(make_config, write_rows(tmp_path, rows)), tokenizer).facts.tools_ignored == ()
 
 
 def test_unmapped_tool_roles_name_the_roles_setting_that_maps_them(tmp_path: Path, make_config: Any) -> None:

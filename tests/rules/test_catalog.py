@@ -92,6 +92,14 @@ def long_run() -> DataFacts:
     )
 
 
+def tools_ignored() -> DataFacts:
+    """A tool-calling entry read with a chat template that does not print `tools`."""
+    settings = BatchSettings(sequence_len=512)
+    return DataFacts(
+        settings=settings, rows_read=10, train_rows=10, eval_rows=0, tools_ignored=(("calls.jsonl", "tools"),)
+    )
+
+
 def empty_targets() -> DataFacts:
     settings = BatchSettings(sequence_len=512)
     return DataFacts(settings=settings, rows_read=10, train_rows=9, eval_rows=0, rows_dropped={"empty_target": 1})
@@ -233,6 +241,8 @@ CASES = [
     Case("disk.not_enough_space", "adapter: lora\nsave_total_limit: 2\n", False, facts=True, data=long_run()),
     Case("data.every_row_dropped", "sequence_len: 512\n", True, data=all_too_long()),
     Case("data.every_row_dropped", "sequence_len: 512\n", False, data=many_dropped()),
+    Case("data.tools_ignored_by_template", "sequence_len: 512\n", True, data=tools_ignored()),
+    Case("data.tools_ignored_by_template", "sequence_len: 512\n", False, data=many_dropped()),
     Case("data.empty_training_targets", "sequence_len: 512\n", True, data=empty_targets()),
     Case("data.empty_training_targets", "sequence_len: 512\n", False, data=many_dropped()),
     Case(

@@ -156,6 +156,7 @@ def refresh_facts(preview: DataPreview, config: RunConfig) -> DataFacts:
         rows_truncated=old.rows_truncated,
         dropped=Counter(old.rows_dropped),
         longest_read=old.longest_read,
+        tools_ignored=list(old.tools_ignored),
     )
     facts = facts_for(config, preview.prepared.train, preview.prepared.eval, report, world_size=1)
     return replace(facts, dropped_examples=old.dropped_examples)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("alpaca", "chat_template", "sharegpt", "completion", "input_output")
 
-__all__ = ["FORMATS", "RowFormatter", "build_formatter", "detect_format", "format_name", "format_notes"]
+__all__ = ["FORMATS", "RowFormatter", "build_formatter", "detect_format", "format_name", "ignored_tools_column"]
 
 
 def format_name(ds: DatasetConfig) -> str | None:
@@ -104,17 +104,11 @@ def message_reader(ds: DatasetConfig) -> MessageReader:
     )
 
 
-def format_notes(formatter: RowFormatter, columns: list[str]) -> list[str]:
-    """What the user should know about how the rows will be read, said once per dataset before tokenizing.
-
-    Today: a `tools` column that the chat template does not print (the tool definitions would not be trained on).
-    """
+def ignored_tools_column(formatter: RowFormatter, columns: list[str]) -> str | None:
+    """The dataset's tools column when its chat template does not render tools (the tool definitions would not be
+    in the training text; rule data.tools_ignored_by_template says so), else None."""
     if not isinstance(formatter, ChatFormatter) or formatter.field_tools not in columns:
-        return []
+        return None
     if template_prints_tools(formatter.tokenizer, formatter.template):
-        return []
-    return [
-        f"the '{formatter.field_tools}' column is ignored: this chat template does not render tools, so the tool "
-        "definitions are not in the training text; use the model's own template if it has tool calling, or a "
-        "`chat_template_jinja` that prints `tools`"
-    ]
+        return None
+    return formatter.field_tools

@@ -265,3 +265,23 @@ def empty_training_targets(ctx: RuleContext) -> Hit | None:
     if count == 0:
         return None
     return Hit({"count": count, "rows": data.rows_read, "role": "assistant"})
+
+
+@rule(
+    id="data.tools_ignored_by_template",
+    severity="warning",
+    message="{entries}: the chat template does not render tools, so the tool definitions are not trained on",
+    why="""A tool-calling dataset's tools column (`field_tools`, default `tools`) is handed to the chat template as
+        `tools`, as transformers' apply_chat_template does; it is the template that writes the tool definitions
+        into the text. A template without tool support leaves them out, so the model learns the calls without
+        ever seeing what the tools are.""",
+    fix="use the model's own template if it has tool calling (`chat_template: tokenizer_default`), or a "
+    "`chat_template_jinja` that prints `tools`; drop the column if the tools should stay out",
+    fields=("chat_template", "chat_template_jinja", "datasets"),
+    stage="preflight",
+)
+def tools_ignored_by_template(ctx: RuleContext) -> Hit | None:
+    data = ctx.data
+    if data is None or not data.tools_ignored:
+        return None
+    return Hit({"entries": ", ".join(f"{path} (column '{column}')" for path, column in data.tools_ignored)})
