@@ -148,9 +148,12 @@ async def test_the_dataset_step_names_the_longest_row_read(make_app: AppFactory,
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("dataset")
         await pilot.pause()
+        # The step applies its own pending edit first (its fields' change messages after loading them), which
+        # would write the preset's dataset back over a change made behind its back.
+        await wait_for(pilot, lambda: not app.screen.edit_pending)  # type: ignore[attr-defined]
         entry = {"path": str(path), "type": "alpaca"}
         app.set_config(edit_config(app.config, {"datasets": [entry], "sequence_len": 64, "val_set_size": 0}))
-        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await wait_for(pilot, lambda: (facts := app.data_facts()) is not None and facts.rows_read == len(rows))
         await pilot.pause()
         facts = app.data_facts()
         assert facts.longest_read > 64 >= facts.max_length

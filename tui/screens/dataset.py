@@ -198,7 +198,7 @@ class DatasetScreen(StepScreen):
 
     def _apply_detected(self) -> None:
         suggestion = self.wizard.analysis.suggestion
-        if suggestion:
+        if suggestion and self.flush_or_refuse():  # a pending edit first, or it would be written back over this
             self.wizard.set_config(edit_dataset(self.wizard.config, suggestion, self.index))
             with self.prevent(*EDIT_EVENTS):
                 self.load_fields(self.wizard.config)
