@@ -147,7 +147,7 @@ def _refuse_finished(run_dir: Path) -> None:
     if finished is not None and finished.status == "completed":
         raise RunLockError(
             f"{run_dir} already holds a completed run (step {finished.step}); set a new output_dir, "
-            "pass --force to overwrite it, or --resume to continue it"
+            "pass --force to start over (the old run is moved aside), or --resume to continue it"
         )
 
 

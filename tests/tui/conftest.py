@@ -4,7 +4,8 @@ tokenizer instead of the real one, and no cursor blink, so every run and every s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,14 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
     await wait_for(pilot, lambda: edits_applied(pilot.app))
     await pilot.pause()
+
+
+@asynccontextmanager
+async def opened_at(app: WizardApp, step: str) -> AsyncIterator[Pilot[Any]]:
+    """The wizard running at 100x32 on `step`, once the step has applied its own first edit (its fields post change
+    messages after they are loaded): a test that then sets the config directly does not race the step's form,
+    which would write the values it shows back over the change."""
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto(step)
+        await settle(pilot)
+        yield pilot

@@ -109,3 +109,23 @@ async def test_detected_format_is_offered_only_when_it_would_change_the_entry(ma
         await settle(pilot)
         assert app.config.datasets[0].type == "chat_template"
         await wait_for(pilot, lambda: not button.display)
+
+
+async def test_a_detected_format_the_entry_cannot_take_says_why_and_changes_nothing(make_app: AppFactory) -> None:
+    from dataclasses import replace
+
+    from tests.tui.test_fixes import spy_notifications
+
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await pilot.pause()
+        await wait_for(pilot, lambda: "detected format" in shown(app, "#data-columns"))
+        said = spy_notifications(app)
+        before = app.config
+        app.analysis = replace(app.analysis, suggestion={"type": "chat_template", "field_messages": 5})
+        await pilot.pause()
+        await pilot.click("#apply-detected")
+        await settle(pilot)
+        assert app.config is before
+        assert said and "field_messages" in said[-1]

@@ -13,7 +13,7 @@ from typing import Any
 from textual.widgets import Input, Static
 
 from engine.rules import Finding
-from tests.tui.conftest import settle, wait_for
+from tests.tui.conftest import opened_at, settle, wait_for
 from tests.tui.test_steps import findings_text, next_button, row
 from tui.app import WizardApp
 from tui.screens.dialogs import help_markdown
@@ -42,9 +42,7 @@ def fix_buttons(app: WizardApp) -> list[FixButton]:
 
 async def test_the_apply_button_sets_the_fix_and_the_field_shows_it(make_app: AppFactory) -> None:
     app = make_app("smollm2-135m-lora")
-    async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("sequence")
-        await pilot.pause()
+    async with opened_at(app, "sequence") as pilot:
         said = spy_notifications(app)
         app.set_config(edit_config(app.config, {"sample_packing": False, "eval_sample_packing": True}))
         await pilot.pause()
@@ -63,9 +61,7 @@ async def test_the_apply_button_sets_the_fix_and_the_field_shows_it(make_app: Ap
 
 async def test_ctrl_f_applies_the_first_fix_while_typing_in_a_field(make_app: AppFactory) -> None:
     app = make_app("smollm2-135m-lora")
-    async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("training")
-        await pilot.pause()
+    async with opened_at(app, "training") as pilot:
         said = spy_notifications(app)
         app.set_config(edit_config(app.config, {"warmup_steps": 10}))
         await pilot.pause()
@@ -84,9 +80,7 @@ async def test_ctrl_f_applies_the_first_fix_while_typing_in_a_field(make_app: Ap
 
 async def test_a_fix_the_config_refuses_changes_nothing_and_says_why(make_app: AppFactory) -> None:
     app = make_app("smollm2-135m-lora")
-    async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("training")
-        await pilot.pause()
+    async with opened_at(app, "training") as pilot:
         said = spy_notifications(app)
         before = app.config
         refused = Finding("x.y", "warning", "m", "why", "fix", ("learning_rate",), changes={"learning_rate": "fast"})
@@ -99,9 +93,7 @@ async def test_a_fix_the_config_refuses_changes_nothing_and_says_why(make_app: A
 
 async def test_ctrl_f_without_a_fix_says_so(make_app: AppFactory) -> None:
     app = make_app("smollm2-135m-lora")
-    async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("lora")
-        await pilot.pause()
+    async with opened_at(app, "lora") as pilot:
         said = spy_notifications(app)
         before = app.config
         await pilot.press("ctrl+f")
@@ -124,9 +116,7 @@ def too_long_rows(folder: Path) -> Path:
 async def test_every_row_dropped_is_an_error_on_the_dataset_step(make_app: AppFactory, tmp_path: Path) -> None:
     """The same finding `ft-tui validate --data` gives (tests/cli/test_validate.py), not a ✓ beside a status line."""
     app = make_app("smollm2-135m-lora")
-    async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("dataset")
-        await pilot.pause()
+    async with opened_at(app, "dataset") as pilot:
         entry = {"path": str(too_long_rows(tmp_path)), "type": "alpaca"}
         app.set_config(edit_config(app.config, {"datasets": [entry], "sequence_len": 64}))
         await wait_for(pilot, lambda: "data.every_row_dropped" in {f.rule_id for f in app.findings()})
@@ -145,12 +135,7 @@ async def test_the_dataset_step_names_the_longest_row_read(make_app: AppFactory,
     rows = [{"instruction": "hi", "output": "yo"}] * 20 + [{"instruction": "long " * 200, "output": "x"}] * 2
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     app = make_app("smollm2-135m-lora")
-    async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("dataset")
-        await pilot.pause()
-        # The step applies its own pending edit first (its fields' change messages after loading them), which
-        # would write the preset's dataset back over a change made behind its back.
-        await wait_for(pilot, lambda: not app.screen.edit_pending)  # type: ignore[attr-defined]
+    async with opened_at(app, "dataset") as pilot:
         entry = {"path": str(path), "type": "alpaca"}
         app.set_config(edit_config(app.config, {"datasets": [entry], "sequence_len": 64, "val_set_size": 0}))
         await wait_for(pilot, lambda: (facts := app.data_facts()) is not None and facts.rows_read == len(rows))
@@ -167,9 +152,7 @@ async def test_typing_a_path_key_by_key_keeps_the_focus_and_every_key(make_app: 
     key from the path box."""
     app = make_app("smollm2-135m-lora")
     path = "presets/data/ft_tui_persona.jsonl"
-    async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("dataset")
-        await pilot.pause()
+    async with opened_at(app, "dataset") as pilot:
         box = app.screen.query_one("#in-row-path", Input)
         box.focus()
         box.value = ""
@@ -193,9 +176,7 @@ async def test_reloading_the_fields_while_a_path_is_typed_keeps_focus_space_and_
     """The fields are reloaded from the config after a fix, an entry switch, or (once screens watch the state)
     after any edit; the path box must keep the focus, a trailing space the config strips, and the cursor."""
     app = make_app("smollm2-135m-lora")
-    async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("dataset")
-        await pilot.pause()
+    async with opened_at(app, "dataset") as pilot:
         box = app.screen.query_one("#in-row-path", Input)
         box.focus()
         box.value = ""

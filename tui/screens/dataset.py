@@ -14,6 +14,7 @@ from textual.widgets import Button, Label, Select, Static
 from engine.config import ConfigError, RunConfig, config_to_dict
 from engine.config.choices import LEGACY_DATASET_TYPES, OFFERED_DATASET_TYPES
 from engine.wording import count
+from tui.notify import notify_error
 from tui.screens.step import EDIT_EVENTS, Section, StepScreen
 from tui.state import edit_config, edit_dataset
 from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, RolesField, TextField
@@ -198,10 +199,16 @@ class DatasetScreen(StepScreen):
 
     def _apply_detected(self) -> None:
         suggestion = self.wizard.analysis.suggestion
-        if suggestion and self.flush_or_refuse():  # a pending edit first, or it would be written back over this
-            self.wizard.set_config(edit_dataset(self.wizard.config, suggestion, self.index))
-            with self.prevent(*EDIT_EVENTS):
-                self.load_fields(self.wizard.config)
+        if not suggestion or not self.flush_or_refuse():  # a pending edit first, or it would be written back over this
+            return
+        try:
+            config = edit_dataset(self.wizard.config, suggestion, self.index)
+        except ConfigError as error:
+            notify_error(self, error)  # the entry's other keys do not fit the detected format; nothing changes
+            return
+        self.wizard.set_config(config)
+        with self.prevent(*EDIT_EVENTS):
+            self.load_fields(self.wizard.config)
 
     def _detected_would_change(self) -> bool:
         """Whether applying the detected format changes the entry: once it is the one set, the button is noise."""
@@ -211,7 +218,7 @@ class DatasetScreen(StepScreen):
         try:
             applied = edit_dataset(self.wizard.config, suggestion, self.index)
         except ConfigError:
-            return True  # applying it shows the problem, as the button always did
+            return True  # applying it says why it cannot be applied
         return config_to_dict(applied) != config_to_dict(self.wizard.config)
 
     # --- what the data looks like -----------------------------------------------------------------------
