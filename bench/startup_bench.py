@@ -21,7 +21,10 @@ Goal: under 8 s to the first step with cached data on this machine.
 `--root PATH` launches another checkout of ft-tui (e.g. an older commit exported with `git archive`) through the
 same measurement, for before/after tables.
 
-Run: .venv/bin/python bench/startup_bench.py [--rounds 1] [--warm-model] [--root PATH]
+`--imports` only times the library imports (torch, transformers' Llama, peft, the Trainer) in fresh interpreters:
+the floor no ft-tui code can lower.
+
+Run: .venv/bin/python bench/startup_bench.py [--rounds 1] [--warm-model] [--root PATH] [--imports]
 """
 
 from __future__ import annotations
@@ -72,6 +75,34 @@ def launch(work: Path, run: int, root: Path = ROOT) -> dict[str, float]:
     }
 
 
+LIBRARY_IMPORTS = (
+    ("torch", "import torch"),
+    ("transformers' Llama", "from transformers import LlamaForCausalLM"),
+    ("peft", "import peft"),
+    ("the Trainer", "from transformers import Trainer"),
+)
+"""What `ft-tui train` imports of the libraries before its first step, in the order it needs them."""
+
+
+def library_imports() -> dict[str, float]:
+    """Seconds each library import adds in a fresh interpreter: the part of start-up no ft-tui code is in."""
+    script = "import json, time\nseconds = {}\n"
+    for name, statement in LIBRARY_IMPORTS:
+        script += f"started = time.perf_counter()\n{statement}\nseconds[{name!r}] = time.perf_counter() - started\n"
+    script += "print(json.dumps(seconds))\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    seconds: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    return seconds
+
+
+def report_imports(rounds: int) -> None:
+    runs = [library_imports() for _ in range(rounds)]
+    print("library imports, fresh interpreter each round (seconds):")
+    for name, _ in LIBRARY_IMPORTS:
+        print(f"  {name:22}" + "".join(f" {run[name]:6.2f}" for run in runs))
+    print(f"  {'all':22}" + "".join(f" {sum(run.values()):6.2f}" for run in runs))
+
+
 def warm_model() -> None:
     from engine.config import load_config
     from engine.models import resolve_model
@@ -96,7 +127,11 @@ def main() -> None:
     parser.add_argument(
         "--root", type=Path, default=ROOT, help="the ft-tui checkout to launch (another commit, measured the same way)"
     )
+    parser.add_argument("--imports", action="store_true", help="only time the library imports, in --rounds rounds")
     args = parser.parse_args()
+    if args.imports:
+        report_imports(args.rounds)
+        return
     if args.warm_model:
         warm_model()
     runs: list[tuple[str, dict[str, Any]]] = []
