@@ -49,11 +49,18 @@ def test_packed_full_fine_tune_learns_the_repeated_rows(make_config: Callable[..
 
 
 def test_packed_lora_loss_falls(make_config: Callable[..., RunConfig]) -> None:
-    """The tiny model's frozen random head limits what LoRA can learn, but the loss must still clearly fall."""
-    config = make_config(num_epochs=4, learning_rate=1e-2)
+    """The tiny model's frozen random head limits what LoRA can learn, but the loss must still clearly fall.
+
+    At a learning rate of 3e-3 the loss falls 0.49-0.54 (seeds 1, 2, 3 and 7), the same to four decimals with and
+    without AVX-512 (`ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`). At 1e-2 (this test's old rate) Adam
+    overshoots on this nearly flat loss: the curve spikes, the float32 rounding of one CPU's matmul kernels grows
+    into another trajectory, and the fall was 0.13 with AVX-512 and 0.10-0.12 without. A run that does not learn
+    falls 0.00 (learning rate 1e-9), so the half-way threshold still fails on a broken update.
+    """
+    config = make_config(num_epochs=4, learning_rate=3e-3)
     train(config)
     losses = [event.loss for event in steps(events_of(config))]
-    assert mean(losses[-5:]) < mean(losses[:3]) - 0.15
+    assert mean(losses[-5:]) < mean(losses[:3]) - 0.25
 
 
 def test_events_file_is_one_valid_stream(make_config: Callable[..., RunConfig]) -> None:
