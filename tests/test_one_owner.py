@@ -152,7 +152,7 @@ def test_wandb_access_is_checked_in_one_module() -> None:
 
 def test_a_checkpoint_is_judged_in_one_module() -> None:
     """What makes a checkpoint resumable (trainer_state.json, weights, no interrupted save) is read in one place."""
-    assert _spelled_in("trainer_state.json") == ["engine/train/checkpoints.py"]
+    assert _spelled_in("trainer_state.json") == ["engine/runs/checkpoints.py"]
 
 
 def test_event_lines_are_parsed_in_one_module() -> None:

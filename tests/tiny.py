@@ -91,3 +91,14 @@ def tiny_llama(vocab_size: int = 384, attn_implementation: str = "sdpa", seed: i
     config._attn_implementation = attn_implementation
     torch.manual_seed(seed)
     return LlamaForCausalLM(config).eval()
+
+
+def fake_checkpoint(folder: Any, trainer_state: str = '{"global_step": 1}') -> Any:
+    """A checkpoint-N folder a resume accepts, without training: a trainer state and an empty but whole safetensors
+    file (an 8-byte header length and the header `{}`), created with its parents; returns the folder."""
+    import struct
+
+    folder.mkdir(parents=True)
+    (folder / "trainer_state.json").write_text(trainer_state)
+    (folder / "adapter_model.safetensors").write_bytes(struct.pack("<Q", 2) + b"{}")
+    return folder

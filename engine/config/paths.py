@@ -63,6 +63,15 @@ def output_path(value: str, cwd: Path | None = None) -> Path:
     return path if path.is_absolute() else (cwd or Path.cwd()) / path
 
 
+def with_outputs_expanded(config: RunConfig) -> RunConfig:
+    """The config with `~` expanded in its outputs, for the engine: its lock, events and log (Python's open) and the
+    checkpoints (transformers expands `~` itself) then land in one folder, the one `validate` shows."""
+    changes = {
+        key: str(Path(value).expanduser()) for key in OUTPUT_KEYS if isinstance(value := getattr(config, key), str)
+    }
+    return config.model_copy(update=changes)
+
+
 def shown_paths(config: RunConfig, cwd: Path | None = None) -> Iterator[tuple[str, Path]]:
     """(key, absolute path) for every local input and output of a loaded config, for `validate` and the wizard."""
     for index, entry in enumerate([*config.datasets, *(config.test_datasets or [])]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
@@ -116,7 +117,7 @@ class RunConfig(
         a `last_run_prepared` folder behind (axolotl's default, which a config can still name).
         """
         if self.dataset_prepared_path:
-            return self.dataset_prepared_path
+            return str(Path(self.dataset_prepared_path).expanduser())
         from engine.runs.paths import cache_dir
 
         return str(cache_dir() / "prepared")

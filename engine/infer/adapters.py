@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from engine.infer.errors import InferError
+from engine.runs.checkpoints import checkpoint_folders
 
 ADAPTER_CONFIG = "adapter_config.json"
 """peft writes this file beside the adapter weights; its presence is what makes a folder an adapter."""
-
-_CHECKPOINT = re.compile(r"checkpoint-(\d+)$")
 
 
 def is_adapter_folder(folder: Path) -> bool:
@@ -36,14 +34,7 @@ def find_adapter(output_dir: Path, config_path: Path | str = "CONFIG") -> Path:
 
 def latest_checkpoint(output_dir: Path) -> Path | None:
     """The checkpoint folder with the highest step that holds an adapter, if any."""
-    if not output_dir.is_dir():
-        return None
-    found = [
-        (int(match.group(1)), child)
-        for child in output_dir.iterdir()
-        if (match := _CHECKPOINT.match(child.name)) and is_adapter_folder(child)
-    ]
-    return max(found)[1] if found else None
+    return next((child for child in reversed(checkpoint_folders(output_dir)) if is_adapter_folder(child)), None)
 
 
 def check_adapter_folder(folder: Path) -> Path:

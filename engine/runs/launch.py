@@ -11,7 +11,8 @@ from pathlib import Path
 
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args, save_config
 from engine.errors import FtTuiError
-from engine.runs.lock import RunLockError, check_run_folder, set_aside_completed_run
+from engine.runs.folder import RunFolder
+from engine.runs.lock import RunLockError
 from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE, RUN_INFO_FILE
 from engine.runs.plan import PlanError, local_processes
 from engine.runs.process import adopt_child, start_token
@@ -70,13 +71,8 @@ def start_detached(
         raise LaunchError(f"--nproc {nproc}: the number of processes must be 1 or more")
     cwd = (cwd or Path.cwd()).resolve()
     config = apply_overrides(load_config(config_path), parse_override_args(overrides or []))
-    run_dir = (cwd / config.output_dir).resolve()
-    _refuse_live_run(run_dir, resume=resume, force=force)
-    if force and not resume:
-        try:
-            set_aside_completed_run(run_dir)  # before anything of the new run is written there
-        except RunLockError as error:
-            raise LaunchError(str(error)) from error
+    run_dir = RunFolder.of(config.output_dir, cwd).path.resolve()
+    _prepare_folder(run_dir, resume=resume, force=force)  # before anything of the new run is written there
     copy = _write_run_config(config, Path(config_path), run_dir)
     command = [
         *engine_command(nproc),
@@ -109,14 +105,17 @@ def resume_run(run_dir: Path) -> Path:
         raise LaunchError(
             f"{run_dir} was not started by ft-tui's launcher; resume it with `ft-tui train CONFIG --resume`"
         )
-    if read_status(run_dir).resume_checkpoint() is None:
+    if RunFolder(run_dir).resume_checkpoint() is None:
         raise LaunchError(f"{run_dir} has no checkpoint to resume from; start a new run with `ft-tui train CONFIG`")
     return start_detached(Path(info.config_path), resume=True, cwd=Path(info.cwd), nproc=info.nproc)
 
 
-def _refuse_live_run(run_dir: Path, *, resume: bool, force: bool) -> None:
-    """Two engines writing one folder would corrupt both runs' checkpoints and events."""
+def _prepare_folder(run_dir: Path, *, resume: bool, force: bool) -> None:
+    """Two engines writing one folder would corrupt both runs' checkpoints and events; an earlier run's progress is
+    refused or (`force`) moved aside by the folder's owner."""
     if not run_dir.is_dir():
+        if run_dir.exists():
+            raise LaunchError(f"output_dir '{run_dir}' is a file, not a folder; set output_dir to a folder")
         return
     status = read_status(run_dir)
     launch = read_launch(run_dir)
@@ -128,7 +127,7 @@ def _refuse_live_run(run_dir: Path, *, resume: bool, force: bool) -> None:
             "or set a different output_dir"
         )
     try:
-        check_run_folder(run_dir, resume=resume, force=force)  # a foreground run's lock, a completed run
+        RunFolder(run_dir).prepare(resume=resume, force=force)  # a foreground run's lock, an earlier run
     except RunLockError as error:
         raise LaunchError(str(error)) from error
 

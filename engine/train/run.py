@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.config import ConfigError, RunConfig
+from engine.config.paths import with_outputs_expanded
 from engine.errors import FtTuiError, first_line, one_line
 from engine.events import ErrorEvent, FinishedEvent
 from engine.rules import Finding
@@ -74,10 +75,12 @@ def train(
     `stopped` result. Problems the user can fix raise TrainError with a one-line message, after the error and
     finished events were written. `overrides` (the command line's) are recorded in the run's config copy.
 
-    The run claims `output_dir` first: a folder in use by another live run, or holding a completed run (unless
-    `resume` or `force`), raises TrainError before anything is written there.
+    The run claims `output_dir` first (engine.runs.folder): a folder in use by another live run, or holding an
+    earlier run's progress (unless `resume`, or `force`: moved aside), raises TrainError before anything is written
+    there.
     """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    config = with_outputs_expanded(config)
     output_dir = Path(config.output_dir)
     lock = _claim(output_dir, resume=resume, force=force)
     try:
@@ -101,7 +104,7 @@ def _train(
 ) -> TrainResult:
     reporter = Reporter(output_dir, events_stdout=events_stdout, progress=progress)
     if replaced is not None:
-        reporter.log(f"force: the completed run this one replaces was moved to {replaced}")
+        reporter.log(f"force: the run this one replaces was moved to {replaced}")
     stop = stop or StopRequest()
     stop.on_request = lambda reason: reporter.log(f"stop requested ({reason}): saving a checkpoint after this step")
     tally = RunTally()
@@ -129,7 +132,8 @@ def _train(
 
 def _claim(output_dir: Path, *, resume: bool, force: bool) -> RunLock | None:
     """Only the main process of a multi-GPU job claims the folder (the other ranks write nothing there)."""
-    from engine.runs.lock import RunLockError, claim_run_folder
+    from engine.runs.folder import RunFolder
+    from engine.runs.lock import RunLockError
 
     if not is_main_process():
         return None
@@ -140,7 +144,7 @@ def _claim(output_dir: Path, *, resume: bool, force: bool) -> RunLock | None:
     except OSError as error:
         raise TrainError(f"cannot create output_dir '{output_dir}': {error.strerror or error}") from error
     try:
-        return claim_run_folder(output_dir, resume=resume, force=force)
+        return RunFolder(output_dir).claim(resume=resume, force=force)
     except RunLockError as error:
         raise TrainError(str(error)) from error
 

@@ -74,7 +74,7 @@ class PackedTrainer(Trainer):
         """Mark checkpoint-N as being written until the Trainer has written all of it (see SAVING_MARKER)."""
         from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-        from engine.train.checkpoints import SAVING_MARKER
+        from engine.runs.checkpoints import SAVING_MARKER
 
         folder = Path(self._get_output_dir(trial=trial)) / f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
         marker = folder / SAVING_MARKER

@@ -11,16 +11,14 @@ from engine.config import RunConfig
 from engine.events import LogEvent, StartedEvent, WarningEvent, read_events
 from engine.events.writer import EventWriter
 from engine.train.checkpoints import SAVING_MARKER, find_checkpoints
+from tests.tiny import fake_checkpoint
 from tests.train.conftest import engine_command, write_config
 
 ROOT = Path(__file__).parents[2]
 
 
 def _complete(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "trainer_state.json").write_text(json.dumps({"global_step": 1}))
-    (folder / "adapter_model.safetensors").write_bytes(b"weights")
-    return folder
+    return fake_checkpoint(folder, json.dumps({"global_step": 1}))
 
 
 def test_incomplete_checkpoints_are_skipped_with_the_reason(tmp_path: Path) -> None:

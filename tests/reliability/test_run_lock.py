@@ -14,7 +14,8 @@ import pytest
 
 from engine.config import RunConfig
 from engine.events import FinishedEvent, StepEvent, read_events
-from engine.runs.lock import RunLockError, claim_run_folder
+from engine.runs.folder import RunFolder
+from engine.runs.lock import RunLockError
 from engine.runs.paths import LOCK_FILE
 from engine.runs.process import start_token
 from engine.runs.registry import LaunchInfo, save_launch
@@ -88,7 +89,7 @@ def test_a_stale_lock_is_taken_over(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / LOCK_FILE).write_text(f'{{"pid": {_dead_pid()}, "token": null}}')
-    lock = claim_run_folder(run_dir)
+    lock = RunFolder(run_dir).claim()
     assert f'"pid": {os.getpid()}' in (run_dir / LOCK_FILE).read_text()
     lock.release()
     assert not (run_dir / LOCK_FILE).exists()
@@ -101,7 +102,7 @@ def test_a_live_lock_names_its_owner(tmp_path: Path) -> None:
         (run_dir).mkdir()
         (run_dir / LOCK_FILE).write_text(f'{{"pid": {owner.pid}, "token": "{start_token(owner.pid)}"}}')
         with pytest.raises(RunLockError, match=rf"in use by another run \(pid {owner.pid}\)"):
-            claim_run_folder(run_dir)
+            RunFolder(run_dir).claim()
     finally:
         owner.kill()
         owner.wait()
@@ -145,16 +146,16 @@ def finished_run(run_dir: Path, status: str) -> Path:
     return run_dir
 
 
-def test_only_a_completed_run_is_set_aside(tmp_path: Path) -> None:
-    from engine.runs.lock import set_aside_completed_run
-
-    failed = finished_run(tmp_path / "failed", "failed")
-    assert set_aside_completed_run(failed) is None and (failed / "adapter_model.safetensors").exists()
-    done = finished_run(tmp_path / "done", "completed")
-    moved = set_aside_completed_run(done)
-    assert moved is not None and moved.name.startswith("done.replaced-")
-    assert (moved / "adapter_model.safetensors").read_bytes() == b"weights"
-    assert done.is_dir() and not any(done.iterdir())
+def test_force_sets_aside_any_run_with_progress_never_an_empty_folder(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert RunFolder(empty).set_aside() is None and empty.is_dir()
+    for status in ("failed", "completed"):
+        run_dir = finished_run(tmp_path / status, status)  # type: ignore[arg-type]
+        moved = RunFolder(run_dir).set_aside()
+        assert moved is not None and moved.name.startswith(f"{status}.replaced-")
+        assert (moved / "adapter_model.safetensors").read_bytes() == b"weights"
+        assert run_dir.is_dir() and not any(run_dir.iterdir())
 
 
 def test_a_detached_forced_run_moves_the_old_run_before_writing(

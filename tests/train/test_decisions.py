@@ -9,8 +9,9 @@ import pytest
 
 from engine.config import RunConfig, parse_config_dict
 from engine.train import TrainError, decisions
-from engine.train.checkpoints import latest_checkpoint, resume_checkpoint
+from engine.train.checkpoints import find_checkpoints, find_resume_checkpoint
 from engine.train.model import ALL_LINEAR, lora_targets
+from tests.tiny import fake_checkpoint
 
 
 def config(**keys: object) -> RunConfig:
@@ -80,18 +81,21 @@ def test_lora_target_linear_means_every_linear_layer() -> None:
 
 def make_checkpoint(folder: Path, step: int, complete: bool = True) -> Path:
     path = folder / f"checkpoint-{step}"
-    path.mkdir(parents=True)
     if complete:
-        (path / "trainer_state.json").write_text("{}")
-        (path / "adapter_model.safetensors").write_bytes(b"weights")
+        return fake_checkpoint(path, "{}")
+    path.mkdir(parents=True)
     return path
+
+
+def resume_checkpoint(config: RunConfig, resume: bool) -> Path | None:
+    return find_resume_checkpoint(config, resume)[0]
 
 
 def test_latest_checkpoint_skips_unfinished_writes(tmp_path: Path) -> None:
     make_checkpoint(tmp_path, 2)
     ten = make_checkpoint(tmp_path, 10)
     make_checkpoint(tmp_path, 12, complete=False)
-    assert latest_checkpoint(tmp_path) == ten
+    assert find_checkpoints(tmp_path).latest == ten
 
 
 @pytest.mark.parametrize("how", ["flag", "true"])

@@ -105,44 +105,39 @@ def stop_if_running(run_dir: Path) -> None:
         send_stop(launch.pid)
 
 
-@pytest.mark.parametrize("answer", ["new", "replace"])
+@pytest.mark.parametrize("answer", ["cancel", "replace"])
 async def test_run_into_a_folder_that_holds_a_run_asks_first(
     make_app: Callable[..., WizardApp], tmp_path: Path, fake_engine: None, answer: str
 ) -> None:
+    """Replace moves the old run aside through the run folder's owner (never deletes it); Cancel leaves it."""
     from tui.monitor.screens import MonitorScreen
-    from tui.screens.dialogs import ChoiceDialog, TextPrompt
+    from tui.screens.dialogs import ChoiceDialog
 
     run_dir = tmp_path / "outputs" / "quill"
     run_dir.mkdir(parents=True)
     old_events = (REPO / "tests" / "fixtures" / "events" / "complete.jsonl").read_text(encoding="utf-8")
     (run_dir / "events.jsonl").write_text(old_events, encoding="utf-8")
     app = make_app(config_path=config_into(tmp_path, run_dir))
-    started = run_dir.with_name("quill-2") if answer == "new" else run_dir
     try:
         async with app.run_test(size=(100, 32)) as pilot:
             app.goto("review")
             await pilot.pause()
             await pilot.press("ctrl+r")
             await pilot.pause()
-            assert isinstance(app.screen, ChoiceDialog) and "already holds a run" in app.screen.question
+            assert isinstance(app.screen, ChoiceDialog) and "already holds a completed run" in app.screen.question
+            assert "quill.replaced-<time>" in app.screen.question
             await pilot.click(f"#answer-{answer}")
             await pilot.pause()
-            if answer == "replace":
-                assert isinstance(app.screen, ChoiceDialog) and "Delete" in app.screen.question
-                assert (run_dir / "events.jsonl").read_text(encoding="utf-8") == old_events  # nothing gone yet
-                await pilot.click("#answer-delete")
-            else:  # a new folder changed the config, so it is saved first (over the file it was opened from)
-                await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt))
-                await pilot.press("enter")
-                await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
-                await pilot.click("#answer-replace")
+            if answer == "cancel":
+                assert read_launch(run_dir) is None
+                assert (run_dir / "events.jsonl").read_text(encoding="utf-8") == old_events
+                return
             await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen))
-            assert read_launch(started) is not None
-            assert app.config.output_dir == str(started)
-            if answer == "new":
-                assert (run_dir / "events.jsonl").read_text(encoding="utf-8") == old_events  # the old run is kept
+            assert read_launch(run_dir) is not None and app.config.output_dir == str(run_dir)
+            (moved,) = run_dir.parent.glob("quill.replaced-*")
+            assert (moved / "events.jsonl").read_text(encoding="utf-8") == old_events  # moved, not deleted
     finally:
-        stop_if_running(started)
+        stop_if_running(run_dir)
 
 
 async def test_quitting_from_the_monitor_says_the_run_goes_on(

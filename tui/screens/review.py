@@ -3,7 +3,6 @@ save, save as preset, and Run."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -18,12 +17,11 @@ from engine.config import RunConfig, config_text
 from engine.config.axolotl_support import set_keys
 from engine.errors import FtTuiError, one_line
 from engine.rules import has_errors
-from engine.runs.paths import CONFIG_FILE, EVENTS_FILE, RUN_INFO_FILE
-from engine.runs.status import read_status
+from engine.runs.folder import REPLACED_SUFFIX, RunFolder
+from engine.runs.paths import CONFIG_FILE
 from tui.notify import notify_error
 from tui.screens.dialogs import ChoiceDialog, TextPrompt
 from tui.screens.step import Section, StepScreen
-from tui.state import edit_config
 from tui.widgets.findings import FindingsList
 from tui.widgets.help_panel import HelpPanel
 from tui.workers import in_background
@@ -109,68 +107,51 @@ class ReviewScreen(StepScreen):
     # --- run --------------------------------------------------------------------------------------------
     def action_next(self) -> None:
         """Run: blocked by errors; saves first, since a run always starts from a file on disk. A folder that
-        already holds a run is never silently mixed with the new one: the user picks a new folder, a resume or a
-        replacement."""
+        already holds a run (the run folder's owner decides) is never silently mixed with the new one: the user
+        picks a resume or a replacement (the old run moved aside, never deleted)."""
         if not self.flush() or has_errors(self.step_findings()):
             self.notify("Fix the errors listed on the right before running.", severity="error")
             return
         warnings = {f.rule_id for f in self.step_findings() if f.severity == "warning"}
         self.wizard.accept_warnings(warnings)
-        run_dir = run_folder(self.wizard.config.output_dir)
-        if not holds_run(run_dir):
+        folder = RunFolder.of(self.wizard.config.output_dir)
+        if not folder.holds_run():
             self._save_and_launch()
             return
-        fresh = free_folder_name(run_dir)
-        choices = [("new", f"New folder {fresh.name}")]
-        if read_status(run_dir).resume_checkpoint() is not None:
-            choices.append(("resume", "Resume it"))
-        choices += [("replace", "Replace it…"), ("cancel", "Cancel")]
+        if folder.live_pid() is not None:
+            self.notify(folder.refusal() or "", severity="error", markup=False)
+            return
+        resumable = folder.resume_checkpoint() is not None
+        choices = [("resume", "Resume it")] if resumable else []
+        choices += [("replace", "Replace it"), ("cancel", "Cancel")]
         question = (
-            f"{self.wizard.config.output_dir} already holds a run. Start this one in a new folder"
-            f" ({fresh.name}), {'resume that run, ' if len(choices) == 4 else ''}or delete it and start again?"
+            f"{self.wizard.config.output_dir} already holds a {folder.state()} run. "
+            + ("Resume it from its last checkpoint, or replace it? " if resumable else "Replace it? ")
+            + f"Replacing moves the old run to {folder.path.name}{REPLACED_SUFFIX}<time> beside it; nothing is deleted."
         )
-        self.app.push_screen(ChoiceDialog(question, choices), lambda answer: self._folder_answered(answer, fresh))
+        self.app.push_screen(ChoiceDialog(question, choices), self._folder_answered)
 
-    def _folder_answered(self, answer: str | None, fresh: Path) -> None:
-        if answer == "new":
-            output_dir = str(Path(self.wizard.config.output_dir).with_name(fresh.name))
-            self.wizard.set_config(edit_config(self.wizard.config, {"output_dir": output_dir}))
-            self._save_and_launch()
-        elif answer == "resume":
-            self._save_and_launch(resume=True)
-        elif answer == "replace":
-            folder = self.wizard.config.output_dir
-            self.app.push_screen(
-                ChoiceDialog(
-                    f"Delete {folder} (its checkpoints, adapter, events and log) and start the run there again?",
-                    [("delete", "Delete and run"), ("cancel", "Cancel")],
-                ),
-                lambda reply: self._replace(run_folder(folder)) if reply == "delete" else None,
-            )
+    def _folder_answered(self, answer: str | None) -> None:
+        if answer in ("resume", "replace"):
+            self._save_and_launch(resume=answer == "resume", force=answer == "replace")
 
-    def _replace(self, run_dir: Path) -> None:
-        problem = replace_refusal(run_dir)
-        if problem:
-            self.notify(problem, severity="error")
-            return
-        shutil.rmtree(run_dir, ignore_errors=True)
-        self._save_and_launch()
-
-    def _save_and_launch(self, *, resume: bool = False) -> None:
+    def _save_and_launch(self, *, resume: bool = False, force: bool = False) -> None:
         state = self.wizard_state
         if state.dirty or state.path is None:
-            self.wizard.save(then=lambda path: self._launch(path, resume=resume))
+            self.wizard.save(then=lambda path: self._launch(path, resume=resume, force=force))
         else:
-            self._launch(state.path, resume=resume)
+            self._launch(state.path, resume=resume, force=force)
 
-    def _launch(self, path: Path, *, resume: bool = False) -> None:
+    def _launch(self, path: Path, *, resume: bool = False, force: bool = False) -> None:
         """The run is detached, so it survives the wizard; the monitor re-attaches to it by its folder. Starting
-        may wait up to 15 s for an engine that is still exiting, so a worker does it and the keys stay live."""
+        may wait up to 15 s for an engine that is still exiting, and `force` moves the old run aside first, so a
+        worker does it and the keys stay live."""
         from engine.runs.launch import start_detached
 
-        in_background(
-            self, lambda: start_detached(path, resume=resume), self._launched, self._launch_failed, group="launch"
-        )
+        def start() -> Path:
+            return start_detached(path, resume=resume, force=force)
+
+        in_background(self, start, self._launched, self._launch_failed, group="launch")
 
     def _launched(self, run_dir: Path) -> None:
         from tui.monitor.screens import MonitorScreen
@@ -199,31 +180,3 @@ def launch_text(config: RunConfig, path: Path | None) -> str:
     if not axolotl_only and not ignored:
         lines.append("Every setting here runs the same under both engines.")
     return "\n".join(lines)
-
-
-def run_folder(output_dir: str) -> Path:
-    """Where a run of `output_dir` writes: relative to the folder the wizard runs in, as the launcher resolves it."""
-    return (Path.cwd() / Path(output_dir).expanduser()).resolve()
-
-
-def holds_run(run_dir: Path) -> bool:
-    """A folder some earlier run wrote to: its events or its launch record are there."""
-    return (run_dir / EVENTS_FILE).exists() or (run_dir / RUN_INFO_FILE).exists()
-
-
-def free_folder_name(run_dir: Path) -> Path:
-    """`run-2`, `run-3`, ...: the first sibling name no folder uses yet."""
-    number = 2
-    while (candidate := run_dir.with_name(f"{run_dir.name}-{number}")).exists():
-        number += 1
-    return candidate
-
-
-def replace_refusal(run_dir: Path) -> str | None:
-    """Why a folder must not be deleted wholesale (it holds the working folder or a repository), else None."""
-    cwd = Path.cwd().resolve()
-    if run_dir == cwd or run_dir in cwd.parents:
-        return f"{run_dir} holds the folder ft-tui runs in; choose a new output folder instead"
-    if (run_dir / ".git").exists():
-        return f"{run_dir} is a git repository; choose a new output folder instead"
-    return None

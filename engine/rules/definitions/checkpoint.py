@@ -16,8 +16,7 @@ from engine.rules.context import RuleContext
     fields=("resume_from_checkpoint",),
 )
 def resume_path_missing(ctx: RuleContext) -> Hit | None:
-    # Imported here: engine.train's errors carry rule findings, so a top-level import would be circular.
-    from engine.train.checkpoints import explicit_checkpoint_problem, is_checkpoint_path
+    from engine.runs.checkpoints import explicit_checkpoint_problem, is_checkpoint_path
 
     path = ctx.config.resume_from_checkpoint
     if not is_checkpoint_path(path):
