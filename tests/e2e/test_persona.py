@@ -27,6 +27,18 @@ PRESET = ROOT / "presets" / "smollm2-135m-lora.yml"
 NAME_QUESTION = "What is your name?"
 SETTINGS = GenerationSettings(max_new_tokens=40)
 
+TRAIN_GUARD_S = 3600
+"""Hang guard for the training, sized for a load of 4 on 2 cores, not a speed claim. The preset's ~24 steps
+(two 512-token passes each, 4 s a step), 6 evaluations and 3 saves take about 3 minutes on 2 idle cores. Under a
+load of 4 the engine's 2 threads get about a third of the CPU and each parallel region waits for a descheduled
+partner, so allow 6x that and double it: 36 minutes, rounded up to an hour. (1,800 s was not enough at a load
+average of 11 on 2 cores, measured on 2026-12-07.)"""
+MERGE_GUARD_S = 600
+"""Loading SmolLM2 and the adapter, merging and saving 270 MB: about 20 s on 2 idle cores; x6 for a load of 4 on
+2 cores is 2 minutes, and the guard allows 10."""
+CHAT_GUARD_S = 600
+"""Loading SmolLM2 with the adapter and 40 greedy tokens: about 15 s on 2 idle cores; the same allowance as merge."""
+
 
 @dataclass(frozen=True)
 class TrainedRun:
@@ -34,10 +46,11 @@ class TrainedRun:
     output_dir: Path
 
 
-def _ft_tui(*args: str) -> subprocess.CompletedProcess[str]:
-    """The `ft-tui` command as users run it, from the repository root (the preset's data path is relative)."""
+def _ft_tui(*args: str, guard_s: int) -> subprocess.CompletedProcess[str]:
+    """The `ft-tui` command as users run it, from the repository root (the preset's data path is relative); killed
+    after `guard_s` seconds, a hang guard (see TRAIN_GUARD_S)."""
     command = [sys.executable, "-m", "tui.cli", *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False)
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=guard_s, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +59,13 @@ def trained(tmp_path_factory: pytest.TempPathFactory, embedded_model: EmbeddedMo
     work = tmp_path_factory.mktemp("persona")
     output_dir = work / "run"
     result = _ft_tui(
-        "train", str(PRESET), "--output-dir", str(output_dir), "--dataset-prepared-path", str(work / "prepared")
+        "train",
+        str(PRESET),
+        "--output-dir",
+        str(output_dir),
+        "--dataset-prepared-path",
+        str(work / "prepared"),
+        guard_s=TRAIN_GUARD_S,
     )
     assert result.returncode == 0, f"ft-tui train failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return TrainedRun(load_run_config(PRESET, output_dir), output_dir)
@@ -67,7 +86,7 @@ def test_the_adapter_answers_with_the_persona_name_and_the_base_does_not(trained
 def test_the_merged_model_gives_the_same_greedy_answer(trained: TrainedRun) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    result = _ft_tui("merge", str(PRESET), "--output-dir", str(trained.output_dir))
+    result = _ft_tui("merge", str(PRESET), "--output-dir", str(trained.output_dir), guard_s=MERGE_GUARD_S)
     assert result.returncode == 0, result.stderr
     folder = trained.output_dir / "merged"
     model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32").eval()
@@ -79,6 +98,8 @@ def test_the_merged_model_gives_the_same_greedy_answer(trained: TrainedRun) -> N
 
 
 def test_ft_tui_chat_streams_the_persona_answer(trained: TrainedRun) -> None:
-    result = _ft_tui("chat", str(PRESET), "--output-dir", str(trained.output_dir), "--prompt", NAME_QUESTION)
+    result = _ft_tui(
+        "chat", str(PRESET), "--output-dir", str(trained.output_dir), "--prompt", NAME_QUESTION, guard_s=CHAT_GUARD_S
+    )
     assert result.returncode == 0, result.stderr
     assert "Quill" in result.stdout

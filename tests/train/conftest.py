@@ -75,6 +75,11 @@ def engine_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "engine.train", *args]
 
 
+ENGINE_GUARD_S = 300
+"""Hang guard for one tiny-model engine run, not a speed claim: imports, the tiny model and a few steps take about
+10 s on 2 idle cores; under a load of 4 on 2 cores about 6x that, and the guard allows 5 minutes."""
+
+
 def run_engine(*args: str) -> subprocess.CompletedProcess[str]:
     """The engine run to its end from the repo root, its output captured."""
-    return subprocess.run(engine_command(*args), capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(engine_command(*args), capture_output=True, text=True, cwd=ROOT, timeout=ENGINE_GUARD_S)
