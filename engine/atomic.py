@@ -29,7 +29,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
     gets the mode any other new file would get under the user's umask.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_current_umask()
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~UMASK
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(handle, mode)
@@ -63,11 +63,25 @@ def create_exclusive(path: Path, text: str) -> bool:
         os.unlink(temp_name)
 
 
-def _current_umask() -> int:
-    """The process umask (reading it means setting it, so it is set straight back)."""
+def _read_umask() -> int:
+    """The process umask. Reading it means setting it, which is process-wide and races with other threads creating
+    files, so it is read once, when this module is imported (before any writer thread exists)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+UMASK = _read_umask()
+"""The user's umask as this process started: new files get `0o666 & ~UMASK`, as any other new file would."""
+
+
+def discard_folder(folder: Path) -> None:
+    """Remove a temporary or half-written folder (a staging folder, an interrupted save), whatever is in it.
+
+    The one place ft-tui deletes a folder tree: tests/test_one_owner.py allows `rmtree` here only, so a run folder,
+    an adapter or a user's data can never be deleted by a second code path (replacing a run moves it aside).
+    """
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_folder_atomically(target: Path, write: Callable[[Path], None]) -> None:
@@ -83,7 +97,7 @@ def write_folder_atomically(target: Path, write: Callable[[Path], None]) -> None
         staged, previous = work / "new", work / "previous"
         write(staged)
         for _ in range(PUBLISH_ATTEMPTS):
-            shutil.rmtree(previous, ignore_errors=True)
+            discard_folder(previous)
             with contextlib.suppress(FileNotFoundError):  # no folder there yet
                 target.rename(previous)
             try:
@@ -94,7 +108,7 @@ def write_folder_atomically(target: Path, write: Callable[[Path], None]) -> None
                     raise
         raise OSError(errno.EBUSY, f"{target} kept being replaced by another writer; try again")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        discard_folder(work)
 
 
 def publish_folder(staged: Path, target: Path, is_complete: Callable[[Path], bool]) -> bool:
@@ -114,7 +128,7 @@ def publish_folder(staged: Path, target: Path, is_complete: Callable[[Path], boo
             if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                 raise
         if not is_complete(target):
-            shutil.rmtree(target, ignore_errors=True)
+            discard_folder(target)
     return False
 
 

@@ -161,6 +161,45 @@ def test_event_lines_are_parsed_in_one_module() -> None:
     assert _modules_calling("validate_json") == ["engine/events/schema.py"]
 
 
+def test_folder_trees_are_deleted_in_one_module() -> None:
+    """Only temporary and half-written folders are ever deleted, by engine/atomic.py; a run folder is moved aside
+    by its owner (engine/runs/folder.py), never deleted (the wizard once deleted it wholesale)."""
+    assert _modules_calling("rmtree") == ["engine/atomic.py"]
+
+
+def _output_dir_resolvers() -> list[str]:
+    """Modules that build a path from an `output_dir` value themselves: `cwd / config.output_dir`, or
+    `Path(...output_dir).expanduser()`."""
+    found = []
+    for source in SOURCES:
+        for node in ast.walk(_tree(source)):
+            joined = (
+                isinstance(node, ast.BinOp)
+                and isinstance(node.op, ast.Div)
+                and isinstance(node.right, ast.Attribute)
+                and node.right.attr == "output_dir"
+            )
+            expanded = (
+                isinstance(node, ast.Call) and _name(node) == "expanduser" and "output_dir" in ast.unparse(node.func)
+            )
+            if joined or expanded:
+                found.append(source.relative_to(ROOT).as_posix())
+                break
+    return found
+
+
+def test_output_dir_is_resolved_in_one_module() -> None:
+    """`~` expanded and relative to the working folder once, in engine/config/paths.py (RunFolder.of and the engine
+    call it): the launcher, the engine and the wizard once resolved it three ways and wrote to `./~/runs/x`."""
+    assert _output_dir_resolvers() == []
+    assert _modules_calling("output_path") == ["engine/config/paths.py", "engine/runs/folder.py"]
+
+
+def test_checkpoint_folder_names_are_parsed_in_one_module() -> None:
+    """`checkpoint-N` is matched by one pattern (the engine's resume, the outputs finder and the monitor's list)."""
+    assert _spelled_in("checkpoint-(") == ["engine/runs/checkpoints.py"]
+
+
 # Behaviour: the callers of one owner agree where they used to disagree.
 
 

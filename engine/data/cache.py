@@ -6,13 +6,12 @@ import errno
 import hashlib
 import json
 import os
-import shutil
 import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.atomic import publish_folder
+from engine.atomic import discard_folder, publish_folder
 from engine.data.encode import EncodeReport, RowIssue
 from engine.data.errors import DataError
 from engine.data.loading import local_files
@@ -116,7 +115,7 @@ def save_entry(folder: Path, train: Any, evaluation: Any, report: EncodeReport) 
             ) from error
         raise
     finally:
-        shutil.rmtree(partial, ignore_errors=True)
+        discard_folder(partial)
 
 
 def _is_complete_entry(folder: Path) -> bool:

@@ -121,6 +121,12 @@ def explicit_checkpoint_problem(value: str) -> str | None:
     return checkpoint_problem(path)
 
 
+def checkpoint_step(folder: Path) -> int:
+    """The global step in a checkpoint folder's name (`checkpoint-120`: 120); 0 for another name."""
+    match = CHECKPOINT_NAME.match(folder.name)
+    return int(match.group(1)) if match else 0
+
+
 def checkpoint_folders(output_dir: str | Path) -> list[Path]:
     """Every checkpoint-N folder in `output_dir` on disk, oldest (lowest N) first, complete or not."""
     folder = Path(output_dir)

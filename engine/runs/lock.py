@@ -17,7 +17,7 @@ from pathlib import Path
 from engine.atomic import create_exclusive
 from engine.errors import FtTuiError
 from engine.runs.paths import LOCK_FILE
-from engine.runs.process import is_alive, parent_of, start_token
+from engine.runs.process import command_line, is_alive, parent_of, start_token
 from engine.runs.registry import read_launch
 
 MAX_ANCESTORS = 8
@@ -33,6 +33,9 @@ class RunLockError(FtTuiError):
 class LockOwner:
     pid: int
     token: str | None
+    """The owner's start time (engine.runs.process.start_token): tells it from a later process with its pid."""
+    command: list[str] | None = None
+    """The owner's command line when it took the lock: what Stop checks before it signals the pid."""
 
 
 @dataclass
@@ -64,14 +67,17 @@ def live_owner(run_dir: Path) -> int | None:
 def read_owner(path: Path) -> LockOwner | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return LockOwner(int(data["pid"]), data.get("token"))
+        command = data.get("command")
+        return LockOwner(int(data["pid"]), data.get("token"), command if isinstance(command, list) else None)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def create_lock(path: Path) -> bool:
     """The owner record as the lock file, appearing complete or not at all; False when a lock exists."""
-    return create_exclusive(path, json.dumps({"pid": os.getpid(), "token": start_token(os.getpid())}))
+    pid = os.getpid()
+    owner = {"pid": pid, "token": start_token(pid), "command": command_line(pid)}
+    return create_exclusive(path, json.dumps(owner))
 
 
 def _is_us(pid: int) -> bool:

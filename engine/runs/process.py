@@ -29,6 +29,15 @@ def start_token(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
+def command_line(pid: int) -> list[str] | None:
+    """The process's arguments from /proc (Linux), or None where they cannot be read."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return raw.decode(errors="replace").split("\0")[:-1] if raw else None
+
+
 def parent_of(pid: int) -> int | None:
     """The parent pid from /proc (Linux), or None where it cannot be read."""
     if pid == os.getpid():

@@ -132,12 +132,6 @@ class RunStatus:
             return "failed"
         return _PHASE_STATES.get(self.phase, "training")
 
-    def resume_checkpoint(self) -> str | None:
-        """The checkpoint a resume would continue from, or None when the run saved none."""
-        if self.finished is not None and self.finished.checkpoint:
-            return self.finished.checkpoint
-        return self.checkpoints[-1].path if self.checkpoints else None
-
 
 def read_status(run_dir: Path) -> RunStatus:
     """The status of a run folder from its events file, reading at most its head and tail."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -74,6 +73,7 @@ class PackedTrainer(Trainer):
         """Mark checkpoint-N as being written until the Trainer has written all of it (see SAVING_MARKER)."""
         from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+        from engine.atomic import discard_folder
         from engine.runs.checkpoints import SAVING_MARKER
 
         folder = Path(self._get_output_dir(trial=trial)) / f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
@@ -85,7 +85,7 @@ class PackedTrainer(Trainer):
             super()._save_checkpoint(model, trial)
         except BaseException:  # a full disk, a second Ctrl-C: a half-written checkpoint is worth nothing
             if marker.exists():
-                shutil.rmtree(folder, ignore_errors=True)
+                discard_folder(folder)
             raise
         if self.args.should_save:
             marker.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import struct
 import sys
 import time
 from pathlib import Path
@@ -41,13 +42,20 @@ class Writer:
             event["adapter_dir"] = str(self.output_dir)
         if event["type"] == "checkpoint":
             event["path"] = str(self.output_dir / f"checkpoint-{event['step']}")
-            Path(event["path"]).mkdir(parents=True, exist_ok=True)
+            write_checkpoint(Path(event["path"]), event["step"])
         self.events.write(json.dumps(event) + "\n")
         self.events.flush()
         if event["type"] in ("log", "warning"):
             level = event.get("level", "warning")
             self.log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {level.upper():7} {event['message']}\n")
             self.log.flush()
+
+
+def write_checkpoint(folder: Path, step: int) -> None:
+    """A checkpoint a resume accepts, as the engine leaves one: the Trainer's state and whole (empty) weights."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "trainer_state.json").write_text(json.dumps({"global_step": step}), encoding="utf-8")
+    (folder / "adapter_model.safetensors").write_bytes(struct.pack("<Q", 2) + b"{}")
 
 
 def last_checkpoint(output_dir: Path) -> dict[str, Any] | None:

@@ -27,12 +27,12 @@ def test_status_and_tail_agree_on_a_line_still_being_written(tmp_path: Path) -> 
     seen = tail.poll()
     assert [type(event).__name__ for event in seen] == ["PhaseEvent", "CheckpointEvent"]
     assert tail.bad_lines == 1
-    assert read_status(tmp_path).resume_checkpoint() == "out/checkpoint-10"
+    assert [c.path for c in read_status(tmp_path).checkpoints] == ["out/checkpoint-10"]
 
     with events.open("ab") as stream:
         stream.write(b"\n")
     assert [event.path for event in tail.poll() if isinstance(event, CheckpointEvent)] == ["out/checkpoint-20"]
-    assert read_status(tmp_path).resume_checkpoint() == "out/checkpoint-20"
+    assert [c.path for c in read_status(tmp_path).checkpoints][-1] == "out/checkpoint-20"
 
 
 def test_parse_event_lines_returns_the_unterminated_rest() -> None:

@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import DataTable
 
 from engine.runs import start_detached
+from engine.runs.folder import RunFolder
 from tests.monitor.conftest import recorded_run
 from tests.monitor.helpers import settle, until
 from tui.monitor.app import MonitorApp
@@ -61,7 +62,7 @@ async def test_stop_asks_first_then_resume_continues_the_curve(
         await pilot.click("#confirm")
         await until(pilot, lambda: screen.state == "stopped" and screen.pending is Pending.NONE)
         stopped_at = screen.model.status.step
-        assert screen.model.status.resume_checkpoint() is not None
+        assert RunFolder(run_dir).resume_checkpoint() is not None
         fake_engine("complete.jsonl", 0.0)
         await pilot.press("r")
         await until(pilot, lambda: screen.state == "finished")

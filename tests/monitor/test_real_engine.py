@@ -10,6 +10,7 @@ import pytest
 from engine.config import parse_config_dict, save_config
 from engine.events import EVENTS_FILE, read_events
 from engine.runs import run_record, start_detached
+from engine.runs.folder import RunFolder
 from tests.monitor.helpers import until
 from tests.tiny import tiny_llama, tiny_tokenizer
 from tui.monitor.app import MonitorApp
@@ -79,7 +80,7 @@ async def test_detach_reattach_stop_resume_finish(
         await pilot.click("#confirm")
         await until(pilot, lambda: screen.state == "stopped" and screen.pending is Pending.NONE, timeout=60)
         stopped_at = screen.model.status.step
-        assert stopped_at < 300 and screen.model.status.resume_checkpoint() is not None
+        assert stopped_at < 300 and RunFolder(run_dir).resume_checkpoint() is not None
         await pilot.press("r")
         await until(pilot, lambda: screen.state == "finished", timeout=180)
         assert list(screen.model.loss.raw.xs) == list(range(1, 301)), "one continuous curve across the resume"

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from engine.errors import FtTuiError, one_line
 from engine.runs import LaunchError, RunControlError, RunState, resume_run, stop_run
+from engine.runs.folder import RunFolder
 from tui.monitor.actions import ft_tui_command, open_folder, run_config, run_cwd
 from tui.monitor.model import RunModel
 from tui.monitor.screens.dialogs import ConfirmDialog
@@ -179,7 +180,7 @@ class MonitorScreen(Screen[None]):
         self._drawn, self._drawn_at = shown, now
         self.query_one("#loss-chart", LineChart).refresh()
         self.query_one("#lr-chart", LineChart).refresh()
-        self.query_one(CheckpointList).show(self.model)
+        self.query_one(CheckpointList).show(self.run_dir)
         self.query_one(SummaryPanel).show(self.model, self.state, self.run_dir, self.check_action("resume", ()) is True)
         self.query_one(LogPane).sync(self.model.log)
         keys = tuple(self.check_action(action, ()) for action in STATEFUL_ACTIONS)
@@ -221,7 +222,8 @@ class MonitorScreen(Screen[None]):
         return True
 
     def _can_resume(self) -> bool:
-        return self.model.status.resume_checkpoint() is not None and self.watcher.launch is not None
+        """A whole checkpoint on disk (the run folder's owner decides), not the last checkpoint event."""
+        return self.watcher.launch is not None and RunFolder(self.run_dir).resume_checkpoint() is not None
 
     def action_stop(self) -> None:
         def answered(confirmed: bool | None) -> None:

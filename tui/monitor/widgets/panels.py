@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.widgets import ProgressBar, Static
 
 from engine.runs import RunState
+from engine.runs.checkpoints import checkpoint_step
+from engine.runs.folder import RunFolder
 from tui.monitor import format as fmt
 from tui.monitor.model import RunModel
 
@@ -118,15 +120,17 @@ class StepBar(ProgressBar):
 
 
 class CheckpointList(Static):
-    """Saved checkpoints, newest last: the places a resume can start from."""
+    """The checkpoints on disk now, newest last: the places a resume can start from. Read from the run folder, not
+    from the checkpoint events, since save_total_limit deletes older ones as the run goes on."""
 
     DEFAULT_CSS = "CheckpointList { height: auto; max-height: 8; padding: 0 1; }"
 
-    def show(self, model: RunModel) -> None:
+    def show(self, run_dir: Path) -> None:
+        folders = RunFolder(run_dir).checkpoints()
         text = Text("Checkpoints", style="bold")
-        if not model.status.checkpoints:
+        if not folders:
             text.append("\nnone yet", style="dim")
-        for checkpoint in model.status.checkpoints[-6:]:
-            text.append(f"\nstep {checkpoint.step:>6,}  ", style="cyan")
-            text.append(Path(checkpoint.path).name)
+        for folder in folders[-6:]:
+            text.append(f"\nstep {checkpoint_step(folder):>6,}  ", style="cyan")
+            text.append(folder.name)
         self.update(text)

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from engine.runs import RunState
+from engine.runs.folder import RunFolder
 from engine.runs.paths import CONSOLE_FILE
 from tui.monitor import format as fmt
 from tui.monitor.model import RunModel
@@ -69,10 +70,10 @@ def summary_text(model: RunModel, state: RunState, run_dir: Path) -> Text:
     if state == "finished":
         text.append("\nAdapter: ", style="bold")
         text.append(finished.adapter_dir if finished and finished.adapter_dir else str(run_dir))
-    checkpoint = status.resume_checkpoint()
-    if state != "finished" and checkpoint:
+    checkpoint = RunFolder(run_dir).resume_checkpoint() if state != "finished" else None
+    if checkpoint is not None:
         text.append("\nResume from: ", style="bold")
-        text.append(checkpoint)
+        text.append(str(checkpoint))
     if state == "failed":
         silent = f"the engine exited without a word (see {CONSOLE_FILE} below)"
         message = status.error.message if status.error else silent
