@@ -200,6 +200,19 @@ def test_checkpoint_folder_names_are_parsed_in_one_module() -> None:
     assert _spelled_in("checkpoint-(") == ["engine/runs/checkpoints.py"]
 
 
+def test_markup_is_escaped_in_one_module() -> None:
+    """User text meets Rich or Textual markup through engine/markup.py's escape_markup (or with markup off)."""
+    importers = [
+        source.relative_to(ROOT).as_posix()
+        for source in SOURCES
+        if any(
+            isinstance(node, ast.ImportFrom) and node.module in ("rich.markup", "textual.markup")
+            for node in ast.walk(_tree(source))
+        )
+    ]
+    assert importers == ["engine/markup.py"]
+
+
 # Behaviour: the callers of one owner agree where they used to disagree.
 
 

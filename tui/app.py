@@ -259,7 +259,9 @@ class WizardApp(App[int]):
             return
         path = Path(answer).expanduser()
         if path.is_dir():
-            self.notify(f"{path} is a folder; give a file name such as {path / CONFIG_FILE}", severity="error")
+            self.notify(
+                f"{path} is a folder; give a file name such as {path / CONFIG_FILE}", severity="error", markup=False
+            )
             return
         if path.exists():
             self.push_screen(
@@ -277,11 +279,11 @@ class WizardApp(App[int]):
         try:
             save_config(self.state.config, path, header=header, base=self.state.path)
         except OSError as error:
-            self.notify(f"could not save {path}: {error.strerror or error}", severity="error")
+            self.notify(f"could not save {path}: {error.strerror or error}", severity="error", markup=False)
             return
         self.state = self.state.saved_to(path)
         self._confirmed_path = path
-        self.notify(f"saved {path}")
+        self.notify(f"saved {path}", markup=False)
         if then is not None:
             then(path)
 

@@ -71,7 +71,9 @@ def _open_session(args: argparse.Namespace, config: RunConfig) -> ChatSession:
         dtype=dtype,
         device=device,
     )
-    loaded = load_for_inference(request, progress=lambda line: err.print(line, style="dim", highlight=False))
+    loaded = load_for_inference(
+        request, progress=lambda line: err.print(line, style="dim", highlight=False, markup=False)
+    )
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
     system = args.system if args.system is not None else config.default_system_message
     return ChatSession(loaded, settings, system=system)

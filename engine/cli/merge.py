@@ -8,6 +8,7 @@ from engine.cli.output import console
 from engine.cli.report import report_error
 from engine.cli.trained_run import DTYPES, add_trained_run_arguments, read_run_config
 from engine.errors import FtTuiError
+from engine.markup import escape_markup
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -32,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = read_run_config(args)
         request = LoadRequest(config, config_path=args.config, adapter_dir=args.adapter, dtype=args.dtype)
-        folder = merge_adapter(request, progress=lambda line: err.print(line, style="dim", highlight=False))
+        folder = merge_adapter(
+            request, progress=lambda line: err.print(line, style="dim", highlight=False, markup=False)
+        )
     except FtTuiError as error:  # an unreadable config (2), no adapter or a model that cannot be loaded (1)
         return report_error(error)
-    console().print(f"[green]merged[/] {folder}", highlight=False)
+    console().print(f"[green]merged[/] {escape_markup(folder)}", highlight=False)
     return EXIT_OK

@@ -8,9 +8,9 @@ import textwrap
 from collections.abc import Callable
 
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
+from engine.markup import escape_markup
 from engine.rules import Finding
 from engine.wording import count
 
@@ -48,7 +48,7 @@ def print_findings(out: Console, findings: list[Finding]) -> None:
             continue
         out.print(f"\n[{_STYLE[severity]}]{_TITLE[severity]} ({len(group)})[/]", highlight=False)
         for finding in group:
-            out.print(f"  [{_STYLE[severity]}]{finding.rule_id}[/]: {escape(finding.message)}", highlight=False)
+            out.print(f"  [{_STYLE[severity]}]{finding.rule_id}[/]: {escape_markup(finding.message)}", highlight=False)
             out.print(_indented("why: ", finding.why, out.width), highlight=False)
             out.print(_indented("fix: ", finding.fix, out.width), highlight=False)
     errors = sum(finding.severity == "error" for finding in findings)

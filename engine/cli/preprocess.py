@@ -19,6 +19,7 @@ from engine.data.errors import DataError, NoRowsLeft
 from engine.data.spans import IGNORE_INDEX
 from engine.data.stats import DataFacts
 from engine.errors import FtTuiError
+from engine.markup import escape_markup
 from engine.presets import config_path
 from engine.rules import Finding, check_config, detect_target, has_errors
 from engine.wording import count as count_of
@@ -78,7 +79,11 @@ def load_tokenizer(cfg: RunConfig, quiet: bool) -> Any:
     from engine.models.errors import ModelResolutionError
     from engine.models.resolve import resolve_model
 
-    say = (lambda _m: None) if quiet else (lambda m: console(stderr=True).print(m, style="dim", highlight=False))
+    say = (
+        (lambda _m: None)
+        if quiet
+        else (lambda m: console(stderr=True).print(m, style="dim", highlight=False, markup=False))
+    )
     try:
         folder = resolve_model(cfg.base_model, progress=say)
     except ModelResolutionError as error:
@@ -95,7 +100,7 @@ def _prepare(cfg: RunConfig, tokenizer: Any, args: argparse.Namespace) -> Any:
     from engine.data.prepare import prepare_datasets
 
     err = console(stderr=True)
-    say = (lambda _m: None) if args.json else (lambda m: err.print(m, style="dim", highlight=False))
+    say = (lambda _m: None) if args.json else (lambda m: err.print(m, style="dim", highlight=False, markup=False))
     return prepare_datasets(cfg, tokenizer, progress=say, world_size=args.world_size)
 
 
@@ -127,7 +132,7 @@ def _json_report(args: argparse.Namespace, prepared: Any, findings: list[Finding
 def print_report(out: Console, facts: DataFacts, cache_dir: Path | None, reused: bool, findings: list[Finding]) -> None:
     """Rows, tokens, length histogram, packing and steps, eval feasibility: what training will see."""
     where = f"{'reused' if reused else 'saved'} {cache_dir}" if cache_dir else "not cached"
-    out.print(f"[bold]Prepared data[/] ({where})", highlight=False)
+    out.print(f"[bold]Prepared data[/] ({escape_markup(where)})", highlight=False)
     out.print(_counts_table(facts))
     _print_drops(out, facts)
     _print_histogram(out, facts)
@@ -167,7 +172,7 @@ def _longest_dropped(facts: DataFacts) -> str:
 
 def _print_drops(out: Console, facts: DataFacts) -> None:
     for reason, count in sorted(facts.rows_dropped.items(), key=lambda item: -item[1]):
-        out.print(f"  [yellow]dropped {count_of(count, 'row')}[/] {reason}", highlight=False)
+        out.print(f"  [yellow]dropped {count_of(count, 'row')}[/] {escape_markup(reason)}", highlight=False)
     for example in facts.dropped_examples:
         out.print(Text(f"    {example}", style="dim"))
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 from engine.cli.output import console
 from engine.errors import FtTuiError
+from engine.markup import escape_markup
 
 
 def report_error(error: FtTuiError) -> int:
@@ -16,7 +15,7 @@ def report_error(error: FtTuiError) -> int:
     """
     out = console(stderr=True)
     for line in error.lines():
-        out.print(f"[bold red]error[/]: {escape(line)}", highlight=False, soft_wrap=True)
+        out.print(f"[bold red]error[/]: {escape_markup(line)}", highlight=False, soft_wrap=True)
     if error.fix:
-        out.print(f"  [dim]fix:[/] {escape(error.fix)}", highlight=False, soft_wrap=True)
+        out.print(f"  [dim]fix:[/] {escape_markup(error.fix)}", highlight=False, soft_wrap=True)
     return error.exit_code

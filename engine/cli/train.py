@@ -24,6 +24,7 @@ from engine.events import (
     StepEvent,
     WarningEvent,
 )
+from engine.markup import escape_markup
 from engine.presets import config_path
 from engine.runs.paths import CONFIG_FILE
 
@@ -291,14 +292,14 @@ class TrainView:
             self.progress.update(self.task, description=name)
         elif event.phase in ("starting", "loading_model", "preparing_data"):
             detail = f": {event.detail}" if event.detail else ""
-            self.out.print(f"[bold]{name}[/]{detail}", highlight=False)
+            self.out.print(f"[bold]{name}[/]{escape_markup(detail)}", highlight=False)
 
     def _print_line(self, event: Event) -> None:
         if isinstance(event, CheckpointEvent):
-            self.out.print(f"[green]checkpoint[/] step {event.step}: {event.path}", highlight=False)
+            self.out.print(f"[green]checkpoint[/] step {event.step}: {escape_markup(event.path)}", highlight=False)
         elif isinstance(event, WarningEvent):
             rule = f"{event.rule_id}: " if event.rule_id else ""
-            self.out.print(f"[yellow]warning[/] {rule}{event.message}", highlight=False)
+            self.out.print(f"[yellow]warning[/] {escape_markup(rule + event.message)}", highlight=False)
         elif isinstance(event, LogEvent) and event.level in ("info", "warning"):
             self.out.print(event.message, style="dim", highlight=False, markup=False)
 
@@ -316,13 +317,14 @@ class TrainView:
             self.out.print(table)
         if result.status == "completed":
             self.out.print(
-                f"[bold green]done[/]: {result.step} steps; adapter in {result.adapter_dir}", highlight=False
+                f"[bold green]done[/]: {result.step} steps; adapter in {escape_markup(result.adapter_dir)}",
+                highlight=False,
             )
         elif result.status == "stopped":
             resume = f"; resume with --resume from {result.checkpoint}" if result.checkpoint else ""
-            self.out.print(f"[bold yellow]stopped[/] at step {result.step}{resume}", highlight=False)
+            self.out.print(f"[bold yellow]stopped[/] at step {result.step}{escape_markup(resume)}", highlight=False)
         else:
-            self.out.print(f"[bold red]failed[/]: {result.message}", highlight=False)
+            self.out.print(f"[bold red]failed[/]: {escape_markup(result.message)}", highlight=False)
 
 
 def _quiet_library_progress_bars() -> None:

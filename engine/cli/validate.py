@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from engine.cli.output import console, print_findings
 from engine.cli.report import report_error
 from engine.config import ConfigError, RunConfig, key_order, load_config
 from engine.config.paths import shown_paths
 from engine.errors import FtTuiError, UsageError
+from engine.markup import escape_markup
 from engine.presets import config_path
 from engine.rules import Finding, Target, check_config, declared_target, detect_target, has_errors
 
@@ -165,5 +164,5 @@ def _print_keys() -> int:
         if name in RunConfig.model_fields or group is None:
             continue
         verdict = {"ignored": "ignored", "axolotl_only": "needs axolotl", "refused": "refused"}[group.verdict]
-        out.print(f"[cyan]{name}[/] ({verdict}): {escape(entry.description or group.reason)}", highlight=False)
+        out.print(f"[cyan]{name}[/] ({verdict}): {escape_markup(entry.description or group.reason)}", highlight=False)
     return EXIT_OK

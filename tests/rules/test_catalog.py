@@ -425,11 +425,9 @@ def test_validate_refuses_the_checkpoints_resume_refuses(tmp_path: Path, make: C
 
 def test_a_checkpoint_validate_accepts_is_one_the_run_resumes_from(tmp_path: Path) -> None:
     from engine.train.checkpoints import find_resume_checkpoint
+    from tests.tiny import fake_checkpoint
 
-    folder = tmp_path / "checkpoint-10"
-    folder.mkdir()
-    (folder / "trainer_state.json").write_text("{}")
-    (folder / "adapter_model.safetensors").write_bytes(b"w")
+    folder = fake_checkpoint(tmp_path / "checkpoint-10", "{}")
     config = parse_config_text(f"resume_from_checkpoint: {folder}\n")
     assert not [f for f in check_config(config, CPU_BF16) if f.rule_id == "checkpoint.resume_path_missing"]
     assert find_resume_checkpoint(config, resume=False)[0] == folder

@@ -26,7 +26,7 @@ class ChoiceDialog(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-text")
+            yield Static(self.question, classes="dialog-text", markup=False)  # user text: never markup
             with Horizontal(classes="dialog-buttons"):
                 for index, (answer, label) in enumerate(self.choices):
                     variant: ButtonVariant = "primary" if index == 0 else "default"
@@ -50,9 +50,9 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             if self.explanation:
-                yield Static(self.explanation, classes="dialog-text")
+                yield Static(self.explanation, classes="dialog-text", markup=False)
             yield Input(self.value, id="prompt-input")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", id="ok", variant="primary", compact=True)

@@ -102,7 +102,7 @@ class ReviewScreen(StepScreen):
         except FtTuiError as error:
             notify_error(self, error)
             return
-        self.notify(f"saved preset {name} ({path})")
+        self.notify(f"saved preset {name} ({path})", markup=False)
 
     # --- run --------------------------------------------------------------------------------------------
     def action_next(self) -> None:

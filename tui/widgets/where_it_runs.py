@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.config import RunConfig
+from engine.markup import escape_markup
 from engine.runs.plan import (
     ADDRESS_PLACEHOLDER,
     DEFAULT_PORT,
@@ -89,7 +90,7 @@ class WhereItRuns(Vertical):
         try:
             plan = load_plan(path)
         except PlanError as error:
-            self.query_one("#where-error", Static).update(f"✗ {error}")
+            self.query_one("#where-error", Static).update(f"✗ {escape_markup(error)}")
             return
         if plan is None:
             return
@@ -137,7 +138,7 @@ class WhereItRuns(Vertical):
         try:
             plan = self.plan()
         except PlanError as problem:
-            error.update(f"✗ {problem}")
+            error.update(f"✗ {escape_markup(problem)}")
             return
         error.update("")
         config_name = str(self._path) if self._path is not None else CONFIG_PLACEHOLDER
@@ -148,10 +149,10 @@ class WhereItRuns(Vertical):
             lines += [f"  {node.torchrun}", f"  {node.accelerate}"]
         if plan.where == "gpus":
             lines.append(f"  ft-tui train {config_name} --nproc {plan.gpus_per_node} --detach")
-        self.query_one("#where-commands", Static).update("\n".join(lines))
+        self.query_one("#where-commands", Static).update(escape_markup("\n".join(lines)))
         if self._config is not None:
             self.query_one("#where-explain", Static).update(
-                "\n".join(f"• {line}" for line in explain(plan, self._config))
+                escape_markup("\n".join(f"• {line}" for line in explain(plan, self._config)))
             )
 
     @on(Button.Pressed, "#where-save")
@@ -165,7 +166,7 @@ class WhereItRuns(Vertical):
         except PlanError as error:
             notify_error(self, error)
             return
-        self.notify(f"launch settings saved to {written}")
+        self.notify(f"launch settings saved to {written}", markup=False)
 
     @property
     def plan_file(self) -> Path | None:
