@@ -9,8 +9,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-GIB = 1024**3
-
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
     """'1 row', '2 rows', '1,024 batches': the number with thousands separators and the noun agreeing with it."""

@@ -213,6 +213,23 @@ def test_markup_is_escaped_in_one_module() -> None:
     assert importers == ["engine/markup.py"]
 
 
+def test_the_ignored_label_is_defined_in_one_module() -> None:
+    """IGNORE_INDEX (-100, the label the loss skips) is defined in engine/data/spans.py; no engine module spells
+    -100 (the wizard's data preview still does: its move out of tui/screens is another change)."""
+    definers, literals = [], []
+    for source in SOURCES:
+        if source.relative_to(ROOT).parts[0] != "engine":
+            continue
+        for node in ast.walk(_tree(source)):
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "IGNORE_INDEX" for t in node.targets):
+                definers.append(source.relative_to(ROOT).as_posix())
+            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+                if isinstance(node.operand, ast.Constant) and node.operand.value == 100:
+                    literals.append(source.relative_to(ROOT).as_posix())
+    assert definers == ["engine/data/spans.py"]
+    assert literals == ["engine/data/spans.py"]
+
+
 # Behaviour: the callers of one owner agree where they used to disagree.
 
 

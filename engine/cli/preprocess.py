@@ -216,7 +216,7 @@ def print_examples(out: Console, train: Any, tokenizer: Any, count: int) -> None
         sample = train[index]
         out.print(f"\n[bold]sample {index}[/] ({len(sample['input_ids'])} tokens)", highlight=False)
         out.print(render_sample(sample["input_ids"], sample["labels"], tokenizer))
-    out.print("\n[green]trained[/]  [dim]masked (-100)[/]", highlight=False)
+    out.print(f"\n[green]trained[/]  [dim]masked ({IGNORE_INDEX})[/]", highlight=False)
 
 
 def render_sample(ids: list[int], labels: list[int], tokenizer: Any) -> Text:

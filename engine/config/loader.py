@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import AliasChoices, BaseModel, ValidationError
 
-from engine.config.axolotl_catalog import AxolotlCatalog, AxolotlKey, axolotl_catalog, kinds_of
+from engine.config.axolotl_catalog import AxolotlKey, axolotl_catalog, kinds_of
 from engine.config.datasets import AlpacaFieldMapping, DatasetConfig
 from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem
 from engine.config.paths import resolve_config_paths
@@ -100,10 +100,6 @@ def _drop_empty_values(data: dict[str, Any]) -> dict[str, Any]:
                 for entry in entries
             ]
     return cleaned
-
-
-def _drop_empty_entry_values(entry: dict[str, Any], catalog: AxolotlCatalog) -> dict[str, Any]:
-    return {k: v for k, v in entry.items() if not _empty_means_default(DatasetConfig, k, v, catalog.dataset.get(k))}
 
 
 def _empty_means_default(model: type[BaseModel], key: object, value: Any, axolotl: AxolotlKey | None) -> bool:

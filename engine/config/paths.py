@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 INPUT_KEYS = ("base_model", "base_model_config", "tokenizer_config", "lora_model_dir", "deepspeed")
 """Top-level keys naming a file or folder the run reads (hub ids pass through unless such a folder exists)."""
-DATASET_INPUT_KEYS = ("path", "data_files")
-"""Keys of a `datasets:` / `test_datasets:` entry naming what the run reads."""
 OUTPUT_KEYS = ("output_dir", "dataset_prepared_path")
 """Keys naming where the run writes; relative to the current folder."""
 

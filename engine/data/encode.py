@@ -18,8 +18,6 @@ from engine.data.workers import WorkerError, map_in_workers
 MAX_EXAMPLES_PER_REASON = 5
 """Dropped rows listed by index per reason; the counts are always complete."""
 
-FATAL_REASONS = frozenset({"unknown_role"})
-
 Tokens = tuple[list[int] | np.ndarray, list[int] | np.ndarray]
 """A sample's (input ids, labels): lists from a row formatter, int32 arrays from the batch tokenizer."""
 

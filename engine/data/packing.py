@@ -29,9 +29,6 @@ class Bins:
     def bin(self, i: int) -> np.ndarray:
         return self.items[self.offsets[i] : self.offsets[i + 1]]
 
-    def as_lists(self) -> list[list[int]]:
-        return [self.bin(i).tolist() for i in range(len(self))]
-
     def efficiency(self) -> float:
         """Real tokens over the space of all bins (1.0 = no padding at all)."""
         return float(self.loads.sum() / (len(self) * self.capacity)) if len(self) else 0.0

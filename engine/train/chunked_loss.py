@@ -22,10 +22,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from engine.data.spans import IGNORE_INDEX
+
 # The chunk size and the model types live beside the memory estimate, which counts one chunk of logits for them.
 from engine.models.facts import CHUNKED_LOSS_MODEL_TYPES, LOSS_CHUNK_ELEMENTS
-
-IGNORE_INDEX = -100
 
 
 class ChunkedLinearCrossEntropy(torch.autograd.Function):

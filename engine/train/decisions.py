@@ -107,10 +107,3 @@ def _interval(
 
 def logging_steps(config: RunConfig) -> int:
     return config.logging_steps or 1
-
-
-def total_steps(config: RunConfig, steps_per_epoch: int) -> int:
-    """Optimiser steps of the whole run, as the Trainer will count them."""
-    if config.max_steps:
-        return config.max_steps
-    return max(1, math.ceil(steps_per_epoch * config.num_epochs))

@@ -13,10 +13,10 @@ from transformers import Trainer
 from transformers.trainer_utils import EvalLoopOutput
 
 from engine.data.sampler import MultipackBatchSampler, PackedDataset, length_column
+from engine.data.spans import IGNORE_INDEX
 
 REAL_TOKENS = "num_real_tokens"
 """Batch key the counting collator adds and the trainer pops before the forward pass."""
-IGNORE_INDEX = -100
 
 
 class CountingCollator:

@@ -26,7 +26,6 @@ from engine.runs.plan import (
     explain,
     load_plan,
     node_commands,
-    plan_path,
     save_plan,
 )
 from tui.notify import notify_error
@@ -167,7 +166,3 @@ class WhereItRuns(Vertical):
             notify_error(self, error)
             return
         self.notify(f"launch settings saved to {written}", markup=False)
-
-    @property
-    def plan_file(self) -> Path | None:
-        return plan_path(self._path) if self._path is not None else None

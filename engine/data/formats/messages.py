@@ -8,9 +8,6 @@ from typing import Any
 
 from engine.data.errors import FatalRowProblem, RowProblem
 
-TEMPLATE_ROLES = ("system", "user", "assistant", "tool")
-"""Role names chat templates understand."""
-
 DEFAULT_ROLE_ALIASES: dict[str, list[str]] = {
     "system": ["system"],
     "user": ["user", "human"],
