@@ -5,7 +5,8 @@ from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem
 from engine.config.loader import load_config, parse_config_dict, parse_config_text
 from engine.config.overrides import apply_overrides, parse_override_args
 from engine.config.run_config import RunConfig, key_order
-from engine.config.writer import config_text, config_to_dict, dump_config, save_config
+from engine.config.serialize import config_to_dict
+from engine.config.writer import config_text, dump_config, save_config
 
 __all__ = [
     "AlpacaFieldMapping",

@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from engine.config.run_config import RunConfig
-from engine.config.writer import config_to_dict
+from engine.config.serialize import config_to_dict
 
 _MISSING = object()
 

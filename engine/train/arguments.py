@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.config import RunConfig
+from engine.config.intervals import Interval, eval_interval, save_interval
 from engine.errors import first_line
 from engine.train import decisions
-from engine.train.decisions import Interval
 from engine.train.distributed import world_size
 from engine.train.errors import TrainError
 
@@ -31,8 +31,8 @@ def argument_values(
     config: RunConfig, *, steps_per_epoch: int, has_eval: bool, device: str, report_to: list[str]
 ) -> tuple[dict[str, Any], list[str]]:
     """The keyword arguments of TrainingArguments, before transformers checks them (and imports DeepSpeed)."""
-    evaluation = decisions.eval_interval(config, steps_per_epoch, has_eval)
-    saving = decisions.save_interval(config, steps_per_epoch)
+    evaluation = eval_interval(config, steps_per_epoch, has_eval)
+    saving = save_interval(config, steps_per_epoch)
     scheduler, scheduler_kwargs = decisions.scheduler(config)
     kwargs: dict[str, Any] = {
         "output_dir": config.output_dir,

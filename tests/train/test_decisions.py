@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import RunConfig, parse_config_dict
+from engine.config.intervals import eval_interval, save_interval
 from engine.train import TrainError, decisions
 from engine.train.checkpoints import find_checkpoints, find_resume_checkpoint
 from engine.train.model import ALL_LINEAR, lora_targets
@@ -30,16 +31,16 @@ def config(**keys: object) -> RunConfig:
     ],
 )
 def test_eval_interval_follows_axolotls_precedence(keys: dict[str, object], expected: tuple[str, object]) -> None:
-    interval = decisions.eval_interval(config(val_set_size=0.1, **keys), steps_per_epoch=100, has_eval=True)
+    interval = eval_interval(config(val_set_size=0.1, **keys), steps_per_epoch=100, has_eval=True)
     assert (interval.strategy, interval.steps) == expected
 
 
 def test_no_eval_data_means_no_evaluation() -> None:
-    assert decisions.eval_interval(config(evals_per_epoch=4), 100, has_eval=False).strategy == "no"
+    assert eval_interval(config(evals_per_epoch=4), 100, has_eval=False).strategy == "no"
 
 
 def test_saves_per_epoch_never_rounds_to_zero() -> None:
-    assert decisions.save_interval(config(saves_per_epoch=10), steps_per_epoch=3).steps == 1
+    assert save_interval(config(saves_per_epoch=10), steps_per_epoch=3).steps == 1
 
 
 def test_cosine_min_lr_ratio_becomes_transformers_min_lr_schedule() -> None:

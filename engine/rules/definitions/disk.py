@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.config.intervals import save_interval
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
@@ -60,8 +61,6 @@ def _checkpoint_bytes(config: RunConfig, facts: ModelFacts) -> tuple[int, int]:
 
 def _checkpoints_kept(ctx: RuleContext) -> int:
     """Saves over the run (the engine's own save interval), capped by save_total_limit."""
-    from engine.train.decisions import save_interval
-
     data = ctx.data
     assert data is not None
     total, per_epoch = max(1, data.total_steps), max(1, data.steps_per_epoch)
