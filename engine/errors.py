@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+EXIT_OK = 0
+"""A command that did its job (validate: no errors; train: the run completed)."""
 EXIT_FAILED = 1
 """A command that could not do its job: a config with errors, bad data, a model that cannot be loaded."""
 EXIT_USAGE = 2
 """A command that was given something it cannot even read: no such file, unreadable YAML, a wrong argument."""
+EXIT_INTERRUPTED = 130
+"""Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); a stopped run kept a checkpoint."""
+EXIT_BROKEN_PIPE = 141
+"""The reader of stdout went away (128 + SIGPIPE, as shells report it)."""
 
 
 class FtTuiError(Exception):

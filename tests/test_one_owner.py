@@ -238,6 +238,29 @@ def test_the_ignored_label_is_defined_in_one_module() -> None:
     assert literals == ["engine/data/spans.py"]
 
 
+def test_the_job_size_and_the_library_switches_have_one_owner_each() -> None:
+    """WORLD_SIZE is read in engine/world.py; the libraries' bars and verbosity are set in engine/cli/output.py
+    (the wizard's data preview still turns datasets' bars off itself: its move is another change)."""
+    assert _spelled_in("WORLD_SIZE") == ["engine/world.py"]
+    engine_switchers = [
+        path for path in _modules_calling("disable_progress_bars", "set_verbosity_error") if path.startswith("engine/")
+    ]
+    assert engine_switchers == ["engine/cli/output.py"]
+
+
+def test_exit_codes_are_defined_in_one_module() -> None:
+    """Every command ends with a code named in engine/errors.py (0, 1, 2, 130, 141), not a local copy of it."""
+    definers = set()
+    for source in SOURCES:
+        for node in ast.walk(_tree(source)):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            names += [e.id for t in targets if isinstance(t, ast.Tuple) for e in t.elts if isinstance(e, ast.Name)]
+            if any(name.startswith("EXIT_") and not name.endswith(("_S", "_SECONDS")) for name in names):
+                definers.add(source.relative_to(ROOT).as_posix())
+    assert definers == {"engine/errors.py"}
+
+
 # Behaviour: the callers of one owner agree where they used to disagree.
 
 

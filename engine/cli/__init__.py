@@ -10,8 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-EXIT_INTERRUPTED = 130
-"""The shell's code for a command ended by Ctrl-C."""
+from engine.errors import EXIT_INTERRUPTED
 
 COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "chat", "schema", "doctor")
 """Modules of this package, in the order `ft-tui --help` lists them. Each defines `register(subparsers)`."""

@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING, TypeVar
 from engine.cli.output import console
 from engine.cli.report import report_error
 from engine.cli.trained_run import DTYPES, add_trained_run_arguments, read_run_config
-from engine.errors import FtTuiError
+from engine.errors import EXIT_OK, FtTuiError
 
 if TYPE_CHECKING:
     from engine.config import RunConfig
     from engine.infer import ChatSession
 
-EXIT_OK, EXIT_FAILED = 0, 1
 Number = TypeVar("Number", int, float)
 HELP_LINE = "/reset forgets the conversation, /exit (or Ctrl-D) quits"
 

@@ -6,8 +6,7 @@ import argparse
 import json
 
 from engine.cli.output import console
-
-EXIT_OK, EXIT_PROBLEMS = 0, 1
+from engine.errors import EXIT_FAILED, EXIT_OK
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(diagnosis.to_dict(), indent=2))
     else:
         _print(diagnosis)
-    return EXIT_PROBLEMS if diagnosis.problems else EXIT_OK
+    return EXIT_FAILED if diagnosis.problems else EXIT_OK
 
 
 def _print(diagnosis: object) -> None:

@@ -7,10 +7,8 @@ import argparse
 from engine.cli.output import console
 from engine.cli.report import report_error
 from engine.cli.trained_run import DTYPES, add_trained_run_arguments, read_run_config
-from engine.errors import FtTuiError
+from engine.errors import EXIT_OK, FtTuiError
 from engine.markup import escape_markup
-
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

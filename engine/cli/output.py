@@ -10,6 +10,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.text import Text
 
+from engine.errors import EXIT_BROKEN_PIPE
 from engine.markup import escape_markup
 from engine.rules import Finding
 from engine.wording import count
@@ -69,16 +70,24 @@ def _indented(label: str, text: str, width: int) -> Text:
     return rendered
 
 
-def quiet_libraries() -> None:
-    """Our own one-line progress replaces the libraries' loading bars, advice and future-change warnings."""
+def quiet_libraries(*, warnings_as_events: bool = False) -> None:
+    """Our own one-line progress replaces the libraries' loading bars, advice and future-change warnings.
+
+    The one set of library switches for every command. `warnings_as_events` (training): the run captures library
+    warnings as log events (and log.txt), so they keep their level and only their own stderr copy is removed, which
+    would print them twice.
+    """
     import warnings
 
     import datasets
     import transformers
 
     datasets.disable_progress_bars()
-    transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
+    if warnings_as_events:
+        transformers.logging.disable_default_handler()
+        return
+    transformers.logging.set_verbosity_error()
     # The libraries' notices about their own upcoming API changes (FutureWarning, often attributed to the calling
     # library through stacklevel) tell a user of these commands nothing they can act on.
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -94,4 +103,4 @@ def exit_quietly_on_closed_pipe(command: Callable[[], int]) -> int:
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # the interpreter's own flush at exit must not fail again
-        return 141
+        return EXIT_BROKEN_PIPE

@@ -18,13 +18,12 @@ from engine.config import RunConfig, load_config
 from engine.data.errors import DataError, NoRowsLeft
 from engine.data.spans import IGNORE_INDEX
 from engine.data.stats import DataFacts
-from engine.errors import FtTuiError
+from engine.errors import EXIT_FAILED, EXIT_OK, FtTuiError
 from engine.markup import escape_markup
 from engine.presets import config_path
 from engine.rules import Finding, check_config, detect_target, has_errors
 from engine.wording import count as count_of
 
-EXIT_OK, EXIT_DATA_ERRORS = 0, 1
 BAR_WIDTH = 40
 
 
@@ -61,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print_report(console(), prepared.facts, prepared.cache_dir, prepared.reused_cache, findings)
         if args.debug:
             print_examples(console(), prepared.train, tokenizer, args.debug)
-    return EXIT_DATA_ERRORS if has_errors(findings) else EXIT_OK
+    return EXIT_FAILED if has_errors(findings) else EXIT_OK
 
 
 def preflight_findings(cfg: RunConfig, facts: DataFacts, world_size: int) -> list[Finding]:

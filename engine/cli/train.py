@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.cli.output import console, print_findings
+from engine.cli.output import console, print_findings, quiet_libraries
 from engine.cli.report import report_error
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args
-from engine.errors import FtTuiError
+from engine.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, FtTuiError
 from engine.events import (
     CheckpointEvent,
     EvalEvent,
@@ -27,13 +26,13 @@ from engine.events import (
 from engine.markup import escape_markup
 from engine.presets import config_path
 from engine.runs.paths import CONFIG_FILE
+from engine.world import started_by_a_launcher
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from engine.train import TrainResult
 
-EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
 """130 is the shell's code for a run ended by Ctrl-C; a stopped run left a checkpoint to resume from."""
 
 
@@ -115,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         nproc = options.nproc or _planned_processes(options.config)
     except FtTuiError as error:
         return report_error(error)
-    if nproc > 1 and "WORLD_SIZE" not in os.environ:
+    if nproc > 1 and not started_by_a_launcher():
         options.nproc = nproc
         return _train_processes(config, options, leftover)
     return _train(config, options, overrides)
@@ -175,7 +174,7 @@ def _exit_code_of_last_run(output_dir: Path) -> int:
     events = read_events(path) if path.is_file() else []
     last = events[-1] if events else None
     if isinstance(last, FinishedEvent) and last.status == "stopped":
-        return EXIT_STOPPED
+        return EXIT_INTERRUPTED
     return EXIT_FAILED
 
 
@@ -208,7 +207,7 @@ def _train(config: RunConfig, options: argparse.Namespace, overrides: dict[str, 
     from engine.train import TrainError, train
     from engine.train.distributed import is_main_process
 
-    _quiet_library_progress_bars()
+    quiet_libraries(warnings_as_events=True)
     view = TrainView(console(stderr=options.events), config)
     try:
         with view:
@@ -229,7 +228,7 @@ def _train(config: RunConfig, options: argparse.Namespace, overrides: dict[str, 
     if is_main_process():
         view.summary(result)
     if result.status == "stopped":
-        return EXIT_STOPPED
+        return EXIT_INTERRUPTED
     return EXIT_OK if result.status == "completed" else EXIT_FAILED
 
 
@@ -325,17 +324,6 @@ class TrainView:
             self.out.print(f"[bold yellow]stopped[/] at step {result.step}{escape_markup(resume)}", highlight=False)
         else:
             self.out.print(f"[bold red]failed[/]: {escape_markup(result.message)}", highlight=False)
-
-
-def _quiet_library_progress_bars() -> None:
-    """The run's own progress bar says it all; tqdm bars from datasets and transformers would break it up."""
-    import datasets
-    import transformers
-
-    datasets.disable_progress_bars()
-    transformers.utils.logging.disable_progress_bar()
-    # Library warnings reach the screen as log events (and log.txt); their own stderr copy would print them twice.
-    transformers.utils.logging.disable_default_handler()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,12 +11,10 @@ from engine.cli.output import console, print_findings
 from engine.cli.report import report_error
 from engine.config import ConfigError, RunConfig, key_order, load_config
 from engine.config.paths import shown_paths
-from engine.errors import FtTuiError, UsageError
+from engine.errors import EXIT_FAILED, EXIT_OK, FtTuiError, UsageError
 from engine.markup import escape_markup
 from engine.presets import config_path
 from engine.rules import Finding, Target, check_config, declared_target, detect_target, has_errors
-
-EXIT_OK, EXIT_ERRORS = 0, 1
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         _print_json(args.config, config, target, findings, args.target)
     else:
         _print_text(args.config, config, target, findings, args.target)
-    return EXIT_ERRORS if has_errors(findings) else EXIT_OK
+    return EXIT_FAILED if has_errors(findings) else EXIT_OK
 
 
 def _model_facts(config: RunConfig) -> Any:

@@ -195,4 +195,6 @@ def _processes(cfg: RunConfig, raw: Any) -> int | None:
 
 def _world_size(world_size: int | None) -> int:
     """Explicit, else the WORLD_SIZE that torchrun/accelerate set, else 1."""
-    return world_size or int(os.environ.get("WORLD_SIZE", "1") or 1)
+    from engine.world import world_size as launched_world_size
+
+    return world_size or launched_world_size()

@@ -8,8 +8,8 @@ from engine.config import RunConfig
 from engine.config.intervals import Interval, eval_interval, save_interval
 from engine.errors import first_line
 from engine.train import decisions
-from engine.train.distributed import world_size
 from engine.train.errors import TrainError
+from engine.world import world_size
 
 
 def training_arguments(

@@ -9,17 +9,10 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+from engine.world import rank, started_by_a_launcher, world_size
+
 DEFAULT_DDP_TIMEOUT_S = 1800
 """transformers' default `ddp_timeout`; the process group made here must match the one the Trainer would make."""
-
-
-def world_size() -> int:
-    """Processes in this job, from the launcher's environment (1 for a plain `python -m engine.train`)."""
-    return int(os.environ.get("WORLD_SIZE", "1") or 1)
-
-
-def rank() -> int:
-    return int(os.environ.get("RANK", "0") or 0)
 
 
 def is_main_process() -> bool:
@@ -39,7 +32,7 @@ def single_process_surprise() -> str | None:
     environ = os.environ
     if environ.get("ACCELERATE_USE_CPU", "").lower() not in ("true", "1") or "MASTER_ADDR" not in environ:
         return None
-    if "WORLD_SIZE" in environ or any(name in environ for name in MPI_SIZE_VARIABLES):
+    if started_by_a_launcher(environ) or any(name in environ for name in MPI_SIZE_VARIABLES):
         return None
     return (
         "accelerate launch --cpu started only this one process (accelerate leaves several CPU processes to "

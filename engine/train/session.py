@@ -12,11 +12,12 @@ from engine.events import RunFacts
 from engine.rules import Finding
 from engine.train import decisions
 from engine.train.checkpoints import find_resume_checkpoint
-from engine.train.distributed import main_process_first, single_process_surprise, world_size
+from engine.train.distributed import main_process_first, single_process_surprise
 from engine.train.preflight import pick_target, run_rules
 from engine.train.reporter import Reporter
 from engine.train.state import RunTally
 from engine.train.stopping import StopRequest
+from engine.world import world_size
 
 
 @dataclass
