@@ -16,7 +16,7 @@ from engine.runs.lock import RunLockError
 from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE, RUN_INFO_FILE
 from engine.runs.plan import PlanError, local_processes
 from engine.runs.process import adopt_child, start_token
-from engine.runs.registry import LaunchInfo, read_launch, run_is_alive, save_launch
+from engine.runs.registry import LaunchInfo, read_launch, run_is_alive, run_name_of, save_launch
 from engine.runs.status import RunStatus, read_status
 
 ENGINE_COMMAND_ENV = "FT_TUI_ENGINE_COMMAND"
@@ -89,7 +89,7 @@ def start_detached(
         pid=process.pid,
         pid_token=start_token(process.pid),
         launched_at=time.time(),
-        name=Path(config.output_dir).name,
+        name=run_name_of(config),
         model=config.base_model,
         nproc=nproc,
     )

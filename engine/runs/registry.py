@@ -6,12 +6,15 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.atomic import write_text_atomic
 from engine.runs.paths import RUN_INFO_FILE, registry_dir
 from engine.runs.process import is_alive
 from engine.runs.status import RunState, RunStatus, read_status
+
+if TYPE_CHECKING:
+    from engine.config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,20 @@ def run_is_alive(launch: LaunchInfo | None, status: RunStatus) -> bool:
     return live_pid(launch, status) is not None
 
 
+def display_name(run_dir: Path, launch: LaunchInfo | None, status: RunStatus) -> str:
+    """The run's name for the runs list and the monitor: the name the engine reported, else the launcher's, else the
+    folder's (the engine's name itself is `run_name_of`: wandb_name, else the output folder's name)."""
+    return status.run_name or (launch.name if launch else "") or run_dir.name
+
+
+def run_name_of(config: RunConfig) -> str:
+    """What a run of `config` is called (events, W&B, the launch record): wandb_name, else its folder's name."""
+    return config.wandb_name or Path(config.output_dir).name
+
+
 def _build_record(run_dir: Path, launch: LaunchInfo | None, status: RunStatus) -> RunRecord:
     alive = run_is_alive(launch, status)
-    name = status.run_name or (launch.name if launch else "") or run_dir.name
+    name = display_name(run_dir, launch, status)
     model = status.model or (launch.model if launch else "")
     started = status.started_time or (launch.launched_at if launch else None)
     return RunRecord(run_dir, name, model, status.state(alive), started, launch, status)

@@ -10,6 +10,7 @@ from typing import Any
 from engine.config import RunConfig, config_to_dict
 from engine.events import RunFacts
 from engine.rules import Finding
+from engine.runs.registry import run_name_of
 from engine.train import decisions
 from engine.train.checkpoints import find_resume_checkpoint
 from engine.train.distributed import main_process_first, single_process_surprise
@@ -88,7 +89,7 @@ def prepare_session(
     for note in notes:
         reporter.log(note)
     run_facts = RunFacts(
-        run_name=config.wandb_name or Path(config.output_dir).name,
+        run_name=run_name_of(config),
         config=config_to_dict(config),
         device=target.device,
         dtype="bfloat16" if config.bf16 is True else ("float16" if config.fp16 else "float32"),

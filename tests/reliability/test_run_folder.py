@@ -158,3 +158,16 @@ def test_cli_train_into_a_stopped_runs_folder_refuses_and_names_both_fixes(
     assert "--resume" in done.stderr and "--force" in done.stderr and "stopped run (step 4)" in done.stderr
     assert (Path(config.output_dir) / "events.jsonl").read_text() == before  # nothing appended
     assert os.listdir(tmp_path).count("run") == 1
+
+
+def test_the_run_is_named_once_for_the_engine_the_launcher_and_the_monitor(
+    make_config: Callable[..., RunConfig], tmp_path: Path
+) -> None:
+    """The launcher once named a run by its folder while the engine used wandb_name: the runs list disagreed."""
+    from engine.runs.registry import display_name, run_name_of
+    from engine.runs.status import RunStatus
+
+    assert run_name_of(make_config(wandb_name="quill")) == "quill"
+    assert run_name_of(make_config()) == "run"
+    assert display_name(tmp_path / "folder", None, RunStatus()) == "folder"
+    assert display_name(tmp_path / "folder", None, RunStatus(run_name="quill")) == "quill"

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from engine.errors import FtTuiError, one_line
 from engine.runs import LaunchError, RunControlError, RunState, resume_run, stop_run
 from engine.runs.folder import RunFolder
+from engine.runs.registry import display_name
 from tui.monitor.actions import ft_tui_command, open_folder, run_config, run_cwd
 from tui.monitor.model import RunModel
 from tui.monitor.screens.dialogs import ConfirmDialog
@@ -190,7 +191,7 @@ class MonitorScreen(Screen[None]):
 
     def _show_progress(self) -> None:
         launch = self.watcher.launch
-        name = self.model.status.run_name or (launch.name if launch else "") or self.run_dir.name
+        name = display_name(self.run_dir, launch, self.model.status)
         model_name = self.model.status.model or (launch.model if launch else "")
         note = "✗ not updating" if self.reader_error else self.pending.value
         self.query_one(RunHeader).show(self.model, self.state, name, model_name, note)
