@@ -261,6 +261,15 @@ def test_exit_codes_are_defined_in_one_module() -> None:
     assert definers == {"engine/errors.py"}
 
 
+def test_dataset_formats_are_listed_once() -> None:
+    """The config's list of dataset types is the formatters' list; the menus offer it less the legacy names."""
+    from engine.config.choices import DATASET_TYPES, LEGACY_DATASET_TYPES, OFFERED_DATASET_TYPES
+    from engine.data.formats import FORMATS
+
+    assert FORMATS is DATASET_TYPES
+    assert sorted(OFFERED_DATASET_TYPES) == sorted(set(DATASET_TYPES) - set(LEGACY_DATASET_TYPES))
+
+
 # Behaviour: the callers of one owner agree where they used to disagree.
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from engine.config.choices import DATASET_TYPES
 from engine.data.errors import DataError
 from engine.data.formats.alpaca import FORMAT_NO_INPUT, FORMAT_WITH_INPUT, AlpacaFormatter, AlpacaLayout
 from engine.data.formats.chat import TRAIN_ON_EOS, ChatFormatter, special_token_texts
@@ -18,7 +19,8 @@ from engine.data.templates import resolve_chat_template
 if TYPE_CHECKING:
     from engine.config import DatasetConfig, RunConfig
 
-FORMATS = ("alpaca", "chat_template", "sharegpt", "completion", "input_output")
+FORMATS = DATASET_TYPES
+"""The `type` values the formatters below handle: the config's list, engine/config/choices.py."""
 
 __all__ = ["FORMATS", "RowFormatter", "build_formatter", "detect_format", "format_name", "ignored_tools_column"]
 
