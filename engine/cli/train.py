@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
+
 from engine.cli.output import console, print_findings, quiet_libraries
 from engine.cli.report import report_error
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args
@@ -23,6 +25,7 @@ from engine.events import (
     StepEvent,
     WarningEvent,
 )
+from engine.events.text import phase_name, phase_text, warning_text
 from engine.markup import escape_markup
 from engine.presets import config_path
 from engine.runs.paths import CONFIG_FILE
@@ -286,19 +289,18 @@ class TrainView:
             self._print_line(event)
 
     def _phase(self, event: PhaseEvent) -> None:
-        name = event.phase.replace("_", " ")
         if self.progress.live.is_started:
-            self.progress.update(self.task, description=name)
+            self.progress.update(self.task, description=phase_name(event))
         elif event.phase in ("starting", "loading_model", "preparing_data"):
-            detail = f": {event.detail}" if event.detail else ""
-            self.out.print(f"[bold]{name}[/]{escape_markup(detail)}", highlight=False)
+            line = Text(phase_text(event))  # a Text: the detail (a path, a model id) is never markup
+            line.stylize("bold", 0, len(phase_name(event)))
+            self.out.print(line, highlight=False)
 
     def _print_line(self, event: Event) -> None:
         if isinstance(event, CheckpointEvent):
             self.out.print(f"[green]checkpoint[/] step {event.step}: {escape_markup(event.path)}", highlight=False)
         elif isinstance(event, WarningEvent):
-            rule = f"{event.rule_id}: " if event.rule_id else ""
-            self.out.print(f"[yellow]warning[/] {escape_markup(rule + event.message)}", highlight=False)
+            self.out.print(f"[yellow]warning[/] {escape_markup(warning_text(event))}", highlight=False)
         elif isinstance(event, LogEvent) and event.level in ("info", "warning"):
             self.out.print(event.message, style="dim", highlight=False, markup=False)
 

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from engine.events import ErrorEvent, EvalEvent, Event, LogEvent, PhaseEvent, StartedEvent, StepEvent, WarningEvent
+from engine.events.text import phase_text, warning_text
 from engine.runs import RunStatus
 from tui.monitor.series import BinnedSeries, SmoothedSeries
 
@@ -84,14 +85,12 @@ class RunModel:
         if isinstance(event, LogEvent):
             self.log.append(LogLine(event.time, event.level, event.message))
         elif isinstance(event, WarningEvent):
-            prefix = f"{event.rule_id}: " if event.rule_id else ""
-            self.log.append(LogLine(event.time, "warning", prefix + event.message))
+            self.log.append(LogLine(event.time, "warning", warning_text(event)))
         elif isinstance(event, ErrorEvent):
             self.log.append(LogLine(event.time, "error", event.message))
             self.log.extend(LogLine(event.time, "error", line) for line in event.detail.splitlines())
         elif isinstance(event, PhaseEvent) and event.phase != previous_phase:
-            detail = f": {event.detail}" if event.detail else ""
-            self.log.append(LogLine(event.time, "info", f"── {event.phase.replace('_', ' ')}{detail}"))
+            self.log.append(LogLine(event.time, "info", f"── {phase_text(event)}"))
 
     def add_error(self, message: str, when: float) -> None:
         """A failure of the monitor itself (it could not read the run folder), logged like the engine's errors."""
