@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from engine.runs import read_launch, run_record
 from engine.runs.launch import ENGINE_COMMAND_ENV
 from engine.runs.process import is_alive, send_stop
 from tests.conftest import UserFolders
+from tests.tiny import fake_checkpoint
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events"
 FAKE_ENGINE = Path(__file__).parent / "fake_engine.py"
@@ -75,6 +77,10 @@ def recorded_run(tmp_path: Path, stream: str, lines: int | None = None) -> Path:
     run_dir.mkdir(parents=True)
     text = (FIXTURES / stream).read_text(encoding="utf-8").splitlines(keepends=True)
     (run_dir / EVENTS_FILE).write_text("".join(text[:lines]), encoding="utf-8")
+    for line in text[:lines]:  # the checkpoint folders the events report, on disk as the engine leaves them
+        event = json.loads(line)
+        if event.get("type") == "checkpoint":
+            fake_checkpoint(run_dir / Path(event["path"]).name)
     return run_dir
 
 

@@ -73,7 +73,7 @@ def summary_text(model: RunModel, state: RunState, run_dir: Path) -> Text:
     checkpoint = RunFolder(run_dir).resume_checkpoint() if state != "finished" else None
     if checkpoint is not None:
         text.append("\nResume from: ", style="bold")
-        text.append(str(checkpoint))
+        text.append(checkpoint.name)
     if state == "failed":
         silent = f"the engine exited without a word (see {CONSOLE_FILE} below)"
         message = status.error.message if status.error else silent
