@@ -69,7 +69,8 @@ def _add_own_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="start over in an output_dir that holds a completed run (moved aside to <output_dir>.replaced-<time>)",
+        help="start over in an output_dir that holds an earlier run, completed, stopped or failed (it is moved "
+        "aside to <output_dir>.replaced-<time>, never deleted)",
     )
     parser.add_argument(
         "--detach",
