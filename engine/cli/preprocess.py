@@ -43,9 +43,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
+PREPARED_WITH = frozenset({"seed"})
+"""Settings preparing the data uses that nothing on the way checks: the catalog's static errors about them stop
+`preprocess` first (the others are `validate`'s: a config for a GPU may well be prepared on a laptop)."""
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config)
+        refused = [
+            finding
+            for finding in check_config(cfg, detect_target(), stages=("static",))
+            if finding.severity == "error" and PREPARED_WITH & set(finding.fields)
+        ]
+        if refused:
+            print_findings(console(), refused)
+            return EXIT_DATA_ERRORS
         quiet_libraries()
         tokenizer = load_tokenizer(cfg, args.json)
         prepared = _prepare(cfg, tokenizer, args)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args, save_config
+from engine.config.paths import output_dir_problem
 from engine.errors import FtTuiError
 from engine.runs.lock import RunLockError, check_run_folder, set_aside_completed_run
 from engine.runs.paths import CONSOLE_FILE, RUN_CONFIG_FILE, RUN_INFO_FILE
@@ -71,6 +72,9 @@ def start_detached(
     cwd = (cwd or Path.cwd()).resolve()
     config = apply_overrides(load_config(config_path), parse_override_args(overrides or []))
     run_dir = (cwd / config.output_dir).resolve()
+    problem = output_dir_problem(run_dir)
+    if problem:
+        raise LaunchError(f"output_dir '{config.output_dir}' {problem}; set output_dir to a folder")
     _refuse_live_run(run_dir, resume=resume, force=force)
     if force and not resume:
         try:

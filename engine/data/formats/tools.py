@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.data.errors import RowProblem
+from engine.nesting import loads_json
 
 PROBE_TOOL_NAME = "ft_tui_probe_tool"
 """The name of the tool a template is rendered with to see whether it prints tools at all."""
@@ -41,7 +42,7 @@ def _parsed_parameters(tool: dict[str, Any], field: str) -> dict[str, Any]:
 
 def _json(text: str, problem: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_json(text)
     except json.JSONDecodeError as error:
         raise RowProblem("malformed", f"{problem} ({error.msg} at character {error.pos})") from error
 
