@@ -172,7 +172,7 @@ def _run(
     with frozen_heap():
         trainer.train(resume_from_checkpoint=str(session.resume_from) if session.resume_from else None)
     finished_all = trainer.state.global_step >= trainer.state.max_steps
-    if stop.requested and not finished_all:
+    if stop.requested and (stop.failed or not finished_all):  # ruined weights at the last step are not saved
         status: FinishStatus = "failed" if stop.failed else "stopped"
         return _finish(reporter, tally, status, Path(config.output_dir), message=stop.reason)
     reporter.phase("saving", "final adapter" if session.config.uses_lora() else "final model")

@@ -171,6 +171,8 @@ CASES = [
     Case("disk.output_dir_not_a_folder", f"output_dir: {NOT_JSON.parent / 'runs' / 'new'}\n", False),
     Case("batch.micro_batch_too_large", "micro_batch_size: 1000000000000\nsequence_len: 128\n", True),
     Case("batch.micro_batch_too_large", "micro_batch_size: 64\nsequence_len: 4096\n", False),
+    Case("optim.weight_decay_above_one", "weight_decay: 1.0e+308\n", True),
+    Case("optim.weight_decay_above_one", "weight_decay: 0.1\n", False),
     Case("schedule.seed_out_of_range", "seed: -1\n", True),
     Case("schedule.seed_out_of_range", "seed: 4294967295\n", False),
     Case("distributed.deepspeed_and_fsdp", "deepspeed: zero2\nfsdp_version: 2\n", True, "gpu"),
