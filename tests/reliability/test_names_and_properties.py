@@ -124,3 +124,19 @@ def test_json_depth_is_measured_as_the_parser_nests(value: Any, limit: int) -> N
     else:
         with pytest.raises(ValueError, match=f"nested more than {limit} levels deep"):
             loads_json(text, limit)
+
+
+@pytest.mark.parametrize("given", ["x.yml", "x.yaml", "x"])
+def test_a_preset_saved_with_its_suffix_is_found_by_that_name(
+    given: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ft-tui presets save x.yml` wrote x.yml.yml, and `ft-tui validate x.yml` then said "no such file"."""
+    from engine.presets import config_path
+
+    monkeypatch.setenv("FT_TUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    saved = save_user_preset(given, parse_config_dict({"base_model": "m"}))
+    assert saved.name == "x.yml"
+    assert config_path(given) == saved
+    (tmp_path / given).write_text("base_model: here\n")  # a file of that name here still wins
+    assert config_path(given) == Path(given)
