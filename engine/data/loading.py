@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -151,11 +153,28 @@ def _load_hub(ds: DatasetConfig) -> Any:
     )
 
 
+JSON_BUILDER_LOGGER = "datasets.packaged_modules.json.json"
+"""datasets' JSON reader, which logs its own "JSON parse error ... in row 6" (0-based) before raising: ft-tui
+explains the same failure with the 1-based line (`explain_json_failure`), so that log line only misleads."""
+
+
+@contextmanager
+def _json_reader_quiet() -> Iterator[None]:
+    logger = logging.getLogger(JSON_BUILDER_LOGGER)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _call(name: str, load: Callable[[], Any], files: list[Path] | None = None) -> Any:
     """Run a `datasets` loader and turn its exception chain into one readable line (the broken file and line
     when a local JSON file is to blame)."""
     try:
-        return load()
+        with _json_reader_quiet():
+            return load()
     except DataError:
         raise
     except Exception as err:
