@@ -75,7 +75,10 @@ def load_preset(name: str) -> RunConfig:
 
 
 def save_user_preset(name: str, config: RunConfig, force: bool = False, description: str | None = None) -> Path:
-    """Save a config as a user preset; refuses to overwrite one without `force`, and never shadows a built-in."""
+    """Save a config as a user preset; refuses to overwrite one without `force`, and never shadows a built-in.
+
+    A name given with its file suffix (`x.yml`) names preset `x`: the file is x.yml, not x.yml.yml."""
+    name = preset_name(name)
     if not _NAME.fullmatch(name):
         raise PresetError(f"preset name {name!r} may use letters, digits, '.', '_' and '-' (up to 64 characters)")
     if any(info.name == name and info.builtin for info in list_presets()):
@@ -103,15 +106,27 @@ def _first_comment_line(path: Path) -> str:
     return ""
 
 
+def preset_name(name: str) -> str:
+    """The preset a name means: `x.yml` and `x.yaml` mean preset `x` (its file is x.yml)."""
+    for suffix in (".yml", ".yaml"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name.removesuffix(suffix)
+    return name
+
+
 def config_path(argument: str | Path) -> Path:
-    """A command's CONFIG: an existing file, else a preset's name (`ft-tui train smollm2-135m-lora`).
+    """A command's CONFIG: an existing file, else a preset's name (`ft-tui train smollm2-135m-lora`, or
+    `x.yml` for the preset saved as `x.yml` when no such file is here).
 
     A file always wins over a preset of the same name. Anything else comes back unchanged, so the loader reports
     the missing file in its usual words."""
     path = Path(argument)
-    if path.exists() or path.suffix in (".yml", ".yaml") or not _NAME.fullmatch(str(argument)):
+    if path.exists() or len(path.parts) > 1:
+        return path
+    name = preset_name(str(argument))
+    if not _NAME.fullmatch(name):
         return path
     for info in list_presets():
-        if info.name == str(argument):
+        if info.name == name:
             return info.path
     return path

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from engine.config import RunConfig
+from engine.nesting import loads_json
 from engine.presets import BUILTIN_DIR
 
 DEEPSPEED_DIR = "deepspeed"
@@ -45,13 +46,29 @@ def resolve_deepspeed(value: str | None, cwd: Path | None = None) -> Path | None
 def deepspeed_settings(config: RunConfig) -> dict[str, Any] | None:
     """The parsed DeepSpeed JSON of a config; None when none is set, it cannot be found or is not JSON."""
     path = resolve_deepspeed(config.deepspeed)
-    if path is None:
-        return None
+    return None if path is None else _read_deepspeed(path)[0]
+
+
+def deepspeed_problem(config: RunConfig) -> str | None:
+    """Why the config's DeepSpeed JSON file cannot be used (unreadable, not JSON, nested too deep, not an object);
+    None when it can, or when none is set or found (distributed.deepspeed_config_missing speaks then)."""
+    path = resolve_deepspeed(config.deepspeed)
+    return None if path is None else _read_deepspeed(path)[1]
+
+
+def _read_deepspeed(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(the settings, None) or (None, what is wrong), read with the depth limit every parser shares."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+        data = loads_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        return None, f"cannot be read ({error.strerror or error})"
+    except UnicodeDecodeError:
+        return None, "is not UTF-8 text"
+    except json.JSONDecodeError as error:
+        return None, f"is not valid JSON (line {error.lineno}: {error.msg})"
+    if not isinstance(data, dict):
+        return None, "is not a JSON object of settings"
+    return data, None
 
 
 def zero_stage(config: RunConfig) -> int | None:

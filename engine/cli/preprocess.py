@@ -43,9 +43,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
+PREPARED_WITH = frozenset({"seed", "trust_remote_code"})
+"""Settings preparing the data uses that nothing on the way checks: the catalog's static findings about them are
+shown before the tokenizer loads (its folder's code runs with trust_remote_code), and their errors stop
+`preprocess` (the other static findings are `validate`'s: a config for a GPU may well be prepared on a laptop)."""
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config)
+        before = _findings_before_loading(cfg)
+        if not args.json and before:
+            print_findings(console(stderr=True), before)
+        if has_errors(before):
+            return _fail(args, DataError("the config cannot be prepared"), before) if args.json else EXIT_DATA_ERRORS
         quiet_libraries()
         tokenizer = load_tokenizer(cfg, args.json)
         prepared = _prepare(cfg, tokenizer, args)
@@ -55,12 +66,22 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args, error)
     findings = preflight_findings(cfg, prepared.facts, args.world_size)
     if args.json:
+        findings = before + findings
         print(json.dumps(_json_report(args, prepared, findings), indent=2))
     else:
         print_report(console(), prepared.facts, prepared.cache_dir, prepared.reused_cache, findings)
         if args.debug:
             print_examples(console(), prepared.train, tokenizer, args.debug)
     return EXIT_FAILED if has_errors(findings) else EXIT_OK
+
+
+def _findings_before_loading(cfg: RunConfig) -> list[Finding]:
+    """The catalog's static findings on the settings in PREPARED_WITH (the trust_remote_code warning among them)."""
+    return [
+        finding
+        for finding in check_config(cfg, detect_target(), stages=("static",))
+        if PREPARED_WITH & set(finding.fields)
+    ]
 
 
 def preflight_findings(cfg: RunConfig, facts: DataFacts, world_size: int) -> list[Finding]:

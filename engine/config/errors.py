@@ -42,3 +42,8 @@ class ConfigFileError(FtTuiError):
     """The config file cannot be read or is not valid YAML. Exit code 2."""
 
     exit_code: ClassVar[int] = EXIT_USAGE
+
+
+class ConfigTooLargeError(ConfigFileError):
+    """YAML (a file or a command-line value) nested or expanding past the readers' limits: refused before it is
+    built, so a few bytes cannot take the machine's memory or the parser's stack. Exit code 2."""

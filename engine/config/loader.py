@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,10 @@ from pydantic import AliasChoices, BaseModel, ValidationError
 
 from engine.config.axolotl_catalog import AxolotlKey, axolotl_catalog, kinds_of
 from engine.config.datasets import AlpacaFieldMapping, DatasetConfig
-from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem
+from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem, ConfigTooLargeError
 from engine.config.paths import resolve_config_paths
 from engine.config.run_config import RunConfig
+from engine.nesting import MAX_DEPTH, too_deep_message
 from engine.wording import closest
 
 _NESTED_LISTS = ("datasets", "test_datasets")
@@ -25,16 +27,41 @@ def load_config(path: str | Path) -> RunConfig:
 
     Relative inputs found next to the file become absolute (engine.config.paths has the rule)."""
     path = Path(path)
+    text = read_config_text(path)
+    data, lines = _parse_yaml(text, str(path))
+    return parse_config_dict(resolve_config_paths(data, path.parent.absolute()), source=str(path), key_lines=lines)
+
+
+MAX_CONFIG_BYTES = 16 * 2**20
+"""Largest config file read (axolotl's biggest examples are a few KiB): a path like /dev/zero or a log file given
+by mistake would otherwise be read whole into memory."""
+
+
+def read_config_text(path: Path) -> str:
+    """The text of a config file; only a regular file of at most MAX_CONFIG_BYTES is read, so a device (/dev/zero)
+    or a FIFO is refused at once instead of filling memory or blocking forever."""
     try:
-        text = path.read_text(encoding="utf-8")
+        status = path.stat()
     except FileNotFoundError:
         raise ConfigFileError(
             f"{path}: no such file; check the path (`ft-tui presets list` names the built-in configs)"
         ) from None
+    except OSError as error:
+        raise ConfigFileError(f"{path}: cannot be read ({error.strerror or error})") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise ConfigFileError(f"{path}: is a folder, not a config file; give the path of a .yml file")
+    if not stat.S_ISREG(status.st_mode):
+        raise ConfigFileError(f"{path}: is not a regular file (a device, pipe or socket); give the path of a .yml file")
+    if status.st_size > MAX_CONFIG_BYTES:
+        raise ConfigFileError(
+            f"{path}: is {status.st_size / 2**20:.0f} MiB, larger than a config can be "
+            f"({MAX_CONFIG_BYTES // 2**20} MiB); give the path of a .yml file"
+        )
+    try:
+        with path.open("rb") as handle:
+            return handle.read(MAX_CONFIG_BYTES + 1).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigFileError(f"{path}: cannot be read ({error})") from None
-    data, lines = _parse_yaml(text, str(path))
-    return parse_config_dict(resolve_config_paths(data, path.parent.absolute()), source=str(path), key_lines=lines)
 
 
 def parse_config_text(text: str, source: str = "config") -> RunConfig:
@@ -130,12 +157,13 @@ def _apply_renames(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]
     return data, renamed
 
 
-MAX_DEPTH = 64
-"""Deepest nesting a config may have (axolotl's deepest examples use about 6); deeper input is hostile or broken
-and would otherwise end in a RecursionError."""
 MAX_NODES = 50_000
 """Most values a config may expand to, counting each alias as a copy of what it names: a few hundred bytes of
 nested anchors (an "alias bomb") would otherwise expand to billions of values while we read it."""
+
+
+class _TooDeepError(yaml.composer.ComposerError):
+    """The composer went past MAX_DEPTH."""
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -150,7 +178,7 @@ class _BoundedLoader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
-                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+                raise _TooDeepError(None, None, too_deep_message(), mark)
             return super().compose_node(parent, index)  # type: ignore[arg-type]  # stub: int; mappings pass a node
         finally:
             self._depth -= 1
@@ -162,19 +190,7 @@ def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, int]]
     The text is composed once into nodes, its expanded size and depth are bounded, duplicate keys are refused,
     and only then are Python values built from those same nodes.
     """
-    loader = _BoundedLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is not None:
-            _check_expansion(node, source)
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ConfigFileError(f"{source}: not valid YAML{where}: {problem}") from None
-    finally:
-        loader.dispose()
+    data, node = _compose_bounded(text, source)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -183,6 +199,39 @@ def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, int]]
     if duplicates:
         raise ConfigError(duplicates, source)
     return data, _key_lines(node)
+
+
+def _compose_bounded(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    """The value of a YAML text and its node tree, read with its depth and expanded size bounded; any problem
+    (a NUL byte, bad syntax, a nest or alias bomb) is one ConfigFileError naming where."""
+    loader = None
+    try:
+        loader = _BoundedLoader(text)  # the reader checks the characters here: a NUL byte fails at once
+        node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(node, source)
+        return (loader.construct_document(node) if node is not None else None), node
+    except yaml.reader.ReaderError as error:
+        raise ConfigFileError(
+            f"{source}: holds a control character ({error.character:#04x}) at character {error.position}, which "
+            "YAML does not allow; remove it (a config is plain UTF-8 text)"
+        ) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        if isinstance(error, _TooDeepError):
+            message = f"{source}: not valid YAML{where}: {problem}; write it with fewer levels"
+            raise ConfigTooLargeError(message) from None
+        raise ConfigFileError(f"{source}: not valid YAML{where}: {problem}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def parse_yaml_value(text: str, source: str) -> Any:
+    """One YAML value (a command-line override), bounded as a config file is: the same depth and alias limits."""
+    return _compose_bounded(text, source)[0]
 
 
 def _check_expansion(root: yaml.Node, source: str) -> None:
@@ -218,7 +267,7 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
         if size[key] > MAX_NODES or depth[key] > MAX_DEPTH:
             line = node.start_mark.line + 1
             what = f"more than {MAX_NODES} values" if size[key] > MAX_NODES else f"more than {MAX_DEPTH} levels"
-            raise ConfigFileError(
+            raise ConfigTooLargeError(
                 f"{source}: line {line}: its anchors and aliases expand to {what}; write the values out instead"
             )
 

@@ -7,10 +7,8 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
-from engine.config.errors import ConfigError, ConfigProblem
-from engine.config.loader import parse_config_dict
+from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem, ConfigTooLargeError
+from engine.config.loader import parse_config_dict, parse_yaml_value
 from engine.config.run_config import RunConfig
 
 
@@ -40,7 +38,7 @@ def parse_override_args(args: Sequence[str]) -> dict[str, Any]:
                     "command line",
                 )
             raw, index = "true", index + 1
-        overrides[key] = _parse_scalar(raw)
+        overrides[key] = _parse_scalar(raw, flag.partition("=")[0])
     return overrides
 
 
@@ -57,10 +55,14 @@ def _takes_yes_no(key: str) -> bool:
     return False
 
 
-def _parse_scalar(raw: str) -> Any:
+def _parse_scalar(raw: str, flag: str) -> Any:
+    """The value as YAML reads it, with a config file's depth and alias limits (a value nested too deep or an alias
+    bomb is refused, ConfigTooLargeError); text that is not YAML stays the string it is."""
     try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError:
+        return parse_yaml_value(raw, f"`{flag}`")
+    except ConfigTooLargeError:
+        raise
+    except ConfigFileError:
         return raw
 
 

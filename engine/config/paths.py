@@ -70,6 +70,18 @@ def with_outputs_expanded(config: RunConfig) -> RunConfig:
     return config.model_copy(update=changes)
 
 
+def output_dir_problem(output_dir: str | Path) -> str | None:
+    """Why output_dir cannot become a run folder: it, or a folder above it, is a file. None when it can (it is a
+    folder, or nothing is there yet). The one check behind the catalog's rule and the detached launcher."""
+    path = Path(output_dir).expanduser()
+    for part in (path, *path.parents):
+        if part.is_dir():
+            return None
+        if part.exists() or part.is_symlink():
+            return "is a file, not a folder" if part == path else f"lies inside '{part}', which is a file"
+    return None
+
+
 def shown_paths(config: RunConfig, cwd: Path | None = None) -> Iterator[tuple[str, Path]]:
     """(key, absolute path) for every local input and output of a loaded config, for `validate` and the wizard."""
     for index, entry in enumerate([*config.datasets, *(config.test_datasets or [])]):

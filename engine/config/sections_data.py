@@ -45,7 +45,7 @@ class DataSection(StrictModel):
     packing needs at least `gradient_accumulation_steps` packed eval batches."""
     pad_to_sequence_len: bool | None = None
     """Pad every batch to exactly `sequence_len` tokens: steady memory use at the cost of wasted compute."""
-    sample_packing_eff_est: float | None = None
+    sample_packing_eff_est: float | None = Field(default=None, gt=0, le=1)
     """axolotl's packing-efficiency estimate. ft-tui computes the exact value instead; kept for compatibility."""
     train_on_inputs: bool = False
     """Also compute the loss on prompts and user turns, not only on the answers the model should write."""

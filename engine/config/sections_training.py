@@ -8,6 +8,10 @@ from pydantic import Field
 
 from engine.config.base import StrictModel
 
+MAX_STEPS = 1_000_000_000
+"""Most optimiser steps (or epochs, or steps between saves) a setting may name: a billion steps is centuries of
+training; a bigger number is a typo (`--max_steps 1e23`) that would otherwise be accepted without a word."""
+
 
 class BatchSection(StrictModel):
     """How many rows make one optimiser step, and for how long to train."""
@@ -22,9 +26,9 @@ class BatchSection(StrictModel):
     """axolotl's older way to say the effective batch; gradient_accumulation_steps is derived from it."""
     eval_batch_size: int | None = Field(default=None, ge=1)
     """Rows per evaluation forward pass (default: micro_batch_size)."""
-    num_epochs: float = Field(default=1.0, gt=0)
+    num_epochs: float = Field(default=1.0, gt=0, le=MAX_STEPS)
     """Passes over the training data."""
-    max_steps: int | None = Field(default=None, ge=1)
+    max_steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
     """Stop after this many optimiser steps; overrides `num_epochs`."""
 
 
@@ -48,15 +52,15 @@ class OptimSection(StrictModel):
     """The warmup as a fraction of all steps (0.03-0.1 is typical)."""
     weight_decay: float | None = Field(default=0.0, ge=0)
     """Decoupled weight decay of the optimiser. 0 is common for LoRA."""
-    max_grad_norm: float | None = Field(default=None, ge=0)
+    max_grad_norm: float | None = Field(default=None, ge=0, le=1e6)
     """Clip the gradient norm to this value (default 1.0); 0 turns clipping off."""
-    adam_beta1: float | None = None
+    adam_beta1: float | None = Field(default=None, ge=0, lt=1)
     """Adam's beta1 (default 0.9)."""
-    adam_beta2: float | None = None
+    adam_beta2: float | None = Field(default=None, ge=0, lt=1)
     """Adam's beta2 (default 0.999)."""
-    adam_epsilon: float | None = None
+    adam_epsilon: float | None = Field(default=None, gt=0, le=1)
     """Adam's epsilon (default 1e-8)."""
-    neftune_noise_alpha: float | None = None
+    neftune_noise_alpha: float | None = Field(default=None, ge=0, le=1e3)
     """Add NEFTune noise of this scale to the embeddings while training."""
 
 
@@ -96,13 +100,13 @@ class ScheduleSection(StrictModel):
     """Folder for checkpoints, the final adapter, the events log and a copy of this config."""
     evals_per_epoch: int | None = Field(default=None, ge=0)
     """Evaluate this many times per epoch. Use this or `eval_steps`."""
-    eval_steps: int | float | None = None
+    eval_steps: int | float | None = Field(default=None, gt=0, le=MAX_STEPS)
     """Evaluate every N steps (or a fraction of all steps when below 1)."""
     eval_strategy: Literal["no", "steps", "epoch"] | None = None
     """When to evaluate, if not set through evals_per_epoch or eval_steps."""
     saves_per_epoch: int | None = Field(default=None, ge=0)
     """Save a checkpoint this many times per epoch. Use this or `save_steps`."""
-    save_steps: int | float | None = None
+    save_steps: int | float | None = Field(default=None, gt=0, le=MAX_STEPS)
     """Save a checkpoint every N steps (or a fraction of all steps when below 1)."""
     save_strategy: Literal["no", "steps", "epoch", "best"] | None = None
     """When to save checkpoints, if not set through saves_per_epoch or save_steps."""
@@ -120,7 +124,7 @@ class ScheduleSection(StrictModel):
     """Stop when the eval loss has not improved for this many evaluations."""
     load_best_model_at_end: bool | None = None
     """Keep the checkpoint with the best eval loss at the end instead of the last."""
-    loss_watchdog_threshold: float | None = None
+    loss_watchdog_threshold: float | None = Field(default=None, gt=0)
     """Stop training when the loss stays above this value (a diverging run)."""
     loss_watchdog_patience: int | None = Field(default=None, ge=1)
     """How many steps the loss may stay above the watchdog threshold before stopping."""

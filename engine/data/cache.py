@@ -6,6 +6,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -77,6 +78,26 @@ def tokenizer_fingerprint(tokenizer: Any) -> str:
         type(tokenizer).__name__,
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+_PARTIAL_NAME = re.compile(r"\.partial-(\d+)-[0-9a-f]{8}$")
+"""`<key>.partial-PID-xxxxxxxx`: the temporary folder `save_entry` writes before renaming it into place."""
+
+
+def sweep_abandoned_saves(prepared: Path) -> list[Path]:
+    """Remove the temporary folders of saves whose process died mid-write (a kill -9 skips `save_entry`'s own
+    cleanup) and return them. Only those of a dead pid: a live one may be another run writing that entry now."""
+    from engine.runs.process import is_alive
+
+    if not prepared.is_dir():
+        return []
+    removed = []
+    for path in prepared.iterdir():
+        match = _PARTIAL_NAME.search(path.name)
+        if match and path.is_dir() and not is_alive(int(match.group(1))):
+            discard_folder(path)
+            removed.append(path)
+    return removed
 
 
 def load_entry(folder: Path) -> tuple[Any, Any, EncodeReport] | None:

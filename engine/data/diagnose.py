@@ -12,6 +12,8 @@ import codecs
 import json
 from pathlib import Path
 
+from engine.nesting import MAX_DEPTH, json_too_deep, loads_json, too_deep_message
+
 TEXT_SUFFIXES = frozenset({".json", ".jsonl", ".csv", ".txt"})
 JSON_SUFFIXES = frozenset({".json", ".jsonl"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic"})
@@ -31,6 +33,25 @@ def check_before_loading(path: Path) -> str | None:
         return f"'{path}' {reason}; {fix}"
     if _blank(path):
         return f"'{path}' is empty: it has no rows; add data or remove the entry"
+    if suffix in JSON_SUFFIXES:
+        return _too_deep(path)
+    return None
+
+
+def _too_deep(path: Path) -> str | None:
+    """The first line nested deeper than MAX_DEPTH: the loader's JSON readers recurse per level in C and crash the
+    process (a segfault, not an exception) on a row nested thousands deep. A JSON array file counts as a whole."""
+    with path.open("rb") as handle:
+        if path.suffix.lower() == ".json" and handle.read(CHUNK).lstrip().startswith(b"["):
+            handle.seek(0)
+            text = handle.read().decode("utf-8")
+            if json_too_deep(text, MAX_DEPTH + 1):  # the array itself is one level
+                return f"'{path}': a row is {too_deep_message()}; flatten that row"
+            return None
+        handle.seek(0)
+        for number, line in enumerate(handle, start=1):
+            if line.count(b"[") + line.count(b"{") > MAX_DEPTH and json_too_deep(line.decode("utf-8")):
+                return f"'{path}': line {number} is {too_deep_message()}; flatten that row"
     return None
 
 
@@ -73,7 +94,7 @@ def explain_json_failure(path: Path) -> str | None:
 
 def _explain_array(text: str) -> str | None:
     try:
-        rows = json.loads(text)
+        rows = loads_json(text, MAX_DEPTH + 1)  # the array itself is one level
     except json.JSONDecodeError as error:
         return f"line {error.lineno} is not valid JSON: {error.msg}"
     for index, row in enumerate(rows if isinstance(rows, list) else []):
@@ -87,7 +108,7 @@ def _explain_lines(text: str) -> str | None:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = loads_json(line)
         except json.JSONDecodeError as error:
             return f"line {number} is not valid JSON: {error.msg} (column {error.colno})"
         if not isinstance(row, dict):

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from engine.config.paths import looks_local
 from engine.data.errors import DataError, RowProblem
-from engine.data.loading import EXTENSION_BUILDERS, _is_saved_dataset, local_files
+from engine.data.loading import EXTENSION_BUILDERS, _is_saved_dataset, local_files, unusable_path
+from engine.nesting import MAX_DEPTH, json_too_deep, loads_json, too_deep_message
 
 if TYPE_CHECKING:
     from engine.config import DatasetConfig
@@ -50,6 +51,9 @@ def inspect_dataset(ds: DatasetConfig, *, check_rows: bool = True) -> DatasetPro
     if not path_text:
         return DatasetProblem("path is empty", "set path to a data file (.jsonl, .json, .csv, .parquet, .txt)")
     path = Path(path_text).expanduser()
+    unusable = unusable_path(path)
+    if unusable is not None:
+        return DatasetProblem(f"{path_text} {unusable[0]}", unusable[1])
     if not path.exists():
         if looks_local(path_text):
             return DatasetProblem(
@@ -70,11 +74,13 @@ def inspect_dataset(ds: DatasetConfig, *, check_rows: bool = True) -> DatasetPro
                 f"folder {path_text} holds no data files ({', '.join(EXTENSION_BUILDERS)})",
                 "point path at a data file, or set data_files (and ds_type for other suffixes)",
             )
+    if not files:
+        return DatasetProblem(f"{path_text} holds no data files", "point path at a data file (.jsonl, .json, .csv)")
     try:
         stat = files[0].stat()
         found = _inspect_file(ds.ds_type, str(files[0]), stat.st_mtime_ns, stat.st_size)
     except OSError as error:
-        return _unreadable(files[0] if files else path, error)
+        return _unreadable(files[0], error)
     problem, rows = found
     if problem is None and check_rows:
         return _unusable_rows(ds, rows)
@@ -188,9 +194,9 @@ def _json_rows(text: str, lines: list[str], *, whole: bool) -> list[Mapping[str,
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = loads_json(line)
         except json.JSONDecodeError as error:
-            if whole and number == 1:  # one pretty-printed object spread over lines
+            if whole and number == 1 and not json_too_deep(line):  # one pretty-printed object spread over lines
                 return _one_object(text)
             raise ValueError(f"line {number} is not valid JSON ({error.msg})") from error
         rows.append(value if isinstance(value, Mapping) else {"": value})
@@ -201,13 +207,15 @@ def _json_rows(text: str, lines: list[str], *, whole: bool) -> list[Mapping[str,
 
 def _one_object(text: str) -> list[Mapping[str, Any]]:
     try:
-        value = json.loads(text)
+        value = loads_json(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"line {error.lineno} is not valid JSON ({error.msg})") from error
     return [value] if isinstance(value, Mapping) else []
 
 
 def _array_items(text: str) -> list[Mapping[str, Any]]:
+    if json_too_deep(text, MAX_DEPTH + 1):  # the array itself is one level
+        raise ValueError(f"a row is {too_deep_message()}")
     decoder = json.JSONDecoder()
     rows: list[Mapping[str, Any]] = []
     position = 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -30,8 +32,9 @@ EXTENSION_BUILDERS = {
 def load_source(ds: DatasetConfig) -> Any:
     """The rows of one entry, as a `datasets.Dataset`; any failure becomes a one-line `DataError`."""
     path = Path(ds.path).expanduser()
-    if path.is_symlink() and not path.exists():
-        raise DataError(f"dataset path '{ds.path}' is a symlink to nothing (a loop or a missing target); fix the link")
+    problem = unusable_path(path)
+    if problem is not None:
+        raise DataError(f"dataset path '{ds.path}' {problem[0]}; {problem[1]}")
     if path.exists():
         dataset = _load_local(ds, path)
     elif looks_local(ds.path):
@@ -41,6 +44,17 @@ def load_source(ds: DatasetConfig) -> Any:
     if getattr(ds, "shards", None):
         dataset = dataset.shard(num_shards=ds.shards, index=0)
     return dataset
+
+
+def unusable_path(path: Path) -> tuple[str, str] | None:
+    """(what is wrong, the fix) for a path that exists as a name but cannot hold data: a symlink to nothing (a loop
+    or a missing target), or a device, FIFO or socket (/dev/null, /dev/zero: reading one never ends or gives
+    nothing). The one wording for the wizard, `validate` and the data loader."""
+    if path.is_symlink() and not path.exists():
+        return "is a symlink to nothing (a loop or a missing target)", "fix the link or point `path` at a data file"
+    if path.exists() and not path.is_file() and not path.is_dir():
+        return "is not a regular file (a device, pipe or socket)", "point `path` at a data file or folder"
+    return None
 
 
 def local_files(ds: DatasetConfig) -> list[Path] | None:
@@ -65,7 +79,8 @@ def _folder_files(folder: Path) -> list[Path]:
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(Path(root) / name for name in files if not name.startswith("."))
+        # Only regular files: a FIFO or device in the folder would block or never end when read.
+        found.extend(Path(root) / name for name in files if not name.startswith(".") and (Path(root) / name).is_file())
         if len(found) > MAX_FOLDER_FILES:
             raise DataError(
                 f"folder '{folder}' holds more than {MAX_FOLDER_FILES:,} files, so it is not one dataset; "
@@ -138,11 +153,28 @@ def _load_hub(ds: DatasetConfig) -> Any:
     )
 
 
+JSON_BUILDER_LOGGER = "datasets.packaged_modules.json.json"
+"""datasets' JSON reader, which logs its own "JSON parse error ... in row 6" (0-based) before raising: ft-tui
+explains the same failure with the 1-based line (`explain_json_failure`), so that log line only misleads."""
+
+
+@contextmanager
+def _json_reader_quiet() -> Iterator[None]:
+    logger = logging.getLogger(JSON_BUILDER_LOGGER)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _call(name: str, load: Callable[[], Any], files: list[Path] | None = None) -> Any:
     """Run a `datasets` loader and turn its exception chain into one readable line (the broken file and line
     when a local JSON file is to blame)."""
     try:
-        return load()
+        with _json_reader_quiet():
+            return load()
     except DataError:
         raise
     except Exception as err:

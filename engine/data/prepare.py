@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.data.cache import cache_key, load_entry, save_entry
+from engine.data.cache import cache_key, load_entry, save_entry, sweep_abandoned_saves
 from engine.data.encode import EncodeReport, LengthPolicy, encode_dataset
 from engine.data.errors import DataError, NoRowsLeft
 from engine.data.formats import build_formatter, ignored_tools_column
@@ -50,6 +50,8 @@ def prepare_datasets(
     """
     say = progress or (lambda _message: None)
     folder = Path(cfg.prepared_path()) / cache_key(cfg, tokenizer)
+    for abandoned in sweep_abandoned_saves(folder.parent):
+        say(f"removed {abandoned.name}, left by a save that was killed")
     cached = load_entry(folder)
     if cached is None:
         train, evaluation, report = build_datasets(cfg, tokenizer, say)

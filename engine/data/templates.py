@@ -52,6 +52,16 @@ def resolve_chat_template(name: str | None, jinja: str | None, tokenizer: Any) -
     raise DataError(f"unknown chat_template '{name}'; use one of: {', '.join(TEMPLATE_CHOICES)}")
 
 
+def describe_chat_template(name: str | None) -> str:
+    """The template a name picks, for messages: `tokenizer_default` (the model folder's own), `jinja` (the config's
+    chat_template_jinja) or a built-in's name."""
+    if name is None or name == "tokenizer_default":
+        return "`tokenizer_default` (the model folder's own)"
+    if name == "jinja":
+        return "`jinja` (chat_template_jinja in the config)"
+    return f"`{name}`"
+
+
 def _default_of(templates: dict[str, str]) -> str:
     """Some tokenizers ship several named templates; the one called `default` is the chat one."""
     if "default" in templates:

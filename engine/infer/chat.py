@@ -55,8 +55,13 @@ def generate_reply(
     import torch
 
     tokenizer, model = loaded.tokenizer, loaded.model
-    prompt = tokenizer.apply_chat_template(
-        messages, chat_template=loaded.chat_template, add_generation_prompt=True, tokenize=False
+    from engine.data.template_budget import render_within_budget
+
+    prompt = render_within_budget(
+        lambda: tokenizer.apply_chat_template(
+            messages, chat_template=loaded.chat_template, add_generation_prompt=True, tokenize=False
+        ),
+        "`chat_template` of this run",
     )
     inputs = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(model.device)
     streamer = _streamer(tokenizer, on_text) if on_text else None

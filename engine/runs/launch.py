@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from engine.config import RunConfig, apply_overrides, load_config, parse_override_args, save_config
+from engine.config.paths import output_dir_problem
 from engine.errors import FtTuiError
 from engine.runs.folder import RunFolder
 from engine.runs.lock import RunLockError
@@ -72,6 +73,9 @@ def start_detached(
     cwd = (cwd or Path.cwd()).resolve()
     config = apply_overrides(load_config(config_path), parse_override_args(overrides or []))
     run_dir = RunFolder.of(config.output_dir, cwd).path.resolve()
+    problem = output_dir_problem(run_dir)
+    if problem:
+        raise LaunchError(f"output_dir '{config.output_dir}' {problem}; set output_dir to a folder")
     _prepare_folder(run_dir, resume=resume, force=force)  # before anything of the new run is written there
     copy = _write_run_config(config, Path(config_path), run_dir)
     command = [

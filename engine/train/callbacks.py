@@ -218,6 +218,50 @@ class NonFiniteLossCallback(TrainerCallback):
             )
 
 
+class NonFiniteWeightsCallback(TrainerCallback):
+    """Trained weights that became NaN or infinite (an update too large: a huge weight_decay or learning rate) ruin
+    the result even while the loss logged before the update looks fine: checked after each step that logs or
+    saves, and after the last, so such weights are never saved as a checkpoint or reported as done. A step that
+    logs is checked when it logs, after NonFiniteLossCallback: a NaN loss says more about the cause."""
+
+    def __init__(self, on_trip: Callable[[str], None]) -> None:
+        self.on_trip = on_trip
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, model: Any = None, **_: Any
+    ) -> None:
+        if not control.should_log and (control.should_save or state.global_step >= state.max_steps):
+            self._check(state, model)
+
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        model: Any = None,
+        logs: Any = None,
+        **_: Any,
+    ) -> None:
+        if "loss" in (logs or {}):
+            self._check(state, model)
+
+    def _check(self, state: TrainerState, model: Any) -> None:
+        if model is None or _weights_finite(model):
+            return
+        self.on_trip(
+            f"the trained weights became NaN or infinite at step {state.global_step}, so the result would be "
+            "useless; lower learning_rate or weight_decay (or set max_grad_norm)"
+        )
+
+
+def _weights_finite(model: Any) -> bool:
+    """Whether every trained weight is finite: one check per tensor on its device, and one sync for them all."""
+    import torch
+
+    checks = [torch.isfinite(p).all() for p in model.parameters() if p.requires_grad]
+    return bool(torch.stack(checks).all()) if checks else True
+
+
 def peak_memory_mb() -> float:
     """Peak GPU memory allocated when CUDA is in use, else the process's peak resident memory."""
     torch = sys.modules.get("torch")

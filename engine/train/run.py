@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import gc
 import os
+import re
 import time
 import traceback
 from collections.abc import Iterator
@@ -147,6 +148,13 @@ def _claim(output_dir: Path, *, resume: bool, force: bool) -> RunLock | None:
         return RunFolder(output_dir).claim(resume=resume, force=force)
     except RunLockError as error:
         raise TrainError(str(error)) from error
+    except OSError as error:  # the lock is the run's first write: a full disk shows here first
+        if error.errno not in DISK_ERRNOS:
+            raise
+        raise TrainError(
+            f"{DISK_ERRNOS[error.errno]}: cannot write the run lock in '{output_dir}'; "
+            "free some space or set output_dir to a folder on another disk"
+        ) from None
 
 
 def _run(
@@ -168,11 +176,11 @@ def _run(
     with frozen_heap():
         trainer.train(resume_from_checkpoint=str(session.resume_from) if session.resume_from else None)
     finished_all = trainer.state.global_step >= trainer.state.max_steps
-    if stop.requested and not finished_all:
+    if stop.requested and (stop.failed or not finished_all):  # ruined weights at the last step are not saved
         status: FinishStatus = "failed" if stop.failed else "stopped"
         return _finish(reporter, tally, status, Path(config.output_dir), message=stop.reason)
     reporter.phase("saving", "final adapter" if session.config.uses_lora() else "final model")
-    trainer.save_model(config.output_dir)
+    _save_final(trainer, Path(config.output_dir))
     write_model_card(Path(config.output_dir), session.config, session.facts, tally)
     reporter.log(f"saved the {'adapter' if session.config.uses_lora() else 'model'} to {config.output_dir}")
     return _finish(reporter, tally, "completed", Path(config.output_dir), adapter_dir=Path(config.output_dir))
@@ -261,6 +269,38 @@ def _fail(reporter: Reporter, tally: RunTally, output_dir: Path, message: str, d
     _finish(reporter, tally, "failed", output_dir, message=message)
 
 
+def _save_final(trainer: Any, output_dir: Path) -> None:
+    """The final adapter (or model) into output_dir; a save that fails half-way (a full disk) leaves none of its
+    files behind, so what remains is the last complete checkpoint and nothing that looks like a finished result."""
+    before = {path.name for path in output_dir.iterdir()}
+    try:
+        trainer.save_model(str(output_dir))
+    except BaseException:
+        if is_main_process():
+            for path in output_dir.iterdir():
+                if path.name not in before and path.is_file():
+                    path.unlink(missing_ok=True)
+        raise
+
+
+_OS_ERROR_IN_TEXT = re.compile(r"(?:os error|code:) (\d+)")
+"""How safetensors' own SafetensorError (not an OSError) carries the operating system's error in its text."""
+
+
+def _disk_error(error: BaseException) -> tuple[int, str | None] | None:
+    """(errno, file) when a full disk or a refused write is behind `error`, found along its causes; safetensors
+    raises SafetensorError whose text ends `... (os error 28)`, so it is read from there."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in DISK_ERRNOS:
+            return seen.errno, seen.filename
+        match = _OS_ERROR_IN_TEXT.search(str(seen)) if type(seen).__name__ == "SafetensorError" else None
+        if match and int(match.group(1)) in DISK_ERRNOS:
+            return int(match.group(1)), None
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def user_message(error: Exception, *, kept: str | None = None) -> str:
     """One line for an exception: an FtTuiError's own message (a problem the user can fix), else marked internal.
 
@@ -268,10 +308,12 @@ def user_message(error: Exception, *, kept: str | None = None) -> str:
     if isinstance(error, FtTuiError):
         return one_line(error)
     first = first_line(error)
-    if isinstance(error, OSError) and error.errno in DISK_ERRNOS:
-        where = f" writing {error.filename}" if error.filename else ""
+    disk = _disk_error(error)
+    if disk is not None:
+        code, filename = disk
+        where = f" writing {filename}" if filename else ""
         what = f"the last complete checkpoint is {kept}" if kept else "no checkpoint was kept"
-        return f"{DISK_ERRNOS[error.errno]}{where}; {what} (half-written files were removed)"
+        return f"{DISK_ERRNOS[code]}{where}; {what} (half-written files were removed)"
     if isinstance(error, MemoryError) or "out of memory" in first.lower():
         return f"out of memory: {first}; lower micro_batch_size or sequence_len, or set gradient_checkpointing: true"
     return f"internal error: {one_line(error)} (full traceback in {LOG_FILE})"

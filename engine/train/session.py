@@ -152,12 +152,14 @@ def callbacks(
         EventsCallback,
         LossWatchdogCallback,
         NonFiniteLossCallback,
+        NonFiniteWeightsCallback,
         SaveFirstStepCallback,
         StopCallback,
     )
 
     chosen: list[Any] = [EventsCallback(reporter, run_facts, tally)]
-    chosen.append(NonFiniteLossCallback(lambda reason: stop.request(reason, failed=True, save=False)))
+    ruined = lambda reason: stop.request(reason, failed=True, save=False)  # noqa: E731
+    chosen += [NonFiniteLossCallback(ruined), NonFiniteWeightsCallback(ruined)]
     if config.save_first_step:
         chosen.append(SaveFirstStepCallback())
     if config.loss_watchdog_threshold is not None:

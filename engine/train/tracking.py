@@ -6,6 +6,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from engine.config import RunConfig
 from engine.train.errors import TrainError
@@ -44,6 +45,7 @@ def setup_wandb(config: RunConfig, *, ask: Callable[[str], str] = getpass.getpas
         value = getattr(config, key)
         if value:
             os.environ[variable] = str(value)
+    _keep_wandb_output_in_the_run(config)
     if not needs_wandb_key(config):
         return
     if not sys.stdin.isatty():
@@ -54,3 +56,19 @@ def setup_wandb(config: RunConfig, *, ask: Callable[[str], str] = getpass.getpas
     if not key:
         raise TrainError("no W&B API key given; export WANDB_API_KEY or remove wandb_project")
     os.environ["WANDB_API_KEY"] = key
+
+
+WANDB_OUTPUT_ENV = ("WANDB_DIR", "WANDB_SILENT")
+"""The variables `_keep_wandb_output_in_the_run` sets (a value the user exported wins)."""
+
+
+def _keep_wandb_output_in_the_run(config: RunConfig) -> None:
+    """W&B writes its run files (an offline run's whole record) under WANDB_DIR, by default ./wandb in whatever
+    folder the run was started from: they belong in the run folder beside its checkpoints and events. W&B's own
+    terminal lines carry colour codes; when stdout is not a terminal (a detached run's console.log, a pipe) they
+    are left out, as ft-tui's own output is."""
+    folder = Path(config.output_dir).absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("WANDB_DIR", str(folder))
+    if not sys.stdout.isatty():
+        os.environ.setdefault("WANDB_SILENT", "true")

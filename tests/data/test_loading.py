@@ -103,3 +103,19 @@ def test_hub_id_uses_the_endpoint_check_not_a_bare_connect(
     monkeypatch.setattr("datasets.load_dataset", lambda *_a, **_k: pytest.fail("the hub must be probed first"))
     with pytest.raises(DataError, match=rf"hub cannot be reached \({silent_endpoint} did not answer"):
         load_source(DatasetConfig(path="tatsu-lab/alpaca"))
+
+
+def test_a_broken_jsonl_line_is_told_once_by_its_line(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """datasets logged its own "JSON parse error ... in row 6" (0-based) before ft-tui's "line 7" line."""
+    import logging
+
+    from datasets.utils import logging as datasets_logging
+
+    datasets_logging.set_verbosity(logging.WARNING)  # as a run leaves it: errors are shown
+    rows = ['{"instruction": "q", "input": "", "output": "a"}'] * 6 + ['{"instruction": "q" "output": "a"}']
+    data = tmp_path / "broken.jsonl"
+    data.write_text("\n".join(rows) + "\n")
+    with pytest.raises(DataError, match="line 7 is not valid JSON"):
+        load_source(DatasetConfig(path=str(data), type="alpaca"))
+    captured = capfd.readouterr()
+    assert "JSON parse error" not in captured.err + captured.out

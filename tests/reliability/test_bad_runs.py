@@ -6,6 +6,7 @@ import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,9 +50,54 @@ def test_a_non_finite_loss_fails_the_run_without_saving_it(
     assert not (Path(config.output_dir) / f"checkpoint-{finished.step}").exists()
 
 
+def test_weights_that_become_non_finite_fail_the_run_instead_of_done(
+    make_config: Callable[..., RunConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last step's update ruins the weights while its loss (computed before the update) is still finite: the run
+    fails with the reason and saves neither a final adapter nor a checkpoint of those weights."""
+    import torch
+    from transformers import Trainer
+
+    from engine.train import train
+
+    real_step = Trainer.training_step
+
+    def ruin_the_last_update(self: Trainer, model: Any, *args: Any, **kwargs: Any) -> Any:
+        loss = real_step(self, model, *args, **kwargs)
+        if self.state.global_step == self.state.max_steps - 1:
+            trained = next(p for p in model.parameters() if p.requires_grad)
+            trained.grad = torch.full_like(trained, float("inf"))
+        return loss
+
+    monkeypatch.setattr(Trainer, "training_step", ruin_the_last_update)
+    config = make_config(max_steps=2, save_steps=1, max_grad_norm=0.0)
+    output = Path(config.output_dir)
+    result = train(config)
+    assert result.status == "failed"
+    assert result.message == (
+        "the trained weights became NaN or infinite at step 2, so the result would be useless; "
+        "lower learning_rate or weight_decay (or set max_grad_norm)"
+    )
+    assert not (output / "adapter_model.safetensors").exists()
+    assert not (output / "checkpoint-2").exists()
+
+
 @pytest.mark.parametrize(
     ("key", "value", "phrase"),
     [
+        ("weight_decay", -1.0, "greater than or equal to 0"),
+        ("adam_beta1", 1.5, "less than 1"),
+        ("adam_beta2", -0.1, "greater than or equal to 0"),
+        ("adam_epsilon", 0.0, "greater than 0"),
+        ("adam_epsilon", float("inf"), "finite number"),
+        ("neftune_noise_alpha", -5.0, "greater than or equal to 0"),
+        ("max_grad_norm", 1e300, "less than or equal to"),
+        ("loss_watchdog_threshold", -1.0, "greater than 0"),
+        ("sample_packing_eff_est", 7.0, "less than or equal to 1"),
+        ("num_epochs", 1e300, "less than or equal to"),
+        ("save_steps", -1, "greater than 0"),
+        ("eval_steps", -1, "greater than 0"),
+        ("max_steps", 10**23, "less than or equal to 1000000000"),
         ("learning_rate", float("inf"), "finite number"),
         ("learning_rate", float("nan"), "finite number"),
         ("sequence_len", 10_000_000_000, "less than or equal to"),

@@ -35,10 +35,12 @@ def big_run(make_config: Callable[..., RunConfig], tmp_path: Path) -> tuple[RunC
     return config, write_config(config, tmp_path / "big.yml")
 
 
-def _start(path: Path) -> subprocess.Popen[str]:
+def _start(path: Path, temp: Path | None = None) -> subprocess.Popen[str]:
+    """The engine on `path`, with the system temp folder at `temp` when given (to see what it leaves there)."""
     return subprocess.Popen(
         engine_command(str(path)),
         cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(temp)} if temp else None,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -65,11 +67,13 @@ def _gone(processes: list[psutil.Process]) -> bool:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_a_stop_while_workers_tokenize_ends_the_run_as_stopped(
-    big_run: tuple[RunConfig, Path], sig: signal.Signals
+    big_run: tuple[RunConfig, Path], sig: signal.Signals, tmp_path: Path
 ) -> None:
     config, path = big_run
     events_file = Path(config.output_dir) / "events.jsonl"
-    process = _start(path)
+    temp = tmp_path / "system-temp"
+    temp.mkdir()
+    process = _start(path, temp)
     workers = _wait_for_workers(process, events_file, count=2)
     # The monitor's stop and a terminal's Ctrl-C both reach the whole process group, workers included.
     os.killpg(process.pid, sig)
@@ -79,6 +83,7 @@ def test_a_stop_while_workers_tokenize_ends_the_run_as_stopped(
     assert _gone(workers)
     finished = read_events(events_file)[-1]
     assert isinstance(finished, FinishedEvent) and finished.status == "stopped"
+    assert list(temp.iterdir()) == []  # datasets' hf_datasets-* folder with the workers' shards is removed
 
 
 def test_workers_die_with_a_killed_parent(big_run: tuple[RunConfig, Path]) -> None:

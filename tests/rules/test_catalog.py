@@ -115,6 +115,8 @@ class Case:
     data: DataFacts | None = None
 
 
+NOT_JSON = Path(__file__).resolve().parents[2] / "pyproject.toml"
+"""A file of this repository that is not JSON and not a folder."""
 DS = "datasets: [{path: tatsu-lab/alpaca, type: alpaca}]\n"
 FSDP2 = "fsdp_version: 2\nfsdp_config: {reshard_after_forward: true}\n"
 CASES = [
@@ -163,6 +165,16 @@ CASES = [
     Case("distributed.needs_cuda", "fsdp_version: 2\n", True, "cpu"),
     Case("distributed.deepspeed_config_missing", "deepspeed: zero9\n", True, "gpu"),
     Case("distributed.deepspeed_config_missing", "deepspeed: deepspeed_configs/zero3.json\n", False, "gpu"),
+    Case("distributed.deepspeed_config_unreadable", f"deepspeed: {NOT_JSON}\n", True, "gpu"),
+    Case("distributed.deepspeed_config_unreadable", "deepspeed: zero2\n", False, "gpu"),
+    Case("disk.output_dir_not_a_folder", f"output_dir: {NOT_JSON}\n", True),
+    Case("disk.output_dir_not_a_folder", f"output_dir: {NOT_JSON.parent / 'runs' / 'new'}\n", False),
+    Case("batch.micro_batch_too_large", "micro_batch_size: 1000000000000\nsequence_len: 128\n", True),
+    Case("batch.micro_batch_too_large", "micro_batch_size: 64\nsequence_len: 4096\n", False),
+    Case("optim.weight_decay_above_one", "weight_decay: 1.0e+308\n", True),
+    Case("optim.weight_decay_above_one", "weight_decay: 0.1\n", False),
+    Case("schedule.seed_out_of_range", "seed: -1\n", True),
+    Case("schedule.seed_out_of_range", "seed: 4294967295\n", False),
     Case("distributed.deepspeed_and_fsdp", "deepspeed: zero2\nfsdp_version: 2\n", True, "gpu"),
     Case("distributed.deepspeed_and_fsdp", "deepspeed: zero2\n", False, "gpu"),
     Case("distributed.deepspeed_not_installed", "deepspeed: zero2\n", True, "gpu_here"),

@@ -13,7 +13,7 @@ import pytest
 from engine.config import parse_config_dict
 from engine.rules import CATALOG, check_config, declared_target
 from engine.train import TrainError
-from engine.train.tracking import WANDB_ENV, report_to
+from engine.train.tracking import WANDB_ENV, WANDB_OUTPUT_ENV, report_to
 
 REAL_FIND_SPEC = importlib.util.find_spec
 
@@ -23,7 +23,7 @@ def no_wandb_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     """No key, no W&B settings, and every variable the set-up writes restored afterwards: setting it first makes
     monkeypatch remember it, so a value the code under test exports cannot leak into later tests' subprocesses."""
     monkeypatch.setenv("HOME", str(tmp_path))
-    for variable in ("WANDB_API_KEY", *WANDB_ENV.values()):
+    for variable in ("WANDB_API_KEY", *WANDB_ENV.values(), *WANDB_OUTPUT_ENV):
         monkeypatch.setenv(variable, "")
         monkeypatch.delenv(variable)
 
@@ -77,6 +77,26 @@ def test_an_interactive_run_asks_with_hidden_input_and_keeps_the_key_in_memory(m
 def test_offline_mode_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
     wandb_installed(monkeypatch, True)
     assert report_to(config(wandb_mode="offline", use_tensorboard=True)) == ["wandb", "tensorboard"]
+
+
+def test_wandb_writes_into_the_run_folder_and_keeps_colour_off_a_non_terminal(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An offline run wrote ./wandb into the folder it was started from, and W&B's colour codes into a pipe."""
+    wandb_installed(monkeypatch, True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    report_to(config(wandb_mode="offline", output_dir=str(tmp_path / "runs" / "one")))
+    assert os.environ["WANDB_DIR"] == str(tmp_path / "runs" / "one")
+    assert (tmp_path / "runs" / "one").is_dir() and not (tmp_path / "wandb").exists()
+    assert os.environ["WANDB_SILENT"] == "true"
+
+
+def test_a_wandb_dir_the_user_exported_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    wandb_installed(monkeypatch, True)
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path / "mine"))
+    report_to(config(wandb_mode="offline", output_dir=str(tmp_path / "run")))
+    assert os.environ["WANDB_DIR"] == str(tmp_path / "mine")
 
 
 @pytest.mark.parametrize(("installed", "rule_id"), [(False, "wandb.not_installed"), (True, "wandb.no_credentials")])

@@ -14,7 +14,7 @@ from engine.data.formats.detect import detect_format
 from engine.data.formats.messages import MessageReader
 from engine.data.formats.segments import InputOutputFormatter, PretokenizedFormatter
 from engine.data.formats.tools import template_prints_tools
-from engine.data.templates import resolve_chat_template
+from engine.data.templates import describe_chat_template, resolve_chat_template
 
 if TYPE_CHECKING:
     from engine.config import DatasetConfig, RunConfig
@@ -87,6 +87,7 @@ def chat_formatter(ds: DatasetConfig, cfg: RunConfig, tokenizer: Any) -> ChatFor
         train_on_inputs=cfg.train_on_inputs,
         end_tokens=special_token_texts(tokenizer),
         field_tools=ds.field_tools or "tools",
+        template_name=describe_chat_template(ds.chat_template or cfg.chat_template),
     )
 
 
@@ -111,6 +112,6 @@ def ignored_tools_column(formatter: RowFormatter, columns: list[str]) -> str | N
     in the training text; rule data.tools_ignored_by_template says so), else None."""
     if not isinstance(formatter, ChatFormatter) or formatter.field_tools not in columns:
         return None
-    if template_prints_tools(formatter.tokenizer, formatter.template):
+    if template_prints_tools(formatter.tokenizer, formatter.template, formatter.template_name):
         return None
     return formatter.field_tools

@@ -12,6 +12,7 @@ from engine.data.formats.messages import MessageReader
 from engine.data.formats.splice import Splicer, shape_of
 from engine.data.formats.tools import read_tools
 from engine.data.spans import Encoded, TextSample, encode_spans
+from engine.data.template_budget import TemplateBudgetError, render_within_budget
 
 TRAIN_ON_EOS = ("turn", "last", "all", "none")
 _MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
@@ -44,6 +45,8 @@ class ChatFormatter:
     """Special token strings that can close a turn; see `special_token_texts`."""
     field_tools: str = "tools"
     """The column holding the row's tool definitions (axolotl's `field_tools`, same default)."""
+    template_name: str = "`chat_template`"
+    """How messages name the template (`describe_chat_template`): which one failed, and where it came from."""
     splice: bool = True
     """Splice contents into once-per-shape renderings where the template allows it; False renders every row by
     Jinja (what the splice is tested against)."""
@@ -98,8 +101,10 @@ class ChatFormatter:
     def render(
         self, messages: Sequence[Mapping[str, str]], *, generation_prompt: bool, tools: list[Any] | None = None
     ) -> str:
-        """The template applied to `messages`; a template error drops the row with the template's message."""
-        try:
+        """The template applied to `messages`; a template error drops the row with the template's message, and a
+        template out of its time or output budget stops the run (TemplateBudgetError): every row would do the same."""
+
+        def apply() -> str:
             return self.tokenizer.apply_chat_template(
                 list(messages),
                 tools=tools,
@@ -107,6 +112,11 @@ class ChatFormatter:
                 tokenize=False,
                 add_generation_prompt=generation_prompt,
             )
+
+        try:
+            return render_within_budget(apply, self.template_name)
+        except TemplateBudgetError:
+            raise
         except Exception as err:  # Jinja raises many types, including the template's own raise_exception.
             raise RowProblem("template_error", f"the chat template failed: {err}") from err
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from engine.data.template_budget import TemplateBudgetError
+
 Render = Callable[[list[dict[str, Any]]], str]
 """Renders a conversation (with the row's tools already bound) without a generation prompt."""
 
@@ -152,6 +154,8 @@ def probe_layout(messages: Sequence[Mapping[str, Any]], render: Render) -> Layou
 def _render_or_none(messages: list[dict[str, Any]], render: Render) -> str | None:
     try:
         return render(messages)
+    except TemplateBudgetError:  # every row would run out of its budget too: stop at once
+        raise
     except Exception:  # Jinja raises many types; the row's own rendering reports the error.
         return None
 

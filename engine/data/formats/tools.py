@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.data.errors import RowProblem
+from engine.data.template_budget import TemplateBudgetError, render_within_budget
+from engine.nesting import loads_json
 
 PROBE_TOOL_NAME = "ft_tui_probe_tool"
 """The name of the tool a template is rendered with to see whether it prints tools at all."""
@@ -41,12 +43,12 @@ def _parsed_parameters(tool: dict[str, Any], field: str) -> dict[str, Any]:
 
 def _json(text: str, problem: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_json(text)
     except json.JSONDecodeError as error:
         raise RowProblem("malformed", f"{problem} ({error.msg} at character {error.pos})") from error
 
 
-def template_prints_tools(tokenizer: Any, template: str) -> bool:
+def template_prints_tools(tokenizer: Any, template: str, template_name: str = "`chat_template`") -> bool:
     """Whether the template shows a tool it is given: rendered with a probe tool, the tool's name appears.
 
     A template without tool support renders the same text with or without `tools`, so the tools in the data would
@@ -54,8 +56,14 @@ def template_prints_tools(tokenizer: Any, template: str) -> bool:
     """
     probe = [{"type": "function", "function": {"name": PROBE_TOOL_NAME, "description": "", "parameters": {}}}]
     messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+
+    def apply() -> str:
+        return tokenizer.apply_chat_template(messages, tools=probe, chat_template=template, tokenize=False)
+
     try:
-        text = tokenizer.apply_chat_template(messages, tools=probe, chat_template=template, tokenize=False)
+        text = render_within_budget(apply, template_name)
+    except TemplateBudgetError:
+        raise
     except Exception:  # a template that refuses this probe still renders real rows; only its errors would say more
         return True
     return PROBE_TOOL_NAME in text

@@ -37,3 +37,37 @@ def inconsistent_batch_sizes(ctx: RuleContext) -> Hit | None:
         },
         changes=changes,
     )
+
+
+MAX_BATCH_TOKENS = 2**31 - 1
+"""Most tokens one forward pass may hold: past 2**31, PyTorch's 32-bit tensor indexes overflow, and no device has
+the memory for the activations anyway."""
+
+
+@rule(
+    id="batch.micro_batch_too_large",
+    severity="error",
+    message="micro_batch_size {micro:,} x sequence_len {sequence_len:,} is {tokens:,} tokens in one forward pass, "
+    "more than {limit:,}",
+    why="""One forward pass holds micro_batch_size x sequence_len tokens at once, and memory grows with that
+        product. Past 2**31 tokens PyTorch's tensor indexes overflow and no GPU or CPU has room for the
+        activations: the run would stop in the memory allocator. A larger effective batch comes from
+        gradient_accumulation_steps, which costs no memory.""",
+    fix="set micro_batch_size to {suggested} and raise gradient_accumulation_steps for a larger effective batch",
+    fields=("micro_batch_size", "sequence_len"),
+    mechanical=True,
+)
+def micro_batch_too_large(ctx: RuleContext) -> Hit | None:
+    config = ctx.config
+    tokens = config.micro_batch_size * config.sequence_len
+    if tokens <= MAX_BATCH_TOKENS:
+        return None
+    suggested = min(8, MAX_BATCH_TOKENS // config.sequence_len)
+    values = {
+        "micro": config.micro_batch_size,
+        "sequence_len": config.sequence_len,
+        "tokens": tokens,
+        "limit": MAX_BATCH_TOKENS,
+        "suggested": suggested,
+    }
+    return Hit(values, changes={"micro_batch_size": suggested})

@@ -8,12 +8,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.config.intervals import save_interval
+from engine.config.paths import output_dir_problem
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
 if TYPE_CHECKING:
     from engine.config import RunConfig
     from engine.models.facts import ModelFacts
+
+
+@rule(
+    id="disk.output_dir_not_a_folder",
+    severity="error",
+    message="output_dir '{path}' {problem}",
+    why="""The run writes its checkpoints, events and result into output_dir, which it creates as a folder; a file
+        of that name (or on the way to it) cannot hold them, and the run would stop before its first step.""",
+    fix="set output_dir to a folder (a new name is created when the run starts)",
+    fields=("output_dir",),
+)
+def output_dir_not_a_folder(ctx: RuleContext) -> Hit | None:
+    problem = output_dir_problem(ctx.config.output_dir)
+    return Hit({"path": ctx.config.output_dir, "problem": problem}) if problem else None
 
 
 @rule(

@@ -48,6 +48,20 @@ def deepspeed_config_missing(ctx: RuleContext) -> Hit | None:
 
 
 @rule(
+    id="distributed.deepspeed_config_unreadable",
+    severity="error",
+    message="deepspeed: {value} {problem}",
+    why="""DeepSpeed reads its settings (ZeRO stage, offload, precision) from this JSON file when the run starts; a
+        file it cannot read stops the run after the model and data have been loaded.""",
+    fix="fix the JSON file, or use a built-in: deepspeed: zero2 (or zero1, zero3, zero3_offload)",
+    fields=("deepspeed",),
+)
+def deepspeed_config_unreadable(ctx: RuleContext) -> Hit | None:
+    problem = sharding.deepspeed_problem(ctx.config)
+    return Hit({"value": ctx.config.deepspeed, "problem": problem}) if problem else None
+
+
+@rule(
     id="distributed.deepspeed_and_fsdp",
     severity="error",
     message="deepspeed and FSDP are both set; a run shards with one of them",

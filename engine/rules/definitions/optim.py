@@ -120,3 +120,25 @@ def learning_rate_high(ctx: RuleContext) -> Hit | None:
         {"value": ctx.config.learning_rate, "method": method, "limit": limit, "suggested": suggested},
         changes={"learning_rate": suggested},
     )
+
+
+MAX_WEIGHT_DECAY = 1.0
+"""Decoupled weight decay shrinks each weight by learning_rate x weight_decay per step; above 1 it is not a decay."""
+
+
+@rule(
+    id="optim.weight_decay_above_one",
+    severity="error",
+    message="weight_decay {value:g} is above {limit:g}",
+    why="""Weight decay pulls every trained weight towards zero by learning_rate x weight_decay of itself at each
+        step. Useful values are 0 (common for LoRA) to 0.1; far above 1 the pull overshoots and the weights
+        become NaN or infinite, so the adapter is useless even when the run reaches its last step.""",
+    fix="set weight_decay to 0.0 (or up to 0.1)",
+    fields=("weight_decay",),
+    mechanical=True,
+)
+def weight_decay_above_one(ctx: RuleContext) -> Hit | None:
+    value = ctx.config.weight_decay
+    if value is None or value <= MAX_WEIGHT_DECAY:
+        return None
+    return Hit({"value": value, "limit": MAX_WEIGHT_DECAY}, changes={"weight_decay": 0.0})

@@ -5,6 +5,9 @@ from __future__ import annotations
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
+MAX_SEED = 2**32 - 1
+"""NumPy's random generator, seeded with the config's seed for shuffling and splitting, takes 0 to 2**32 - 1."""
+
 
 def _mutually_exclusive(ctx: RuleContext, first: str, second: str) -> Hit | None:
     """Both keys given. Zero counts as not given: `evals_per_epoch: 0` next to `eval_steps` is a common way to
@@ -89,3 +92,21 @@ def max_steps_overrides_epochs(ctx: RuleContext) -> Hit | None:
     if config.max_steps is None or "num_epochs" not in config.model_fields_set:
         return None
     return Hit({"max_steps": config.max_steps, "epochs": config.num_epochs})
+
+
+@rule(
+    id="schedule.seed_out_of_range",
+    severity="error",
+    message="seed {value} is outside 0 to {limit}",
+    why="""The seed starts the random generators of Python, NumPy and PyTorch, so the same seed gives the same
+        run. NumPy takes only a whole number from 0 to 2**32 - 1: any other value stops the run when the data
+        is shuffled.""",
+    fix="set seed to a whole number from 0 to {limit}, e.g. 42",
+    fields=("seed",),
+    mechanical=True,
+)
+def seed_out_of_range(ctx: RuleContext) -> Hit | None:
+    value = ctx.config.seed
+    if 0 <= value <= MAX_SEED:
+        return None
+    return Hit({"value": value, "limit": MAX_SEED}, changes={"seed": 42})
