@@ -17,6 +17,7 @@ from engine.rules import Target, declared_target
 from tui.screens.step import Section, StepScreen
 from tui.state import edit_config
 from tui.widgets.fields import BoolField, ChoiceField, TextField
+from tui.widgets.text_input import InOrderInput
 from tui.workers import in_background, post_to_ui
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class ModelScreen(StepScreen):
             ),
             Horizontal(
                 Label("GPU memory GiB", classes="field-label"),
-                Input(str(DEFAULT_GPU_GIB).removesuffix(".0"), compact=True, id="target-gpu-memory"),
+                InOrderInput(str(DEFAULT_GPU_GIB).removesuffix(".0"), compact=True, id="target-gpu-memory"),
                 classes="target-row",
                 id="target-gpu-row",
             ),

@@ -10,6 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tui.state import default_is_empty
+from tui.widgets.text_input import InOrderInput
 
 
 class FieldRow(Vertical):
@@ -63,7 +64,7 @@ class InputField(FieldRow):
         self.placeholder = placeholder
 
     def make_control(self) -> Widget:
-        return Input(placeholder=self.placeholder, compact=True, id=f"in-{self.id}", select_on_focus=False)
+        return InOrderInput(placeholder=self.placeholder, compact=True, id=f"in-{self.id}", select_on_focus=False)
 
     @property
     def control(self) -> Input:
