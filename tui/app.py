@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -89,10 +90,31 @@ class WizardApp(App[int]):
         return self.state.config
 
     def start_with(self, state: WizardState) -> None:
-        """Begin editing a config chosen on the start screen."""
-        self.state = state
-        self._confirmed_path = None
-        self.goto("model")
+        """Begin editing a config chosen on the start screen, once unsaved edits of the one before are saved or
+        knowingly discarded."""
+
+        def begin() -> None:
+            self.state = state
+            self._confirmed_path = None
+            self.goto("model")
+
+        self.unless_unsaved("The config has unsaved changes. Save them before opening another?", begin)
+
+    def unless_unsaved(self, question: str, then: Callable[[], object], *, discard: str = "Discard them") -> None:
+        """Run `then` now when nothing is unsaved; else ask Save / Discard / Cancel and run it after a save that
+        succeeded or a discard (Cancel, or a save given up, leaves everything as it was)."""
+        if self.state is None or not self.state.dirty:
+            then()
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard":
+                then()
+            elif answer == "save":
+                self.save(then=lambda _path: then())
+
+        choices = [("save", "Save"), ("discard", discard), ("cancel", "Cancel")]
+        self.push_screen(ChoiceDialog(question, choices), answered)
 
     def set_config(self, config: RunConfig) -> bool:
         """Replace the config; the screens watching `state` re-read what they show. False when nothing changed."""
@@ -134,7 +156,7 @@ class WizardApp(App[int]):
             self.sub_title = "guided setup"
             return
         where = str(self.state.path) if self.state.path else self.state.origin or "new config"
-        self.sub_title = where + (" • unsaved" if self.state.dirty else "")
+        self.sub_title = where + (" • unsaved" if self.state.dirty or self.state.path is None else "")
 
     # --- derived facts ----------------------------------------------------------------------------------
     def model_facts(self) -> ModelFacts | None:
@@ -216,22 +238,8 @@ class WizardApp(App[int]):
         lost = ""
         if isinstance(self.screen, StepScreen) and not self.screen.flush():
             lost = " (the value in the field marked ✗ cannot be saved)"
-        if self.state is None or not self.state.dirty:
-            self.exit(0)
-            return
-        self.push_screen(
-            ChoiceDialog(
-                f"The config has unsaved changes{lost}. Save them before quitting?",
-                [("save", "Save"), ("discard", "Quit without saving"), ("cancel", "Cancel")],
-            ),
-            self._quit_answered,
-        )
-
-    def _quit_answered(self, answer: str | None) -> None:
-        if answer == "discard":
-            self.exit(0)
-        elif answer == "save":
-            self.save(then=lambda _path: self.exit(0))
+        question = f"The config has unsaved changes{lost}. Save them before quitting?"
+        self.unless_unsaved(question, lambda: self.exit(0), discard="Quit without saving")
 
     # --- saving -----------------------------------------------------------------------------------------
     def action_save(self) -> None:
@@ -297,7 +305,7 @@ def load_initial_state(preset: str | None, config_path: Path | None) -> WizardSt
     if preset is not None:
         from engine.presets import load_preset
 
-        return WizardState(config=load_preset(preset), dirty=True, origin=f"preset {preset}")
+        return WizardState(config=load_preset(preset), origin=f"preset {preset}")
     return None
 
 

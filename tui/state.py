@@ -33,7 +33,8 @@ class WizardState:
     path: Path | None = None
     """The YAML file this config was opened from or last saved to; None until saved."""
     dirty: bool = False
-    """True when the config differs from what is on disk (or was never saved)."""
+    """True when the config holds edits that would be lost on quitting: a preset or a run's config opened and
+    left as it was is not dirty, though it has no file yet (`path` is None)."""
     accepted: frozenset[str] = field(default_factory=frozenset)
     """Rule ids of warnings the user explicitly accepted."""
     origin: str = ""
@@ -56,16 +57,30 @@ def edit_config(config: RunConfig, changes: Mapping[str, Any]) -> RunConfig:
     """A new config with `changes` applied, validated like a YAML file; raises ConfigError naming the fields.
 
     None clears a key back to its default when the default is empty, so a cleared field leaves no trace in the
-    written YAML; keys whose default is not empty (`adapter: lora`) keep an explicit None.
+    written YAML; keys whose default is not empty (`adapter: lora`) keep an explicit None. A change to the value
+    the key already has (a form re-read as it was) leaves the key as it was: unset stays unset, and an opened
+    file's empty `wandb_project:` stays, so visiting a step neither rewrites the file nor marks it unsaved.
     """
-    data = config.model_dump(exclude_unset=True)
+    original = config.model_dump(exclude_unset=True)
+    data = dict(original)
+    touched = []
     for key, value in changes.items():
-        if key not in data and getattr(config, key) == value:
-            continue  # a field shown at its default stays unset, so the YAML only holds what the user chose
+        if getattr(config, key) == value:
+            continue
+        touched.append(key)
         if value is None and RunConfig.model_fields[key].default is None:
             data.pop(key, None)
         else:
             data[key] = value
+    edited = parse_config_dict(data, source="wizard")
+    unchanged = [key for key in touched if getattr(edited, key) == getattr(config, key)]
+    if not unchanged:
+        return edited
+    for key in unchanged:  # text that means the value already there (`0.0`): the key stays as it was, unset or empty
+        if key in original:
+            data[key] = original[key]
+        else:
+            data.pop(key, None)
     return parse_config_dict(data, source="wizard")
 
 

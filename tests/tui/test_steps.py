@@ -238,6 +238,7 @@ async def test_saving_over_an_existing_file_asks_first(make_app: AppFactory, tmp
 async def test_quitting_with_unsaved_changes_asks_first(make_app: AppFactory) -> None:
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
+        await type_into(pilot, app, "base_model", "Qwen/Qwen3-0.6B")  # an edit: a preset as opened loses nothing
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog)
