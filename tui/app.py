@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -12,7 +12,7 @@ from textual.reactive import var
 
 from engine.config import ConfigError, RunConfig, load_config, save_config
 from engine.errors import EXIT_USAGE, FtTuiError
-from engine.rules import Finding, Target, check_config, detect_target
+from engine.rules import Finding, Target, check_config, declared_target, detect_target
 from engine.runs.paths import CONFIG_FILE
 from tui.lights import step_lights
 from tui.notify import notify_error
@@ -22,10 +22,12 @@ from tui.screens.data_worker import Analysis, DataAnalyst
 from tui.screens.dialogs import ChoiceDialog, HelpDialog, TextPrompt
 from tui.screens.step import StepScreen
 from tui.state import WizardState
+from tui.target_memory import remember_target, remembered_target
 
 if TYPE_CHECKING:
     from engine.data.stats import DataFacts
     from engine.models import ModelFacts
+    from engine.rules.target import DeviceKind
 
 
 class WizardApp(App[int]):
@@ -64,9 +66,11 @@ class WizardApp(App[int]):
     ) -> None:
         super().__init__()
         self.set_reactive(WizardApp.state, state)
-        self.set_reactive(WizardApp.target, target or detect_target())
-        self.home_target = self.target
+        self.home_target = target if target is not None and not target.declared else detect_target()
         """The machine the wizard runs on (or the one tests fix); `target` may be a declared GPU instead."""
+        self.declared = target if target is not None and target.declared else None
+        """The target given on the command line (`--device`, `--gpu-memory`), which wins over a remembered one."""
+        self.set_reactive(WizardApp.target, self._target_for(state))
         self.services = services or default_services()
         self.analyst = DataAnalyst(self)
         self._facts_cache: dict[str, ModelFacts | None] = {}
@@ -95,6 +99,7 @@ class WizardApp(App[int]):
 
         def begin() -> None:
             self.state = state
+            self.target = self._target_for(state)
             self._confirmed_path = None
             self.goto("model")
 
@@ -141,8 +146,21 @@ class WizardApp(App[int]):
         """Judge the config against another machine (the Model step's "Train on"); findings are redone."""
         self.target = target
 
+    def declare_target(self, device: str) -> None:
+        """Judge against a declared `device` (a finding's fix: Train on a CUDA GPU), keeping a GPU memory already
+        chosen."""
+        memory = self.target.gpu_memory_gb if self.target.declared and self.target.device == "cuda" else None
+        self.target = declared_target(cast("DeviceKind", device), memory)
+
+    def _target_for(self, state: WizardState | None) -> Target:
+        """The command line's target, else the one remembered for the opened file, else this machine."""
+        remembered = remembered_target(state.path) if state is not None and state.path is not None else None
+        return self.declared or remembered or self.home_target
+
     def watch_target(self) -> None:
         self._findings = None
+        if self.state is not None and self.state.path is not None:
+            remember_target(self.state.path, self.target)
 
     def accept_warnings(self, rule_ids: set[str]) -> None:
         assert self.state is not None
@@ -289,6 +307,7 @@ class WizardApp(App[int]):
             return
         self.state = self.state.saved_to(path)
         self._confirmed_path = path
+        remember_target(path, self.target)
         self.notify(f"saved {path}")
         if then is not None:
             then(path)
@@ -320,12 +339,13 @@ def create_app(
     return WizardApp(load_initial_state(preset, config_path), target=target, services=services)
 
 
-def run_wizard(preset: str | None, config_path: Path | None) -> int:
-    """`ft-tui [--preset NAME]` and `ft-tui wizard CONFIG`: 0 when the user quits, 2 when the input is unusable."""
+def run_wizard(preset: str | None, config_path: Path | None, target: Target | None = None) -> int:
+    """`ft-tui [--preset NAME]` and `ft-tui wizard CONFIG` (both with `--device`, `--gpu-memory`): 0 when the user
+    quits, 2 when the input is unusable."""
     from engine.cli.report import report_error
 
     try:
-        app = create_app(preset, config_path)
+        app = create_app(preset, config_path, target=target)
     except FtTuiError as error:
         if isinstance(error, ConfigError) and not error.fix:
             error.fix = f"fix the file, or run `ft-tui validate {config_path}` for details"

@@ -70,7 +70,7 @@ class Lights:
 def _fixable(findings: Iterable[Finding]) -> bool:
     """One of them has a one-key fix (Ctrl+F applies the step's first; the panel has a button for each). Said on
     the status line because at 80x24 the panel's buttons can sit below the fold."""
-    return any(finding.changes for finding in findings)
+    return any(finding.changes or finding.retarget for finding in findings)
 
 
 def step_lights(

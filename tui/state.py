@@ -108,8 +108,22 @@ def field_errors(error: ConfigError) -> dict[str, str]:
     return errors
 
 
+TARGET_HELP = {
+    "train_on": "The machine the config is checked for. This machine: the rules judge what is here. A CUDA GPU: "
+    "the config is meant for a GPU server, judged as `ft-tui validate --device cuda` judges it (8-bit and 4-bit "
+    "bases, CUDA attention kernels, the server's own Hugging Face token). The choice is remembered with the file "
+    "you save (not written into it: axolotl would not know the key); the run re-checks the real machine.",
+    "gpu_memory": "Memory of the declared CUDA GPU in GiB, as `--gpu-memory` on the command line; the memory "
+    "estimate is judged against it.",
+}
+"""Help for the Model step's "Train on" and "GPU memory": wizard settings, not config keys."""
+
+
 def help_text(key: str) -> str:
-    """The docstring of a config key, from the run config or (for dataset keys) a dataset entry."""
+    """The docstring of a config key, from the run config or (for dataset keys) a dataset entry; the wizard's own
+    target settings have theirs in TARGET_HELP."""
+    if key in TARGET_HELP:
+        return TARGET_HELP[key]
     field_info = RunConfig.model_fields.get(key) or DatasetConfig.model_fields.get(key)
     return " ".join((field_info.description or "").split()) if field_info else ""
 

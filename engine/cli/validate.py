@@ -11,11 +11,12 @@ from rich.markup import escape
 
 from engine.cli.output import console, print_findings
 from engine.cli.report import report_error
+from engine.cli.target_args import add_target_arguments, declared_from_args
 from engine.config import ConfigError, RunConfig, key_order, load_config
 from engine.config.paths import shown_paths
 from engine.errors import FtTuiError, UsageError
 from engine.presets import config_path
-from engine.rules import Finding, Target, check_config, declared_target, detect_target, has_errors
+from engine.rules import Finding, Target, check_config, detect_target, has_errors
 
 EXIT_OK, EXIT_ERRORS = 0, 1
 
@@ -30,11 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "config", type=config_path, nargs="?", help="the YAML config to check (a file, or a preset name)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    parser.add_argument(
-        "--device",
-        choices=("cpu", "cuda", "mps"),
-        help="judge against this target instead of this machine (e.g. a config meant for a GPU server)",
-    )
+    add_target_arguments(parser)
     parser.add_argument(
         "--target",
         choices=("ft-tui", "axolotl"),
@@ -59,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
         return report_error(
             UsageError("no config given", fix="give a file or a preset name: `ft-tui validate smollm2-135m-lora`")
         )
-    target = declared_target(args.device) if args.device else detect_target()
+    try:
+        target = declared_from_args(args) or detect_target()
+    except UsageError as error:
+        return report_error(error)
     try:
         config = load_config(args.config)
     except FtTuiError as error:

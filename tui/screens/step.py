@@ -224,6 +224,13 @@ class StepScreen(Screen[None]):
         follow, and show the new values in this step's fields. A change the config refuses changes nothing."""
         if not self.flush_or_refuse():
             return
+        if finding.retarget:
+            self.wizard.declare_target(finding.retarget)
+            with self.prevent(*EDIT_EVENTS):
+                self.load_fields(self.wizard.config)
+            self.refresh_state()
+            self.notify(f"Train on: {self.wizard.target.describe()}")
+            return
         problem = self.wizard.apply_changes(finding.changes)
         if problem is not None:
             self.notify(f"could not apply the fix ({describe_changes(finding.changes)}): {problem}", severity="error")
