@@ -72,9 +72,9 @@ def run(args: argparse.Namespace) -> int:
             return _report_unusable(args, problem)
         findings = check_config(config, target, facts=facts, data=data, engine=args.target)
     if args.json:
-        _print_json(args.config, config, target, findings, args.target)
+        _print_json(args.config, config, target, findings, args.target, data_read=args.data)
     else:
-        _print_text(args.config, config, target, findings, args.target)
+        _print_text(args.config, config, target, findings, args.target, data_read=args.data)
     return EXIT_ERRORS if has_errors(findings) else EXIT_OK
 
 
@@ -128,10 +128,18 @@ def _report_unusable(args: argparse.Namespace, error: FtTuiError) -> int:
     return error.exit_code
 
 
-def _print_json(path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str) -> None:
+DATA_NOT_READ = "data not read; add --data to judge the rules that need its tokenized rows"
+"""Said with the verdict of a plain validate: the rows dropped or columns ignored that the wizard reports need the
+data tokenized, so "ready" without it is about the config alone."""
+
+
+def _print_json(
+    path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str, *, data_read: bool
+) -> None:
     report: dict[str, Any] = {
         "config": str(path),
         "ok": not has_errors(findings),
+        "data_read": data_read,
         "target": target.describe(),
         "engine": engine,
         "paths": {key: str(where) for key, where in shown_paths(config)},
@@ -140,13 +148,15 @@ def _print_json(path: Path, config: RunConfig, target: Target, findings: list[Fi
     print(json.dumps(report, indent=2))
 
 
-def _print_text(path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str) -> None:
+def _print_text(
+    path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str, *, data_read: bool
+) -> None:
     out = console()
     under = " under axolotl" if engine == "axolotl" else ""
     out.print(f"[bold]{path}[/]: {config.base_model}, judged for {target.describe()}{under}", highlight=False)
     for key, where in shown_paths(config):
         out.print(f"  [dim]{key}:[/] {where}", highlight=False)
-    print_findings(out, findings)
+    print_findings(out, findings, caveat="" if data_read else DATA_NOT_READ)
 
 
 def _print_keys() -> int:

@@ -68,3 +68,18 @@ def test_load_in_8bit_on_a_cpu_offers_to_declare_the_gpu(tmp_path: Path, capsys:
     [finding] = [f for f in found["findings"] if f["id"] == "quant.needs_cuda"]
     assert finding["retarget"] == "cuda" and finding["changes"] == {}
     assert "--device cuda" in finding["fix"]
+
+
+def test_plain_validate_says_the_data_was_not_read(gated_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The wizard's data findings (rows dropped, tools ignored) need the rows; plain validate must not claim them."""
+    main(["validate", "--device", "cuda", str(gated_config)])
+    verdict = capsys.readouterr().out.strip().splitlines()[-1]
+    assert verdict.startswith("ready to train") and "data not read; add --data" in verdict
+    _, found = report(capsys, "--device", "cuda", str(gated_config))
+    assert found["data_read"] is False
+
+
+def test_the_readme_lists_the_data_and_gpu_memory_options() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `ft-tui validate CONFIG"))
+    assert "[--data]" in row and "[--gpu-memory GiB]" in row
