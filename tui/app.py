@@ -56,6 +56,9 @@ class WizardApp(App[int]):
     """What the data analysis is doing and what it saw (progress line, columns, detected format)."""
     target: var[Target] = var(Target(device="cpu"))
     """The machine the findings are judged against."""
+    machine: var[str] = var("")
+    """`ft-tui doctor` in short for the Model step; empty until engine.doctor has looked (once per session, in a
+    worker: it runs nvidia-smi, which may take seconds)."""
 
     def __init__(
         self,
@@ -77,6 +80,7 @@ class WizardApp(App[int]):
         self._findings: tuple[RunConfig, DataPreview | None, list[Finding]] | None = None
         self._data_facts: tuple[RunConfig, DataPreview, DataFacts] | None = None
         self._confirmed_path: Path | None = None
+        self._machine_asked = False
         self.goodbye: str | None = None
         """Printed after the app closes: that a live run goes on and how to re-attach."""
 
@@ -177,6 +181,25 @@ class WizardApp(App[int]):
         self.sub_title = where + (" • unsaved" if self.state.dirty or self.state.path is None else "")
 
     # --- derived facts ----------------------------------------------------------------------------------
+    def look_at_machine(self) -> None:
+        """Start engine.doctor's look at this machine unless it was started already; `machine` says the result."""
+        if self._machine_asked:
+            return
+        self._machine_asked = True
+        from tui.screens.model import machine_summary
+        from tui.workers import in_background
+
+        def failed(error: Exception) -> None:
+            self.machine = f"Could not check this machine ({type(error).__name__}: {error}); `ft-tui doctor` says more."
+
+        in_background(
+            self,
+            lambda: machine_summary(self.services.machine()),
+            lambda text: setattr(self, "machine", text),
+            failed,
+            group="machine",
+        )
+
     def model_facts(self) -> ModelFacts | None:
         """The facts of the base model when its config.json is on disk, else None."""
         base_model = self.config.base_model

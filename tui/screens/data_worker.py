@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 from textual.timer import Timer
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from engine.config import RunConfig
 from engine.data.errors import NoRowsLeft
@@ -41,6 +41,10 @@ class Analysis:
             kind = self.suggestion.get("type", "pre-tokenized")
             note = Content.assemble(note, ("   detected format: ", "bold"), str(kind))
         return note
+
+
+class AnalysisCancelled(Exception):
+    """Raised from a progress report of an analysis whose worker was cancelled: it ends there, silently."""
 
 
 class DataAnalyst:
@@ -78,14 +82,27 @@ class DataAnalyst:
         )
 
     def _run(self, config: RunConfig, entry: int) -> None:
-        """In the worker thread: peek at the chosen entry's rows, then tokenize the whole mix through engine.data."""
+        """In the worker thread: peek at the chosen entry's rows, then tokenize the whole mix through engine.data.
+
+        A newer request (or the app closing) cancels the worker; the analysis then stops at its next progress
+        report instead of tokenizing data nobody will look at."""
+        worker = get_current_worker()
+
+        def progress(message: str) -> None:
+            if worker.is_cancelled:
+                raise AnalysisCancelled
+            self._post(self._set_status, message)
+
         try:
             one = config.model_copy(update={"datasets": [config.datasets[entry]]})
             rows = self.app.services.read_rows(one, SAMPLE_ROWS)
             columns = sorted({key for row in rows for key in row})
             suggestion = detect_format(rows) if rows else None
+            progress("reading the data…")
             self._post(self._peeked, columns, suggestion)
-            preview = analyse(config, self.app.services, lambda message: self._post(self._set_status, message))
+            preview = analyse(config, self.app.services, progress)
+        except AnalysisCancelled:
+            return
         except NoRowsLeft as nothing:
             # Not a failure to show as a status line only: its facts let rule data.every_row_dropped say why and
             # how to fix it in the findings panel, and block the step, as `ft-tui validate --data` does.

@@ -107,8 +107,12 @@ class ModelScreen(StepScreen):
 
     def on_mount(self) -> None:
         self._last_adapter = self.wizard.config.adapter
-        self.query_one("#machine-facts", Static).update(machine_summary(self.wizard.services.machine()))
+        self.watch(self.wizard, "machine", self._show_machine)
+        self.wizard.look_at_machine()
         super().on_mount()
+
+    def _show_machine(self, summary: str) -> None:
+        self.query_one("#machine-facts", Static).update(summary or "Checking what this machine can do…")
 
     def _show_target(self) -> None:
         """Train on and GPU memory as the app's target says (a CLI flag, the file's remembered target, a fix)."""
