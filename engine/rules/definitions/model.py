@@ -42,6 +42,23 @@ def trust_remote_code(ctx: RuleContext) -> Hit | None:
 
 
 @rule(
+    id="model.folder_missing",
+    severity="error",
+    message="base_model {model} is written as a path, and no such folder exists",
+    why="""A value like /x, ./x, ~/x or a/b/c can only be a folder on disk (a hub id is `name` or `org/name`), so
+        nothing would be downloaded: the run would stop when it loads the model.""",
+    fix="fix the path to the model's folder, or use a hub id like `HuggingFaceTB/SmolLM2-135M-Instruct`",
+    fields=("base_model",),
+)
+def folder_missing(ctx: RuleContext) -> Hit | None:
+    from engine.config.paths import written_as_path
+    from engine.models.locations import local_folder
+
+    model = ctx.config.base_model
+    return Hit({"model": model}) if written_as_path(model) and local_folder(model) is None else None
+
+
+@rule(
     id="model.gated_needs_token",
     severity="error",
     message="{model} is a gated model and no Hugging Face access token was found",
