@@ -207,6 +207,8 @@ def parse_roles(text: str) -> dict[str, list[str]] | None:
         aliases = [name.strip() for name in names.split(",") if name.strip()]
         if not colon or not role.strip() or not aliases:
             return None
+        if any(len(name.split()) > 1 for name in [role, *aliases]):
+            return None  # `user: human assistant gpt` is two roles missing their `;`, not one role named so
         roles[role.strip()] = aliases
     return roles or None
 
