@@ -14,7 +14,7 @@ from engine.config import ConfigError, RunConfig, load_config, save_config
 from engine.errors import EXIT_USAGE, FtTuiError
 from engine.rules import Finding, Target, check_config, declared_target, detect_target
 from engine.runs.paths import CONFIG_FILE
-from tui.lights import step_lights
+from tui.lights import data_not_analysed_finding, step_lights
 from tui.notify import notify_error
 from tui.screens import STEP_SCREENS, StartScreen
 from tui.screens.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
@@ -229,12 +229,16 @@ class WizardApp(App[int]):
         self._findings = None
 
     def findings(self) -> list[Finding]:
-        """All findings for the current config, with whatever model and data facts are known (cached per config)."""
+        """All findings for the current config, with whatever model and data facts are known (cached per config),
+        plus the data analysis's failure for this data (tui.lights), so every mark counts it."""
         config = self.config
         facts = self.model_facts()
         if self._findings is None or self._findings[0] is not config or self._findings[1] is not self.preview:
             data = self.data_facts()
             self._findings = (config, self.preview, check_config(config, self.target, facts=facts, data=data))
+        failure = self.analysis.failure
+        if failure is not None and failure[0] == data_key(config):
+            return [*self._findings[2], data_not_analysed_finding(failure[1])]
         return self._findings[2]
 
     def step_marks(self, current: str = "", typed: dict[str, str] | None = None) -> dict[str, str]:
@@ -242,9 +246,15 @@ class WizardApp(App[int]):
         the `current` step also counts the values `typed` there that the config cannot take yet."""
         if self.state is None:
             return {}
-        findings, accepted = self.findings(), self.state.accepted
+        findings, accepted, pending = self.findings(), self.state.accepted, self.analyst.pending()
         return {
-            step: step_lights(findings, screen.KEYS, (typed or {}) if step == current else {}, accepted).mark
+            step: step_lights(
+                findings,
+                screen.KEYS,
+                (typed or {}) if step == current or not screen.KEYS else {},  # Review judges every key
+                accepted,
+                checking=screen.USES_DATA and pending,
+            ).mark
             for step, screen in STEP_SCREENS.items()
         }
 

@@ -55,7 +55,8 @@ async def screen_still(pilot: Pilot[Any]) -> None:
         form = pilot.app.screen.query_one("#form", VerticalScroll)
         machine_shown = not isinstance(pilot.app.screen, STEP_SCREENS["model"]) or pilot.app.machine  # type: ignore[attr-defined]
         scrolled = form.size.height > 0 and form.scroll_y == form.scroll_target_y
-        return edits_applied(pilot.app) and scrolled and bool(machine_shown)
+        analysed = not pilot.app.analyst.pending()  # type: ignore[attr-defined]
+        return edits_applied(pilot.app) and scrolled and bool(machine_shown) and analysed
 
     await wait_for(pilot, still)
     await pilot.wait_for_scheduled_animations()

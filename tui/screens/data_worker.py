@@ -32,6 +32,8 @@ class Analysis:
     status: str = "The data is analysed once a dataset is set."
     columns: tuple[str, ...] = ()
     suggestion: dict[str, Any] | None = None
+    failure: tuple[str, str] | None = None
+    """(data_key, reason) of the last analysis that failed: a finding for that data until it changes."""
 
     def columns_note(self) -> Content:
         if not self.columns:
@@ -59,6 +61,15 @@ class DataAnalyst:
         """The `datasets:` entry whose columns and format are shown (the Dataset step's picker)."""
         self._timer: Timer | None = None
         self.worker: Worker[None] | None = None
+
+    def pending(self) -> bool:
+        """The current config's data is set but its analysis has neither finished nor failed yet."""
+        config = self.app.config
+        if not config.datasets or not any(entry.path for entry in config.datasets):
+            return False
+        key = data_key(config)
+        preview, failure = self.app.preview, self.app.analysis.failure
+        return not ((preview is not None and preview.key == key) or (failure is not None and failure[0] == key))
 
     def request(self) -> None:
         """Analyse the current config's data soon, unless that exact data was already analysed or is running."""
@@ -110,7 +121,7 @@ class DataAnalyst:
             self._post(self._finished, empty, f"✗ {nothing}")
             return
         except Exception as error:  # every failure becomes one line on screen; the worker never crashes the app
-            self._post(self._failed, f"✗ {describe_error(error)}")
+            self._post(self._failed, describe_error(error), data_key(config))
             return
         self._post(self._finished, preview)
 
@@ -121,10 +132,11 @@ class DataAnalyst:
     def _peeked(self, columns: list[str], suggestion: dict[str, Any] | None) -> None:
         self.app.analysis = replace(self.app.analysis, columns=tuple(columns), suggestion=suggestion)
 
-    def _failed(self, message: str) -> None:
-        """The columns and format guess belonged to the data read before; a failure leaves none of them."""
+    def _failed(self, reason: str, key: str) -> None:
+        """The columns and format guess belonged to the data read before; a failure leaves none of them, and is
+        kept as `failure` so the findings (and every mark) say the data was not checked."""
         self.forget_peek()
-        self._set_status(message)
+        self.app.analysis = replace(self.app.analysis, status=f"✗ {reason}", failure=(key, reason))
 
     def forget_peek(self) -> None:
         """Drop the columns and format guess (another entry or file is about to be read)."""
@@ -133,7 +145,12 @@ class DataAnalyst:
     def _finished(self, preview: DataPreview, status: str | None = None) -> None:
         if preview.key == data_key(self.app.config):
             self.app.preview = preview
-        self._set_status(status or f"✓ analysed {preview.facts.rows_read:,} rows with the model's tokenizer")
+        # No ✓ here: whether the data is fine is the findings' verdict (the marks), not this progress line's.
+        self.app.analysis = replace(
+            self.app.analysis,
+            status=status or f"analysed {preview.facts.rows_read:,} rows with the model's tokenizer",
+            failure=None,
+        )
 
     def _set_status(self, message: str) -> None:
         self.app.analysis = replace(self.app.analysis, status=message)
