@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -11,9 +12,9 @@ from textual.reactive import var
 
 from engine.config import ConfigError, RunConfig, load_config, save_config
 from engine.errors import EXIT_USAGE, FtTuiError
-from engine.rules import Finding, Target, check_config, detect_target
+from engine.rules import Finding, Target, check_config, declared_target, detect_target
 from engine.runs.paths import CONFIG_FILE
-from tui.lights import step_lights
+from tui.lights import data_not_analysed_finding, step_lights
 from tui.notify import notify_error
 from tui.screens import STEP_SCREENS, StartScreen
 from tui.screens.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
@@ -21,10 +22,12 @@ from tui.screens.data_worker import Analysis, DataAnalyst
 from tui.screens.dialogs import ChoiceDialog, HelpDialog, TextPrompt
 from tui.screens.step import StepScreen
 from tui.state import WizardState
+from tui.target_memory import remember_target, remembered_target
 
 if TYPE_CHECKING:
     from engine.data.stats import DataFacts
     from engine.models import ModelFacts
+    from engine.rules.target import DeviceKind
 
 
 class WizardApp(App[int]):
@@ -53,6 +56,9 @@ class WizardApp(App[int]):
     """What the data analysis is doing and what it saw (progress line, columns, detected format)."""
     target: var[Target] = var(Target(device="cpu"))
     """The machine the findings are judged against."""
+    machine: var[str] = var("")
+    """`ft-tui doctor` in short for the Model step; empty until engine.doctor has looked (once per session, in a
+    worker: it runs nvidia-smi, which may take seconds)."""
 
     def __init__(
         self,
@@ -63,15 +69,18 @@ class WizardApp(App[int]):
     ) -> None:
         super().__init__()
         self.set_reactive(WizardApp.state, state)
-        self.set_reactive(WizardApp.target, target or detect_target())
-        self.home_target = self.target
+        self.home_target = target if target is not None and not target.declared else detect_target()
         """The machine the wizard runs on (or the one tests fix); `target` may be a declared GPU instead."""
+        self.declared = target if target is not None and target.declared else None
+        """The target given on the command line (`--device`, `--gpu-memory`), which wins over a remembered one."""
+        self.set_reactive(WizardApp.target, self._target_for(state))
         self.services = services or default_services()
         self.analyst = DataAnalyst(self)
         self._facts_cache: dict[str, ModelFacts | None] = {}
         self._findings: tuple[RunConfig, DataPreview | None, list[Finding]] | None = None
         self._data_facts: tuple[RunConfig, DataPreview, DataFacts] | None = None
         self._confirmed_path: Path | None = None
+        self._machine_asked = False
         self.goodbye: str | None = None
         """Printed after the app closes: that a live run goes on and how to re-attach."""
 
@@ -89,10 +98,32 @@ class WizardApp(App[int]):
         return self.state.config
 
     def start_with(self, state: WizardState) -> None:
-        """Begin editing a config chosen on the start screen."""
-        self.state = state
-        self._confirmed_path = None
-        self.goto("model")
+        """Begin editing a config chosen on the start screen, once unsaved edits of the one before are saved or
+        knowingly discarded."""
+
+        def begin() -> None:
+            self.state = state
+            self.target = self._target_for(state)
+            self._confirmed_path = None
+            self.goto("model")
+
+        self.unless_unsaved("The config has unsaved changes. Save them before opening another?", begin)
+
+    def unless_unsaved(self, question: str, then: Callable[[], object], *, discard: str = "Discard them") -> None:
+        """Run `then` now when nothing is unsaved; else ask Save / Discard / Cancel and run it after a save that
+        succeeded or a discard (Cancel, or a save given up, leaves everything as it was)."""
+        if self.state is None or not self.state.dirty:
+            then()
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard":
+                then()
+            elif answer == "save":
+                self.save(then=lambda _path: then())
+
+        choices = [("save", "Save"), ("discard", discard), ("cancel", "Cancel")]
+        self.push_screen(ChoiceDialog(question, choices), answered)
 
     def set_config(self, config: RunConfig) -> bool:
         """Replace the config; the screens watching `state` re-read what they show. False when nothing changed."""
@@ -119,8 +150,21 @@ class WizardApp(App[int]):
         """Judge the config against another machine (the Model step's "Train on"); findings are redone."""
         self.target = target
 
+    def declare_target(self, device: str) -> None:
+        """Judge against a declared `device` (a finding's fix: Train on a CUDA GPU), keeping a GPU memory already
+        chosen."""
+        memory = self.target.gpu_memory_gb if self.target.declared and self.target.device == "cuda" else None
+        self.target = declared_target(cast("DeviceKind", device), memory)
+
+    def _target_for(self, state: WizardState | None) -> Target:
+        """The command line's target, else the one remembered for the opened file, else this machine."""
+        remembered = remembered_target(state.path) if state is not None and state.path is not None else None
+        return self.declared or remembered or self.home_target
+
     def watch_target(self) -> None:
         self._findings = None
+        if self.state is not None and self.state.path is not None:
+            remember_target(self.state.path, self.target)
 
     def accept_warnings(self, rule_ids: set[str]) -> None:
         assert self.state is not None
@@ -134,9 +178,28 @@ class WizardApp(App[int]):
             self.sub_title = "guided setup"
             return
         where = str(self.state.path) if self.state.path else self.state.origin or "new config"
-        self.sub_title = where + (" • unsaved" if self.state.dirty else "")
+        self.sub_title = where + (" • unsaved" if self.state.dirty or self.state.path is None else "")
 
     # --- derived facts ----------------------------------------------------------------------------------
+    def look_at_machine(self) -> None:
+        """Start engine.doctor's look at this machine unless it was started already; `machine` says the result."""
+        if self._machine_asked:
+            return
+        self._machine_asked = True
+        from tui.screens.model import machine_summary
+        from tui.workers import in_background
+
+        def failed(error: Exception) -> None:
+            self.machine = f"Could not check this machine ({type(error).__name__}: {error}); `ft-tui doctor` says more."
+
+        in_background(
+            self,
+            lambda: machine_summary(self.services.machine()),
+            lambda text: setattr(self, "machine", text),
+            failed,
+            group="machine",
+        )
+
     def model_facts(self) -> ModelFacts | None:
         """The facts of the base model when its config.json is on disk, else None."""
         base_model = self.config.base_model
@@ -166,12 +229,16 @@ class WizardApp(App[int]):
         self._findings = None
 
     def findings(self) -> list[Finding]:
-        """All findings for the current config, with whatever model and data facts are known (cached per config)."""
+        """All findings for the current config, with whatever model and data facts are known (cached per config),
+        plus the data analysis's failure for this data (tui.lights), so every mark counts it."""
         config = self.config
         facts = self.model_facts()
         if self._findings is None or self._findings[0] is not config or self._findings[1] is not self.preview:
             data = self.data_facts()
             self._findings = (config, self.preview, check_config(config, self.target, facts=facts, data=data))
+        failure = self.analysis.failure
+        if failure is not None and failure[0] == data_key(config):
+            return [*self._findings[2], data_not_analysed_finding(failure[1])]
         return self._findings[2]
 
     def step_marks(self, current: str = "", typed: dict[str, str] | None = None) -> dict[str, str]:
@@ -179,9 +246,15 @@ class WizardApp(App[int]):
         the `current` step also counts the values `typed` there that the config cannot take yet."""
         if self.state is None:
             return {}
-        findings, accepted = self.findings(), self.state.accepted
+        findings, accepted, pending = self.findings(), self.state.accepted, self.analyst.pending()
         return {
-            step: step_lights(findings, screen.KEYS, (typed or {}) if step == current else {}, accepted).mark
+            step: step_lights(
+                findings,
+                screen.KEYS,
+                (typed or {}) if step == current or not screen.KEYS else {},  # Review judges every key
+                accepted,
+                checking=screen.USES_DATA and pending,
+            ).mark
             for step, screen in STEP_SCREENS.items()
         }
 
@@ -216,22 +289,8 @@ class WizardApp(App[int]):
         lost = ""
         if isinstance(self.screen, StepScreen) and not self.screen.flush():
             lost = " (the value in the field marked ✗ cannot be saved)"
-        if self.state is None or not self.state.dirty:
-            self.exit(0)
-            return
-        self.push_screen(
-            ChoiceDialog(
-                f"The config has unsaved changes{lost}. Save them before quitting?",
-                [("save", "Save"), ("discard", "Quit without saving"), ("cancel", "Cancel")],
-            ),
-            self._quit_answered,
-        )
-
-    def _quit_answered(self, answer: str | None) -> None:
-        if answer == "discard":
-            self.exit(0)
-        elif answer == "save":
-            self.save(then=lambda _path: self.exit(0))
+        question = f"The config has unsaved changes{lost}. Save them before quitting?"
+        self.unless_unsaved(question, lambda: self.exit(0), discard="Quit without saving")
 
     # --- saving -----------------------------------------------------------------------------------------
     def action_save(self) -> None:
@@ -283,6 +342,7 @@ class WizardApp(App[int]):
             return
         self.state = self.state.saved_to(path)
         self._confirmed_path = path
+        remember_target(path, self.target)
         self.notify(f"saved {path}", markup=False)
         if then is not None:
             then(path)
@@ -299,7 +359,7 @@ def load_initial_state(preset: str | None, config_path: Path | None) -> WizardSt
     if preset is not None:
         from engine.presets import load_preset
 
-        return WizardState(config=load_preset(preset), dirty=True, origin=f"preset {preset}")
+        return WizardState(config=load_preset(preset), origin=f"preset {preset}")
     return None
 
 
@@ -314,12 +374,13 @@ def create_app(
     return WizardApp(load_initial_state(preset, config_path), target=target, services=services)
 
 
-def run_wizard(preset: str | None, config_path: Path | None) -> int:
-    """`ft-tui [--preset NAME]` and `ft-tui wizard CONFIG`: 0 when the user quits, 2 when the input is unusable."""
+def run_wizard(preset: str | None, config_path: Path | None, target: Target | None = None) -> int:
+    """`ft-tui [--preset NAME]` and `ft-tui wizard CONFIG` (both with `--device`, `--gpu-memory`): 0 when the user
+    quits, 2 when the input is unusable."""
     from engine.cli.report import report_error
 
     try:
-        app = create_app(preset, config_path)
+        app = create_app(preset, config_path, target=target)
     except FtTuiError as error:
         if isinstance(error, ConfigError) and not error.fix:
             error.fix = f"fix the file, or run `ft-tui validate {config_path}` for details"

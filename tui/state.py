@@ -33,7 +33,8 @@ class WizardState:
     path: Path | None = None
     """The YAML file this config was opened from or last saved to; None until saved."""
     dirty: bool = False
-    """True when the config differs from what is on disk (or was never saved)."""
+    """True when the config holds edits that would be lost on quitting: a preset or a run's config opened and
+    left as it was is not dirty, though it has no file yet (`path` is None)."""
     accepted: frozenset[str] = field(default_factory=frozenset)
     """Rule ids of warnings the user explicitly accepted."""
     origin: str = ""
@@ -56,16 +57,30 @@ def edit_config(config: RunConfig, changes: Mapping[str, Any]) -> RunConfig:
     """A new config with `changes` applied, validated like a YAML file; raises ConfigError naming the fields.
 
     None clears a key back to its default when the default is empty, so a cleared field leaves no trace in the
-    written YAML; keys whose default is not empty (`adapter: lora`) keep an explicit None.
+    written YAML; keys whose default is not empty (`adapter: lora`) keep an explicit None. A change to the value
+    the key already has (a form re-read as it was) leaves the key as it was: unset stays unset, and an opened
+    file's empty `wandb_project:` stays, so visiting a step neither rewrites the file nor marks it unsaved.
     """
-    data = config.model_dump(exclude_unset=True)
+    original = config.model_dump(exclude_unset=True)
+    data = dict(original)
+    touched = []
     for key, value in changes.items():
-        if key not in data and getattr(config, key) == value:
-            continue  # a field shown at its default stays unset, so the YAML only holds what the user chose
+        if getattr(config, key) == value:
+            continue
+        touched.append(key)
         if value is None and RunConfig.model_fields[key].default is None:
             data.pop(key, None)
         else:
             data[key] = value
+    edited = parse_config_dict(data, source="wizard")
+    unchanged = [key for key in touched if getattr(edited, key) == getattr(config, key)]
+    if not unchanged:
+        return edited
+    for key in unchanged:  # text that means the value already there (`0.0`): the key stays as it was, unset or empty
+        if key in original:
+            data[key] = original[key]
+        else:
+            data.pop(key, None)
     return parse_config_dict(data, source="wizard")
 
 
@@ -93,8 +108,22 @@ def field_errors(error: ConfigError) -> dict[str, str]:
     return errors
 
 
+TARGET_HELP = {
+    "train_on": "The machine the config is checked for. This machine: the rules judge what is here. A CUDA GPU: "
+    "the config is meant for a GPU server, judged as `ft-tui validate --device cuda` judges it (8-bit and 4-bit "
+    "bases, CUDA attention kernels, the server's own Hugging Face token). The choice is remembered with the file "
+    "you save (not written into it: axolotl would not know the key); the run re-checks the real machine.",
+    "gpu_memory": "Memory of the declared CUDA GPU in GiB, as `--gpu-memory` on the command line; the memory "
+    "estimate is judged against it.",
+}
+"""Help for the Model step's "Train on" and "GPU memory": wizard settings, not config keys."""
+
+
 def help_text(key: str) -> str:
-    """The docstring of a config key, from the run config or (for dataset keys) a dataset entry."""
+    """The docstring of a config key, from the run config or (for dataset keys) a dataset entry; the wizard's own
+    target settings have theirs in TARGET_HELP."""
+    if key in TARGET_HELP:
+        return TARGET_HELP[key]
     field_info = RunConfig.model_fields.get(key) or DatasetConfig.model_fields.get(key)
     return " ".join((field_info.description or "").split()) if field_info else ""
 

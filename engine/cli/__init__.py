@@ -24,8 +24,19 @@ def register_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
 def build_parser() -> argparse.ArgumentParser:
     """The headless parser alone (the `ft-tui` script adds the terminal UI commands to it)."""
     parser = argparse.ArgumentParser(prog="ft-tui", description="Fine-tune LLMs with LoRA from a YAML config.")
+    parser.add_argument("--version", action="version", version=f"ft-tui {installed_version()}")
     register_commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
     return parser
+
+
+def installed_version() -> str:
+    """The installed package's version (pyproject.toml), or `unknown` when run from a bare source tree."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ft-tui")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def run_parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:

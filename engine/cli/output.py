@@ -41,8 +41,9 @@ def _columns_from_environment() -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-def print_findings(out: Console, findings: list[Finding]) -> None:
-    """Findings grouped by severity, each with its why and its fix; a one-line verdict last."""
+def print_findings(out: Console, findings: list[Finding], caveat: str = "") -> None:
+    """Findings grouped by severity, each with its why and its fix; a one-line verdict last, with `caveat` (what
+    was not checked) on it, so "ready" never claims more than was judged."""
     for severity in ("error", "warning", "auto", "note"):
         group = [finding for finding in findings if finding.severity == severity]
         if not group:
@@ -55,7 +56,8 @@ def print_findings(out: Console, findings: list[Finding]) -> None:
     errors = sum(finding.severity == "error" for finding in findings)
     warnings = sum(finding.severity == "warning" for finding in findings)
     verdict = "[bold red]not ready to train[/]" if errors else "[bold green]ready to train[/]"
-    out.print(f"\n{verdict}: {count(errors, 'error')}, {count(warnings, 'warning')}", highlight=False)
+    caveat = f" ({escape_markup(caveat)})" if caveat else ""
+    out.print(f"\n{verdict}: {count(errors, 'error')}, {count(warnings, 'warning')}{caveat}", highlight=False)
 
 
 def _indented(label: str, text: str, width: int) -> Text:

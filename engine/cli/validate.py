@@ -9,12 +9,13 @@ from typing import Any
 
 from engine.cli.output import console, print_findings
 from engine.cli.report import report_error
+from engine.cli.target_args import add_target_arguments, declared_from_args
 from engine.config import ConfigError, RunConfig, key_order, load_config
 from engine.config.paths import shown_paths
 from engine.errors import EXIT_FAILED, EXIT_OK, FtTuiError, UsageError
 from engine.markup import escape_markup
 from engine.presets import config_path
-from engine.rules import Finding, Target, check_config, declared_target, detect_target, has_errors
+from engine.rules import Finding, Target, check_config, detect_target, has_errors
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,11 +28,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "config", type=config_path, nargs="?", help="the YAML config to check (a file, or a preset name)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    parser.add_argument(
-        "--device",
-        choices=("cpu", "cuda", "mps"),
-        help="judge against this target instead of this machine (e.g. a config meant for a GPU server)",
-    )
+    add_target_arguments(parser)
     parser.add_argument(
         "--target",
         choices=("ft-tui", "axolotl"),
@@ -56,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
         return report_error(
             UsageError("no config given", fix="give a file or a preset name: `ft-tui validate smollm2-135m-lora`")
         )
-    target = declared_target(args.device) if args.device else detect_target()
+    try:
+        target = declared_from_args(args) or detect_target()
+    except UsageError as error:
+        return report_error(error)
     try:
         config = load_config(args.config)
     except FtTuiError as error:
@@ -69,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
             return _report_unusable(args, problem)
         findings = check_config(config, target, facts=facts, data=data, engine=args.target)
     if args.json:
-        _print_json(args.config, config, target, findings, args.target)
+        _print_json(args.config, config, target, findings, args.target, data_read=args.data)
     else:
-        _print_text(args.config, config, target, findings, args.target)
+        _print_text(args.config, config, target, findings, args.target, data_read=args.data)
     return EXIT_FAILED if has_errors(findings) else EXIT_OK
 
 
@@ -125,10 +125,18 @@ def _report_unusable(args: argparse.Namespace, error: FtTuiError) -> int:
     return error.exit_code
 
 
-def _print_json(path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str) -> None:
+DATA_NOT_READ = "data not read; add --data to judge the rules that need its tokenized rows"
+"""Said with the verdict of a plain validate: the rows dropped or columns ignored that the wizard reports need the
+data tokenized, so "ready" without it is about the config alone."""
+
+
+def _print_json(
+    path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str, *, data_read: bool
+) -> None:
     report: dict[str, Any] = {
         "config": str(path),
         "ok": not has_errors(findings),
+        "data_read": data_read,
         "target": target.describe(),
         "engine": engine,
         "paths": {key: str(where) for key, where in shown_paths(config)},
@@ -137,13 +145,15 @@ def _print_json(path: Path, config: RunConfig, target: Target, findings: list[Fi
     print(json.dumps(report, indent=2))
 
 
-def _print_text(path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str) -> None:
+def _print_text(
+    path: Path, config: RunConfig, target: Target, findings: list[Finding], engine: str, *, data_read: bool
+) -> None:
     out = console()
     under = " under axolotl" if engine == "axolotl" else ""
     out.print(f"[bold]{path}[/]: {config.base_model}, judged for {target.describe()}{under}", highlight=False)
     for key, where in shown_paths(config):
         out.print(f"  [dim]{key}:[/] {where}", highlight=False)
-    print_findings(out, findings)
+    print_findings(out, findings, caveat="" if data_read else DATA_NOT_READ)
 
 
 def _print_keys() -> int:

@@ -64,7 +64,7 @@ def inspect_dataset(ds: DatasetConfig, *, check_rows: bool = True) -> DatasetPro
     if path.is_dir() and _is_saved_dataset(path) and not ds.data_files:
         return None  # written by save_to_disk; datasets reads and checks it
     try:
-        files = local_files(ds) or []
+        files = listed_files(ds, path)
     except DataError as error:
         return DatasetProblem(str(error).split("; ", 1)[0], str(error).split("; ", 1)[-1])
     if path.is_dir():
@@ -91,7 +91,7 @@ def sample_rows(ds: DatasetConfig) -> list[Mapping[str, Any]]:
     """Up to SAMPLE_ROWS first rows of a local entry, read from a bounded prefix ([] for hub ids or bad paths)."""
     path = Path((ds.path or "").strip() or ".").expanduser()
     try:
-        files = local_files(ds) if ds.path and path.exists() else None
+        files = listed_files(ds, path) if ds.path and path.exists() else None
     except DataError:
         return []
     if not files:
@@ -101,6 +101,32 @@ def sample_rows(ds: DatasetConfig) -> list[Mapping[str, Any]]:
     except OSError:
         return []
     return list(_inspect_file(ds.ds_type, str(files[0]), stat.st_mtime_ns, stat.st_size)[1])
+
+
+FolderKey = tuple[str, str, int]
+_LISTINGS: dict[FolderKey, list[Path] | DataError] = {}
+LISTINGS_KEPT = 16
+
+
+def listed_files(ds: DatasetConfig, path: Path) -> list[Path]:
+    """`local_files(ds)` for the checks that run on every wizard edit: a folder's listing (a walk of up to
+    MAX_FOLDER_FILES files, or the refusal of a bigger one) is kept per folder version (its mtime, which changes as
+    files are added or removed at its top), so typing in another field does not walk it again. The prepared-data
+    cache key lists the files afresh."""
+    if not path.is_dir():
+        return local_files(ds) or []
+    key = (str(path.resolve()), json.dumps(ds.data_files, default=str), path.stat().st_mtime_ns)
+    if key not in _LISTINGS:
+        try:
+            _LISTINGS[key] = local_files(ds) or []
+        except DataError as error:
+            _LISTINGS[key] = error
+        while len(_LISTINGS) > LISTINGS_KEPT:
+            del _LISTINGS[next(iter(_LISTINGS))]
+    found = _LISTINGS[key]
+    if isinstance(found, DataError):
+        raise found
+    return list(found)
 
 
 @lru_cache(maxsize=64)

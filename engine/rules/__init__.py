@@ -10,10 +10,11 @@ from engine.rules.check import (
     has_errors,
 )
 from engine.rules.context import RuleContext
-from engine.rules.target import Target, declared_target, detect_target
+from engine.rules.target import DEFAULT_GPU_GIB, Target, declared_target, detect_target
 
 __all__ = [
     "CATALOG",
+    "DEFAULT_GPU_GIB",
     "SEVERITY_ORDER",
     "Finding",
     "Hit",

@@ -35,6 +35,9 @@ class Hit:
     """The fix as config edits (key -> new value, None removes the key), worked out from the same numbers as the
     message, so the wizard can apply it with one key instead of the user retyping the fix text. Empty when the
     fix needs the user's judgement (a missing file, a token, which of two engines)."""
+    retarget: str | None = None
+    """The fix as a declared target instead of a config edit (`cuda`): the config is right for another machine,
+    so the wizard offers "Train on: a CUDA GPU" and the CLI names `--device cuda`."""
 
 
 def unknown_choice(value: str, known: Sequence[str], key: str, *, unset_without_match: bool = False) -> Hit | None:
@@ -80,6 +83,8 @@ class Finding:
     auto_set: dict[str, Any] = field(default_factory=dict)
     changes: dict[str, Any] = field(default_factory=dict)
     """Config edits that apply the fix (key -> new value, None removes the key); empty when there is none."""
+    retarget: str | None = None
+    """The device to judge against instead (Hit.retarget), when that is the fix."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +96,7 @@ class Finding:
             "fields": list(self.fields),
             "auto_set": self.auto_set,
             "changes": self.changes,
+            "retarget": self.retarget,
         }
 
 
@@ -135,6 +141,7 @@ def render(rule_: Rule, hit: Hit) -> Finding:
         fields=hit.fields or rule_.fields,
         auto_set=dict(hit.auto_set),
         changes=dict(hit.changes),
+        retarget=hit.retarget,
     )
 
 

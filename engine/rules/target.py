@@ -70,12 +70,17 @@ def _detect_cached() -> Target:
     return Target(device="cpu", bf16=cpu_has_bf16(), **common)
 
 
-def declared_target(device: DeviceKind) -> Target:
+DEFAULT_GPU_GIB = 24.0
+"""The memory of a declared CUDA GPU when none is given (`--gpu-memory`, the wizard's GPU memory box): a common
+single card (RTX 3090/4090, A10G), the size the GPU presets are written for. A config that fits it fits more."""
+
+
+def declared_target(device: DeviceKind, gpu_memory_gb: float | None = None) -> Target:
     """A target the user names for a config meant for another machine.
 
-    `cuda` assumes a current data-centre GPU (Ampere or newer, bf16, 80 GiB) with flash-attn, xformers and
-    bitsandbytes installed, since that is what such configs are written for; the run itself still re-checks the
-    real hardware before it starts.
+    `cuda` assumes a current GPU (Ampere or newer, bf16) with `gpu_memory_gb` (default DEFAULT_GPU_GIB) and
+    flash-attn, xformers and bitsandbytes installed, since that is what such configs are written for; the run
+    itself still re-checks the real hardware before it starts.
     """
     if device == "cuda":
         return Target(
@@ -83,7 +88,7 @@ def declared_target(device: DeviceKind) -> Target:
             declared=True,
             bf16=True,
             gpu_name="CUDA GPU",
-            gpu_memory_gb=80.0,
+            gpu_memory_gb=gpu_memory_gb or DEFAULT_GPU_GIB,
             cuda_capability=(8, 0),
             has_flash_attn=True,
             has_xformers=True,

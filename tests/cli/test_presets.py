@@ -100,7 +100,7 @@ def test_preset_option_opens_the_wizard_in_either_spelling(args: list[str], monk
     import tui.app
 
     opened: list[tuple[object, object]] = []
-    monkeypatch.setattr(tui.app, "run_wizard", lambda preset, config: opened.append((preset, config)) or 0)
+    monkeypatch.setattr(tui.app, "run_wizard", lambda preset, config, target=None: opened.append((preset, config)) or 0)
     assert main(args) == 0
     assert opened == [("llama-3-8b-lora", None)]
 

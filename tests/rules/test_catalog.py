@@ -279,8 +279,14 @@ CASES = [
     Case("memory.estimate_exceeds_device", "sequence_len: 512\n", False, "cpu", True),
     Case("model.trust_remote_code", "trust_remote_code: true\n", True),
     Case("model.trust_remote_code", "trust_remote_code: false\n", False),
+    Case("model.folder_missing", "base_model: /no/such/model\n", True),
+    Case("model.folder_missing", "base_model: HuggingFaceTB/SmolLM2-135M-Instruct\n", False),
     Case("model.gated_needs_token", "base_model: meta-llama/Llama-3.2-1B\n", True),
     Case("model.gated_needs_token", "base_model: NousResearch/Llama-3.2-1B\n", False),
+    Case("model.gated_needs_token", "base_model: meta-llama/Llama-3.2-1B\n", False, "gpu"),  # the server's token
+    Case("model.gated_token_on_server", "base_model: meta-llama/Llama-3.2-1B\n", True, "gpu"),
+    Case("model.gated_token_on_server", "base_model: meta-llama/Llama-3.2-1B\n", False, "gpu_here"),
+    Case("model.gated_token_on_server", "base_model: meta-llama/Llama-3.2-1B\n", False),
     Case("wandb.not_installed", "wandb_project: demo\n", True),
     Case("wandb.not_installed", "wandb_project:\n", False),
     Case("wandb.no_credentials", "wandb_project: demo\n", True),
@@ -407,7 +413,7 @@ def test_docs_rules_md_is_generated_from_the_catalog() -> None:
 
 
 def test_memory_is_described_in_gib_everywhere() -> None:
-    assert GPU.describe() == "CUDA GPU, 80.0 GiB (declared)"
+    assert GPU.describe() == "CUDA GPU, 24.0 GiB (declared)"
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,10 @@ async def screen_still(pilot: Pilot[Any]) -> None:
 
     def still() -> bool:
         form = pilot.app.screen.query_one("#form", VerticalScroll)
-        return edits_applied(pilot.app) and form.size.height > 0 and form.scroll_y == form.scroll_target_y
+        machine_shown = not isinstance(pilot.app.screen, STEP_SCREENS["model"]) or pilot.app.machine  # type: ignore[attr-defined]
+        scrolled = form.size.height > 0 and form.scroll_y == form.scroll_target_y
+        analysed = not pilot.app.analyst.pending()  # type: ignore[attr-defined]
+        return edits_applied(pilot.app) and scrolled and bool(machine_shown) and analysed
 
     await wait_for(pilot, still)
     await pilot.wait_for_scheduled_animations()

@@ -238,6 +238,7 @@ async def test_saving_over_an_existing_file_asks_first(make_app: AppFactory, tmp
 async def test_quitting_with_unsaved_changes_asks_first(make_app: AppFactory) -> None:
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
+        await type_into(pilot, app, "base_model", "Qwen/Qwen3-0.6B")  # an edit: a preset as opened loses nothing
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog)
@@ -348,8 +349,9 @@ async def test_model_step_shows_what_this_machine_can_do(make_app: AppFactory) -
     """The same facts as `ft-tui doctor`: what works here, what does not, and where the fixes are."""
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
-        await pilot.pause()
-        text = str(app.screen.query_one("#machine-facts", Static).render())
+        facts = lambda: str(app.screen.query_one("#machine-facts", Static).render())  # noqa: E731
+        await wait_for(pilot, lambda: "Works here" in facts())  # engine.doctor looks in a worker
+        text = facts()
         assert "Works here: cpu, eager, sdpa, fp32, bf16" in text
         assert "Not here: cuda" in text and "xformers" in text and "ft-tui doctor" in text
 

@@ -96,7 +96,12 @@ def prepare_with_engine(config: RunConfig, tokenizer: Any, progress: Progress) -
     from engine.data.prepare import prepare_datasets
 
     datasets.disable_progress_bars()  # progress goes to the status line, not over the screen
-    return prepare_datasets(config, tokenizer, progress=progress, world_size=1)
+    # One process, never forked workers: a fork from here copies into each child the locks that the app's other
+    # threads (Textual's event loop and input reader, other workers) may hold at that instant, and a child that
+    # then needs one (stdout's, the allocator's) waits forever. dataset_processes is not part of the prepared
+    # data's cache key, so the run reuses what this writes.
+    in_process = config.model_copy(update={"dataset_processes": 1})
+    return prepare_datasets(in_process, tokenizer, progress=progress, world_size=1)
 
 
 def read_first_rows(config: RunConfig, count: int) -> list[dict[str, Any]]:

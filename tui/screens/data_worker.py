@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 from textual.timer import Timer
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from engine.config import RunConfig
 from engine.data.errors import NoRowsLeft
@@ -32,6 +32,8 @@ class Analysis:
     status: str = "The data is analysed once a dataset is set."
     columns: tuple[str, ...] = ()
     suggestion: dict[str, Any] | None = None
+    failure: tuple[str, str] | None = None
+    """(data_key, reason) of the last analysis that failed: a finding for that data until it changes."""
 
     def columns_note(self) -> Content:
         if not self.columns:
@@ -41,6 +43,10 @@ class Analysis:
             kind = self.suggestion.get("type", "pre-tokenized")
             note = Content.assemble(note, ("   detected format: ", "bold"), str(kind))
         return note
+
+
+class AnalysisCancelled(Exception):
+    """Raised from a progress report of an analysis whose worker was cancelled: it ends there, silently."""
 
 
 class DataAnalyst:
@@ -55,6 +61,15 @@ class DataAnalyst:
         """The `datasets:` entry whose columns and format are shown (the Dataset step's picker)."""
         self._timer: Timer | None = None
         self.worker: Worker[None] | None = None
+
+    def pending(self) -> bool:
+        """The current config's data is set but its analysis has neither finished nor failed yet."""
+        config = self.app.config
+        if not config.datasets or not any(entry.path for entry in config.datasets):
+            return False
+        key = data_key(config)
+        preview, failure = self.app.preview, self.app.analysis.failure
+        return not ((preview is not None and preview.key == key) or (failure is not None and failure[0] == key))
 
     def request(self) -> None:
         """Analyse the current config's data soon, unless that exact data was already analysed or is running."""
@@ -78,14 +93,27 @@ class DataAnalyst:
         )
 
     def _run(self, config: RunConfig, entry: int) -> None:
-        """In the worker thread: peek at the chosen entry's rows, then tokenize the whole mix through engine.data."""
+        """In the worker thread: peek at the chosen entry's rows, then tokenize the whole mix through engine.data.
+
+        A newer request (or the app closing) cancels the worker; the analysis then stops at its next progress
+        report instead of tokenizing data nobody will look at."""
+        worker = get_current_worker()
+
+        def progress(message: str) -> None:
+            if worker.is_cancelled:
+                raise AnalysisCancelled
+            self._post(self._set_status, message)
+
         try:
             one = config.model_copy(update={"datasets": [config.datasets[entry]]})
             rows = self.app.services.read_rows(one, SAMPLE_ROWS)
             columns = sorted({key for row in rows for key in row})
             suggestion = detect_format(rows) if rows else None
+            progress("reading the data…")
             self._post(self._peeked, columns, suggestion)
-            preview = analyse(config, self.app.services, lambda message: self._post(self._set_status, message))
+            preview = analyse(config, self.app.services, progress)
+        except AnalysisCancelled:
+            return
         except NoRowsLeft as nothing:
             # Not a failure to show as a status line only: its facts let rule data.every_row_dropped say why and
             # how to fix it in the findings panel, and block the step, as `ft-tui validate --data` does.
@@ -93,7 +121,7 @@ class DataAnalyst:
             self._post(self._finished, empty, f"✗ {nothing}")
             return
         except Exception as error:  # every failure becomes one line on screen; the worker never crashes the app
-            self._post(self._failed, f"✗ {describe_error(error)}")
+            self._post(self._failed, describe_error(error), data_key(config))
             return
         self._post(self._finished, preview)
 
@@ -104,10 +132,11 @@ class DataAnalyst:
     def _peeked(self, columns: list[str], suggestion: dict[str, Any] | None) -> None:
         self.app.analysis = replace(self.app.analysis, columns=tuple(columns), suggestion=suggestion)
 
-    def _failed(self, message: str) -> None:
-        """The columns and format guess belonged to the data read before; a failure leaves none of them."""
+    def _failed(self, reason: str, key: str) -> None:
+        """The columns and format guess belonged to the data read before; a failure leaves none of them, and is
+        kept as `failure` so the findings (and every mark) say the data was not checked."""
         self.forget_peek()
-        self._set_status(message)
+        self.app.analysis = replace(self.app.analysis, status=f"✗ {reason}", failure=(key, reason))
 
     def forget_peek(self) -> None:
         """Drop the columns and format guess (another entry or file is about to be read)."""
@@ -116,7 +145,12 @@ class DataAnalyst:
     def _finished(self, preview: DataPreview, status: str | None = None) -> None:
         if preview.key == data_key(self.app.config):
             self.app.preview = preview
-        self._set_status(status or f"✓ analysed {preview.facts.rows_read:,} rows with the model's tokenizer")
+        # No ✓ here: whether the data is fine is the findings' verdict (the marks), not this progress line's.
+        self.app.analysis = replace(
+            self.app.analysis,
+            status=status or f"analysed {preview.facts.rows_read:,} rows with the model's tokenizer",
+            failure=None,
+        )
 
     def _set_status(self, message: str) -> None:
         self.app.analysis = replace(self.app.analysis, status=message)

@@ -40,6 +40,7 @@ RUN_KEYS = ("val_set_size", "train_on_inputs")
 
 class DatasetScreen(StepScreen):
     STEP = "dataset"
+    USES_DATA = True
     INTRO = (
         "Point at your training data: a .jsonl/.json/.csv/.parquet file or a hub dataset id. Say which format "
         "the rows are in and which columns hold what. Below, the rows appear as the model will see them, "

@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Markdown, Static
 from textual.widgets.button import ButtonVariant
 
+from tui.widgets.text_input import InOrderInput
+
 
 class ChoiceDialog(ModalScreen[str]):
     """A question answered by one of a few buttons; Esc answers `cancel`."""
@@ -53,7 +55,7 @@ class TextPrompt(ModalScreen[str | None]):
             yield Static(self.title_text, classes="dialog-title", markup=False)
             if self.explanation:
                 yield Static(self.explanation, classes="dialog-text", markup=False)
-            yield Input(self.value, id="prompt-input")
+            yield InOrderInput(self.value, id="prompt-input")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", id="ok", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)

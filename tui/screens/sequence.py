@@ -28,6 +28,7 @@ EXCESS: list[tuple[str, Any]] = [
 
 class SequenceScreen(StepScreen):
     STEP = "sequence"
+    USES_DATA = True
     INTRO = (
         "sequence_len caps each sample (and, with packing, is the size of each packed row). Packing fills rows "
         "with several short samples that cannot see each other, so the same data takes fewer steps. The numbers "

@@ -99,7 +99,7 @@ class StartScreen(Screen[None]):
         except FtTuiError as error:
             self._fail(error, name)
             return
-        self.wizard.start_with(WizardState(config=config, dirty=True, origin=f"preset {name}"))
+        self.wizard.start_with(WizardState(config=config, origin=f"preset {name}"))
 
     def _open_file(self, path: Path | None, *, from_run: bool = False) -> None:
         if path is None:
@@ -110,7 +110,7 @@ class StartScreen(Screen[None]):
             self._fail(error, str(path))
             return
         if from_run:  # a run's copy is its record: edits are saved to a new file, never over it
-            state = WizardState(config=config, dirty=True, origin=f"run {path.parent}")
+            state = WizardState(config=config, origin=f"run {path.parent}")
         else:
             state = WizardState(config=config, path=path, origin=str(path))
         self.wizard.start_with(state)

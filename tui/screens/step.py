@@ -45,6 +45,8 @@ class StepScreen(Screen[None]):
     """What this step decides, shown in the help panel until a field has focus."""
     KEYS: ClassVar[tuple[str, ...]] = ()
     """Config keys this step edits; findings on them appear here and gate Next."""
+    USES_DATA: ClassVar[bool] = False
+    """Its findings include the tokenized data's: while the analysis runs it cannot be ✓ (mark "checking")."""
     WATCHES: ClassVar[tuple[str, ...]] = ("state", "preview", "target")
     """The app's reactives this step re-reads itself from when they change (the findings depend on all three)."""
 
@@ -111,7 +113,7 @@ class StepScreen(Screen[None]):
             self.load_fields(self.wizard_state.config)
         for name in self.WATCHES:
             self.watch(self.wizard, name, self.refresh_state, init=False)
-        self.watch(self.wizard, "analysis", self.show_analysis, init=False)
+        self.watch(self.wizard, "analysis", self._analysis_changed, init=False)
         self.refresh_state()
         rows = self.rows()
         if rows:
@@ -186,10 +188,18 @@ class StepScreen(Screen[None]):
 
     def lights(self) -> Lights:
         """Every light of this step, from the catalog's findings and the values on screen the config cannot take."""
-        return step_lights(self.wizard.findings(), self.KEYS, self._errors, self.wizard_state.accepted)
+        checking = self.USES_DATA and self.wizard.analyst.pending()
+        return step_lights(self.wizard.findings(), self.KEYS, self._errors, self.wizard_state.accepted, checking)
+
+    def _analysis_changed(self) -> None:
+        """A failure or a finish of the analysis changes findings and marks, not only what the step shows of it."""
+        self.show_analysis()
+        self.refresh_state()
 
     def refresh_state(self) -> None:
-        """Re-render what depends on the config: findings, help, Next, the sidebar marks and the step's numbers."""
+        """Re-render what depends on the config: findings, help, Next, the sidebar marks and the step's numbers.
+        The data is analysed for every config (not only on the data steps), so no step's mark waits on a visit."""
+        self.wizard.analyst.request()
         lights = self.lights()
         self.query_one(FindingsList).show(lights.findings, lights.accepted)
         self.query_one(FixButtons).show(lights.findings)
@@ -223,6 +233,13 @@ class StepScreen(Screen[None]):
         """Apply a finding's `changes` through the app's one config-update path, so the lights and the dirty flag
         follow, and show the new values in this step's fields. A change the config refuses changes nothing."""
         if not self.flush_or_refuse():
+            return
+        if finding.retarget:
+            self.wizard.declare_target(finding.retarget)
+            with self.prevent(*EDIT_EVENTS):
+                self.load_fields(self.wizard.config)
+            self.refresh_state()
+            self.notify(f"Train on: {self.wizard.target.describe()}")
             return
         problem = self.wizard.apply_changes(finding.changes)
         if problem is not None:

@@ -10,6 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tui.state import default_is_empty
+from tui.widgets.text_input import InOrderInput
 
 
 class FieldRow(Vertical):
@@ -63,7 +64,7 @@ class InputField(FieldRow):
         self.placeholder = placeholder
 
     def make_control(self) -> Widget:
-        return Input(placeholder=self.placeholder, compact=True, id=f"in-{self.id}", select_on_focus=False)
+        return InOrderInput(placeholder=self.placeholder, compact=True, id=f"in-{self.id}", select_on_focus=False)
 
     @property
     def control(self) -> Input:
@@ -206,6 +207,8 @@ def parse_roles(text: str) -> dict[str, list[str]] | None:
         aliases = [name.strip() for name in names.split(",") if name.strip()]
         if not colon or not role.strip() or not aliases:
             return None
+        if any(len(name.split()) > 1 for name in [role, *aliases]):
+            return None  # `user: human assistant gpt` is two roles missing their `;`, not one role named so
         roles[role.strip()] = aliases
     return roles or None
 

@@ -82,7 +82,7 @@ class FixButtons(Vertical):
     def show(self, findings: Iterable[Finding]) -> None:
         """One button per fixable finding; the buttons are rebuilt only when that list changes, so typing in a
         field does not re-mount them (and focus never jumps) on every edit."""
-        fixable = tuple(finding for finding in findings if finding.changes)
+        fixable = tuple(finding for finding in findings if finding.changes or finding.retarget)
         if fixable == self._shown:
             return
         self._shown = fixable
@@ -110,5 +110,7 @@ class FixButton(Button):
 
 
 def fix_label(finding: Finding) -> str:
-    """`Apply: eval_sample_packing → false`."""
+    """`Apply: eval_sample_packing → false`, or `Train on: a CUDA GPU` for a fix that declares the target."""
+    if finding.retarget:
+        return "Train on: a CUDA GPU" if finding.retarget == "cuda" else f"Train on: {finding.retarget}"
     return "Apply: " + describe_changes(finding.changes, " → ")

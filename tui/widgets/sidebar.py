@@ -8,13 +8,14 @@ from textual.widgets.option_list import Option
 
 from tui.state import STEPS
 
-MARKS = {"ok": "✓", "error": "✗", "warning": "!", "": " "}
+MARKS = {"ok": "✓", "error": "✗", "warning": "!", "checking": "…", "": " "}
 SHORT_TITLES = {"sequence": "Sequence", "review": "Review"}
 """Sidebar names that fit a narrow terminal on one line; the step's own heading keeps the full title."""
 
 
 class StepList(OptionList):
-    """Steps with a mark each (✓ fine, ✗ errors, ! warnings); Enter or a click jumps to the highlighted step."""
+    """Steps with a mark each (✓ fine, ✗ errors, ! warnings, … data still being checked); Enter or a click jumps
+    to the highlighted step."""
 
     DEFAULT_CSS = """
     StepList { width: 25; height: 1fr; border: none; padding: 1 0; background: $panel; }

@@ -29,6 +29,7 @@ from engine.runs.plan import (
     save_plan,
 )
 from tui.notify import notify_error
+from tui.widgets.text_input import InOrderInput
 
 WHERE_CHOICES: list[tuple[str, str]] = [
     ("this machine (one process)", "local"),
@@ -63,10 +64,12 @@ class WhereItRuns(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("Where it runs", classes="section-title")
         yield self._row("Runs on", Select(WHERE_CHOICES, value="local", allow_blank=False, compact=True, id="where"))
-        yield self._row("GPUs per node", Input("2", compact=True, id="where-gpus"), "row-where-gpus")
-        yield self._row("Nodes", Input("2", compact=True, id="where-nodes"), "row-where-nodes")
-        yield self._row("Node 0 address", Input(ADDRESS_PLACEHOLDER, compact=True, id="where-addr"), "row-where-addr")
-        yield self._row("Port", Input(str(DEFAULT_PORT), compact=True, id="where-port"), "row-where-port")
+        yield self._row("GPUs per node", InOrderInput("2", compact=True, id="where-gpus"), "row-where-gpus")
+        yield self._row("Nodes", InOrderInput("2", compact=True, id="where-nodes"), "row-where-nodes")
+        yield self._row(
+            "Node 0 address", InOrderInput(ADDRESS_PLACEHOLDER, compact=True, id="where-addr"), "row-where-addr"
+        )
+        yield self._row("Port", InOrderInput(str(DEFAULT_PORT), compact=True, id="where-port"), "row-where-port")
         yield Static("", id="where-error")
         yield Static("", id="where-commands")
         yield Static("", id="where-explain")

@@ -42,16 +42,57 @@ def trust_remote_code(ctx: RuleContext) -> Hit | None:
 
 
 @rule(
+    id="model.folder_missing",
+    severity="error",
+    message="base_model {model} is written as a path, and no such folder exists",
+    why="""A value like /x, ./x, ~/x or a/b/c can only be a folder on disk (a hub id is `name` or `org/name`), so
+        nothing would be downloaded: the run would stop when it loads the model.""",
+    fix="fix the path to the model's folder, or use a hub id like `HuggingFaceTB/SmolLM2-135M-Instruct`",
+    fields=("base_model",),
+)
+def folder_missing(ctx: RuleContext) -> Hit | None:
+    from engine.config.paths import written_as_path
+    from engine.models.locations import local_folder
+
+    model = ctx.config.base_model
+    return Hit({"model": model}) if written_as_path(model) and local_folder(model) is None else None
+
+
+@rule(
     id="model.gated_needs_token",
     severity="error",
     message="{model} is a gated model and no Hugging Face access token was found",
     why="""Gated models (Llama, Mistral, Gemma ...) can only be downloaded after you accept their licence on the
         hub, with a token that proves it. Checking now saves you from preparing the data and then failing at the
         download.""",
-    fix="accept the licence on the model's hub page, then run `hf auth login` (or export HF_TOKEN=...)",
+    fix="accept the licence on the model's hub page, then run `hf auth login` (or export HF_TOKEN=...); for a "
+    "config meant for a GPU server, declare it (`--device cuda`, or Train on: a CUDA GPU in the wizard)",
     fields=("base_model",),
 )
 def gated_needs_token(ctx: RuleContext) -> Hit | None:
+    return None if _trains_elsewhere(ctx) else _gated_without_token(ctx)
+
+
+@rule(
+    id="model.gated_token_on_server",
+    severity="note",
+    message="{model} is a gated model: the GPU server needs a Hugging Face token that can read it",
+    why="""The config is meant for a declared GPU machine, and the token that matters is that machine's: this one
+        having none says nothing about it. The run there stops at the download without one.""",
+    fix="on the server, accept the licence on the model's hub page and run `hf auth login` (or export HF_TOKEN=...)",
+    fields=("base_model",),
+)
+def gated_token_on_server(ctx: RuleContext) -> Hit | None:
+    return _gated_without_token(ctx) if _trains_elsewhere(ctx) else None
+
+
+def _trains_elsewhere(ctx: RuleContext) -> bool:
+    """A declared CUDA target: the config is judged for a GPU server, whose token this machine cannot see."""
+    return ctx.target.declared and ctx.target.device == "cuda"
+
+
+def _gated_without_token(ctx: RuleContext) -> Hit | None:
+    """The hit when the base model is gated, not on disk, and no token is found here."""
     from engine.models.hub import cached_snapshot, is_gated
     from engine.models.locations import local_folder
 

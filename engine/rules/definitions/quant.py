@@ -67,18 +67,15 @@ def both_bit_widths(ctx: RuleContext) -> Hit | None:
     severity="error",
     message="load_in_{bits}bit needs a CUDA GPU; the target is {device}",
     why="""8- and 4-bit loading uses bitsandbytes kernels, which run on NVIDIA GPUs. On a CPU the model would
-        fail to load. A config meant for a GPU server can still be checked here with --device cuda.""",
-    fix="turn load_in_{bits}bit off (and use adapter: lora) to train here, or validate with --device cuda",
+        fail to load. A config meant for a GPU server is judged for that server once the server is declared.""",
+    fix="for a GPU server, declare it (Train on: a CUDA GPU in the wizard, `--device cuda` on the command line); "
+    "to train here, turn load_in_{bits}bit off and use adapter: lora",
     fields=("load_in_8bit", "load_in_4bit"),
-    mechanical=True,
 )
 def quantisation_needs_cuda(ctx: RuleContext) -> Hit | None:
     bits = _quantised_bits(ctx)
     if bits and ctx.target.device != "cuda":
-        changes: dict[str, object] = {"load_in_4bit": False, "load_in_8bit": False}
-        if ctx.config.adapter == "qlora":
-            changes["adapter"] = "lora"  # QLoRA without a 4-bit base is plain LoRA; say so in the file
-        return Hit({"bits": bits, "device": ctx.target.device.upper()}, changes=changes)
+        return Hit({"bits": bits, "device": ctx.target.device.upper()}, retarget="cuda")
     return None
 
 
