@@ -98,6 +98,37 @@ class EvalEvent(_Event):
     perplexity: float
 
 
+class SampleAnswer(BaseModel):
+    """One prompt from the eval split, what the data says the answer is, and what the model answered."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    row: int
+    """The row's index in the eval split: the same rows at every evaluation of a run."""
+    prompt: str
+    """What the model was given: the conversation up to its last trained turn (special tokens left out)."""
+    reference: str
+    """The row's own answer (its last trained turn), for comparison."""
+    answer: str
+    """What the model generated."""
+
+
+class SamplesEvent(_Event):
+    """Answers to fixed eval prompts (`generate_samples: true`), written at each evaluation; step 0 holds the base
+    model's answers, recorded once before the first step."""
+
+    type: Literal["samples"] = "samples"
+    step: int
+    samples: list[SampleAnswer]
+    seconds: float
+    """How long generating them took (training waits meanwhile)."""
+    new_tokens: int = 0
+    """Tokens generated in all."""
+    max_new_tokens: int
+    do_sample: bool
+    """False: greedy decoding, so an answer changes only when the model does."""
+
+
 class CheckpointEvent(_Event):
     """A checkpoint was written and can be resumed from."""
 
@@ -151,6 +182,7 @@ Event = Annotated[
     | PhaseEvent
     | StepEvent
     | EvalEvent
+    | SamplesEvent
     | CheckpointEvent
     | LogEvent
     | WarningEvent

@@ -120,6 +120,7 @@ def build_trainer(
     from engine.train.trainer import CountingCollator, PackedTrainer
 
     pad_id = built.tokenizer.pad_token_id or 0
+    answers = sample_answers(config, built.tokenizer, prepared.eval, reporter) if has_eval else None
     packed = CountingCollator(PackedCollator(pad_token_id=pad_id))
     padded = CountingCollator(
         PaddedCollator(pad_token_id=pad_id, pad_to=config.sequence_len if config.pad_to_sequence_len else None)
@@ -132,7 +133,7 @@ def build_trainer(
         processing_class=built.tokenizer,
         data_collator=packed if config.sample_packing else padded,
         eval_collator=packed if config.effective_eval_sample_packing() else padded,
-        callbacks=callbacks(config, reporter, stop, tally, run_facts, has_eval),
+        callbacks=callbacks(config, reporter, stop, tally, run_facts, has_eval, answers),
         packing=config.sample_packing,
         eval_packing=config.effective_eval_sample_packing(),
         sequence_len=config.sequence_len,
@@ -143,8 +144,24 @@ def build_trainer(
     return trainer
 
 
+def sample_answers(config: RunConfig, tokenizer: Any, eval_dataset: Any, reporter: Reporter) -> Any | None:
+    """The callback that records sample answers (`generate_samples: true`; the run has an eval split)."""
+    if not config.generate_samples:
+        return None
+    from engine.train.callbacks import SampleAnswersCallback
+    from engine.train.samples import SampleSettings
+
+    return SampleAnswersCallback(reporter, SampleSettings.from_config(config), eval_dataset, tokenizer)
+
+
 def callbacks(
-    config: RunConfig, reporter: Reporter, stop: StopRequest, tally: RunTally, run_facts: RunFacts, has_eval: bool
+    config: RunConfig,
+    reporter: Reporter,
+    stop: StopRequest,
+    tally: RunTally,
+    run_facts: RunFacts,
+    has_eval: bool,
+    answers: Any | None = None,
 ) -> list[Any]:
     from engine.train.callbacks import (
         EventsCallback,
@@ -154,7 +171,9 @@ def callbacks(
         StopCallback,
     )
 
-    chosen: list[Any] = [EventsCallback(reporter, run_facts, tally)]
+    # Sample answers first: written while the monitor still shows the evaluation, before the eval line ends it.
+    chosen: list[Any] = [answers] if answers is not None else []
+    chosen.append(EventsCallback(reporter, run_facts, tally))
     chosen.append(NonFiniteLossCallback(lambda reason: stop.request(reason, failed=True, save=False)))
     if config.save_first_step:
         chosen.append(SaveFirstStepCallback())
