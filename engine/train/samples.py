@@ -66,9 +66,10 @@ class SampleSettings:
 
 
 def pick_rows(eval_rows: int, count: int, seed: int) -> list[int]:
-    """`count` distinct eval rows (all of them when there are fewer), chosen by `seed`, in split order."""
-    chosen = np.random.default_rng(seed).choice(eval_rows, size=min(count, eval_rows), replace=False)
-    return sorted(int(row) for row in chosen)
+    """The first `count` eval rows of a shuffle by `seed` (all rows when there are fewer), drawn as the split itself
+    is drawn. Raising `count` keeps the rows already shown and adds more, so runs stay comparable."""
+    order = np.random.default_rng(seed).permutation(eval_rows)
+    return [int(row) for row in order[:count]]
 
 
 def cut_row(row: int, input_ids: Sequence[int], labels: Sequence[int], ratio: float) -> SamplePrompt:

@@ -5,8 +5,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from engine.events import ErrorEvent, EvalEvent, Event, LogEvent, PhaseEvent, StartedEvent, StepEvent, WarningEvent
+from engine.events import (
+    ErrorEvent,
+    EvalEvent,
+    Event,
+    LogEvent,
+    PhaseEvent,
+    SamplesEvent,
+    StartedEvent,
+    StepEvent,
+    WarningEvent,
+)
 from engine.runs import RunStatus
+from tui.monitor.samples import SampleHistory
 from tui.monitor.series import BinnedSeries, SmoothedSeries
 
 
@@ -30,6 +41,8 @@ class RunModel:
         self.eval_loss = BinnedSeries()
         self.learning_rate = BinnedSeries()
         self.log: list[LogLine] = []
+        self.samples = SampleHistory()
+        """The model's answers to the run's fixed eval prompts, by step (`generate_samples: true`)."""
         self.version = 0
         self.first_time: float | None = None
         self.earlier_s = 0.0
@@ -60,6 +73,8 @@ class RunModel:
             self.learning_rate.append(event.step, event.lr)
         elif isinstance(event, EvalEvent):
             self.eval_loss.append(event.step, event.eval_loss)
+        elif isinstance(event, SamplesEvent):
+            self.samples.add(event)
         else:
             self._log_event(event, previous_phase)
 
@@ -75,6 +90,7 @@ class RunModel:
         """A fresh (not resumed) run in a folder an earlier run wrote to: nothing of the earlier run is shown
         (curves, state, failure, clock, log); a resumed run keeps its history, since it is the same run."""
         self.loss, self.eval_loss, self.learning_rate = SmoothedSeries(), BinnedSeries(), BinnedSeries()
+        self.samples = SampleHistory()
         self.status = RunStatus()
         self.log = self.log[log_start:]
         self.first_time = start_time
