@@ -138,6 +138,8 @@ def _generate(model: Any, tokenizer: Any, prompt_ids: list[int], settings: Sampl
         attention_mask=torch.ones_like(input_ids),
         pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
         eos_token_id=tokenizer.eos_token_id,
+        # Training loads the model with its cache off; generating, each new token would recompute the whole prompt.
+        use_cache=True,
         **_sampling_kwargs(settings),
     )
     return [int(token) for token in output[0, len(prompt_ids) :].tolist()]
