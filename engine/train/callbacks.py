@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import resource
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +12,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 
 from engine.events import CheckpointEvent, EvalEvent, RunFacts, StartedEvent, StepEvent
 from engine.train.distributed import any_process, wait_for_all
+from engine.train.memory import gpu_memory, peak_memory_mb, resident_mb
 from engine.train.reporter import Reporter
 from engine.train.state import RunTally
 from engine.train.stopping import StopRequest
@@ -88,6 +87,9 @@ class EventsCallback(TrainerCallback):
         done = state.global_step - self._first_step
         remaining = self._total_steps - state.global_step
         grad_norm = logs.get("grad_norm")
+        gpus = gpu_memory()
+        peak = peak_memory_mb(gpus)
+        self.progress.peak_memory_mb = max(self.progress.peak_memory_mb or 0.0, peak)
         return StepEvent(
             step=state.global_step,
             total_steps=self._total_steps,
@@ -99,7 +101,9 @@ class EventsCallback(TrainerCallback):
             tokens_seen=tokens,
             elapsed_s=elapsed,
             eta_s=elapsed / done * remaining if done > 0 else None,
-            memory_mb=peak_memory_mb(),
+            memory_mb=peak,
+            rss_mb=resident_mb(),
+            gpus=gpus,
         )
 
     def on_evaluate(
@@ -279,11 +283,3 @@ class NonFiniteLossCallback(TrainerCallback):
                 f"the loss became {float(loss)} at step {state.global_step}, so training cannot continue; "
                 "lower learning_rate (or set max_grad_norm), and check the data for empty or broken rows"
             )
-
-
-def peak_memory_mb() -> float:
-    """Peak GPU memory allocated when CUDA is in use, else the process's peak resident memory."""
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
-        return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -46,7 +46,8 @@ def prepare_session(
     surprise = single_process_surprise()
     if surprise:
         reporter.warning(surprise)
-    config, automatic = run_rules(config, target, reporter, facts=find_model_facts(config.base_model))
+    model_facts = find_model_facts(config.base_model)
+    config, automatic = run_rules(config, target, reporter, facts=model_facts)
     resume_from, skipped = find_resume_checkpoint(config, resume)
     for note in skipped:
         reporter.warning(f"{note}; resuming from {resume_from.name if resume_from else 'the start'}")
@@ -80,6 +81,7 @@ def prepare_session(
             f"{config.effective_batch_size(world_size())} (micro_batch_size x gradient accumulation x processes)"
         )
 
+    memory_total, tally.memory_estimate_mb = memory_numbers(config, model_facts, target)
     has_eval = prepared.eval is not None and len(prepared.eval) > 0
     arguments, notes = training_arguments(
         config, steps_per_epoch=facts.steps_per_epoch, has_eval=has_eval, device=target.device, report_to=trackers
@@ -98,9 +100,22 @@ def prepare_session(
         dataset=facts.to_dict(),
         resumed_from=str(resume_from) if resume_from else None,
         pid=os.getpid(),
+        memory_total_mb=memory_total,
+        memory_estimate_mb=tally.memory_estimate_mb,
     )
     trainer = build_trainer(config, built, prepared, arguments, reporter, stop, tally, run_facts, has_eval)
     return Session(config, trainer, resume_from, automatic, run_facts)
+
+
+def memory_numbers(config: RunConfig, facts: Any, target: Any) -> tuple[float | None, float | None]:
+    """(the device's memory, validate's estimate for this run) in MiB, either None when it is not known."""
+    from engine.models.memory import memory_fit
+
+    if facts is None:
+        available = target.gpu_memory_gb if target.device == "cuda" else target.memory_gb
+        return (available * 1024 if available else None), None
+    fit = memory_fit(config, facts, target)
+    return (fit.available_gib * 1024 if fit.available_gib else None), fit.estimate.total_gib * 1024
 
 
 def build_trainer(
