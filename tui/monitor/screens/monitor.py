@@ -36,7 +36,7 @@ STOP_QUESTION = (
     "Stop this run?\n\nThe engine saves a checkpoint at the end of the current step and exits. "
     "Press r later to resume from it."
 )
-STATEFUL_ACTIONS = ("stop", "resume", "chat", "merge", "samples")
+STATEFUL_ACTIONS = ("stop", "resume", "chat", "merge", "samples", "memory")
 """The footer keys that come and go with the run's state (check_action)."""
 CHART_SECONDS = 0.5
 """Charts, log and checkpoints redraw at most this often while steps stream in; the clocks move every redraw."""
@@ -75,6 +75,7 @@ class MonitorScreen(Screen[None]):
         Binding("o", "open", "Open folder"),
         Binding("n", "new", "New run"),
         Binding("a", "samples", "Samples"),
+        Binding("g", "memory", "Memory"),
         # The log pane's own header shows these two keys; the footer keeps its width for the ones that change.
         Binding("slash", "search", "Search log", show=False),
         Binding("l", "level", "Log level", show=False),
@@ -221,6 +222,8 @@ class MonitorScreen(Screen[None]):
             return self.state == "finished"
         if action == "samples":
             return bool(self.model.samples)
+        if action == "memory":
+            return self.model.memory.total_mb is not None
         return True
 
     def _can_resume(self) -> bool:
@@ -298,6 +301,11 @@ class MonitorScreen(Screen[None]):
         from tui.monitor.screens.samples import SamplesScreen
 
         self.app.push_screen(SamplesScreen(self.model))
+
+    def action_memory(self) -> None:
+        from tui.monitor.screens.memory import MemoryScreen
+
+        self.app.push_screen(MemoryScreen(self.model))
 
     def action_search(self) -> None:
         self.query_one(LogPane).focus_search()
