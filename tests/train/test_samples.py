@@ -138,3 +138,18 @@ def test_two_ranks_write_one_samples_event_per_evaluation(
     evals = of(events, EvalEvent)
     assert [event.step for event in of(events, SamplesEvent)] == [0, *(event.step for event in evals)]
     assert len(evals) == 2 and of(events, FinishedEvent)[-1].status == "completed"
+
+
+def test_prompts_answered_together_get_the_answers_each_gets_alone() -> None:
+    """One batch padded on the left gives every prompt the greedy answer it gets on its own."""
+    from engine.train.samples import SamplePrompt, SampleSettings, generate_samples
+    from tests.tiny import tiny_llama, tiny_tokenizer
+
+    model, tokenizer = tiny_llama(), tiny_tokenizer()
+    settings = SampleSettings(max_new_tokens=6, do_sample=False)
+    texts = ("Say hello.", "What is the capital of France? Describe the fox.")
+    prompts = [SamplePrompt(i, tokenizer(text)["input_ids"], [1]) for i, text in enumerate(texts)]
+    together = generate_samples(model, tokenizer, prompts, settings, step=0)
+    alone = [generate_samples(model, tokenizer, [prompt], settings, step=0).samples[0] for prompt in prompts]
+    assert [sample.answer for sample in together.samples] == [sample.answer for sample in alone]
+    assert together.new_tokens == 12 and all(sample.answer for sample in alone)
