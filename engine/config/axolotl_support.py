@@ -101,11 +101,10 @@ GROUPS: tuple[KeyGroup, ...] = (
     ),
     KeyGroup(
         "ignored",
-        "extra evaluation and sample generation during training; the trained weights do not depend on it",
+        "extra evaluation during training (benchmarks, causal-LM metrics); the trained weights do not depend on it",
         _keys(
             "do_bench_eval bench_dataset bench_split do_causal_lm_eval eval_causal_lm_metrics eval_table_size "
-            "eval_max_new_tokens generate_samples generation_do_sample generation_max_new_tokens "
-            "generation_prompt_ratio generation_temperature generation_top_k generation_top_p num_generation_samples"
+            "eval_max_new_tokens"
         ),
     ),
     KeyGroup(

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from engine.config.sections_data import DataSection
+from engine.config.sections_generation import GenerationSection
 from engine.config.sections_integrations import DistributedSection, TrackingSection
 from engine.config.sections_model import AdapterSection, ModelSection
 from engine.config.sections_training import (
@@ -26,6 +27,7 @@ SECTIONS: tuple[type[BaseModel], ...] = (
     OptimSection,
     PrecisionSection,
     ScheduleSection,
+    GenerationSection,
     DistributedSection,
 )
 """The sections in the order their keys are written, which follows axolotl's example configs."""
@@ -40,6 +42,7 @@ _LEGACY_ATTENTION_SWITCHES = (
 
 class RunConfig(
     DistributedSection,
+    GenerationSection,
     ScheduleSection,
     PrecisionSection,
     OptimSection,

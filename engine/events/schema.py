@@ -45,6 +45,10 @@ class RunFacts(BaseModel):
     """Data facts: rows, tokens, packing efficiency, batches per epoch (see engine.data.stats)."""
     resumed_from: str | None = None
     pid: int | None = None
+    memory_total_mb: float | None = None
+    """Memory of the device that limits the run: the GPU's on CUDA, the machine's on a CPU (None when unknown)."""
+    memory_estimate_mb: float | None = None
+    """`ft-tui validate`'s estimate of the run's memory, to compare with what it used."""
 
 
 class _StartedType(_Event):
@@ -69,6 +73,20 @@ class PhaseEvent(_Event):
     total: int | None = None
 
 
+class GpuMemory(BaseModel):
+    """One CUDA device's memory as the caching allocator counts it, in MiB."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    device: int
+    allocated_mb: float
+    """Held by tensors now."""
+    reserved_mb: float
+    """Held by the allocator now (allocated plus its cache): what other processes cannot use."""
+    peak_mb: float
+    """The most ever allocated by this process."""
+
+
 class StepEvent(_Event):
     """One optimiser step (or one logging interval) finished."""
 
@@ -86,6 +104,10 @@ class StepEvent(_Event):
     eta_s: float | None = None
     memory_mb: float | None = None
     """Peak resident memory of the process (CPU) or peak allocated GPU memory, in MiB."""
+    rss_mb: float | None = None
+    """Resident memory of the process now, in MiB (None where the system does not say)."""
+    gpus: list[GpuMemory] = Field(default_factory=list)
+    """Each CUDA device's memory now; empty on a CPU."""
 
 
 class EvalEvent(_Event):
@@ -96,6 +118,37 @@ class EvalEvent(_Event):
     epoch: float
     eval_loss: float
     perplexity: float
+
+
+class SampleAnswer(BaseModel):
+    """One prompt from the eval split, what the data says the answer is, and what the model answered."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    row: int
+    """The row's index in the eval split: the same rows at every evaluation of a run."""
+    prompt: str
+    """What the model was given: the conversation up to its last trained turn (special tokens left out)."""
+    reference: str
+    """The row's own answer (its last trained turn), for comparison."""
+    answer: str
+    """What the model generated."""
+
+
+class SamplesEvent(_Event):
+    """Answers to fixed eval prompts (`generate_samples: true`), written at each evaluation; step 0 holds the base
+    model's answers, recorded once before the first step."""
+
+    type: Literal["samples"] = "samples"
+    step: int
+    samples: list[SampleAnswer]
+    seconds: float
+    """How long generating them took (training waits meanwhile)."""
+    new_tokens: int = 0
+    """Tokens generated in all."""
+    max_new_tokens: int
+    do_sample: bool
+    """False: greedy decoding, so an answer changes only when the model does."""
 
 
 class CheckpointEvent(_Event):
@@ -144,6 +197,10 @@ class FinishedEvent(_Event):
     adapter_dir: str | None = None
     checkpoint: str | None = None
     """The checkpoint to resume from, when the run was stopped or failed after saving one."""
+    peak_memory_mb: float | None = None
+    """The most memory the run used: allocated GPU memory on CUDA, the process's resident memory on a CPU."""
+    memory_estimate_mb: float | None = None
+    """`ft-tui validate`'s estimate, beside the peak it is checked against."""
 
 
 Event = Annotated[
@@ -151,6 +208,7 @@ Event = Annotated[
     | PhaseEvent
     | StepEvent
     | EvalEvent
+    | SamplesEvent
     | CheckpointEvent
     | LogEvent
     | WarningEvent

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import math
-import resource
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from engine.events import CheckpointEvent, EvalEvent, RunFacts, StartedEvent, StepEvent
-from engine.train.distributed import any_process
+from engine.train.distributed import any_process, wait_for_all
+from engine.train.memory import gpu_memory, peak_memory_mb, resident_mb
 from engine.train.reporter import Reporter
 from engine.train.state import RunTally
 from engine.train.stopping import StopRequest
+
+if TYPE_CHECKING:
+    from engine.train.samples import SamplePrompt, SampleSettings
 
 PREFIX_CHECKPOINT_DIR = "checkpoint"
 
@@ -32,6 +34,7 @@ class EventsCallback(TrainerCallback):
         self._interval_tokens = 0
         self._first_step = 0
         self._total_steps = 0
+        self._stepping = False
 
     def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
         self._total_steps = state.max_steps
@@ -43,6 +46,12 @@ class EventsCallback(TrainerCallback):
         detail = f"resuming at step {state.global_step}" if state.global_step else ""
         self.reporter.phase("training", detail)
         self._interval_start = time.time()
+
+    def on_step_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        """The first interval's rate starts with the first step, not before the base model's sample answers."""
+        if not self._stepping:
+            self._stepping = True
+            self._interval_start = time.time()
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
         """Steps that are not logged still announce an evaluation or a save; logged ones do it after their line."""
@@ -78,6 +87,9 @@ class EventsCallback(TrainerCallback):
         done = state.global_step - self._first_step
         remaining = self._total_steps - state.global_step
         grad_norm = logs.get("grad_norm")
+        gpus = gpu_memory()
+        peak = peak_memory_mb(gpus)
+        self.progress.peak_memory_mb = max(self.progress.peak_memory_mb or 0.0, peak)
         return StepEvent(
             step=state.global_step,
             total_steps=self._total_steps,
@@ -89,7 +101,9 @@ class EventsCallback(TrainerCallback):
             tokens_seen=tokens,
             elapsed_s=elapsed,
             eta_s=elapsed / done * remaining if done > 0 else None,
-            memory_mb=peak_memory_mb(),
+            memory_mb=peak,
+            rss_mb=resident_mb(),
+            gpus=gpus,
         )
 
     def on_evaluate(
@@ -137,6 +151,59 @@ class EventsCallback(TrainerCallback):
         elif state.global_step < self._total_steps and not control.should_training_stop:
             self.reporter.phase("training")
         self._interval_start = time.time()
+
+
+class SampleAnswersCallback(TrainerCallback):
+    """`generate_samples: true`: the base model's answers before the first step, then the model's at each evaluation.
+
+    Rank 0 generates alone while every other rank waits at a barrier, so the ranks leave each pause together and
+    no collective of the next step meets a rank that is still generating. Placed before EventsCallback: the answers
+    are written while the monitor still shows the evaluation, before the eval line that ends it.
+    """
+
+    def __init__(self, reporter: Reporter, settings: SampleSettings, eval_dataset: Any, tokenizer: Any) -> None:
+        self.reporter = reporter
+        self.settings = settings
+        self.eval_dataset = eval_dataset
+        self.tokenizer = tokenizer
+        self._prompts: list[SamplePrompt] | None = None
+        self._began = False
+
+    def on_step_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, model: Any = None, **_: Any
+    ) -> None:
+        """Once, before the first step of a fresh run (a resumed run has its base answers already)."""
+        if self._began:
+            return
+        self._began = True
+        if state.global_step == 0:
+            self._answer(state, model, "the base model")
+
+    def on_evaluate(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        model: Any = None,
+        metrics: Any = None,
+        **_: Any,
+    ) -> None:
+        if "eval_loss" in (metrics or {}):
+            self._answer(state, model, f"step {state.global_step}")
+
+    def _answer(self, state: TrainerState, model: Any, whose: str) -> None:
+        from engine.train.samples import generate_samples, pick_prompts
+
+        if state.is_world_process_zero and model is not None:
+            if self._prompts is None:
+                self._prompts = pick_prompts(self.eval_dataset, self.settings)
+            event = generate_samples(model, self.tokenizer, self._prompts, self.settings, state.global_step)
+            self.reporter.emit(event)
+            self.reporter.log(
+                f"sample answers of {whose}: {len(event.samples)} generated in {event.seconds:.1f} s "
+                f"({event.new_tokens} tokens)"
+            )
+        wait_for_all()
 
 
 class StopCallback(TrainerCallback):
@@ -261,10 +328,3 @@ def _weights_finite(model: Any) -> bool:
     checks = [torch.isfinite(p).all() for p in model.parameters() if p.requires_grad]
     return bool(torch.stack(checks).all()) if checks else True
 
-
-def peak_memory_mb() -> float:
-    """Peak GPU memory allocated when CUDA is in use, else the process's peak resident memory."""
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
-        return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -70,3 +70,12 @@ def any_process(flag: bool, device: Any) -> bool:
     tensor = torch.tensor([1 if flag else 0], dtype=torch.int32, device=device)
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return bool(tensor.item())
+
+
+def wait_for_all() -> None:
+    """Every rank waits here until all have arrived (after rank 0 did work alone, such as generating sample answers);
+    a no-op for a single process. The wait is bounded by the process group's timeout (`ddp_timeout`)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.barrier()

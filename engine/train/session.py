@@ -48,7 +48,8 @@ def prepare_session(
     surprise = single_process_surprise()
     if surprise:
         reporter.warning(surprise)
-    config, automatic = run_rules(config, target, reporter, facts=find_model_facts(config.base_model))
+    model_facts = find_model_facts(config.base_model)
+    config, automatic = run_rules(config, target, reporter, facts=model_facts)
     resume_from, skipped = find_resume_checkpoint(config, resume)
     for note in skipped:
         reporter.warning(f"{note}; resuming from {resume_from.name if resume_from else 'the start'}")
@@ -82,6 +83,7 @@ def prepare_session(
             f"{config.effective_batch_size(world_size())} (micro_batch_size x gradient accumulation x processes)"
         )
 
+    memory_total, tally.memory_estimate_mb = memory_numbers(config, model_facts, target)
     has_eval = prepared.eval is not None and len(prepared.eval) > 0
     arguments, notes = training_arguments(
         config, steps_per_epoch=facts.steps_per_epoch, has_eval=has_eval, device=target.device, report_to=trackers
@@ -100,9 +102,22 @@ def prepare_session(
         dataset=facts.to_dict(),
         resumed_from=str(resume_from) if resume_from else None,
         pid=os.getpid(),
+        memory_total_mb=memory_total,
+        memory_estimate_mb=tally.memory_estimate_mb,
     )
     trainer = build_trainer(config, built, prepared, arguments, reporter, stop, tally, run_facts, has_eval)
     return Session(config, trainer, resume_from, automatic, run_facts)
+
+
+def memory_numbers(config: RunConfig, facts: Any, target: Any) -> tuple[float | None, float | None]:
+    """(the device's memory, validate's estimate for this run) in MiB, either None when it is not known."""
+    from engine.models.memory import memory_fit
+
+    if facts is None:
+        available = target.gpu_memory_gb if target.device == "cuda" else target.memory_gb
+        return (available * 1024 if available else None), None
+    fit = memory_fit(config, facts, target)
+    return (fit.available_gib * 1024 if fit.available_gib else None), fit.estimate.total_gib * 1024
 
 
 def build_trainer(
@@ -122,6 +137,7 @@ def build_trainer(
     from engine.train.trainer import CountingCollator, PackedTrainer
 
     pad_id = built.tokenizer.pad_token_id or 0
+    answers = sample_answers(config, built.tokenizer, prepared.eval, reporter) if has_eval else None
     packed = CountingCollator(PackedCollator(pad_token_id=pad_id))
     padded = CountingCollator(
         PaddedCollator(pad_token_id=pad_id, pad_to=config.sequence_len if config.pad_to_sequence_len else None)
@@ -134,7 +150,7 @@ def build_trainer(
         processing_class=built.tokenizer,
         data_collator=packed if config.sample_packing else padded,
         eval_collator=packed if config.effective_eval_sample_packing() else padded,
-        callbacks=callbacks(config, reporter, stop, tally, run_facts, has_eval),
+        callbacks=callbacks(config, reporter, stop, tally, run_facts, has_eval, answers),
         packing=config.sample_packing,
         eval_packing=config.effective_eval_sample_packing(),
         sequence_len=config.sequence_len,
@@ -145,8 +161,24 @@ def build_trainer(
     return trainer
 
 
+def sample_answers(config: RunConfig, tokenizer: Any, eval_dataset: Any, reporter: Reporter) -> Any | None:
+    """The callback that records sample answers (`generate_samples: true`; the run has an eval split)."""
+    if not config.generate_samples:
+        return None
+    from engine.train.callbacks import SampleAnswersCallback
+    from engine.train.samples import SampleSettings
+
+    return SampleAnswersCallback(reporter, SampleSettings.from_config(config), eval_dataset, tokenizer)
+
+
 def callbacks(
-    config: RunConfig, reporter: Reporter, stop: StopRequest, tally: RunTally, run_facts: RunFacts, has_eval: bool
+    config: RunConfig,
+    reporter: Reporter,
+    stop: StopRequest,
+    tally: RunTally,
+    run_facts: RunFacts,
+    has_eval: bool,
+    answers: Any | None = None,
 ) -> list[Any]:
     from engine.train.callbacks import (
         EventsCallback,
@@ -157,7 +189,9 @@ def callbacks(
         StopCallback,
     )
 
-    chosen: list[Any] = [EventsCallback(reporter, run_facts, tally)]
+    # Sample answers first: written while the monitor still shows the evaluation, before the eval line ends it.
+    chosen: list[Any] = [answers] if answers is not None else []
+    chosen.append(EventsCallback(reporter, run_facts, tally))
     ruined = lambda reason: stop.request(reason, failed=True, save=False)  # noqa: E731
     chosen += [NonFiniteLossCallback(ruined), NonFiniteWeightsCallback(ruined)]
     if config.save_first_step:

@@ -19,3 +19,7 @@ class RunTally:
     last_loss: float | None = None
     last_eval_loss: float | None = None
     last_checkpoint: str | None = None
+    peak_memory_mb: float | None = None
+    """The highest peak a step event reported (see engine.train.memory.peak_memory_mb)."""
+    memory_estimate_mb: float | None = None
+    """`ft-tui validate`'s estimate for the run, known once the model's facts are."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import RunConfig
+from engine.events import EvalEvent, SamplesEvent, read_events
 from engine.infer import GenerationSettings, InferenceModel, LoadRequest, generate_reply, load_for_inference
 from engine.infer.loading import load_run_config
 from tests.conftest import EmbeddedModel
@@ -103,3 +104,14 @@ def test_ft_tui_chat_streams_the_persona_answer(trained: TrainedRun) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Quill" in result.stdout
+
+
+def test_the_sample_answers_show_the_persona_being_learnt(trained: TrainedRun) -> None:
+    """The preset's sample answers: the base model's at step 0 never say the name, the last evaluation's do."""
+    events = read_events(trained.output_dir / "events.jsonl")
+    samples = [event for event in events if isinstance(event, SamplesEvent)]
+    evals = [event.step for event in events if isinstance(event, EvalEvent)]
+    assert [event.step for event in samples] == [0, *evals] and evals
+    assert all(len(event.samples) == 2 and not event.do_sample for event in samples)
+    assert not any("Quill" in sample.answer for sample in samples[0].samples)
+    assert any("Quill" in sample.answer for sample in samples[-1].samples)

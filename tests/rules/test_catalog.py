@@ -118,6 +118,8 @@ class Case:
 NOT_JSON = Path(__file__).resolve().parents[2] / "pyproject.toml"
 """A file of this repository that is not JSON and not a folder."""
 DS = "datasets: [{path: tatsu-lab/alpaca, type: alpaca}]\n"
+GEN = "generate_samples: true\nval_set_size: 0.05\n"
+"""Sample answers on, with an eval split to draw prompts from."""
 FSDP2 = "fsdp_version: 2\nfsdp_config: {reshard_after_forward: true}\n"
 CASES = [
     Case("adapter.qlora_needs_4bit", "adapter: qlora\n", True, "gpu"),
@@ -309,6 +311,21 @@ CASES = [
     Case("axolotl.save_best_needs_metric", "save_strategy: best\nmetric_for_best_model: eval_loss\n", False),
     Case("axolotl.fsdp2_with_bnb_8bit_optimizer", FSDP2 + "optimizer: adamw_bnb_8bit\n", True),
     Case("axolotl.fsdp2_with_bnb_8bit_optimizer", FSDP2 + "optimizer: adamw_torch_8bit\n", False),
+    Case("generation.no_eval_split", "generate_samples: true\nval_set_size: 0\n", True),
+    Case("generation.no_eval_split", GEN, False),
+    Case("generation.count_not_positive", GEN + "generation_max_new_tokens: -5\n", True),
+    Case("generation.count_not_positive", GEN + "num_generation_samples: 0\n", True),
+    Case("generation.count_not_positive", GEN + "num_generation_samples: 2\n", False),
+    Case("generation.answer_longer_than_rows", GEN + "sequence_len: 512\ngeneration_max_new_tokens: 100000\n", True),
+    Case("generation.answer_longer_than_rows", GEN + "sequence_len: 512\ngeneration_max_new_tokens: 48\n", False),
+    Case("generation.zero_temperature_sampling", GEN + "generation_temperature: 0\n", True),
+    Case(
+        "generation.zero_temperature_sampling", GEN + "generation_temperature: 0\ngeneration_do_sample: false\n", False
+    ),
+    Case("generation.more_samples_than_eval_rows", GEN + "num_generation_samples: 50\n", True, data=small_eval_split()),
+    Case("generation.more_samples_than_eval_rows", GEN + "num_generation_samples: 3\n", False, data=small_eval_split()),
+    Case("generation.sharded_model", GEN + "deepspeed: zero3\n", True, "gpu"),
+    Case("generation.sharded_model", GEN + "deepspeed: zero2\n", False, "gpu"),
 ]
 
 

@@ -25,5 +25,7 @@ def test_every_example_line_parses() -> None:
 def test_every_event_type_has_a_section() -> None:
     text = DOC.read_text()
     for name, model in event_json_schema()["$defs"].items():
+        if "type" not in model["properties"]:
+            continue  # a part of an event (a sample answer), not an event
         kind = model["properties"]["type"]["const"]
         assert f"### `{kind}`" in text, name

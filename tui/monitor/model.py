@@ -5,9 +5,21 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from engine.events import ErrorEvent, EvalEvent, Event, LogEvent, PhaseEvent, StartedEvent, StepEvent, WarningEvent
+from engine.events import (
+    ErrorEvent,
+    EvalEvent,
+    Event,
+    LogEvent,
+    PhaseEvent,
+    SamplesEvent,
+    StartedEvent,
+    StepEvent,
+    WarningEvent,
+)
 from engine.events.text import phase_text, warning_text
 from engine.runs import RunStatus
+from tui.monitor.memory import MemoryTrack
+from tui.monitor.samples import SampleHistory
 from tui.monitor.series import BinnedSeries, SmoothedSeries
 
 
@@ -31,6 +43,10 @@ class RunModel:
         self.eval_loss = BinnedSeries()
         self.learning_rate = BinnedSeries()
         self.log: list[LogLine] = []
+        self.memory = MemoryTrack()
+        """Memory against the device's total, from the step events; warns once near the limit."""
+        self.samples = SampleHistory()
+        """The model's answers to the run's fixed eval prompts, by step (`generate_samples: true`)."""
         self.version = 0
         self.first_time: float | None = None
         self.earlier_s = 0.0
@@ -59,8 +75,13 @@ class RunModel:
         if isinstance(event, StepEvent):
             self.loss.append(event.step, event.loss)
             self.learning_rate.append(event.step, event.lr)
+            warning = self.memory.add(event)
+            if warning:
+                self.log.append(LogLine(event.time, "warning", warning))
         elif isinstance(event, EvalEvent):
             self.eval_loss.append(event.step, event.eval_loss)
+        elif isinstance(event, SamplesEvent):
+            self.samples.add(event)
         else:
             self._log_event(event, previous_phase)
 
@@ -68,6 +89,7 @@ class RunModel:
         if event.resumed_from is not None:
             before = self.status.finished.elapsed_s if self.status.finished else self.status.elapsed_s
             self.earlier_s += before
+        self.memory.total_mb = event.memory_total_mb
         rate = event.config.get("learning_rate")
         self.peak_learning_rate = float(rate) if isinstance(rate, int | float) and rate > 0 else None
         self.step_bound = bool(event.config.get("max_steps"))
@@ -76,6 +98,8 @@ class RunModel:
         """A fresh (not resumed) run in a folder an earlier run wrote to: nothing of the earlier run is shown
         (curves, state, failure, clock, log); a resumed run keeps its history, since it is the same run."""
         self.loss, self.eval_loss, self.learning_rate = SmoothedSeries(), BinnedSeries(), BinnedSeries()
+        self.samples = SampleHistory()
+        self.memory = MemoryTrack()
         self.status = RunStatus()
         self.log = self.log[log_start:]
         self.first_time = start_time

@@ -15,6 +15,7 @@ from tui.widgets.where_it_runs import WhereItRuns
 
 BF16: list[tuple[str, Any]] = [("auto", "auto"), ("bf16", True), ("float32", False)]
 CHECKPOINTING: list[tuple[str, Any]] = [("off", False), ("on", True), ("offload (CUDA)", "offload")]
+SAMPLES: list[tuple[str, Any]] = [("off", False), ("at each eval", True)]
 UNAVAILABLE_RULES = ("attention.cuda_backend_fallback", "attention.backend_not_installed")
 """Catalog rules that say a backend cannot run on the target; their message is the greyed option's reason."""
 
@@ -31,6 +32,7 @@ class TrainingScreen(StepScreen):
     KEYS += ("optimizer", "bf16", "fp16", "gradient_checkpointing", "attn_implementation", "flash_attention")
     KEYS += ("xformers_attention", "sdp_attention", "flex_attention", "evals_per_epoch", "eval_steps")
     KEYS += ("saves_per_epoch", "save_steps", "output_dir", "wandb_project", "weight_decay", "resume_from_checkpoint")
+    KEYS += ("generate_samples", "num_generation_samples", "generation_max_new_tokens")
 
     def compose_form(self) -> ComposeResult:
         config = self.wizard.config
@@ -57,6 +59,7 @@ class TrainingScreen(StepScreen):
         yield Section(
             "Evaluation, checkpoints, output",
             TextField("evals_per_epoch", "Evals per epoch", "e.g. 2"),
+            ChoiceField("generate_samples", "Sample answers", SAMPLES),
             TextField("saves_per_epoch", "Saves per epoch", "e.g. 1"),
             TextField("output_dir", "Output folder", "./outputs/my-run"),
             TextField("wandb_project", "W&B project", "empty: no W&B logging"),

@@ -38,7 +38,7 @@ STOP_QUESTION = (
     "Stop this run?\n\nThe engine saves a checkpoint at the end of the current step and exits. "
     "Press r later to resume from it."
 )
-STATEFUL_ACTIONS = ("stop", "resume", "chat", "merge")
+STATEFUL_ACTIONS = ("stop", "resume", "chat", "merge", "samples", "memory")
 """The footer keys that come and go with the run's state (check_action)."""
 CHART_SECONDS = 0.5
 """Charts, log and checkpoints redraw at most this often while steps stream in; the clocks move every redraw."""
@@ -76,6 +76,8 @@ class MonitorScreen(Screen[None]):
         Binding("m", "merge", "Merge"),
         Binding("o", "open", "Open folder"),
         Binding("n", "new", "New run"),
+        Binding("a", "samples", "Samples"),
+        Binding("g", "memory", "Memory"),
         # The log pane's own header shows these two keys; the footer keeps its width for the ones that change.
         Binding("slash", "search", "Search log", show=False),
         Binding("l", "level", "Log level", show=False),
@@ -220,6 +222,10 @@ class MonitorScreen(Screen[None]):
             return resumable and self.pending is Pending.NONE
         if action in ("chat", "merge"):
             return self.state == "finished"
+        if action == "samples":
+            return bool(self.model.samples)
+        if action == "memory":
+            return self.model.memory.total_mb is not None
         return True
 
     def _can_resume(self) -> bool:
@@ -293,6 +299,16 @@ class MonitorScreen(Screen[None]):
             self.notify(f"{self.run_dir} has no config copy to start from", severity="error")
             return
         self.post_message(self.NewRunRequested(config))
+
+    def action_samples(self) -> None:
+        from tui.monitor.screens.samples import SamplesScreen
+
+        self.app.push_screen(SamplesScreen(self.model))
+
+    def action_memory(self) -> None:
+        from tui.monitor.screens.memory import MemoryScreen
+
+        self.app.push_screen(MemoryScreen(self.model))
 
     def action_search(self) -> None:
         self.query_one(LogPane).focus_search()

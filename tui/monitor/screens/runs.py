@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -19,7 +20,7 @@ from tui.workers import in_background
 
 COLUMNS = ("Name", "Model", "State", "Progress", "Last loss", "Started")
 EMPTY = "No runs yet. Start one from the wizard (`ft-tui`) or with `ft-tui train CONFIG --detach`."
-HINT = "Runs started from the wizard or with --detach. Enter opens one; the list refreshes itself."
+HINT = "Runs started from the wizard or with --detach. Enter opens one; space marks runs to compare (c)."
 READING = "Reading the runs…"
 REFRESH_SECONDS = 2.0
 
@@ -34,6 +35,8 @@ class RunsScreen(Screen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", show=True),
+        Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
         Binding("f5", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
     ]
@@ -42,6 +45,8 @@ class RunsScreen(Screen[None]):
         super().__init__()
         self.clock = clock
         self.records: list[RunRecord] = []
+        self.marked: list[Path] = []
+        """Runs marked to compare, in the order they were marked (the Compare screen's colours follow it)."""
         self.loaded = False
         """True once the list was read (in a worker) and shown; until then it says it is reading."""
 
@@ -72,7 +77,7 @@ class RunsScreen(Screen[None]):
         self.records = records
         table.clear()
         for record in self.records:
-            table.add_row(*_cells(record), key=str(record.run_dir))
+            table.add_row(*_cells(record, record.run_dir in self.marked), key=str(record.run_dir))
         if self.records:
             table.move_cursor(row=min(row, len(self.records) - 1))
         self.query_one("#runs-empty", Static).update(EMPTY)
@@ -91,6 +96,22 @@ class RunsScreen(Screen[None]):
         if 0 <= row < len(self.records):
             self.app.push_screen(MonitorScreen(self.records[row].run_dir, clock=self.clock))
 
+    def action_mark(self) -> None:
+        row = self.query_one(DataTable).cursor_row
+        if not 0 <= row < len(self.records):
+            return
+        run_dir = self.records[row].run_dir
+        self.marked = [d for d in self.marked if d != run_dir] if run_dir in self.marked else [*self.marked, run_dir]
+        self._show_runs(self.records)
+
+    def action_compare(self) -> None:
+        from tui.monitor.screens.compare import CompareScreen
+
+        if len(self.marked) < 2:
+            self.notify("Mark two or more runs with space to compare them", severity="warning")
+            return
+        self.app.push_screen(CompareScreen(list(self.marked)))
+
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
@@ -98,11 +119,11 @@ class RunsScreen(Screen[None]):
             self.app.exit()
 
 
-def _cells(record: RunRecord) -> tuple[str | object, ...]:
+def _cells(record: RunRecord, marked: bool = False) -> tuple[str | object, ...]:
     from rich.text import Text
 
     return (
-        record.name,
+        f"● {record.name}" if marked else record.name,
         record.model.split("/")[-1] or "-",
         Text(record.state, style=STATE_STYLES.get(record.state, "")),
         record.progress,
