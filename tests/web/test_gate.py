@@ -48,8 +48,9 @@ def test_host_header_names(host: str | None, name: str) -> None:
 
 def test_the_app_command_never_carries_a_token(tmp_path) -> None:
     config = tmp_path / "my config.yml"
-    assert app_command(config, None).endswith(f"-m tui.cli wizard '{config}'")
-    assert app_command(None, "smollm2-alpaca").endswith("-m tui.cli --preset smollm2-alpaca")
+    assert app_command(config, None).startswith("exec ")
+    assert app_command(config, None).endswith(f"-m tui.web.tab '{config}'")
+    assert app_command(None, "smollm2-alpaca").endswith("-m tui.web.tab --preset smollm2-alpaca")
     assert "token" not in app_command(config, "x")
 
 

@@ -86,6 +86,9 @@ async def test_a_generated_token_is_printed_once_and_opens_the_app(tmp_path: Pat
         async with aiohttp.ClientSession() as session:
             socket = await session.ws_connect(f"ws://127.0.0.1:{served.port}/ws", headers=cookie)
             wait_until(lambda: served.app_processes(), 30, "the tab's app process")
+            for process in served.app_processes():  # the token reaches no child: not its argv, not its environment
+                assert token not in " ".join(process.cmdline())
+                assert token not in "".join(f"{key}={value}" for key, value in process.environ().items())
             await socket.receive(timeout=30)  # the app drew something: it started for real
             await socket.close()
         wait_until(lambda: not served.app_processes(), 30, "the tab's app process to end")

@@ -16,6 +16,7 @@ import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -85,7 +86,7 @@ class Gate:
         if self.loopback and not is_loopback(_hostname(request.host)):
             return web.Response(status=403, text="ft-tui serve: this server answers only to localhost addresses\n")
         origin = request.headers.get("Origin")
-        if origin is not None and origin != f"{request.scheme}://{request.host}":
+        if origin is not None and urlsplit(origin).netloc != request.host:
             return web.Response(status=403, text="ft-tui serve: requests from another site's page are refused\n")
         if self.token is not None and not (self.token_given(request) or self.session_given(request)):
             return web.Response(

@@ -24,13 +24,14 @@ TITLE = "ft-tui"
 
 
 def app_command(config: Path | None, preset: str | None) -> str:
-    """The shell command textual-serve runs for each tab: this Python's ft-tui wizard, never the token."""
-    command = [sys.executable, "-m", "tui.cli"]
+    """The shell command textual-serve runs for each tab: `exec` makes the app the server's own child (so it can
+    tell when the server is gone, see tui.web.tab); it never carries the token."""
+    command = [sys.executable, "-m", "tui.web.tab"]
     if config is not None:
-        command += ["wizard", str(config.resolve())]
+        command.append(str(config.resolve()))
     elif preset is not None:
         command += ["--preset", preset]
-    return shlex.join(command)
+    return "exec " + shlex.join(command)
 
 
 def page_url(host: str, port: int, token: str | None) -> str:
