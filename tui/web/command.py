@@ -9,11 +9,11 @@ import argparse
 from pathlib import Path
 
 from engine.cli.report import report_error
+from engine.doctor.compat import TEXTUAL_SERVE_INSTALL
 from engine.errors import FtTuiError, UsageError
 from engine.presets import config_path
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-INSTALL = "pip install 'textual-serve==1.1.3'"
 
 
 def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,7 +46,9 @@ def run_serve(args: argparse.Namespace) -> int:
         from tui.web.gate import Gate, choose_token, is_loopback
         from tui.web.server import WebServer, app_command
     except ImportError as error:
-        return report_error(UsageError(f"ft-tui serve needs textual-serve ({error.name} is missing)", fix=INSTALL))
+        return report_error(
+            UsageError(f"ft-tui serve needs textual-serve ({error.name} is missing)", fix=TEXTUAL_SERVE_INSTALL)
+        )
     config: Path | None = args.config
     try:
         _check_start(args.preset, config)
