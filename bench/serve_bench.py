@@ -81,7 +81,7 @@ def walked_tab_memory(browser: Any, served: Served, shots: Path) -> dict[str, fl
     tab = open_tab(browser, f"{served.base()}/", shots, ready=READY)
     for number in range(1, 7):
         since = tab.mark()
-        tab.press("Enter" if number == 1 else "Control+n")
+        tab.press("Enter" if number == 1 else "Alt+n")
         tab.wait_for(f"Step {number} of 6", since=since, seconds=120)
     [process] = served.app_processes()
     info = process.memory_full_info()

@@ -11,6 +11,7 @@ def test_the_browser_help_comes_first_and_names_the_keys_a_browser_keeps() -> No
     for key in ("Ctrl+N", "Ctrl+T", "Ctrl+W"):
         assert key in text.split("# Keys everywhere")[0]
     assert "Ctrl+O" in text  # how a new tab finds a run started from a closed one
+    assert "| Alt+N | Next step, as Ctrl+N" in text
 
 
 def test_the_terminal_help_has_no_browser_section_but_lists_the_runs_key() -> None:
