@@ -80,9 +80,8 @@ def walked_tab_memory(browser: Any, served: Served, shots: Path) -> dict[str, fl
     """One tab taken to the Review step as a user would (Enter, then Next five times), then its app's memory."""
     tab = open_tab(browser, f"{served.base()}/", shots, ready=READY)
     for number in range(1, 7):
-        since = tab.mark()
         tab.press("Enter" if number == 1 else "Alt+n")
-        tab.wait_for(f"Step {number} of 6", since=since, seconds=120)
+        tab.wait_for_screen(f"Step {number} of 6", seconds=120)
     [process] = served.app_processes()
     info = process.memory_full_info()
     tab.page.close()

@@ -29,9 +29,8 @@ def walk_to_review(tab: Tab) -> None:
     """Enter on the default preset, then Next through the six steps with Alt+N (a real browser keeps Ctrl+N for a
     new window; headless Chromium would pass it, which would prove nothing), a screenshot of each."""
     for number in range(1, STEPS + 1):
-        since = tab.mark()
         tab.press("Enter" if number == 1 else "Alt+n")
-        tab.wait_for(f"Step {number} of {STEPS}", since=since)
+        tab.wait_for_screen(f"Step {number} of {STEPS}")
         tab.shot(f"{number}-step")
 
 
@@ -69,19 +68,32 @@ def test_a_tab_sets_up_saves_and_runs_a_config_then_lists_the_finished_run(
         assert written["output_dir"] == preset.output_dir
         assert "Written by the ft-tui wizard" in saved.read_text(encoding="utf-8")
 
-        since = tab.mark()
         tab.press("Control+r")  # Run: the config is saved, so it starts at once and the monitor opens
         wait_until(lambda: [run.state for run in list_runs()] == ["finished"], 60, "the run to finish")
         [record] = list_runs()
         cleanup_runs.append(record.run_dir)
-        tab.wait_for("finished", since=since)
+        tab.wait_for_screen("finished")
         tab.shot("8-monitor")
 
-        since = tab.mark()
         tab.press("Control+o")
-        tab.wait_for(RUNS_HINT, "Last loss", "finished", "120/120", since=since)
+        tab.wait_for_screen(RUNS_HINT)
+        tab.wait_for_screen("finished", "120/120")
         tab.shot("9-runs")
         assert {urlsplit(url).hostname for url in tab.blocked} <= {FONT_HOST}
+
+
+def test_the_mouse_picks_a_preset_a_step_and_presses_next(tmp_path: Path) -> None:
+    """Clicks where the screen shows a text (the screen rebuilt from the app's output, as the page draws it)."""
+    with serving(tmp_path) as served, chromium() as browser:
+        tab = open_tab(browser, f"{served.base()}/", tmp_path / "screenshots")
+        for click, shows in (
+            (f"New run: {DEFAULT_PRESET}", "Step 1 of"),
+            ("3 LoRA", "Step 3 of"),
+            ("Next →", "Step 4 of"),
+        ):
+            tab.click_text(click)
+            tab.wait_for_screen(shows)
+        tab.shot("mouse-step-4")
 
 
 def test_ten_tabs_opened_and_closed_leave_no_app_process(tmp_path: Path) -> None:
@@ -123,9 +135,9 @@ def test_a_killed_server_leaves_the_run_of_its_tab_training_and_a_new_server_sho
 
         with serving(project) as served:
             tab = open_tab(browser, f"{served.base()}/", shots)
-            since = tab.mark()
             tab.press("Control+o")
-            tab.wait_for(RUNS_HINT, "Last loss", "training", since=since)
+            tab.wait_for_screen(RUNS_HINT)
+            tab.wait_for_screen("training", "/120")
             tab.shot("10-runs-after-restart")
         assert is_alive(launch.pid, launch.pid_token)
     folders = (project, user_folders.config, user_folders.cache, user_folders.data)

@@ -5,13 +5,15 @@ the non-loopback bind is 0.0.0.0 (every interface), reached through 127.0.0.1.""
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.conftest import UserFolders
-from tests.web.serving import Served, serving, wait_until
+from tests.web.serving import Served, serve_command, serving, wait_until
 
 GIVEN_TOKEN = "a-given-token-0123456789"
 
@@ -118,3 +120,15 @@ async def test_a_loopback_bind_refuses_other_sites_and_other_names(tmp_path: Pat
         await asyncio.sleep(1.0)
         assert served.app_processes() == []
         assert await websocket_status(ws, origin=f"http://127.0.0.1:{served.port}") == 101
+
+
+def test_a_busy_port_is_a_one_line_error_and_no_address_is_printed(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(serve_command("--port", str(port)), cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "ft-tui serve: open" not in done.stdout
+    assert f"error: cannot listen on 127.0.0.1 port {port}: Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -6,6 +6,7 @@ Importing this module stays cheap (no aiohttp, no textual-serve) so `ft-tui --he
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from engine.cli.report import report_error
@@ -61,7 +62,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         server.serve()
     except OSError as error:
-        reason = error.strerror or str(error)
+        reason = os.strerror(error.errno) if error.errno else str(error)
         fix = "choose another --port, or stop what listens there"
         return report_error(UsageError(f"cannot listen on {args.host} port {args.port}: {reason}", fix=fix))
     return 0

@@ -68,7 +68,10 @@ class WebServer(Server):
         }
 
     async def on_startup(self, app: web.Application) -> None:
-        """The one place the address (with the token, if any) is shown."""
+        """Nothing: textual-serve's banner would go here; the address is printed once listening (`_announce`)."""
+
+    def _announce(self, _aiohttp_line: str) -> None:
+        """The one place the address (with the token, if any) is shown: after the port is bound, never before."""
         self.console.print(
             f"ft-tui serve: open {page_url(self.host, self.port, self.gate.token)}", highlight=False, soft_wrap=True
         )
@@ -81,4 +84,4 @@ class WebServer(Server):
         self.debug = debug
         self.initialize_logging()
         logging.getLogger().setLevel(logging.WARNING)
-        web.run_app(self._make_app(), host=self.host, port=self.port, access_log=None, print=None)
+        web.run_app(self._make_app(), host=self.host, port=self.port, access_log=None, print=self._announce)
