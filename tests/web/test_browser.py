@@ -91,9 +91,22 @@ def test_the_mouse_picks_a_preset_a_step_and_presses_next(tmp_path: Path) -> Non
             ("3 LoRA", "Step 3 of"),
             ("Next →", "Step 4 of"),
         ):
-            tab.click_text(click)
-            tab.wait_for_screen(shows)
+            click_until(tab, click, shows)
         tab.shot("mouse-step-4")
+
+
+def click_until(tab: Tab, text: str, shows: str, tries: int = 3) -> None:
+    """Click `text` until the screen shows `shows`. A new step moves its rows by one when the focus leaves the
+    step list for the form, which on a loaded machine can come after the text looked settled: a click that landed
+    on the neighbouring step is made again where the text is now."""
+    for attempt in range(tries):
+        tab.click_text(text)
+        try:
+            tab.wait_for_screen(shows, seconds=20)
+            return
+        except AssertionError:
+            if attempt == tries - 1:
+                raise
 
 
 def test_ten_tabs_opened_and_closed_leave_no_app_process(tmp_path: Path) -> None:
