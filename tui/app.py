@@ -44,6 +44,17 @@ class WizardApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", tooltip="Save the YAML (asks for a file name, and before replacing a file)"),
         Binding("f1", "help", "Help", tooltip="This list of keys"),
+        Binding(
+            "alt+n",
+            "next_step",
+            "Next",
+            show=False,
+            priority=True,  # before a text box, which would type the n
+            tooltip="Next step, as Ctrl+N; in a browser, which keeps Ctrl+N for a new window, use this",
+        ),
+        Binding(
+            "ctrl+o", "runs", "Runs", show=False, tooltip="The list of runs: watch, stop or resume one (Esc comes back)"
+        ),
         Binding("question_mark", "help", "Help", show=False, tooltip="This list of keys"),
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (asks first when there are unsaved changes)"),
     ]
@@ -275,6 +286,17 @@ class WizardApp(App[int]):
         """Show `step`; the switch waits for the current event to finish, so no widget of the screen being left
         (a pressed button, a header) is still handling it while its screen is taken down."""
         self.call_later(self.switch_screen, StartScreen() if step == "start" else STEP_SCREENS[step]())
+
+    def action_next_step(self) -> None:
+        if isinstance(self.screen, StepScreen):
+            self.screen.action_next()
+
+    def action_runs(self) -> None:
+        """The runs list over whatever is shown: how a new tab or a new wizard re-attaches to a detached run."""
+        from tui.monitor.screens import RunsScreen
+
+        if not isinstance(self.screen, RunsScreen):
+            self.push_screen(RunsScreen())
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpDialog):

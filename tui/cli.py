@@ -12,6 +12,7 @@ from engine.cli.report import report_error
 from engine.cli.target_args import add_target_arguments, declared_from_args
 from engine.errors import UsageError
 from engine.presets import config_path
+from tui.web.command import add_serve_command
 
 
 def build_full_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,7 @@ def build_full_parser() -> argparse.ArgumentParser:
     monitor = commands.add_parser("monitor", help="watch, stop or resume a training run")
     monitor.add_argument("run_dir", type=Path, nargs="?", help="a run folder (default: choose from the runs list)")
     monitor.set_defaults(handler=_run_monitor)
+    add_serve_command(commands)
     return parser
 
 

@@ -51,5 +51,9 @@ PACKAGES = (
     "flash-attn",
     "bitsandbytes",
     "deepspeed",
+    "textual-serve",
 )
 """The distributions `ft-tui doctor` reports, in this order."""
+
+TEXTUAL_SERVE_INSTALL = "pip install 'textual-serve==1.1.3'"
+"""What `ft-tui serve` needs (a default dependency, pinned in pyproject.toml; this line when it is missing)."""

@@ -15,6 +15,7 @@ from engine.doctor.compat import (
     FLASH_ATTN_MIN_CAPABILITY,
     FSDP2_MIN_TORCH,
     SDPA_MIN_TORCH,
+    TEXTUAL_SERVE_INSTALL,
     XFORMERS_TORCH,
 )
 from engine.doctor.facts import Environment
@@ -22,7 +23,7 @@ from engine.doctor.facts import Environment
 FLASH_INSTALL = "pip install flash-attn --no-build-isolation"
 """flash-attn compiles against the installed torch; build isolation would compile it against another one."""
 
-Group = Literal["device", "attention", "precision", "quantization", "distributed"]
+Group = Literal["device", "attention", "precision", "quantization", "distributed", "interface"]
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,17 @@ def diagnose(env: Environment) -> Diagnosis:
         *_precisions(env, cuda.works),
         *_quantization(env, cuda.works),
         *_distributed(env, cuda.works),
+        _serve(env),
     ]
     return Diagnosis(env, capabilities, _problems(env))
+
+
+def _serve(env: Environment) -> Capability:
+    """`ft-tui serve` (the app as a web page) works wherever textual-serve is installed."""
+    version = env.version("textual-serve")
+    if version is None:
+        return Capability("interface", "serve", False, "textual-serve is not installed", TEXTUAL_SERVE_INSTALL)
+    return Capability("interface", "serve", True, f"`ft-tui serve`: the app in a browser (textual-serve {version})")
 
 
 def _base_version(version: str | None) -> Version | None:

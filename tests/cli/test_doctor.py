@@ -84,3 +84,10 @@ def test_doctor_text_lists_every_capability(capsys: pytest.CaptureFixture[str]) 
     main(["doctor"])
     out = capsys.readouterr().out
     assert "torch" in out and "sdpa" in out and "flash_attention_2" in out
+
+
+def test_doctor_says_whether_serve_works_and_how_to_install_it() -> None:
+    assert verdict(machine(**{"textual-serve": "1.1.3"}), "serve") == (True, None)
+    works, fix = verdict(machine(), "serve")
+    assert not works
+    assert fix == "pip install 'textual-serve==1.1.3'"

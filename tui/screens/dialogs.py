@@ -154,8 +154,9 @@ def bindings_table(title: str, bindings: Iterable[BindingType], extra: Iterable[
     return "\n".join(lines) + "\n"
 
 
-def help_markdown() -> str:
-    """Every key of the wizard and the monitor, read from their BINDINGS so the list cannot drift."""
+def help_markdown(web: bool = False) -> str:
+    """Every key of the wizard and the monitor, read from their BINDINGS so the list cannot drift; `web` adds how
+    a browser page differs from a terminal."""
     from textual.screen import Screen
 
     from tui.app import WizardApp
@@ -174,6 +175,10 @@ def help_markdown() -> str:
         bindings_table("Keys in the list of runs", RunsScreen.BINDINGS),
         HOW_IT_WORKS,
     ]
+    if web:
+        from tui.web.help import BROWSER_HELP
+
+        sections.insert(0, BROWSER_HELP)
     return "\n".join(sections)
 
 
@@ -188,7 +193,7 @@ class HelpDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-tall"):
             with VerticalScroll(id="help-scroll"):
-                yield Markdown(help_markdown())
+                yield Markdown(help_markdown(web=self.app.is_web))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close", id="close", variant="primary", compact=True)
 
