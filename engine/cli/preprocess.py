@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.json and before:
             print_findings(console(stderr=True), before)
         if has_errors(before):
-            return _fail(args, DataError("the config cannot be prepared"), before) if args.json else EXIT_DATA_ERRORS
+            return _fail(args, DataError("the config cannot be prepared"), before) if args.json else EXIT_FAILED
         quiet_libraries()
         tokenizer = load_tokenizer(cfg, args.json)
         prepared = _prepare(cfg, tokenizer, args)

@@ -327,4 +327,3 @@ def _weights_finite(model: Any) -> bool:
 
     checks = [torch.isfinite(p).all() for p in model.parameters() if p.requires_grad]
     return bool(torch.stack(checks).all()) if checks else True
-
