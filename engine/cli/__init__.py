@@ -13,7 +13,7 @@ from typing import NoReturn
 EXIT_INTERRUPTED = 130
 """The shell's code for a command ended by Ctrl-C."""
 
-COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "chat", "schema", "doctor")
+COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "export", "chat", "schema", "doctor")
 """Modules of this package, in the order `ft-tui --help` lists them. Each defines `register(subparsers)`."""
 
 
