@@ -13,7 +13,7 @@ from engine.errors import FtTuiError, UsageError
 
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
-FORMATS = ("gguf",)
+FORMATS = ("gguf", "gguf-lora")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,9 +25,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "no network needed. Exit 0: written; 1: the model cannot be exported or written; 2: a wrong argument.",
     )
     add_trained_run_arguments(parser, adapter_help="merge this adapter folder instead (e.g. a checkpoint-N)")
-    parser.add_argument("--to", choices=FORMATS, default="gguf", help="the file format (default: gguf)")
     parser.add_argument(
-        "--quant", default="q8_0", metavar="QUANT", help="f16, bf16, q8_0 (default), q4_0, q4_1, q5_0 or q5_1"
+        "--to",
+        choices=FORMATS,
+        default="gguf",
+        help="gguf: the merged model (default); gguf-lora: the adapter alone, for llama.cpp --lora or Ollama ADAPTER",
+    )
+    parser.add_argument(
+        "--quant",
+        metavar="QUANT",
+        help="f16, bf16, q8_0, q4_0, q4_1, q5_0 or q5_1 (default: q8_0; gguf-lora: f16, bf16 or q8_0, default f16)",
     )
     parser.add_argument("--base-only", action="store_true", help="export the base model alone, no adapter merged")
     parser.add_argument("--out", type=Path, metavar="PATH", help="the file to write (default: in output_dir)")
@@ -41,15 +48,16 @@ def run(args: argparse.Namespace) -> int:
     say = lambda line: err.print(line, style="dim", highlight=False)  # noqa: E731
     target: Path | None = None
     try:
-        quant = parse_quant(args.quant)
+        quant = parse_quant(args.quant or ("f16" if args.to == "gguf-lora" else "q8_0"))
         _check_arguments(args)
         _read_run_dir(args)
         config = read_run_config(args)
-        from engine.export.model import ExportRequest, default_output, export_gguf
+        from engine.export.model import ExportRequest, default_lora_output, default_output, export_gguf, export_lora
 
         request = ExportRequest(config, args.config, quant.name, args.adapter, args.base_only, args.out)
-        target = args.out or default_output(request, quant)
-        path = export_gguf(request, quant, say, _tensor_progress(say))
+        lora = args.to == "gguf-lora"
+        target = args.out or (default_lora_output if lora else default_output)(request, quant)
+        path = (export_lora if lora else export_gguf)(request, quant, say, _tensor_progress(say))
     except FtTuiError as error:
         return report_error(error)
     except KeyboardInterrupt:

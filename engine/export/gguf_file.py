@@ -90,7 +90,7 @@ def write_gguf(target: Path, source: ModelSource, quant: Quant, progress: Tensor
     arch = architecture_of(config)
     vocabulary = read_vocabulary(source.tokenizer_folder, int(config["vocab_size"]))
     with ExitStack() as stack:
-        tensors = _open_tensors(source.model_folder, stack)
+        tensors = open_tensors(source.model_folder, stack)
         plans = plan_tensors(tensors, config, arch, quant)
 
         def write(path: Path) -> None:
@@ -167,7 +167,7 @@ def _add_hyper_parameters(writer: GGUFWriter, arch: Architecture, config: dict[s
             writer.add_uint32(key, value)
 
 
-def _open_tensors(folder: Path, stack: ExitStack) -> dict[str, Any]:
+def open_tensors(folder: Path, stack: ExitStack) -> dict[str, Any]:
     """Each checkpoint tensor's lazy slice (safetensors, memory-mapped), by name, across all shards."""
     from safetensors import safe_open
 

@@ -103,3 +103,41 @@ def _template(config: RunConfig, tokenizer_folder: Path) -> str:
     from engine.infer.loading import chat_template_for
 
     return chat_template_for(config, AutoTokenizer.from_pretrained(tokenizer_folder))
+
+
+def default_lora_output(request: ExportRequest, quant: Quant) -> Path:
+    """`output_dir/<run>-LoRA.<QUANT>.gguf`, beside the model's own export."""
+    return Path(request.config.output_dir) / f"{model_name(request)}-LoRA.{quant.name.upper()}.gguf"
+
+
+def export_lora(
+    request: ExportRequest, quant: Quant, progress: Progress | None = None, tensors: TensorProgress | None = None
+) -> Path:
+    """Write the run's adapter alone as a llama.cpp LoRA GGUF; return its path."""
+    from engine.export.lora import LoraSource, check_lora_quant, write_lora_gguf
+    from engine.infer.loading import resolve_base
+
+    say = progress or (lambda _message: None)
+    check_lora_quant(quant)
+    if request.base_only:
+        raise ExportUsageError("--base-only has no adapter to export", fix="use --to gguf --base-only for the base")
+    if not request.config.uses_lora():
+        raise ExportError(
+            f"this run has no adapter (`adapter` is empty: a full fine-tune saved the whole model in "
+            f"{request.config.output_dir})",
+            fix="export the whole model with --to gguf",
+        )
+    target = request.out or default_lora_output(request, quant)
+    check_output(target)
+    adapter_dir = _adapter_dir(request)
+    base_folder = resolve_base(request.config.base_model, say)
+    say(f"writing {target} (the adapter in {adapter_dir}, {quant.name})")
+    return write_lora_gguf(target, LoraSource(adapter_dir, base_folder, model_name(request)), quant, tensors)
+
+
+def _adapter_dir(request: ExportRequest) -> Path:
+    from engine.infer.adapters import check_adapter_folder, find_adapter
+
+    if request.adapter_dir is not None:
+        return check_adapter_folder(request.adapter_dir)
+    return find_adapter(Path(request.config.output_dir), request.config_path)
