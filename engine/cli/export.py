@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="f16, bf16, q8_0, q4_0, q4_1, q5_0 or q5_1 (default: q8_0; gguf-lora: f16, bf16 or q8_0, default f16)",
     )
     parser.add_argument("--base-only", action="store_true", help="export the base model alone, no adapter merged")
+    parser.add_argument(
+        "--ollama", action="store_true", help="also write a Modelfile beside the .gguf and print `ollama create`"
+    )
     parser.add_argument("--out", type=Path, metavar="PATH", help="the file to write (default: in output_dir)")
     parser.set_defaults(handler=run)
 
@@ -65,10 +68,25 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         return report_error(_write_error(error, target))
     console().print(f"[green]exported[/] {path}", highlight=False)
+    if args.ollama:
+        _write_modelfile(path, config.default_system_message)
     return EXIT_OK
 
 
+def _write_modelfile(gguf: Path, system: str | None) -> None:
+    from engine.export.ollama import modelfile_for
+
+    modelfile = modelfile_for(gguf, system)
+    out = console()
+    out.print(f"[green]wrote[/] {modelfile.path}", highlight=False)
+    if modelfile.family is None:
+        out.print("  no TEMPLATE line: Ollama reads the chat template stored in the GGUF", highlight=False)
+    out.print(f"next: {modelfile.create_command}", highlight=False, soft_wrap=True)
+
+
 def _check_arguments(args: argparse.Namespace) -> None:
+    if args.ollama and args.to != "gguf":
+        raise UsageError("--ollama needs the whole model", fix="use --to gguf with --ollama")
     if args.base_only and args.adapter is not None:
         raise UsageError("--base-only and --adapter contradict each other", fix="give one of them")
 

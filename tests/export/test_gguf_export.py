@@ -221,3 +221,32 @@ def test_another_architecture_is_refused_before_any_work(
     err = " ".join(capsys.readouterr().err.split())
     assert "GGUF export does not support GPT2LMHeadModel" in err and "LlamaForCausalLM" in err
     assert not (tiny_run.output_dir / "merged").exists() and list(out.parent.iterdir()) == []
+
+
+def test_ollama_gets_a_modelfile_and_the_command_to_run(
+    tiny_run: TinyRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "gguf" / "tiny.Q8_0.gguf"
+    _export(tiny_run.config_path, out, "--ollama")
+    modelfile = (out.parent / "Modelfile").read_text()
+    assert modelfile.startswith("FROM ./tiny.Q8_0.gguf\n")
+    assert 'TEMPLATE """{{- if .System }}<|im_start|>system' in modelfile
+    assert 'PARAMETER stop "<|im_end|>"' in modelfile and "SYSTEM" not in modelfile
+    assert f"ollama create tiny -f {out.parent / 'Modelfile'}" in capsys.readouterr().out
+
+
+def test_a_template_of_another_family_is_left_to_the_gguf(tiny_base: Path, tmp_path: Path) -> None:
+    from engine.export.ollama import modelfile_for
+
+    run = write_config(tmp_path / "r.yml", tiny_base, tmp_path / "o", "default_system_message: Be brief.\n")
+    gguf = _export(run, tmp_path / "g" / "m.gguf", "--base-only", "--quant", "f16")
+    plain = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    modelfile = modelfile_for(gguf, "Be brief.")
+    assert modelfile.family == "ChatML"
+    text = modelfile.path.read_text()
+    assert 'SYSTEM """Be brief."""' in text
+    from engine.export.ollama import write_modelfile
+
+    other = write_modelfile(gguf, plain, "</s>", None)
+    assert other.family is None and "TEMPLATE" not in other.path.read_text().replace("No TEMPLATE", "")
+    assert 'PARAMETER stop "</s>"' in other.path.read_text()
