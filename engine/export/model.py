@@ -56,6 +56,14 @@ def check_output(path: Path) -> None:
         )
 
 
+def _target(request: ExportRequest, default: Path) -> Path:
+    """`--out` as given (its folder must exist), or the default in output_dir (created when missing)."""
+    if request.out is None:
+        default.parent.mkdir(parents=True, exist_ok=True)
+    check_output(request.out or default)
+    return request.out or default
+
+
 def export_gguf(
     request: ExportRequest, quant: Quant, progress: Progress | None = None, tensors: TensorProgress | None = None
 ) -> Path:
@@ -63,8 +71,7 @@ def export_gguf(
     from engine.infer.loading import resolve_base
 
     say = progress or (lambda _message: None)
-    target = request.out or default_output(request, quant)
-    check_output(target)
+    target = _target(request, default_output(request, quant))
     base_folder = resolve_base(request.config.base_model, say)
     read_model_config(base_folder)  # an unsupported architecture stops here, before any merge
     source = _model_source(request, base_folder, model_name(request), say)
@@ -127,9 +134,8 @@ def export_lora(
             f"{request.config.output_dir})",
             fix="export the whole model with --to gguf",
         )
-    target = request.out or default_lora_output(request, quant)
-    check_output(target)
     adapter_dir = _adapter_dir(request)
+    target = _target(request, default_lora_output(request, quant))
     base_folder = resolve_base(request.config.base_model, say)
     say(f"writing {target} (the adapter in {adapter_dir}, {quant.name})")
     return write_lora_gguf(target, LoraSource(adapter_dir, base_folder, model_name(request)), quant, tensors)

@@ -25,6 +25,8 @@ class Expectation:
     setup: tuple[str, ...]
     args: tuple[str, ...] = ()
     """Command-line overrides given to `train` after the config."""
+    export_args: tuple[str, ...] = ()
+    """Arguments given to `export` after the config."""
 
 
 def _expectations() -> list[Expectation]:
@@ -33,11 +35,17 @@ def _expectations() -> list[Expectation]:
         header = [line[1:].strip() for line in config.read_text().splitlines() if line.startswith("#")]
         setup = tuple(line.removeprefix("setup:").strip() for line in header if line.startswith("setup:"))
         args = tuple(arg for line in header if line.startswith("args:") for arg in line.removeprefix("args:").split())
+        export_args = tuple(
+            arg
+            for line in header
+            if line.startswith("export-args:")
+            for arg in line.removeprefix("export-args:").split()
+        )
         for line in header:
             if line.startswith("expect "):
                 command, _, rest = line.removeprefix("expect ").partition(":")
                 code, _, phrase = rest.strip().partition(" ")
-                found.append(Expectation(config.stem, command, int(code), phrase, setup, args))
+                found.append(Expectation(config.stem, command, int(code), phrase, setup, args, export_args))
     return found
 
 
@@ -46,7 +54,7 @@ CASES = _expectations()
 
 def test_the_corpus_is_read() -> None:
     assert len({e.case for e in CASES}) == len(list(CORPUS.glob("*.yml")))
-    assert {e.command for e in CASES} == {"validate", "preprocess", "train"}
+    assert {e.command for e in CASES} == {"validate", "preprocess", "train", "export"}
 
 
 def _prepare(folder: Path, case: Expectation, model: Path) -> None:
@@ -59,23 +67,32 @@ def _prepare(folder: Path, case: Expectation, model: Path) -> None:
             (folder / target).write_text("not a folder")
         elif kind == "symlink-loop":
             (folder / target).symlink_to(folder / target)
+        elif kind == "architecture":  # a model folder whose config.json names another architecture
+            name, _, architecture = target.partition(" ")
+            (folder / name).mkdir()
+            (folder / name / "config.json").write_text(f'{{"architectures": ["{architecture}"]}}')
         else:
             raise AssertionError(f"unknown setup {step!r} in {case.case}")
 
 
 def _leftovers(folder: Path) -> list[str]:
     found = [str(p) for p in folder.rglob("*.partial")] + [str(p) for p in folder.rglob("run.lock")]
+    found += [str(p) for p in folder.rglob("*.gguf*")]
     for process in psutil.process_iter(["pid", "cmdline"]):
         if process.info["pid"] != os.getpid() and str(folder) in " ".join(process.info["cmdline"] or []):
             found.append(f"process {process.info['pid']}")
     return found
 
 
+def _arguments(case: Expectation) -> tuple[str, ...]:
+    return {"train": case.args, "export": case.export_args}.get(case.command, ())
+
+
 @pytest.mark.parametrize("case", CASES, ids=[f"{e.case}-{e.command}" for e in CASES])
 def test_bad_input(case: Expectation, tmp_path: Path, tiny_model_dir: Path) -> None:
     _prepare(tmp_path, case, tiny_model_dir)
     done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", case.command, "case.yml", *(case.args if case.command == "train" else ())],
+        [sys.executable, "-m", "tui.cli", case.command, "case.yml", *_arguments(case)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
