@@ -1,7 +1,8 @@
 """Write one self-contained `.gguf` from a model folder, tensor by tensor, so memory holds one slice at a time.
 
 The header, metadata and tensor table are written first (their sizes are known from shapes alone); then each
-tensor is read from the memory-mapped safetensors in row slices, converted, quantized and appended. The file is
+tensor is read from the safetensors files in row slices (engine/export/stored.py), converted, quantized and
+appended. The file is
 filled under a temporary name beside the target and renamed into place only when complete.
 """
 
@@ -32,6 +33,7 @@ from engine.export.architectures import (
 )
 from engine.export.errors import ExportError
 from engine.export.quants import Quant, tensor_type
+from engine.export.stored import StoredTensor, open_stored_tensors
 from engine.export.tokenizer import add_vocabulary, read_vocabulary
 
 TensorProgress = Callable[[int, int], None]
@@ -90,7 +92,7 @@ def write_gguf(target: Path, source: ModelSource, quant: Quant, progress: Tensor
     arch = architecture_of(config)
     vocabulary = read_vocabulary(source.tokenizer_folder, int(config["vocab_size"]))
     with ExitStack() as stack:
-        tensors = open_tensors(source.model_folder, stack)
+        tensors = open_stored_tensors(source.model_folder, stack)
         plans = plan_tensors(tensors, config, arch, quant)
 
         def write(path: Path) -> None:
@@ -110,7 +112,7 @@ def write_tensor_file(
     writer: GGUFWriter,
     path: Path,
     plans: list[TensorPlan],
-    tensors: dict[str, Any],
+    tensors: dict[str, StoredTensor],
     progress: TensorProgress | None = None,
 ) -> None:
     """Header, metadata and tensor table from `writer`, then each tensor's data streamed in slices."""
@@ -138,7 +140,9 @@ def write_tensor_file(
         writer.close()
 
 
-def plan_tensors(tensors: dict[str, Any], config: dict[str, Any], arch: Architecture, quant: Quant) -> list[TensorPlan]:
+def plan_tensors(
+    tensors: dict[str, StoredTensor], config: dict[str, Any], arch: Architecture, quant: Quant
+) -> list[TensorPlan]:
     """Every tensor of the file, in the checkpoint's order, with its llama.cpp name and type."""
     plans = []
     tied = is_tied(config)
@@ -146,7 +150,7 @@ def plan_tensors(tensors: dict[str, Any], config: dict[str, Any], arch: Architec
         name = gguf_tensor_name(source)
         if name is None or (tied and name in OUTPUT_TENSORS):
             continue
-        shape = tuple(int(size) for size in tensors[source].get_shape())
+        shape = tensors[source].shape
         is_output = name in OUTPUT_TENSORS or (tied and name == "token_embd.weight")
         ggml_type = tensor_type(quant, shape, is_output=is_output, keep_f32=False)
         plans.append(TensorPlan(name, shape, ggml_type, source, rows_permutation(name, config, arch)))
@@ -167,40 +171,19 @@ def _add_hyper_parameters(writer: GGUFWriter, arch: Architecture, config: dict[s
             writer.add_uint32(key, value)
 
 
-def open_tensors(folder: Path, stack: ExitStack) -> dict[str, Any]:
-    """Each checkpoint tensor's lazy slice (safetensors, memory-mapped), by name, across all shards."""
-    from safetensors import safe_open
-
-    files = sorted(folder.glob("*.safetensors"))
-    if not files:
-        raise ExportError(
-            f"no safetensors weights in {folder}", fix="save the model with safetensors (`ft-tui merge` does)"
-        )
-    tensors: dict[str, Any] = {}
-    for file in files:
-        handle = stack.enter_context(safe_open(file, framework="pt"))
-        tensors.update({name: handle.get_slice(name) for name in handle.keys()})  # noqa: SIM118 (a safe_open handle is not a dict)
-    return tensors
-
-
-def _encoded(plan: TensorPlan, tensors: dict[str, Any]) -> Iterator[np.ndarray]:
+def _encoded(plan: TensorPlan, tensors: dict[str, StoredTensor]) -> Iterator[np.ndarray]:
     """The tensor's bytes in row slices (whole when its rows must be reordered across the tensor)."""
     if plan.values is not None:
         yield quants.quantize(plan.values, plan.ggml_type)
         return
     assert plan.source is not None  # a checkpoint tensor
-    lazy = tensors[plan.source]
+    stored = tensors[plan.source]
     if plan.interleave_heads is not None or len(plan.shape) < 2:
-        values = _as_float32(lazy[:])
+        values = stored.rows()
         if plan.interleave_heads is not None:
             values = interleave_rope_rows(values, plan.interleave_heads)
         yield quants.quantize(values, plan.ggml_type)
         return
     step = max(1, SLICE_ELEMENTS // plan.shape[-1])
     for start in range(0, plan.shape[0], step):
-        yield quants.quantize(_as_float32(lazy[start : start + step]), plan.ggml_type)
-
-
-def _as_float32(tensor: Any) -> np.ndarray:
-    values: np.ndarray = tensor.float().numpy()
-    return values
+        yield quants.quantize(stored.rows(start, start + step), plan.ggml_type)

@@ -24,11 +24,11 @@ from engine.export.errors import ExportError, ExportUsageError
 from engine.export.gguf_file import (
     TensorPlan,
     TensorProgress,
-    open_tensors,
     read_model_config,
     write_tensor_file,
 )
 from engine.export.quants import Quant, tensor_type
+from engine.export.stored import StoredTensor, open_stored_tensors
 
 ADAPTER_CONFIG = "adapter_config.json"
 LORA_QUANTS = ("f16", "bf16", "q8_0")
@@ -58,7 +58,7 @@ def write_lora_gguf(target: Path, source: LoraSource, quant: Quant, progress: Te
     arch = architecture_of(config)
     settings = _adapter_settings(source.adapter_dir, config)
     with ExitStack() as stack:
-        tensors = open_tensors(source.adapter_dir, stack)
+        tensors = open_stored_tensors(source.adapter_dir, stack)
         plans = _plan(tensors, config, arch, quant)
 
         def write(path: Path) -> None:
@@ -103,7 +103,9 @@ def _unsupported(settings: dict[str, Any], adapter_dir: Path, model_config: dict
     return ""
 
 
-def _plan(tensors: dict[str, Any], config: dict[str, Any], arch: Architecture, quant: Quant) -> list[TensorPlan]:
+def _plan(
+    tensors: dict[str, StoredTensor], config: dict[str, Any], arch: Architecture, quant: Quant
+) -> list[TensorPlan]:
     plans = []
     for source in sorted(tensors):
         match = _PEFT_NAME.match(source)
@@ -112,7 +114,7 @@ def _plan(tensors: dict[str, Any], config: dict[str, Any], arch: Architecture, q
         base = gguf_tensor_name(f"{match[1]}.weight")
         if base is None:
             continue
-        shape = tuple(int(size) for size in tensors[source].get_shape())
+        shape = tensors[source].shape
         is_b = match[2] == "B"
         heads = rows_permutation(base, config, arch) if is_b else None
         ggml_type = tensor_type(quant, shape, is_output=False, keep_f32=False)
