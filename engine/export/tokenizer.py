@@ -150,10 +150,15 @@ def _space_prefix(description: dict[str, Any]) -> bool:
 
 
 def _adds_bos(folder: Path) -> bool:
-    """Whether encoding plain text starts with the BOS token: what the tokenizer does, not what a flag claims."""
-    from transformers import AutoTokenizer
+    """Whether encoding plain text starts with the BOS token: what the tokenizer does, not what a flag claims.
 
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    bos = tokenizer.bos_token_id
-    ids = tokenizer("a").input_ids
-    return bos is not None and bool(ids) and ids[0] == bos
+    The `tokenizers` library alone reads tokenizer.json (post-processor included) at a fraction of the memory a
+    transformers tokenizer takes; the BOS token's name comes from tokenizer_config.json."""
+    from tokenizers import Tokenizer
+
+    settings = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    bos = settings.get("bos_token")
+    bos = bos.get("content") if isinstance(bos, dict) else bos
+    tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_JSON))
+    ids = tokenizer.encode("a").ids
+    return bos is not None and bool(ids) and ids[0] == tokenizer.token_to_id(bos)

@@ -250,3 +250,17 @@ def test_a_template_of_another_family_is_left_to_the_gguf(tiny_base: Path, tmp_p
     other = write_modelfile(gguf, plain, "</s>", None)
     assert other.family is None and "TEMPLATE" not in other.path.read_text().replace("No TEMPLATE", "")
     assert 'PARAMETER stop "</s>"' in other.path.read_text()
+
+
+def test_a_tokenizer_that_prepends_bos_says_so(tmp_path: Path) -> None:
+    """Llama 3's tokenizer.json adds <|begin_of_text|> in its post-processor; llama.cpp must add it too."""
+    tiny_tokenizer().save_pretrained(tmp_path)
+    description = json.loads((tmp_path / "tokenizer.json").read_text())
+    description["post_processor"] = {
+        "type": "TemplateProcessing",
+        "single": [{"SpecialToken": {"id": "<|endoftext|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+        "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+        "special_tokens": {"<|endoftext|>": {"id": "<|endoftext|>", "ids": [0], "tokens": ["<|endoftext|>"]}},
+    }
+    (tmp_path / "tokenizer.json").write_text(json.dumps(description))
+    assert read_vocabulary(tmp_path, 384).add_bos is True
