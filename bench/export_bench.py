@@ -2,7 +2,7 @@
 
 Each export runs in its own process (bench/child.py), base model alone (`--base-only`, the same streaming path an
 adapter's merged model takes). The child first imports what an export imports and records its RSS (the loaded
-process), then exports; the parent reports wall seconds, CPU seconds, peak RSS (ru_maxrss) and the budget the
+process), then exports; the parent reports wall seconds, CPU seconds, peak RSS (VmHWM) and the budget the
 issue sets: 1.5 x the largest tensor (as stored) + the loaded process.
 
 The large model is a Llama 3.2 1B shape with SmolLM2's vocabulary (hidden 2048, 16 layers, GQA 32/8, MLP 8192,
@@ -101,6 +101,15 @@ def largest_tensor_bytes(folder: Path) -> int:
     return max(sizes)
 
 
+def peak_rss_mib() -> float:
+    """This process's peak RSS since it started (VmHWM). Not ru_maxrss: Linux carries that across exec from the
+    forked parent, so a child of a parent that built the 1B model would report the parent's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(model: str, quant: str, out: str) -> None:
     """One export in this process: RSS once loaded, then the export's seconds and peak RSS."""
     from engine.config import load_config
@@ -111,11 +120,13 @@ def child(model: str, quant: str, out: str) -> None:
     config_file = work / "bench.yml"
     config_file.write_text(f"base_model: {model}\noutput_dir: {work}\nchat_template: tokenizer_default\n")
     config = load_config(config_file)
-    import gguf  # noqa: F401  (what an export imports, before it starts)
-    import safetensors  # noqa: F401
-    import transformers  # noqa: F401
+    import gguf  # noqa: F401  (what an export imports, before it starts: torch comes in with transformers'
+    import torch  # noqa: F401  tokenizer classes and engine.infer, about 300 MiB of the process)
+    import transformers.tokenization_utils_tokenizers  # noqa: F401
 
-    loaded_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    import engine.infer.loading  # noqa: F401
+
+    loaded_mib = peak_rss_mib()
     cpu = time.process_time()
     start = time.perf_counter()
     path = export_gguf(ExportRequest(config, base_only=True, out=Path(out)), parse_quant(quant))
@@ -123,8 +134,8 @@ def child(model: str, quant: str, out: str) -> None:
         {
             "seconds": time.perf_counter() - start,
             "cpu_seconds": time.process_time() - cpu,
-            "loaded_mib": loaded_kib / 1024,
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "loaded_mib": loaded_mib,
+            "peak_mib": peak_rss_mib(),
             "file_mib": path.stat().st_size / 2**20,
         }
     )
