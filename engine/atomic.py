@@ -1,8 +1,9 @@
 """Replacing a file so that readers see the old content or the new, never half of either.
 
 The one atomic-write helper for files: configs, presets, launch plans, run records and model cards all go through
-it; `write_folder_atomically` does the same for a whole folder (a merged model), `publish_folder` for a result
-whoever computes it first (prepared data, a converted model), and `create_exclusive` for a file only one process
+it, and `write_file_atomically` is its form for a file written by path (an exported model);
+`write_folder_atomically` does the same for a whole folder (a merged model), `publish_folder` for a result whoever
+computes it first (prepared data, a converted model), and `create_exclusive` for a file only one process
 may create (the run lock). Each writer gets its own temporary name (mkstemp, mkdtemp) beside the target, so two
 processes saving the same file at once never write into each other's temporary file; the last rename wins with
 a whole file.
@@ -28,20 +29,42 @@ def write_text_atomic(path: Path, text: str) -> Path:
     The file keeps the mode it had (a 0644 config stays 0644; mkstemp's temporary file is 0600), and a new file
     gets the mode any other new file would get under the user's umask.
     """
+
+    def write(temp: Path) -> None:
+        temp.write_text(text, encoding="utf-8")
+
+    return write_file_atomically(path, write)
+
+
+def write_file_atomically(path: Path, write: Callable[[Path], None]) -> Path:
+    """Let `write` fill a temporary file beside `path` (by its name), flush it to disk, then rename it over `path`.
+
+    For files too large to hold as one string (an exported model): whatever stops `write` (an error, a full disk,
+    Ctrl-C) removes the temporary file, so no half-written file ever carries the final name. Modes as in
+    `write_text_atomic`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~UMASK
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(handle, mode)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
+        os.close(handle)
+        write(Path(temp_name))
+        _fsync_file(Path(temp_name))
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush a written file's data to disk before the rename makes it visible under its final name."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def create_exclusive(path: Path, text: str) -> bool:

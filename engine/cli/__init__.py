@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from engine.errors import EXIT_INTERRUPTED
 
-COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "chat", "compare", "schema", "doctor")
+COMMANDS = ("validate", "presets", "preprocess", "train", "merge", "export", "chat", "compare", "schema", "doctor")
 """Modules of this package, in the order `ft-tui --help` lists them. Each defines `register(subparsers)`."""
 
 

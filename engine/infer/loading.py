@@ -46,9 +46,9 @@ def load_for_inference(request: LoadRequest, progress: Progress | None = None) -
     """The base (or a full fine-tune's output) with its adapter applied, in eval mode with the KV cache on."""
     say = progress or (lambda _message: None)
     config = request.config
-    base_folder = _resolve_base(config.base_model, say)
+    base_folder = resolve_base(config.base_model, say)
     adapter_dir = _adapter_to_load(request)
-    model_folder = _full_finetune_folder(request) or base_folder
+    model_folder = full_finetune_folder(request) or base_folder
     say(f"loading {model_folder}" + (f" with the adapter in {adapter_dir}" if adapter_dir else ""))
     model, tokenizer = _load_base(model_folder, request.dtype or stored_dtype(model_folder), request.device)
     tokenizer = _trained_tokenizer(adapter_dir) or tokenizer
@@ -81,7 +81,8 @@ def chat_template_for(config: RunConfig, tokenizer: Any) -> str:
         raise InferError(str(error)) from error
 
 
-def _resolve_base(base_model: str, say: Progress) -> Path:
+def resolve_base(base_model: str, say: Progress) -> Path:
+    """The local folder of `base_model` (found, downloaded or converted), or an InferError saying why not."""
     from engine.models import ModelResolutionError, resolve_model
 
     try:
@@ -100,7 +101,7 @@ def _adapter_to_load(request: LoadRequest) -> Path | None:
     return find_adapter(Path(request.config.output_dir), request.config_path)
 
 
-def _full_finetune_folder(request: LoadRequest) -> Path | None:
+def full_finetune_folder(request: LoadRequest) -> Path | None:
     """A full fine-tune saves a whole model in output_dir; that, not the base, is what to chat with."""
     if not request.with_adapter or request.config.uses_lora():
         return None

@@ -27,6 +27,8 @@ class Expectation:
     setup: tuple[str, ...]
     args: tuple[str, ...] = ()
     """Command-line overrides given to `train` after the config."""
+    export_args: tuple[str, ...] = ()
+    """Arguments given to `export` after the config."""
 
 
 def _expectations() -> list[Expectation]:
@@ -35,11 +37,17 @@ def _expectations() -> list[Expectation]:
         header = [line[1:].strip() for line in config.read_text().splitlines() if line.startswith("#")]
         setup = tuple(line.removeprefix("setup:").strip() for line in header if line.startswith("setup:"))
         args = tuple(arg for line in header if line.startswith("args:") for arg in line.removeprefix("args:").split())
+        export_args = tuple(
+            arg
+            for line in header
+            if line.startswith("export-args:")
+            for arg in line.removeprefix("export-args:").split()
+        )
         for line in header:
             if line.startswith("expect "):
                 command, _, rest = line.removeprefix("expect ").partition(":")
                 code, _, phrase = rest.strip().partition(" ")
-                found.append(Expectation(config.stem, command, int(code), phrase, setup, args))
+                found.append(Expectation(config.stem, command, int(code), phrase, setup, args, export_args))
     return found
 
 
@@ -48,7 +56,7 @@ CASES = _expectations()
 
 def test_the_corpus_is_read() -> None:
     assert len({e.case for e in CASES}) == len(list(CORPUS.glob("*.yml")))
-    assert {e.command for e in CASES} == {"validate", "preprocess", "train"}
+    assert {e.command for e in CASES} == {"validate", "preprocess", "train", "export"}
 
 
 def _prepare(folder: Path, case: Expectation, model: Path) -> list[str]:
@@ -123,6 +131,13 @@ def _alias_bomb_arg(_folder: Path, flag: str) -> list[str]:
     return [flag, "[" + ", ".join(levels) + "]"]
 
 
+def _architecture(folder: Path, name: str, architecture: str) -> list[str]:
+    """A model folder whose config.json names another architecture."""
+    (folder / name).mkdir()
+    (folder / name / "config.json").write_text(f'{{"architectures": ["{architecture}"]}}')
+    return []
+
+
 _SETUP: dict[str, Callable[..., list[str]]] = {
     "file": _file,
     "symlink-loop": _symlink_loop,
@@ -133,6 +148,7 @@ _SETUP: dict[str, Callable[..., list[str]]] = {
     "nested-row": _nested_row,
     "nested-arg": _nested_arg,
     "alias-bomb-arg": _alias_bomb_arg,
+    "architecture": _architecture,
 }
 """Setup steps (`# setup: KIND WORDS...`): each makes an input in the case's folder that cannot be shipped as a
 file (a FIFO, a link to a device, a NUL byte, nesting thousands deep) and returns the arguments it adds."""
@@ -140,16 +156,21 @@ file (a FIFO, a link to a device, a NUL byte, nesting thousands deep) and return
 
 def _leftovers(folder: Path) -> list[str]:
     found = [str(p) for p in folder.rglob("*.partial")] + [str(p) for p in folder.rglob("run.lock")]
+    found += [str(p) for p in folder.rglob("*.gguf*")]
     for process in psutil.process_iter(["pid", "cmdline"]):
         if process.info["pid"] != os.getpid() and str(folder) in " ".join(process.info["cmdline"] or []):
             found.append(f"process {process.info['pid']}")
     return found
 
 
+def _arguments(case: Expectation) -> tuple[str, ...]:
+    return {"train": case.args, "export": case.export_args}.get(case.command, ())
+
+
 @pytest.mark.parametrize("case", CASES, ids=[f"{e.case}-{e.command}" for e in CASES])
 def test_bad_input(case: Expectation, tmp_path: Path, tiny_model_dir: Path) -> None:
     extra = _prepare(tmp_path, case, tiny_model_dir)
-    args = [*case.args, *extra] if case.command == "train" else []
+    args = [*_arguments(case), *extra] if case.command in ("train", "export") else []
     done = subprocess.run(
         [sys.executable, "-m", "tui.cli", case.command, "case.yml", *args],
         capture_output=True,
