@@ -9,10 +9,8 @@ from pathlib import Path
 from engine.cli.output import console
 from engine.cli.report import report_error
 from engine.cli.trained_run import add_trained_run_arguments, read_run_config
-from engine.errors import FtTuiError, UsageError
+from engine.errors import EXIT_INTERRUPTED, EXIT_OK, FtTuiError, UsageError
 
-EXIT_OK = 0
-EXIT_INTERRUPTED = 130
 FORMATS = ("gguf", "gguf-lora")
 
 

@@ -15,6 +15,7 @@ from engine.config.datasets import AlpacaFieldMapping, DatasetConfig
 from engine.config.errors import ConfigError, ConfigFileError, ConfigProblem, ConfigTooLargeError
 from engine.config.paths import resolve_config_paths
 from engine.config.run_config import RunConfig
+from engine.errors import FtTuiError
 from engine.nesting import MAX_DEPTH, too_deep_message
 from engine.wording import closest
 
@@ -162,8 +163,9 @@ MAX_NODES = 50_000
 nested anchors (an "alias bomb") would otherwise expand to billions of values while we read it."""
 
 
-class _TooDeepError(yaml.composer.ComposerError):
-    """The composer went past MAX_DEPTH."""
+class _TooDeepError(yaml.composer.ComposerError, FtTuiError):
+    """The composer went past MAX_DEPTH (a ComposerError, so PyYAML's own handling applies; an FtTuiError like every
+    engine exception)."""
 
 
 class _BoundedLoader(yaml.SafeLoader):

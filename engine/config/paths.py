@@ -73,7 +73,7 @@ def with_outputs_expanded(config: RunConfig) -> RunConfig:
 def output_dir_problem(output_dir: str | Path) -> str | None:
     """Why output_dir cannot become a run folder: it, or a folder above it, is a file. None when it can (it is a
     folder, or nothing is there yet). The one check behind the catalog's rule and the detached launcher."""
-    path = Path(output_dir).expanduser()
+    path = output_path(str(output_dir))
     for part in (path, *path.parents):
         if part.is_dir():
             return None

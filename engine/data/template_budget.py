@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 from engine.data.errors import DataError
+from engine.errors import FtTuiError
 
 TEMPLATE_SECONDS = 5.0
 """Longest one rendering may take: a real template renders a conversation in well under a millisecond."""
@@ -28,8 +29,8 @@ class TemplateBudgetError(DataError):
     """A chat template ran out of its time or output budget: every row would do the same, so the run stops."""
 
 
-class _OutOfTime(Exception):
-    """Raised inside the rendering by the timer signal."""
+class _OutOfTime(FtTuiError):
+    """Raised inside the rendering by the timer signal (caught there and turned into TemplateBudgetError)."""
 
 
 def render_within_budget(render: Callable[[], str], template_name: str) -> str:

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.data.spans import IGNORE_INDEX
 from engine.events.schema import SampleAnswer, SamplesEvent
 
 if TYPE_CHECKING:
     from engine.config import RunConfig
 
-IGNORE_INDEX = -100
 GENERATION_ATTENTION = ("sdpa", "eager", "flash_attention_2", "flex_attention")
 """Kernels that attend over a key/value cache; the packed-row kernels (ft-tui's, xformers') do not."""
 

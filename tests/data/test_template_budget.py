@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 from typing import Any
 
 import pytest
@@ -37,10 +36,8 @@ def _formatter(template: str) -> Any:
 
 def test_a_template_that_never_ends_stops_naming_the_template(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(template_budget, "TEMPLATE_SECONDS", 0.5)
-    started = time.monotonic()
     with pytest.raises(TemplateBudgetError) as caught:
         _formatter(NESTED_LOOPS)(ROW)
-    assert time.monotonic() - started < 60  # a hang guard, not a speed claim
     assert str(caught.value) == (
         "the chat template `jinja` (chat_template_jinja in the config) did not finish rendering one conversation "
         "within 0.5 s (a loop that never ends?); fix the template or set chat_template: chatml"

@@ -107,12 +107,12 @@ def test_a_full_disk_in_the_final_save_keeps_the_last_checkpoint_and_no_half_ada
 def test_a_full_disk_at_the_run_lock_is_one_line(
     make_config: Callable[..., RunConfig], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from engine.runs import lock
+    from engine.runs import folder
 
-    def no_space(run_dir: Path, **_options: bool) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", str(run_dir / "run.lock"))
+    def no_space(path: Path) -> bool:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(lock, "claim_run_folder", no_space)
+    monkeypatch.setattr(folder, "create_lock", no_space)
     config = make_config()
     with pytest.raises(TrainError) as caught:
         train(config)

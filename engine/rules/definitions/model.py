@@ -46,7 +46,8 @@ def trust_remote_code(ctx: RuleContext) -> Hit | None:
     severity="error",
     message="base_model {model} is written as a path, and no such folder exists",
     why="""A value like /x, ./x, ~/x or a/b/c can only be a folder on disk (a hub id is `name` or `org/name`), so
-        nothing would be downloaded: the run would stop when it loads the model.""",
+        nothing would be downloaded: the run would stop when it loads the model. For a config declared for a GPU
+        server the folder is the server's, so it is not looked for here.""",
     fix="fix the path to the model's folder, or use a hub id like `HuggingFaceTB/SmolLM2-135M-Instruct`",
     fields=("base_model",),
 )
@@ -55,6 +56,8 @@ def folder_missing(ctx: RuleContext) -> Hit | None:
     from engine.models.locations import local_folder
 
     model = ctx.config.base_model
+    if _trains_elsewhere(ctx):  # the folder is the server's (often an earlier stage's output), not this machine's
+        return None
     return Hit({"model": model}) if written_as_path(model) and local_folder(model) is None else None
 
 
