@@ -126,8 +126,10 @@ def test_transformers_reads_the_f16_export(
     assert (f16 - _logits(model, prompts)).abs().max().item() < 1e-2
 
 
+# Not strict: the misses are near-ties of the float32 model (margins 0.02-0.09), and another CPU kind's float32
+# rounding may settle a few of them the other way; a pass there must not fail CI.
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,
     reason="measured 98.45% of positions on these 12 conversations, below the issue's 99%; the "
     "Q4_1 reference check shows the quantizer path bit-identical to llama.cpp's, so this is Q8_0 on this model",
 )
