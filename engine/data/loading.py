@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -100,7 +101,10 @@ def _load_local(ds: DatasetConfig, path: Path) -> Any:
         if problem is not None:
             raise DataError(problem)
     builder = ds.ds_type or _builder_for([str(f) for f in files], ds.path)
-    load = lambda: datasets.load_dataset(builder, data_files=[str(f) for f in files], split=ds.split)  # noqa: E731
+    # `datasets` reads data_files as glob patterns: a folder named `runs/[exp]` would match nothing (StopIteration
+    # deep inside it). These are files already found on disk, so their names are escaped to mean themselves.
+    patterns = [glob.escape(str(f)) for f in files]
+    load = lambda: datasets.load_dataset(builder, data_files=patterns, split=ds.split)  # noqa: E731
     return _call(ds.path, load, files)
 
 

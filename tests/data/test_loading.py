@@ -119,3 +119,13 @@ def test_a_broken_jsonl_line_is_told_once_by_its_line(tmp_path: Path, capfd: pyt
         load_source(DatasetConfig(path=str(data), type="alpaca"))
     captured = capfd.readouterr()
     assert "JSON parse error" not in captured.err + captured.out
+
+
+@pytest.mark.parametrize("folder_name", ["[exp]", "run*1", "what?"])
+def test_path_with_glob_characters_reads_that_file(tmp_path: Path, folder_name: str) -> None:
+    """`datasets` treats data_files as patterns; a real folder named `[exp]` must still be read, not matched."""
+    folder = tmp_path / "runs" / folder_name
+    folder.mkdir(parents=True)
+    (folder / "d.jsonl").write_text('{"text": "alpha"}\n{"text": "beta"}\n')
+    assert _rows(load_source(DatasetConfig(path=str(folder / "d.jsonl")))) == ["alpha", "beta"]
+    assert _rows(load_source(DatasetConfig(path=str(folder)))) == ["alpha", "beta"]
