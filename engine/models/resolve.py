@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.config.paths import written_as_path
-from engine.models.embedded import EMBEDDED_MODEL_ID, build_embedded_model
+from engine.models.embedded import EMBEDDED_MODEL_ID, build_embedded_model, upgrade_converted_model
 from engine.models.errors import ModelResolutionError
 from engine.models.hub import (
     cached_snapshot,
@@ -69,7 +69,10 @@ def _find_local_copy(model_id: str) -> Path | None:
     if snapshot is not None:
         return snapshot
     converted = converted_model_folder(model_id)
-    return converted if (converted / "config.json").is_file() else None
+    if not (converted / "config.json").is_file():
+        return None
+    upgrade_converted_model(converted)
+    return converted
 
 
 def _print_to_stderr(message: str) -> None:

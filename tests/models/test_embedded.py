@@ -61,3 +61,38 @@ def test_the_embedded_model_is_built_offline_once_then_reused(
 
     monkeypatch.setattr(embedded, "download_wheel", no_download)
     assert resolve_model(EMBEDDED_MODEL_ID, progress=print) == folder
+
+
+@pytest.mark.slow
+def test_the_embedded_tokenizer_splits_as_smollm2_and_llama_cpp_do(shared_model_cache: EmbeddedModel) -> None:
+    """Digits are split off before the byte-level split, so a blank line before "1." is one token, as in SmolLM2's
+    own tokenizer.json and llama.cpp's `smollm` pre-tokenizer (GPT-2's split alone gives two)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(shared_model_cache.folder)
+
+    assert tokenizer.tokenize("engaging:\n\n1. Ice") == ["eng", "aging", ":", "ĊĊ", "1", ".", "ĠIce"]
+    assert tokenizer.tokenize("in 2024") == ["in", "Ġ", "2", "0", "2", "4"]
+
+
+def test_a_folder_converted_before_the_tokenizer_fix_is_upgraded_in_place(tmp_path: Path) -> None:
+    old_spec = {"model": {"type": "BPE"}, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False}}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(old_spec), encoding="utf-8")
+    (tmp_path / embedded.SOURCE_FILE).write_text(json.dumps({"sha256": embedded.WHEEL_SHA256}), encoding="utf-8")
+
+    embedded.upgrade_converted_model(tmp_path)
+    embedded.upgrade_converted_model(tmp_path)  # a second call finds nothing to do
+
+    spec = json.loads((tmp_path / "tokenizer.json").read_text(encoding="utf-8"))
+    assert spec["pre_tokenizer"] == embedded.SMOLLM_PRE_TOKENIZER
+    assert spec["model"] == {"type": "BPE"}
+    source = json.loads((tmp_path / embedded.SOURCE_FILE).read_text(encoding="utf-8"))
+    assert source == {"sha256": embedded.WHEEL_SHA256, "converter": embedded.CONVERTER_VERSION}
+
+
+def test_a_model_folder_ft_tui_did_not_convert_is_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "tokenizer.json").write_text('{"pre_tokenizer": null}', encoding="utf-8")
+
+    embedded.upgrade_converted_model(tmp_path)
+
+    assert (tmp_path / "tokenizer.json").read_text(encoding="utf-8") == '{"pre_tokenizer": null}'
