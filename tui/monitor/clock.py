@@ -131,6 +131,8 @@ class RunClock:
         self.evaluation = None
         if event.phase == "saving":
             self.paused = True
+        elif event.phase == "training" and self.step_time is not None:
+            self.step_time, self.paused = event.time, False  # training again: the next interval counts from here
 
     def elapsed(self, now: float | None) -> float | None:
         """Seconds of active time: the processes that ended plus the newest one, counted to `now` while it is live
