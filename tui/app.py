@@ -272,15 +272,16 @@ class WizardApp(App[int]):
     # --- navigation -------------------------------------------------------------------------------------
     async def on_monitor_screen_new_run_requested(self, message: Any) -> None:
         """A new run from a finished run's config edits a copy, so the finished run's record stays as it ran."""
+        from tui.new_run import new_run_note, new_run_state
+
         try:
-            config = load_config(message.config_path)
+            state = new_run_state(message.config_path)
         except FtTuiError as error:
             notify_error(self, error)
             return
-        state = WizardState(config=config, dirty=True, origin=f"run {message.config_path.parent.name}")
         await self.pop_screen()
         self.start_with(state)
-        self.notify("Choose a new output_dir on the Training step so the finished run is kept.")
+        self.notify(new_run_note(state), markup=False)
 
     def goto(self, step: str) -> None:
         """Show `step`; the switch waits for the current event to finish, so no widget of the screen being left
@@ -370,12 +371,17 @@ class WizardApp(App[int]):
             then(path)
 
 
-def load_initial_state(preset: str | None, config_path: Path | None) -> WizardState | None:
-    """The state to open with: a config file, a named preset, or None for the start screen.
+def load_initial_state(preset: str | None, config_path: Path | None, *, new_run: bool = False) -> WizardState | None:
+    """The state to open with: a config file, a named preset, or None for the start screen; `new_run`: a run
+    folder's config copy as a new run (tui.new_run).
 
     Raises an FtTuiError: ConfigError/ConfigFileError for a broken file, engine.presets.PresetError for an unknown
     preset.
     """
+    if config_path is not None and new_run:
+        from tui.new_run import new_run_state
+
+        return new_run_state(config_path)
     if config_path is not None:
         return WizardState(config=load_config(config_path), path=config_path, origin=str(config_path))
     if preset is not None:
@@ -391,18 +397,22 @@ def create_app(
     *,
     target: Target | None = None,
     services: Services | None = None,
+    new_run: bool = False,
 ) -> WizardApp:
     """The app as the command line builds it; tests pass a fixed target and tiny services."""
-    return WizardApp(load_initial_state(preset, config_path), target=target, services=services)
+    state = load_initial_state(preset, config_path, new_run=new_run)
+    return WizardApp(state, target=target, services=services)
 
 
-def run_wizard(preset: str | None, config_path: Path | None, target: Target | None = None) -> int:
+def run_wizard(
+    preset: str | None, config_path: Path | None, target: Target | None = None, *, new_run: bool = False
+) -> int:
     """`ft-tui [--preset NAME]` and `ft-tui wizard CONFIG` (both with `--device`, `--gpu-memory`): 0 when the user
-    quits, 2 when the input is unusable."""
+    quits, 2 when the input is unusable. `new_run`: the monitor's New run, from a run folder's config copy."""
     from engine.cli.report import report_error
 
     try:
-        app = create_app(preset, config_path, target=target)
+        app = create_app(preset, config_path, target=target, new_run=new_run)
     except FtTuiError as error:
         if isinstance(error, ConfigError) and not error.fix:
             error.fix = f"fix the file, or run `ft-tui validate {config_path}` for details"

@@ -34,6 +34,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--base", action="store_true", help="the base model alone, without the adapter")
     parser.add_argument("--max-new-tokens", type=_positive_int, default=256, metavar="N", help="reply length cap")
     parser.add_argument(
+        "--allow-repeats",
+        action="store_true",
+        help="let a reply that repeats itself run on to --max-new-tokens (default: it is cut where it loops)",
+    )
+    parser.add_argument(
         "--temperature", type=_non_negative_float, default=0.0, metavar="T", help="0 = greedy (default)"
     )
     parser.add_argument(
@@ -73,7 +78,9 @@ def _open_session(args: argparse.Namespace, config: RunConfig) -> ChatSession:
     loaded = load_for_inference(
         request, progress=lambda line: err.print(line, style="dim", highlight=False, markup=False)
     )
-    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+    settings = GenerationSettings(
+        max_new_tokens=args.max_new_tokens, temperature=args.temperature, stop_repeats=not args.allow_repeats
+    )
     system = args.system if args.system is not None else config.default_system_message
     return ChatSession(loaded, settings, system=system)
 
@@ -86,6 +93,21 @@ def _answer(session: ChatSession, text: str) -> None:
         print("\n(interrupted; this exchange was not kept)", file=sys.stderr)
         return
     print(flush=True)
+    note = cut_note(session.last_cut, session.settings.max_new_tokens)
+    if note:
+        console(stderr=True).print(note, style="dim", highlight=False, markup=False)
+
+
+def cut_note(cut: str, max_new_tokens: int) -> str:
+    """Why a reply ended early, and the flag that changes it."""
+    if cut == "repetition":
+        return (
+            "(reply cut: it began repeating itself, as a model after little training often does; "
+            "--allow-repeats lets it run on to --max-new-tokens)"
+        )
+    if cut == "length":
+        return f"(reply cut at --max-new-tokens {max_new_tokens}; pass a larger --max-new-tokens for longer replies)"
+    return ""
 
 
 def _interactive(session: ChatSession) -> int:

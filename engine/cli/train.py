@@ -25,7 +25,7 @@ from engine.events import (
     StepEvent,
     WarningEvent,
 )
-from engine.events.text import phase_name, phase_text, warning_text
+from engine.events.text import phase_name, phase_progress, phase_text, warning_text
 from engine.markup import escape_markup
 from engine.presets import config_path
 from engine.runs.paths import CONFIG_FILE
@@ -291,7 +291,7 @@ class TrainView:
 
     def _phase(self, event: PhaseEvent) -> None:
         if self.progress.live.is_started:
-            self.progress.update(self.task, description=phase_name(event))
+            self.progress.update(self.task, description=phase_progress(event.phase, event.current, event.total))
         elif event.phase in ("starting", "loading_model", "preparing_data"):
             line = Text(phase_text(event))  # a Text: the detail (a path, a model id) is never markup
             line.stylize("bold", 0, len(phase_name(event)))

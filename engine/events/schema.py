@@ -61,10 +61,15 @@ class StartedEvent(RunFacts, _StartedType):
     The bases are ordered so a line reads `v`, `time`, `type`, then the facts, like every other event."""
 
     total_steps: int
+    eval_every: int | None = None
+    """Optimiser steps between evaluations as the Trainer runs them (None: no evaluation); the monitor counts the
+    evaluations still to come in its ETA."""
 
 
 class PhaseEvent(_Event):
-    """The run moved to another phase; `current`/`total` report progress inside it when known."""
+    """The run moved to another phase; `current`/`total` report progress inside it when known.
+
+    The same phase may repeat with new counts: an evaluation reports its batches done (`evaluating` 12/40)."""
 
     type: Literal["phase"] = "phase"
     phase: Phase

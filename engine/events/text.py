@@ -16,6 +16,12 @@ def phase_name(event: PhaseEvent) -> str:
     return event.phase.replace("_", " ")
 
 
+def phase_progress(phase: str, current: int | None, total: int | None) -> str:
+    """`evaluating 12/40`: a phase with its progress inside it when known, else the phase alone."""
+    name = phase.replace("_", " ")
+    return f"{name} {current or 0:,}/{total:,}" if total else name
+
+
 def phase_text(event: PhaseEvent) -> str:
     """`preparing data: rows.json`: the phase and what it works on."""
     return f"{phase_name(event)}: {event.detail}" if event.detail else phase_name(event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from engine.infer.loading import InferenceModel
 
@@ -20,6 +20,18 @@ class GenerationSettings:
 
     max_new_tokens: int = 256
     temperature: float = 0.0
+    stop_repeats: bool = True
+    """End a reply that starts repeating itself (engine.infer.repetition) instead of looping to the cap."""
+
+
+Cut = Literal["", "repetition", "length"]
+"""Why a reply ended early: it looped, or it reached `max_new_tokens`; empty when the model ended its turn."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    cut: Cut = ""
 
 
 @dataclass
@@ -31,14 +43,17 @@ class ChatSession:
     system: str | None = None
     """A system message opening every conversation; None leaves the chat template's own default."""
     history: list[Message] = field(default_factory=list)
+    last_cut: Cut = ""
+    """Why the latest reply was cut short, if it was (the CLI tells the user, with the flag that changes it)."""
 
     def ask(self, text: str, on_text: OnText | None = None) -> str:
         """The model's reply to `text` given the conversation so far; both are kept only once it completes,
         so a reply interrupted with Ctrl-C leaves the conversation as it was."""
         asked = [*self.history, {"role": "user", "content": text}]
-        reply = generate_reply(self.loaded, self._with_system(asked), self.settings, on_text)
-        self.history = [*asked, {"role": "assistant", "content": reply}]
-        return reply
+        reply = generate(self.loaded, self._with_system(asked), self.settings, on_text)
+        self.history = [*asked, {"role": "assistant", "content": reply.text}]
+        self.last_cut = reply.cut
+        return reply.text
 
     def reset(self) -> None:
         """Forget the conversation (the system message stays)."""
@@ -52,7 +67,16 @@ def generate_reply(
     loaded: InferenceModel, messages: list[Message], settings: GenerationSettings, on_text: OnText | None = None
 ) -> str:
     """Render `messages` with the chat template, generate the assistant's turn, stream it to `on_text`."""
+    return generate(loaded, messages, settings, on_text).text
+
+
+def generate(
+    loaded: InferenceModel, messages: list[Message], settings: GenerationSettings, on_text: OnText | None = None
+) -> Reply:
+    """`generate_reply`, also saying whether the reply was cut short and why."""
     import torch
+
+    from engine.infer.repetition import repetition_stop
 
     tokenizer, model = loaded.tokenizer, loaded.model
     from engine.data.template_budget import render_within_budget
@@ -65,10 +89,21 @@ def generate_reply(
     )
     inputs = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(model.device)
     streamer = _streamer(tokenizer, on_text) if on_text else None
+    prompt_tokens = inputs["input_ids"].shape[1]
+    stop = repetition_stop(prompt_tokens) if settings.stop_repeats else None
     with torch.inference_mode():
-        output = model.generate(**inputs, **_generate_kwargs(loaded, settings), streamer=streamer)
-    reply_ids = output[0, inputs["input_ids"].shape[1] :]
-    return str(tokenizer.decode(reply_ids, skip_special_tokens=True)).strip()
+        output = model.generate(
+            **inputs,
+            **_generate_kwargs(loaded, settings),
+            streamer=streamer,
+            stopping_criteria=[stop] if stop is not None else None,
+        )
+    reply_ids = output[0, prompt_tokens:]
+    text = str(tokenizer.decode(reply_ids, skip_special_tokens=True)).strip()
+    if stop is not None and stop.fired:
+        return Reply(text, "repetition")
+    ended = len(reply_ids) > 0 and int(reply_ids[-1]) in stop_token_ids(loaded)
+    return Reply(text, "length" if len(reply_ids) >= settings.max_new_tokens and not ended else "")
 
 
 def _generate_kwargs(loaded: InferenceModel, settings: GenerationSettings) -> dict[str, Any]:

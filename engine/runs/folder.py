@@ -23,14 +23,47 @@ from engine.atomic import rename_to_new_name
 from engine.config.paths import output_path
 from engine.runs.checkpoints import WEIGHT_FILES, checkpoint_folders, find_checkpoints
 from engine.runs.lock import LOCK_ATTEMPTS, RunLock, RunLockError, create_lock, in_use, live_owner, read_owner
-from engine.runs.paths import LOCK_FILE
+from engine.runs.paths import CONFIG_FILE, LOCK_FILE
 from engine.runs.process import is_alive
+from engine.runs.registry import read_launch
 from engine.runs.status import RunStatus, read_status
 
 FolderState = Literal["empty", "live", "stopped", "failed", "completed"]
 
-REPLACED_SUFFIX = ".replaced-"
-"""The one scheme for "another folder for this run": the old run moves to `<name>.replaced-<UTC time>`."""
+REPLACED_TAG = "replaced"
+NEW_RUN_TAG = "new"
+REPLACED_SUFFIX = f".{REPLACED_TAG}-"
+"""The one scheme for "another folder for this run" (`beside`): the old run moves to `<name>.replaced-<UTC time>`;
+a new run from a finished one's config writes to `<name>.new-<UTC time>`, from a config `<stem>.new-<time>.yml`."""
+
+
+def beside(path: Path, tag: str) -> Path:
+    """A free name beside `path` for another folder (or config file) of the same run: `<name>.<tag>-<UTC time>`,
+    a file keeping its extension, with `-2`, `-3` ... when that name is taken."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    stem, extension = (path.stem, path.suffix) if path.suffix in (".yml", ".yaml") else (path.name, "")
+    target = path.with_name(f"{stem}.{tag}-{stamp}{extension}")
+    suffix = 1
+    while target.exists():
+        suffix += 1
+        target = path.with_name(f"{stem}.{tag}-{stamp}-{suffix}{extension}")
+    return target
+
+
+@dataclass(frozen=True)
+class NextRun:
+    """Where a new run from a finished run's config goes, so nothing of the finished run is overwritten."""
+
+    config_file: Path
+    """A new config file beside the one the run was started from (never the run folder's own copy)."""
+    folder: Path
+    """A fresh run folder beside the finished run's."""
+
+    def output_dir(self, configured: str) -> str:
+        """The new `output_dir` as the config would say it: relative when the finished run's was."""
+        if Path(configured).expanduser().is_absolute():
+            return str(self.folder)
+        return str(Path(configured).parent / self.folder.name)
 
 
 @dataclass(frozen=True)
@@ -73,6 +106,18 @@ class RunFolder:
     def resume_checkpoint(self) -> Path | None:
         """The newest complete checkpoint on disk, where `--resume` continues; None when there is none."""
         return find_checkpoints(self.path).latest
+
+    def source_config(self) -> Path | None:
+        """The config file the run was started from (the launcher's record), not the copy in the run folder;
+        None for a run the launcher did not start or that predates the record."""
+        launch = read_launch(self.path)
+        return Path(launch.source_config) if launch is not None and launch.source_config else None
+
+    def next_run(self) -> NextRun:
+        """A new config file beside the original config (beside the run folder when it is not known) and a fresh
+        run folder beside this one, both free names of the one scheme (`beside`)."""
+        original = self.source_config() or self.path.parent / CONFIG_FILE
+        return NextRun(config_file=beside(original, NEW_RUN_TAG), folder=beside(self.path, NEW_RUN_TAG))
 
     def has_final_weights(self) -> bool:
         return any((self.path / name).is_file() for name in WEIGHT_FILES)
@@ -122,12 +167,7 @@ class RunFolder:
         if self.state() == "empty":
             return None
         self._refuse_to_move()
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-        target = self.path.with_name(f"{self.path.name}{REPLACED_SUFFIX}{stamp}")
-        suffix = 1
-        while target.exists():
-            suffix += 1
-            target = self.path.with_name(f"{self.path.name}{REPLACED_SUFFIX}{stamp}-{suffix}")
+        target = beside(self.path, REPLACED_TAG)
         try:
             rename_to_new_name(self.path, target)
             self.path.mkdir()

@@ -77,6 +77,7 @@ def start_detached(
     if problem:
         raise LaunchError(f"output_dir '{config.output_dir}' {problem}; set output_dir to a folder")
     _prepare_folder(run_dir, resume=resume, force=force)  # before anything of the new run is written there
+    source = _source_config(Path(config_path), run_dir)
     copy = _write_run_config(config, Path(config_path), run_dir)
     command = [
         *engine_command(nproc),
@@ -96,6 +97,7 @@ def start_detached(
         name=run_name_of(config),
         model=config.base_model,
         nproc=nproc,
+        source_config=source,
     )
     save_launch(info)
     return run_dir
@@ -141,6 +143,14 @@ def _wait_for_exit(launch: LaunchInfo | None, status: RunStatus, seconds: float 
     deadline = time.monotonic() + seconds
     while run_is_alive(launch, status) and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def _source_config(config_path: Path, run_dir: Path) -> str:
+    """The user's own config file; a resume starts from the run folder's copy, so the earlier record names it."""
+    if config_path.resolve() == run_dir / RUN_CONFIG_FILE:
+        launch = read_launch(run_dir)
+        return launch.source_config if launch is not None else ""
+    return str(config_path.resolve())
 
 
 def _write_run_config(config: RunConfig, source: Path, run_dir: Path) -> Path:

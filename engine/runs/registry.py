@@ -34,6 +34,9 @@ class LaunchInfo:
     model: str = ""
     nproc: int = 1
     """Data-parallel processes (torchrun ranks); `pid` is then the launcher's, and each rank has its own."""
+    source_config: str = ""
+    """The config file the user started the run from (absolute), which `config_path` copies; empty when not
+    known. A new run from this one's config is saved beside it (engine.runs.folder.RunFolder.next_run)."""
 
 
 @dataclass(frozen=True)

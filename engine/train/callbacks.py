@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from engine.events import CheckpointEvent, EvalEvent, RunFacts, StartedEvent, StepEvent
+from engine.events import CheckpointEvent, EvalEvent, PhaseEvent, RunFacts, StartedEvent, StepEvent
 from engine.train.distributed import any_process, wait_for_all
 from engine.train.memory import gpu_memory, peak_memory_mb, resident_mb
 from engine.train.reporter import Reporter
@@ -21,20 +21,29 @@ if TYPE_CHECKING:
     from engine.train.samples import SamplePrompt, SampleSettings
 
 PREFIX_CHECKPOINT_DIR = "checkpoint"
+EVAL_PROGRESS_SECONDS = 2.0
+"""An evaluation reports its batches done at most this often (plus its first and last batch): a live count for a
+long evaluation, without a line per batch for a fast one."""
 
 
 class EventsCallback(TrainerCallback):
     """Emits started, phase, step, eval and checkpoint events from the main process."""
 
-    def __init__(self, reporter: Reporter, facts: RunFacts, progress: RunTally) -> None:
+    def __init__(
+        self, reporter: Reporter, facts: RunFacts, progress: RunTally, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.reporter = reporter
         self.facts = facts
         self.progress = progress
+        self.clock = clock
+        """What throttles the eval progress lines (a test passes its own)."""
         self._interval_start = time.time()
         self._interval_tokens = 0
         self._first_step = 0
         self._total_steps = 0
         self._stepping = False
+        self._eval_batches = 0
+        self._eval_reported = 0.0
 
     def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
         self._total_steps = state.max_steps
@@ -42,7 +51,10 @@ class EventsCallback(TrainerCallback):
         self.progress.step = state.global_step
         if not state.is_world_process_zero:
             return
-        self.reporter.emit(StartedEvent(total_steps=state.max_steps, **self.facts.model_dump()))
+        started = StartedEvent(
+            total_steps=state.max_steps, eval_every=_eval_every(args, state, self.facts), **self.facts.model_dump()
+        )
+        self.reporter.emit(started)
         detail = f"resuming at step {state.global_step}" if state.global_step else ""
         self.reporter.phase("training", detail)
         self._interval_start = time.time()
@@ -106,9 +118,24 @@ class EventsCallback(TrainerCallback):
             gpus=gpus,
         )
 
+    def on_prediction_step(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        """One eval batch done: `evaluating` with the batches done and their total, throttled."""
+        self._eval_batches += 1
+        if not state.is_world_process_zero:
+            return
+        total = _batches(kwargs.get("eval_dataloader"))
+        now = self.clock()
+        first, last = self._eval_batches == 1, self._eval_batches == total
+        if first or last or now - self._eval_reported >= EVAL_PROGRESS_SECONDS:
+            self._eval_reported = now
+            self.reporter.emit(PhaseEvent(phase="evaluating", current=self._eval_batches, total=total))
+
     def on_evaluate(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, metrics: Any = None, **_: Any
     ) -> None:
+        self._eval_batches = 0  # the next evaluation counts from its first batch
         metrics = metrics or {}
         if "eval_loss" not in metrics:
             return
@@ -151,6 +178,26 @@ class EventsCallback(TrainerCallback):
         elif state.global_step < self._total_steps and not control.should_training_stop:
             self.reporter.phase("training")
         self._interval_start = time.time()
+
+
+def _eval_every(args: TrainingArguments, state: TrainerState, facts: RunFacts) -> int | None:
+    """The steps between evaluations as the Trainer runs them: its own step count (a fraction of the run already
+    turned into steps) or an epoch's steps; None when it does not evaluate."""
+    strategy = str(getattr(args.eval_strategy, "value", args.eval_strategy))
+    if strategy == "steps" and state.eval_steps:
+        return max(1, int(state.eval_steps))
+    steps_per_epoch = facts.dataset.get("steps_per_epoch")
+    if strategy == "epoch" and isinstance(steps_per_epoch, int) and steps_per_epoch > 0:
+        return steps_per_epoch
+    return None
+
+
+def _batches(loader: Any) -> int | None:
+    """The batches of this process's share of the eval split, when the loader knows its length."""
+    try:
+        return len(loader) if loader is not None else None
+    except TypeError:
+        return None
 
 
 class SampleAnswersCallback(TrainerCallback):

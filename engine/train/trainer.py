@@ -206,7 +206,8 @@ class PackedTrainer(Trainer):
 
         Each process evaluates its own batches, every row once; their sums are added over processes. A process
         with fewer batches repeats its last forward pass uncounted until all are done, because a sharded model
-        (FSDP, ZeRO-3) gathers its weights from every process in each forward pass.
+        (FSDP, ZeRO-3) gathers its weights from every process in each forward pass. Each batch done is announced
+        to the callbacks (`on_prediction_step`), so a long evaluation reports its progress.
         """
         assert self.model is not None, "Trainer.__init__ sets the model"
         model = self._wrap_model(self.model, training=False)
@@ -214,6 +215,7 @@ class PackedTrainer(Trainer):
         totals = torch.zeros(2, dtype=torch.float64, device=self.args.device)
         rows = batches = 0
         last: dict[str, Any] | None = None
+        self.callback_handler.eval_dataloader = dataloader  # as the Trainer's own loop: callbacks see the total
         for inputs in dataloader:
             inputs.pop(REAL_TOKENS, None)
             last = self._prepare_inputs(inputs)
@@ -221,6 +223,7 @@ class PackedTrainer(Trainer):
             totals += torch.stack([loss * tokens, tokens])
             rows += last["input_ids"].shape[0]
             batches += 1
+            self.control = self.callback_handler.on_prediction_step(self.args, self.state, self.control)
         if self.args.world_size > 1:
             for _ in range(self._most_batches(batches) - batches):
                 if last is not None:

@@ -134,6 +134,18 @@ async def test_log_search_and_level_filter(tmp_path: Path) -> None:
         assert pilot.app.screen.query_one(LogPane).search == "step 90"
 
 
+async def test_log_search_matches_the_level_column(tmp_path: Path) -> None:
+    """`warn` finds the WARNING lines (the level word is part of the line the user reads), not only texts that
+    happen to hold the word."""
+    run_dir = recorded_run(tmp_path, "complete.jsonl")
+    async with MonitorApp(run_dir).run_test(size=(100, 32)) as pilot:
+        await settle(pilot, 160)
+        await pilot.press("slash", *"warn")
+        shown = shown_log(pilot.app)
+        assert any("precision.cpu-bf16" in line for line in shown)
+        assert shown and all(line[9:16] == "WARNING" or "warn" in line.lower() for line in shown)
+
+
 async def test_runs_list_opens_the_chosen_run(
     fake_engine: FakeEngine, config_file: Path, cleanup_runs: list[Path]
 ) -> None:

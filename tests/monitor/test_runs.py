@@ -23,6 +23,7 @@ from engine.runs import (
     start_detached,
     stop_run,
 )
+from engine.runs.folder import RunFolder
 from engine.runs.status import RunStatus
 from tests.monitor.conftest import recorded_run, state_of, wait_for
 
@@ -70,6 +71,8 @@ def test_stop_saves_a_checkpoint_and_resume_continues_after_it(
     steps = [event.step for event in read_events(run_dir / EVENTS_FILE) if event.type == "step"]
     assert steps == list(range(1, 121)), "the resumed run continues right after the checkpoint"
     assert run_record(run_dir).status.resumed_from == stopped.finished.checkpoint
+    # the resume started from the folder's copy; the record still names the user's file, for a new run beside it
+    assert RunFolder(run_dir).source_config() == config_file.resolve()
 
 
 def test_a_dead_engine_without_finished_event_is_failed(

@@ -8,12 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from engine.config import load_config
 from engine.runs import read_launch
 from engine.runs.launch import ENGINE_COMMAND_ENV
 from engine.runs.process import is_alive, send_stop
-from tests.tui.conftest import REPO, wait_for
-from tui.app import WizardApp
+from engine.runs.registry import LaunchInfo, save_launch
+from tests.tui.conftest import REPO, TARGET, wait_for
+from tui.app import WizardApp, create_app
 from tui.screens import STEP_SCREENS
+from tui.screens.data_preview import Services
+from tui.screens.dialogs import TextPrompt
+from tui.state import WizardState
 
 FAKE_ENGINE = REPO / "tests" / "monitor" / "fake_engine.py"
 EVENTS = REPO / "tests" / "fixtures" / "events" / "complete.jsonl"
@@ -58,14 +63,39 @@ async def test_run_starts_the_engine_and_opens_the_monitor(
             send_stop(launch.pid)
 
 
-async def test_new_run_from_the_monitor_edits_an_unsaved_copy_of_the_runs_config(
+def finished_run(tmp_path: Path) -> tuple[Path, Path]:
+    """(the user's config, the run folder's copy of it) of a run the launcher started from `project/quill.yml`."""
+    project = tmp_path / "project"
+    project.mkdir()
+    original = project / "quill.yml"
+    run_dir = project / "outputs" / "quill"
+    text = preset_copy().replace("output_dir: ./outputs/smollm2-135m-lora", "output_dir: ./outputs/quill")
+    original.write_text(text, "utf-8")
+    run_dir.mkdir(parents=True)
+    run_copy = run_dir / "run_config.yml"
+    run_copy.write_text(text, "utf-8")
+    info = LaunchInfo(str(run_dir), str(run_copy), str(project), ["engine"], None, None, 0, source_config=str(original))
+    save_launch(info)
+    return original, run_copy
+
+
+def assert_new_run(state: WizardState | None, original: Path, run_copy: Path) -> Path:
+    """A new unsaved file beside the original config (not the run's copy), training into a fresh folder."""
+    assert state is not None and state.dirty and state.path is not None
+    assert state.path.parent == original.parent and state.path.name.startswith("quill.new-")
+    assert state.path.suffix == ".yml" and not state.path.exists()
+    assert state.config.output_dir.startswith("outputs/quill.new-")
+    return state.path
+
+
+async def test_new_run_from_the_monitor_saves_beside_the_original_config_into_a_fresh_folder(
     make_app: Callable[..., WizardApp], tmp_path: Path, fake_engine: None
 ) -> None:
+    """Issue 24, item 9: Ctrl+S after New run offered the run's own run_config.yml and kept its output_dir."""
     from tui.monitor.screens import MonitorScreen
 
-    run_copy = tmp_path / "run" / "run_config.yml"
-    run_copy.parent.mkdir()
-    run_copy.write_text(preset_copy(), "utf-8")
+    original, run_copy = finished_run(tmp_path)
+    copy_text = run_copy.read_text("utf-8")
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("review")
@@ -75,8 +105,35 @@ async def test_new_run_from_the_monitor_edits_an_unsaved_copy_of_the_runs_config
         app.screen.post_message(MonitorScreen.NewRunRequested(run_copy))
         await wait_for(pilot, lambda: isinstance(app.screen, STEP_SCREENS["model"]) and app.screen.is_mounted)
         await pilot.pause()
-        assert app.state is not None and app.state.path is None and app.state.dirty
-        assert app.state.origin == "run run"
+        new_file = assert_new_run(app.state, original, run_copy)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt))
+        await pilot.press("enter")  # the name offered: the new file
+        await wait_for(pilot, new_file.exists)
+    assert run_copy.read_text("utf-8") == copy_text
+    assert load_config(new_file).output_dir == app.state.config.output_dir  # type: ignore[union-attr]
+
+
+def test_new_run_from_the_monitor_app_opens_the_wizard_on_a_new_file(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ft-tui monitor RUN`, then n: the wizard it starts opens the new file, not the run's copy."""
+    monkeypatch.chdir(tmp_path)
+    original, run_copy = finished_run(tmp_path)
+    app = create_app(None, run_copy, target=TARGET, services=services, new_run=True)
+    assert_new_run(app.state, original, run_copy)
+
+
+def test_a_run_started_without_the_launcher_gets_its_new_config_beside_the_run_folder(tmp_path: Path) -> None:
+    from tui.new_run import new_run_state
+
+    run_dir = tmp_path / "outputs" / "quill"
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.yml").write_text(preset_copy().replace("./outputs/smollm2-135m-lora", str(run_dir)), "utf-8")
+    state = new_run_state(run_dir / "config.yml")
+    assert state.path is not None and state.path.parent == run_dir.parent and state.path.name.startswith("config.new-")
+    assert Path(state.config.output_dir).parent == run_dir.parent
+    assert Path(state.config.output_dir).name.startswith("quill.new-")
 
 
 async def test_sidebar_jumps_and_escape_goes_back(make_app: Callable[..., WizardApp]) -> None:

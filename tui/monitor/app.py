@@ -55,4 +55,4 @@ def run_monitor(run_dir: Path | None) -> int:
         return 0
     from tui.app import run_wizard
 
-    return run_wizard(None, config)
+    return run_wizard(None, config, new_run=True)

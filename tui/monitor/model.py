@@ -18,6 +18,7 @@ from engine.events import (
 )
 from engine.events.text import phase_text, warning_text
 from engine.runs import RunStatus
+from tui.monitor.clock import RunClock
 from tui.monitor.memory import MemoryTrack
 from tui.monitor.samples import SampleHistory
 from tui.monitor.series import BinnedSeries, SmoothedSeries
@@ -47,11 +48,10 @@ class RunModel:
         """Memory against the device's total, from the step events; warns once near the limit."""
         self.samples = SampleHistory()
         """The model's answers to the run's fixed eval prompts, by step (`generate_samples: true`)."""
+        self.clock = RunClock()
+        """Elapsed time and ETA (evaluations included), for the progress line."""
         self.version = 0
         self.first_time: float | None = None
-        self.earlier_s = 0.0
-        """Training time of the earlier processes of this run (before a stop and resume): the engine counts
-        each process's time from its own start."""
         self.peak_learning_rate: float | None = None
         """The configured learning rate, so the LR chart's axis fits it from the first (warm-up, 0) step."""
         self.step_bound = False
@@ -72,6 +72,7 @@ class RunModel:
             self._note_started(event)
         previous_phase = self.status.phase
         self.status.apply(event)
+        self.clock.apply(event)
         if isinstance(event, StepEvent):
             self.loss.append(event.step, event.loss)
             self.learning_rate.append(event.step, event.lr)
@@ -86,9 +87,6 @@ class RunModel:
             self._log_event(event, previous_phase)
 
     def _note_started(self, event: StartedEvent) -> None:
-        if event.resumed_from is not None:
-            before = self.status.finished.elapsed_s if self.status.finished else self.status.elapsed_s
-            self.earlier_s += before
         self.memory.total_mb = event.memory_total_mb
         rate = event.config.get("learning_rate")
         self.peak_learning_rate = float(rate) if isinstance(rate, int | float) and rate > 0 else None
@@ -103,7 +101,13 @@ class RunModel:
         self.status = RunStatus()
         self.log = self.log[log_start:]
         self.first_time = start_time
-        self.earlier_s = 0.0
+        self.clock = RunClock(attempt_start=start_time, attempt_events=1)
+
+    @property
+    def earlier_s(self) -> float:
+        """Active time of the earlier processes of this run (before a stop and resume): the engine counts each
+        process's time from its own start."""
+        return self.clock.closed_s
 
     def _log_event(self, event: Event, previous_phase: str) -> None:
         if isinstance(event, LogEvent):

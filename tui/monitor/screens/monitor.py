@@ -198,7 +198,8 @@ class MonitorScreen(Screen[None]):
         note = "✗ not updating" if self.reader_error else self.pending.value
         self.query_one(RunHeader).show(self.model, self.state, name, model_name, note)
         self.query_one(StepBar).show(self.model, self.state)
-        self.query_one(ProgressPanel).show(self.model, self.state, self.clock())
+        stopping = self.pending is Pending.STOP
+        self.query_one(ProgressPanel).show(self.model, self.state, self.clock(), stopping=stopping)
 
     def _loss_layers(self) -> list[Layer]:
         return [

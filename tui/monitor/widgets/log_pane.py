@@ -35,9 +35,11 @@ class LevelHighlighter(Highlighter):
 
 
 def matches(line: LogLine, level: str, search: str) -> bool:
+    """The level filter, then the search over the line as shown (time, level word and text): a search for `warn`
+    finds the WARNING lines, as the highlight marks the word there."""
     if level != "all" and _RANK.get(line.level, 1) < _RANK[level]:
         return False
-    return not search or search.lower() in line.text.lower()
+    return not search or search.lower() in line.render().lower()
 
 
 CONTINUATION = " " * 17

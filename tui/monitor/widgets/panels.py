@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import ProgressBar, Static
 
+from engine.events.text import phase_progress
 from engine.runs import RunState
 from engine.runs.checkpoints import checkpoint_step
 from engine.runs.folder import RunFolder
@@ -56,28 +57,39 @@ class RunHeader(Static):
 
 
 class ProgressPanel(Static):
-    """Step/total, epoch, elapsed, ETA and real tokens/s; during data preparation, that progress instead."""
+    """Step/total, epoch, elapsed, ETA and real tokens/s; during data preparation, that progress instead; during an
+    evaluation, its batches done first."""
 
     DEFAULT_CSS = "ProgressPanel { height: 1; padding: 0 1; }"
 
-    def show(self, model: RunModel, state: RunState, now: float) -> None:
+    def show(self, model: RunModel, state: RunState, now: float, *, stopping: bool = False) -> None:
         status = model.status
         if state == "preparing data" and status.phase_total:
             detail = f"  {status.phase_detail}" if status.phase_detail else ""
             self.update(f"preparing data {status.phase_current or 0:,}/{status.phase_total:,}{detail}")
             return
-        elapsed, eta = _live_times(model, state, now)
-        planned = status.num_epochs and not model.step_bound  # max_steps ends the run, not the epoch count
-        epoch = f"{status.epoch:.2f}/{status.num_epochs:g}" if planned else f"{status.epoch:.2f}"
-        parts = [
-            f"step {status.step:,}/{status.total_steps:,}",
-            f"epoch {epoch}",
-            f"elapsed {fmt.duration(elapsed)}",
-            *([f"ETA {fmt.duration(eta)}"] if eta is not None else []),
-            f"loss {fmt.loss(status.last_loss)}",
-            f"{fmt.count(status.tokens_per_second)} tok/s",
-        ]
-        self.update(fit_parts(parts, self.size.width - 2))
+        self.update(fit_parts(progress_parts(model, state, now, stopping=stopping), self.size.width - 2))
+
+
+def progress_parts(model: RunModel, state: RunState, now: float, *, stopping: bool = False) -> list[str]:
+    """The progress line's parts, most important first. While a stop is pending the ETA says so instead of
+    counting down to an end that will not come."""
+    status = model.status
+    live = state not in ("finished", "stopped", "failed")
+    elapsed = model.clock.elapsed(now if live else None)
+    eta = model.clock.eta(now) if live else None
+    planned = status.num_epochs and not model.step_bound  # max_steps ends the run, not the epoch count
+    epoch = f"{status.epoch:.2f}/{status.num_epochs:g}" if planned else f"{status.epoch:.2f}"
+    evaluating = state == "evaluating" and status.phase_total
+    return [
+        *([phase_progress("evaluating", status.phase_current, status.phase_total)] if evaluating else []),
+        f"step {status.step:,}/{status.total_steps:,}",
+        f"epoch {epoch}",
+        f"elapsed {fmt.duration(elapsed)}",
+        *(["ETA: stopping"] if stopping and live else [f"ETA {fmt.duration(eta)}"] if eta is not None else []),
+        f"loss {fmt.loss(status.last_loss)}",
+        f"{fmt.count(status.tokens_per_second)} tok/s",
+    ]
 
 
 def fit_parts(parts: list[str], width: int) -> str:
@@ -88,22 +100,6 @@ def fit_parts(parts: list[str], width: int) -> str:
     while len(parts) > 1 and len(" · ".join(parts)) > width:
         parts = parts[:-1]
     return " · ".join(parts)
-
-
-def _live_times(model: RunModel, state: RunState, now: float) -> tuple[float | None, float | None]:
-    """Counted on from the last step while the run is live, so the clock moves between steps."""
-    status, earlier = model.status, model.earlier_s
-    if status.finished is not None:
-        return earlier + status.finished.elapsed_s, None
-    if status.step and status.step_time is not None and state in ("training", "evaluating", "saving"):
-        # From the last step, or from a resume's start when it came later (the stopped time is not training time).
-        since = max(0.0, now - max(status.step_time, status.started_time or 0.0))
-        eta = None if status.eta_s is None else max(0.0, status.eta_s - since)
-        return earlier + status.elapsed_s + since, eta
-    if state == "failed":
-        return (earlier + status.elapsed_s) or None, None
-    start = model.first_time
-    return (None if start is None else max(0.0, now - start)), None
 
 
 class StepBar(ProgressBar):

@@ -59,7 +59,7 @@ class SummaryPanel(Vertical):
 
 def summary_text(model: RunModel, state: RunState, run_dir: Path) -> Text:
     status, finished = model.status, model.status.finished
-    elapsed = model.earlier_s + (finished.elapsed_s if finished else status.elapsed_s)
+    elapsed = model.clock.elapsed(None)  # the progress line's count: every process's active time
     tokens = finished.tokens_seen if finished and finished.tokens_seen else status.tokens_seen
     final_loss = finished.final_loss if finished and finished.final_loss is not None else status.last_loss
     eval_loss = finished.final_eval_loss if finished and finished.final_eval_loss is not None else status.last_eval_loss
