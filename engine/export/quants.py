@@ -41,25 +41,25 @@ QUANTS: dict[str, Quant] = {
             "f16",
             GGMLQuantizationType.F16,
             LlamaFileType.MOSTLY_F16,
-            "largest file; lossless for float16-trained weights",
+            "largest; lossless for float16 weights",
         ),
         Quant(
             "bf16",
             GGMLQuantizationType.BF16,
             LlamaFileType.MOSTLY_BF16,
-            "largest file; lossless for bfloat16-trained weights, slower on some backends",
+            "largest; lossless for bfloat16 weights",
         ),
         Quant(
             "q8_0",
             GGMLQuantizationType.Q8_0,
             LlamaFileType.MOSTLY_Q8_0,
-            "half of f16, near-lossless: what most people run",
+            "half of f16, near-lossless: the usual choice",
         ),
         Quant(
             "q4_0",
             GGMLQuantizationType.Q4_0,
             LlamaFileType.MOSTLY_Q4_0,
-            "smallest file; a visible quality loss, most on small models",
+            "smallest; a visible quality loss on small models",
         ),
         Quant(
             "q4_1", GGMLQuantizationType.Q4_1, LlamaFileType.MOSTLY_Q4_1, "a little larger than q4_0, a little better"

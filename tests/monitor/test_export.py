@@ -147,6 +147,27 @@ async def test_cancel_mid_export_leaves_no_file(tmp_path: Path, monkeypatch: pyt
     assert list(out_dir.iterdir()) == []
 
 
+async def test_a_failed_export_is_one_line_and_leaves_no_file(tmp_path: Path) -> None:
+    """The base model went away after the dialog opened: the command's own error, one line, no traceback."""
+    import shutil
+
+    run_dir = finished_run(tmp_path)
+    app = MonitorApp(run_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_dialog(pilot)
+        shutil.rmtree(tmp_path / "base")
+        await pilot.click("#export-start")
+        await until(pilot, lambda: isinstance(app.screen, ExportProgress))
+        progress = app.screen
+        assert isinstance(progress, ExportProgress)
+        await until(pilot, lambda: progress.outcome != "running", timeout=120)
+        result = str(progress.query_one("#export-result", Static).render())
+    assert progress.outcome == "failed"
+    assert len(result.splitlines()) == 1 and "Traceback" not in result
+    assert str(tmp_path / "base") in result
+    assert not list(run_dir.glob("*.gguf*"))
+
+
 async def test_a_missing_output_folder_is_one_line_with_its_fix(tmp_path: Path) -> None:
     run_dir = finished_run(tmp_path)
     app = MonitorApp(run_dir)
@@ -213,7 +234,9 @@ class TestExportSnapshots:
         assert snap_compare(monitor(run_dir), terminal_size=size, run_before=open_dialog)
 
     @pytest.mark.parametrize("size", [SIZE, SMALL], ids=["100x32", "80x24"])
-    def test_finished(self, snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    def test_finished(
+        self, snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+    ) -> None:  # type: ignore[no-untyped-def]
         monkeypatch.chdir(tmp_path)
         run_dir = finished_run(tmp_path)
         replay = tmp_path / "lines.jsonl"

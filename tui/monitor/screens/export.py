@@ -92,11 +92,11 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
 
     @on(RadioSet.Changed, "#export-format")
     def _format_changed(self, event: RadioSet.Changed) -> None:
-        from engine.export.choices import default_quant
+        from engine.export.choices import FORMATS
 
         self.format = (event.pressed.id or "").removeprefix("format-")
-        self.quant = default_quant(self.format)
-        lora = self.format == "gguf-lora"
+        self.quant = FORMATS[self.format].default_quant
+        lora = FORMATS[self.format].is_lora
         ollama = self.query_one("#export-ollama", Checkbox)
         ollama.disabled, ollama.value = lora, ollama.value and not lora
         with self.prevent(Select.Changed):
