@@ -46,8 +46,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--ollama", action="store_true", help="also write a Modelfile beside the .gguf and print `ollama create`"
     )
     parser.add_argument("--out", type=Path, metavar="PATH", help="the file to write (default: in output_dir)")
+    # For the monitor's Export: progress and outcome as JSON lines on stdout (engine/cli/export_lines.py).
     parser.add_argument("--progress-lines", action="store_true", help=argparse.SUPPRESS)
-    """For the monitor's Export: progress and outcome as JSON lines on stdout (engine/cli/export_lines.py)."""
     parser.set_defaults(handler=run)
 
 

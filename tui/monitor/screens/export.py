@@ -196,15 +196,19 @@ class ExportProgress(ModalScreen[Done | None]):
 
     async def _export(self) -> None:
         command = export_command(self.run, self.choice)
-        self._process = await asyncio.create_subprocess_exec(
-            *command.argv,
-            cwd=command.cwd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "NO_COLOR": "1"},
-            start_new_session=True,  # a Ctrl-C meant for the terminal never reaches it; Cancel does
-        )
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *command.argv,
+                cwd=command.cwd,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env={**os.environ, "NO_COLOR": "1"},
+                start_new_session=True,  # a Ctrl-C meant for the terminal never reaches it; Cancel does
+            )
+        except OSError as error:  # the run's folder went away, or no process can be started
+            self._ended(1, Failed(f"could not start ft-tui export in {command.cwd}: {error.strerror}", ""), "")
+            return
         stderr = asyncio.ensure_future(self._read_stderr(self._process))
         failed: Failed | None = None
         try:
