@@ -24,7 +24,7 @@ from tests.monitor.test_snapshots import monitor
 from tests.tiny import tiny_llama, tiny_tokenizer
 from tui.monitor.actions import RunCommand
 from tui.monitor.app import MonitorApp
-from tui.monitor.export import exportable_run
+from tui.monitor.export import NotExportable, exportable_run
 from tui.monitor.screens import export as export_screens
 from tui.monitor.screens.export import ExportDialog, ExportProgress
 
@@ -199,7 +199,7 @@ async def test_a_run_without_its_adapter_says_why_in_one_line(tmp_path: Path) ->
 
 def test_a_live_run_cannot_be_exported_yet(tmp_path: Path) -> None:
     run_dir = finished_run(tmp_path)
-    with pytest.raises(Exception, match="Export needs a finished run: this one is still training"):
+    with pytest.raises(NotExportable, match="Export needs a finished run: this one is still training"):
         exportable_run(run_dir, "training")
 
 
@@ -252,3 +252,13 @@ class TestExportSnapshots:
             await pilot.pause()
 
         assert snap_compare(monitor(run_dir), terminal_size=size, run_before=exported)
+
+
+def test_a_read_only_folder_is_one_line_with_its_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exporter's own access check (root may write anywhere, so the check is made to say no)."""
+    from tui.monitor.export import check_out
+
+    monkeypatch.setattr("engine.export.model.os.access", lambda _path, _mode: False)
+    path, note = check_out(str(tmp_path / "m.gguf"))
+    assert path is None
+    assert note == f"the folder {tmp_path} is not writable; choose a folder you can write to"
