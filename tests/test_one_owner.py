@@ -270,6 +270,24 @@ def test_dataset_formats_are_listed_once() -> None:
     assert sorted(OFFERED_DATASET_TYPES) == sorted(set(DATASET_TYPES) - set(LEGACY_DATASET_TYPES))
 
 
+def test_export_choices_are_listed_once() -> None:
+    """The quants, the formats and their defaults live in engine/export (quants.py, lora.py, choices.py): `ft-tui
+    export`'s `--to` and `--quant` help agree with them, and the monitor's Export dialog spells none of them."""
+    from engine.cli import build_parser
+    from engine.cli import export as command
+    from engine.export.choices import FORMATS
+    from engine.export.quants import DEFAULT_QUANT, QUANTS
+
+    low_bits = [name for name in QUANTS if name.startswith(("q4", "q5"))]  # f16, bf16 are dtypes elsewhere too
+    assert all(_spelled_in(name) == ["engine/cli/export.py", "engine/export/quants.py"] for name in low_bits)
+    assert not [path for name in QUANTS for path in _spelled_in(name) if path.startswith("tui/monitor/")]
+    assert tuple(FORMATS) == command.FORMATS
+    export = build_parser()._subparsers._group_actions[0].choices["export"]  # type: ignore[union-attr]
+    quant_help = next(action.help or "" for action in export._actions if action.dest == "quant")
+    assert all(name in quant_help for name in QUANTS) and f"default: {DEFAULT_QUANT}" in quant_help
+    assert not [path for path in _spelled_in("gguf-lora") if path.startswith("tui/")]
+
+
 # Behaviour: the callers of one owner agree where they used to disagree.
 
 

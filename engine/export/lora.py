@@ -33,6 +33,8 @@ from engine.export.stored import StoredTensor, open_stored_tensors
 ADAPTER_CONFIG = "adapter_config.json"
 LORA_QUANTS = ("f16", "bf16", "q8_0")
 """An adapter is small already; lower bits would cost its accuracy for a few megabytes."""
+DEFAULT_LORA_QUANT = "f16"
+"""The adapter as trained, at a size that is still megabytes."""
 
 _PEFT_NAME = re.compile(r"^base_model\.model\.(.+)\.lora_([AB])\.weight$")
 

@@ -24,18 +24,50 @@ class Quant:
     name: str
     tensor_type: GGMLQuantizationType
     file_type: LlamaFileType
+    note: str
+    """Size and quality in a few words, for a user picking one (the monitor's Export dialog shows it)."""
+
+    @property
+    def bits_per_weight(self) -> float:
+        """What one weight of the large matrices costs on disk, block scales included (from the gguf package)."""
+        block_size, type_size = GGML_QUANT_SIZES[self.tensor_type]
+        return 8 * type_size / block_size
 
 
 QUANTS: dict[str, Quant] = {
     quant.name: quant
     for quant in (
-        Quant("f16", GGMLQuantizationType.F16, LlamaFileType.MOSTLY_F16),
-        Quant("bf16", GGMLQuantizationType.BF16, LlamaFileType.MOSTLY_BF16),
-        Quant("q8_0", GGMLQuantizationType.Q8_0, LlamaFileType.MOSTLY_Q8_0),
-        Quant("q4_0", GGMLQuantizationType.Q4_0, LlamaFileType.MOSTLY_Q4_0),
-        Quant("q4_1", GGMLQuantizationType.Q4_1, LlamaFileType.MOSTLY_Q4_1),
-        Quant("q5_0", GGMLQuantizationType.Q5_0, LlamaFileType.MOSTLY_Q5_0),
-        Quant("q5_1", GGMLQuantizationType.Q5_1, LlamaFileType.MOSTLY_Q5_1),
+        Quant(
+            "f16",
+            GGMLQuantizationType.F16,
+            LlamaFileType.MOSTLY_F16,
+            "largest; lossless for float16 weights",
+        ),
+        Quant(
+            "bf16",
+            GGMLQuantizationType.BF16,
+            LlamaFileType.MOSTLY_BF16,
+            "largest; lossless for bfloat16 weights",
+        ),
+        Quant(
+            "q8_0",
+            GGMLQuantizationType.Q8_0,
+            LlamaFileType.MOSTLY_Q8_0,
+            "half of f16, near-lossless: the usual choice",
+        ),
+        Quant(
+            "q4_0",
+            GGMLQuantizationType.Q4_0,
+            LlamaFileType.MOSTLY_Q4_0,
+            "smallest; a visible quality loss on small models",
+        ),
+        Quant(
+            "q4_1", GGMLQuantizationType.Q4_1, LlamaFileType.MOSTLY_Q4_1, "a little larger than q4_0, a little better"
+        ),
+        Quant("q5_0", GGMLQuantizationType.Q5_0, LlamaFileType.MOSTLY_Q5_0, "between q4 and q8: a small quality loss"),
+        Quant(
+            "q5_1", GGMLQuantizationType.Q5_1, LlamaFileType.MOSTLY_Q5_1, "a little larger than q5_0, a little better"
+        ),
     )
 }
 DEFAULT_QUANT = "q8_0"

@@ -68,11 +68,11 @@ def still_running_note(screens: list[Any]) -> str | None:
     monitor = next((screen for screen in reversed(screens) if isinstance(screen, MonitorScreen)), None)
     if monitor is None or monitor.state in ENDED:
         return None
-    shown = _as_typed(monitor.run_dir)
+    shown = as_typed(monitor.run_dir)
     return f"ft-tui: the run in {shown} goes on in the background.\nWatch it again with: ft-tui monitor {shown}"
 
 
-def _as_typed(path: Path) -> str:
+def as_typed(path: Path) -> str:
     """The run folder as the user would type it in this shell: relative below the current folder, else absolute."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))

@@ -74,6 +74,7 @@ class MonitorScreen(Screen[None]):
         Binding("r", "resume", "Resume"),
         Binding("c", "chat", "Chat"),
         Binding("m", "merge", "Merge"),
+        Binding("e", "export", "Export"),
         Binding("o", "open", "Open folder"),
         Binding("n", "new", "New run"),
         Binding("a", "samples", "Samples"),
@@ -288,6 +289,11 @@ class MonitorScreen(Screen[None]):
                     input("\nPress Enter to return to the monitor…")
         except SuspendNotSupported:
             self.notify(f"Run it in a terminal: {command.shell_text()}", timeout=15)
+
+    def action_export(self) -> None:
+        from tui.monitor.screens.export import open_export
+
+        open_export(self, self.run_dir, self.state)
 
     def action_open(self) -> None:
         if not open_folder(self.run_dir):
