@@ -1,5 +1,5 @@
-"""A reply that loops is cut where it loops, and the user is told why and which flag changes it (issue 24, item 13:
-`ft-tui chat` on a barely trained adapter repeated itself for minutes)."""
+"""A reply that loops is cut where it loops, and the user is told why and which flag changes it
+(`ft-tui chat` on a barely trained adapter used to repeat itself for minutes)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The progress line's clocks: an evaluation's progress and its time in the ETA, the ETA while a stop is pending,
-and elapsed time across a stop and resume (issue 24, item 8)."""
+and elapsed time across a stop and resume."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An evaluation reports its batches done (issue 24, item 8): a 15-minute final evaluation showed `ETA 0s` and
+"""An evaluation reports its batches done: a 15-minute final evaluation once showed `ETA 0s` and
 nothing else, because no event said it was under way or how far it was."""
 
 from __future__ import annotations

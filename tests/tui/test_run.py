@@ -91,7 +91,7 @@ def assert_new_run(state: WizardState | None, original: Path, run_copy: Path) ->
 async def test_new_run_from_the_monitor_saves_beside_the_original_config_into_a_fresh_folder(
     make_app: Callable[..., WizardApp], tmp_path: Path, fake_engine: None
 ) -> None:
-    """Issue 24, item 9: Ctrl+S after New run offered the run's own run_config.yml and kept its output_dir."""
+    """Ctrl+S after New run used to offer the run's own run_config.yml and kept its output_dir."""
     from tui.monitor.screens import MonitorScreen
 
     original, run_copy = finished_run(tmp_path)
