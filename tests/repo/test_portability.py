@@ -49,6 +49,21 @@ def test_no_file_names_a_path_of_the_build_machine() -> None:
     assert not offenders, "paths outside the repository:\n" + "\n".join(offenders)
 
 
+# Words about how the project was made rather than what it is: a tracker's issue numbers, its reviewers' roles.
+PROCESS_WORDS = re.compile(r"\b(issues? #?\d+|the lead's)", re.IGNORECASE)
+
+
+def test_no_file_speaks_of_the_tracker() -> None:
+    """A reader of the code or docs has no access to the tracker these words point at: say what was measured or
+    decided instead."""
+    offenders = []
+    for path in _scanned():
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if PROCESS_WORDS.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
+    assert not offenders, "words about the tracker:\n" + "\n".join(offenders)
+
+
 def test_the_scan_sees_the_code() -> None:
     names = {path.relative_to(ROOT).as_posix() for path in _scanned()}
     assert {"engine/presets.py", "tests/data/test_prepare.py", "bench/train_bench.py", ".ci/run"} <= names
