@@ -194,7 +194,9 @@ def _encoded(plan: TensorPlan, tensors: dict[str, StoredTensor], deltas: LoraDel
             fix="check that base_model is the model the adapter was trained on",
         )
     if plan.interleave_heads is not None or len(plan.shape) < 2:
-        values = stored.rows() if delta is None else stored.rows() + delta
+        values = stored.rows()
+        if delta is not None:
+            np.add(values, delta, out=values)  # rows() is a fresh array: no second tensor-sized buffer
         if plan.interleave_heads is not None:
             values = interleave_rope_rows(values, plan.interleave_heads)
         yield quants.quantize(values, plan.ggml_type)
@@ -202,4 +204,6 @@ def _encoded(plan: TensorPlan, tensors: dict[str, StoredTensor], deltas: LoraDel
     step = max(1, SLICE_ELEMENTS // plan.shape[-1])
     for start in range(0, plan.shape[0], step):
         rows = stored.rows(start, start + step)
-        yield quants.quantize(rows if delta is None else rows + delta[start : start + step], plan.ggml_type)
+        if delta is not None:
+            np.add(rows, delta[start : start + step], out=rows)
+        yield quants.quantize(rows, plan.ggml_type)

@@ -50,8 +50,10 @@ class LoraDeltas:
         import torch
 
         lora_a, lora_b = (torch.from_numpy(matrix.rows()) for matrix in pair)
-        product: np.ndarray = ((lora_b @ lora_a) * self.scaling).numpy()
-        return product
+        product = lora_b @ lora_a
+        product.mul_(self.scaling)  # in place: one delta-sized buffer, the same float32 products as peft's `* scaling`
+        delta: np.ndarray = product.numpy()
+        return delta
 
 
 def read_adapter_settings(adapter_dir: Path) -> dict[str, Any]:
