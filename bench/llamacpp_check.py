@@ -3,7 +3,7 @@
 Not a CI test: llama.cpp's Python binding compiles llama.cpp from source (about 40 minutes on 2 busy cores), so it
 lives here. Install it in a virtual environment of its own (it needs only numpy):
 
-    python3 -m venv /work/lcpp && CMAKE_ARGS="-DGGML_NATIVE=ON" /work/lcpp/bin/pip install llama-cpp-python==0.3.36
+    python3 -m venv ~/lcpp && CMAKE_ARGS="-DGGML_NATIVE=ON" ~/lcpp/bin/pip install llama-cpp-python==0.3.36
 
 This script runs in the project's venv (it exports with ft-tui and generates with transformers) and starts the
 llama.cpp side as a child under `--llama-python` (default: this interpreter), which imports nothing but
@@ -12,7 +12,7 @@ first 12 persona conversations up to their first user turn, as tests/export/test
 generate greedily up to MAX_NEW_TOKENS, stopping at the end-of-turn token. The bench also checks that llama.cpp's
 own tokenizer, reading the vocabulary from the file, turns each rendered prompt into the same ids.
 
-Run: .venv/bin/python bench/llamacpp_check.py --llama-python /work/lcpp/bin/python [CONFIG] [--base-only]
+Run: .venv/bin/python bench/llamacpp_check.py --llama-python ~/lcpp/bin/python [CONFIG] [--base-only]
      (no CONFIG: the embedded SmolLM2-135M-Instruct, untrained, base only)
 """
 
