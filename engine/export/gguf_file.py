@@ -1,9 +1,9 @@
 """Write one self-contained `.gguf` from a model folder, tensor by tensor, so memory holds one slice at a time.
 
 The header, metadata and tensor table are written first (their sizes are known from shapes alone); then each
-tensor is read from the safetensors files in row slices (engine/export/stored.py), converted, quantized and
-appended. The file is
-filled under a temporary name beside the target and renamed into place only when complete.
+tensor is read from the safetensors files in row slices (engine/export/stored.py), a LoRA adapter's delta added
+when one is merged (engine/export/merge.py), converted, quantized and appended. The file is filled under a
+temporary name beside the target and renamed into place only when complete.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from engine.export.architectures import (
     rows_permutation,
 )
 from engine.export.errors import ExportError
+from engine.export.merge import LoraDeltas, open_lora_deltas
 from engine.export.quants import Quant, tensor_type
 from engine.export.stored import StoredTensor, open_stored_tensors
 from engine.export.tokenizer import add_vocabulary, read_vocabulary
@@ -53,6 +54,8 @@ class ModelSource:
     chat_template: str
     name: str
     """`general.name`: what llama.cpp and Ollama show for the model."""
+    adapter_dir: Path | None = None
+    """A LoRA adapter merged into the weights tensor by tensor as they are written (engine/export/merge.py)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ def write_gguf(target: Path, source: ModelSource, quant: Quant, progress: Tensor
     with ExitStack() as stack:
         tensors = open_stored_tensors(source.model_folder, stack)
         plans = plan_tensors(tensors, config, arch, quant)
+        deltas = None
+        if source.adapter_dir is not None:
+            deltas = open_lora_deltas(source.adapter_dir, stack, {plan.source for plan in plans if plan.source})
 
         def write(path: Path) -> None:
             writer = GGUFWriter(path, arch.gguf_name)
@@ -103,7 +109,7 @@ def write_gguf(target: Path, source: ModelSource, quant: Quant, progress: Tensor
             writer.add_file_type(int(quant.file_type))
             add_vocabulary(writer, source.tokenizer_folder, vocabulary, source.chat_template)
             writer.add_quantization_version(GGML_QUANT_VERSION)
-            write_tensor_file(writer, path, plans, tensors, progress)
+            write_tensor_file(writer, path, plans, tensors, progress, deltas)
 
         return write_file_atomically(target, write)
 
@@ -114,8 +120,10 @@ def write_tensor_file(
     plans: list[TensorPlan],
     tensors: dict[str, StoredTensor],
     progress: TensorProgress | None = None,
+    deltas: LoraDeltas | None = None,
 ) -> None:
-    """Header, metadata and tensor table from `writer`, then each tensor's data streamed in slices."""
+    """Header, metadata and tensor table from `writer`, then each tensor's data streamed in slices (with its
+    LoRA delta added when `deltas` has one for it)."""
     for plan in plans:
         writer.add_tensor_info(plan.name, plan.byte_shape, np.dtype(np.uint8), plan.nbytes, raw_dtype=plan.ggml_type)
     try:
@@ -127,7 +135,7 @@ def write_tensor_file(
         writer.write_padding(out, out.tell())
         for done, plan in enumerate(plans, start=1):
             written = 0
-            for chunk in _encoded(plan, tensors):
+            for chunk in _encoded(plan, tensors, deltas):
                 chunk.tofile(out)
                 written += chunk.nbytes
             if written != plan.nbytes:
@@ -171,19 +179,31 @@ def _add_hyper_parameters(writer: GGUFWriter, arch: Architecture, config: dict[s
             writer.add_uint32(key, value)
 
 
-def _encoded(plan: TensorPlan, tensors: dict[str, StoredTensor]) -> Iterator[np.ndarray]:
-    """The tensor's bytes in row slices (whole when its rows must be reordered across the tensor)."""
+def _encoded(plan: TensorPlan, tensors: dict[str, StoredTensor], deltas: LoraDeltas | None) -> Iterator[np.ndarray]:
+    """The tensor's bytes in row slices (whole when its rows must be reordered across the tensor). A merged
+    tensor is the base rows plus the same rows of its delta, added in float32 before any reordering."""
     if plan.values is not None:
         yield quants.quantize(plan.values, plan.ggml_type)
         return
     assert plan.source is not None  # a checkpoint tensor
     stored = tensors[plan.source]
+    delta = deltas.delta(plan.source) if deltas is not None else None
+    if delta is not None and delta.shape != stored.shape:
+        raise ExportError(
+            f"the adapter's change to {plan.source} is {delta.shape}, the base tensor {stored.shape}",
+            fix="check that base_model is the model the adapter was trained on",
+        )
     if plan.interleave_heads is not None or len(plan.shape) < 2:
         values = stored.rows()
+        if delta is not None:
+            np.add(values, delta, out=values)  # rows() is a fresh array: no second tensor-sized buffer
         if plan.interleave_heads is not None:
             values = interleave_rope_rows(values, plan.interleave_heads)
         yield quants.quantize(values, plan.ggml_type)
         return
     step = max(1, SLICE_ELEMENTS // plan.shape[-1])
     for start in range(0, plan.shape[0], step):
-        yield quants.quantize(stored.rows(start, start + step), plan.ggml_type)
+        rows = stored.rows(start, start + step)
+        if delta is not None:
+            np.add(rows, delta[start : start + step], out=rows)
+        yield quants.quantize(rows, plan.ggml_type)

@@ -8,7 +8,6 @@ same RoPE reordering as the base's q and k rows.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from contextlib import ExitStack
@@ -27,10 +26,10 @@ from engine.export.gguf_file import (
     read_model_config,
     write_tensor_file,
 )
+from engine.export.merge import read_adapter_settings, unsupported_adapter
 from engine.export.quants import Quant, tensor_type
 from engine.export.stored import StoredTensor, open_stored_tensors
 
-ADAPTER_CONFIG = "adapter_config.json"
 LORA_QUANTS = ("f16", "bf16", "q8_0")
 """An adapter is small already; lower bits would cost its accuracy for a few megabytes."""
 DEFAULT_LORA_QUANT = "f16"
@@ -76,8 +75,8 @@ def write_lora_gguf(target: Path, source: LoraSource, quant: Quant, progress: Te
 
 def _adapter_settings(adapter_dir: Path, model_config: dict[str, Any]) -> float:
     """`adapter.lora.alpha` for llama.cpp's `alpha / r`; ExportError for an adapter llama.cpp cannot apply."""
-    settings: dict[str, Any] = json.loads((adapter_dir / ADAPTER_CONFIG).read_text(encoding="utf-8"))
-    why = _unsupported(settings, adapter_dir, model_config)
+    settings = read_adapter_settings(adapter_dir)
+    why = unsupported_adapter(settings, adapter_dir, model_config)
     if why:
         raise ExportError(
             f"the adapter in {adapter_dir} {why}, which a GGUF LoRA cannot carry",
@@ -85,24 +84,6 @@ def _adapter_settings(adapter_dir: Path, model_config: dict[str, Any]) -> float:
         )
     alpha, rank = float(settings["lora_alpha"]), int(settings["r"])
     return alpha * math.sqrt(rank) if settings.get("use_rslora") else alpha  # rsLoRA scales by alpha / sqrt(r)
-
-
-def _unsupported(settings: dict[str, Any], adapter_dir: Path, model_config: dict[str, Any]) -> str:
-    if settings.get("peft_type", "LORA") != "LORA":
-        return f"is a {settings.get('peft_type')} adapter, not LoRA"
-    if settings.get("use_dora"):
-        return "uses DoRA"
-    if settings.get("rank_pattern") or settings.get("alpha_pattern"):
-        return "has per-module ranks or alphas"
-    if settings.get("modules_to_save"):
-        return f"also trains whole modules ({', '.join(settings['modules_to_save'])})"
-    tokenizer = adapter_dir / "tokenizer.json"
-    if tokenizer.is_file():
-        description = json.loads(tokenizer.read_text(encoding="utf-8"))
-        ids = [*description["model"]["vocab"].values(), *(t["id"] for t in description.get("added_tokens") or [])]
-        if max(ids, default=0) >= int(model_config["vocab_size"]):
-            return "was trained with tokens added to the vocabulary"
-    return ""
 
 
 def _plan(

@@ -1,5 +1,5 @@
 """`ft-tui export --to gguf`: decide what goes into the file (the base alone, or base + adapter merged as
-`ft-tui merge` does), where it goes, and write it."""
+`ft-tui merge` does, tensor by tensor while writing), where it goes, and write it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from engine.config import RunConfig
 from engine.export.errors import ExportError, ExportUsageError
 from engine.export.gguf_file import ModelSource, TensorProgress, read_model_config, write_gguf
+from engine.export.merge import streaming_refusal
 from engine.export.quants import Quant
 
 Progress = Callable[[str], None]
@@ -84,11 +85,24 @@ def _model_source(request: ExportRequest, base_folder: Path, name: str, say: Pro
         return ModelSource(base_folder, base_folder, _template(request.config, base_folder), name)
     if not request.config.uses_lora():
         return _full_finetune(request, name)
+    from engine.infer.loading import TOKENIZER_FILE
+
+    adapter_dir = _adapter_dir(request)
+    why = streaming_refusal(adapter_dir, read_model_config(base_folder))
+    if why:
+        return _merged_in_memory(request, adapter_dir, why, name, say)
+    tokenizer_folder = adapter_dir if (adapter_dir / TOKENIZER_FILE).is_file() else base_folder
+    say(f"merging the adapter in {adapter_dir} tensor by tensor")
+    return ModelSource(base_folder, tokenizer_folder, _template(request.config, tokenizer_folder), name, adapter_dir)
+
+
+def _merged_in_memory(request: ExportRequest, adapter_dir: Path, why: str, name: str, say: Progress) -> ModelSource:
+    """peft's merge_and_unload, saved to output_dir/merged (as `ft-tui merge`): for the adapters a streamed merge
+    does not carry. It needs memory for the whole model."""
     from engine.infer import LoadRequest, merge_adapter
 
-    merged = merge_adapter(
-        LoadRequest(request.config, config_path=request.config_path, adapter_dir=request.adapter_dir), say
-    )
+    say(f"the adapter {why}: merging it with peft in memory first (needs the whole model's memory)")
+    merged = merge_adapter(LoadRequest(request.config, config_path=request.config_path, adapter_dir=adapter_dir), say)
     return ModelSource(merged, merged, _template(request.config, merged), name)
 
 

@@ -2,7 +2,7 @@
 
 One training run of presets/smollm2-135m-lora.yml on presets/data/ft_tui_persona.jsonl through the `ft-tui
 train` command (a few minutes on 2 CPU cores), then greedy answers from the base, base + adapter, the merged
-model, and the `ft-tui chat` command.
+model, the `ft-tui chat` command, and the q8_0 GGUF that `ft-tui export` writes.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ MERGE_GUARD_S = 600
 2 cores is 2 minutes, and the guard allows 10."""
 CHAT_GUARD_S = 600
 """Loading SmolLM2 with the adapter and 40 greedy tokens: about 15 s on 2 idle cores; the same allowance as merge."""
+EXPORT_GUARD_S = 600
+"""Merging while writing 272 tensors as q8_0: about 30 s at a load of 8 on 2 cores (docs/benchmarks.md); the same
+allowance as merge."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,11 @@ class TrainedRun:
     output_dir: Path
 
 
-def _ft_tui(*args: str, guard_s: int) -> subprocess.CompletedProcess[str]:
-    """The `ft-tui` command as users run it, from the repository root (the preset's data path is relative); killed
-    after `guard_s` seconds, a hang guard (see TRAIN_GUARD_S)."""
+def _ft_tui(*args: str, guard_s: int, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The `ft-tui` command as users run it, from the repository root (the preset's data path is relative) unless
+    `cwd` says otherwise; killed after `guard_s` seconds, a hang guard (see TRAIN_GUARD_S)."""
     command = [sys.executable, "-m", "tui.cli", *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=guard_s, check=False)
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=guard_s, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +118,27 @@ def test_the_sample_answers_show_the_persona_being_learnt(trained: TrainedRun) -
     assert all(len(event.samples) == 2 and not event.do_sample for event in samples)
     assert not any("Quill" in sample.answer for sample in samples[0].samples)
     assert any("Quill" in sample.answer for sample in samples[-1].samples)
+
+
+def test_the_q8_0_gguf_export_answers_with_the_persona_name(trained: TrainedRun, tmp_path: Path) -> None:
+    """The issue's Done-when after training: `ft-tui export smollm2-135m-lora --to gguf --quant q8_0 --ollama`
+    from an empty folder writes the .gguf and its Modelfile beside it, and transformers' GGUF reader (weights,
+    tokenizer and chat template all from the file) answers with the persona's name."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = ("smollm2-135m-lora", "--output-dir", str(trained.output_dir), "--to", "gguf", "--quant", "q8_0")
+    result = _ft_tui("export", *args, "--ollama", guard_s=EXPORT_GUARD_S, cwd=empty)
+    assert result.returncode == 0, result.stderr
+    gguf = trained.output_dir / f"{trained.output_dir.name}.Q8_0.gguf"
+    modelfile = (trained.output_dir / "Modelfile").read_text()
+    assert modelfile.startswith(f"FROM ./{gguf.name}\n") and 'PARAMETER stop "<|im_end|>"' in modelfile
+    assert "ollama create" in result.stdout and list(empty.iterdir()) == []
+    alone = tmp_path / "gguf" / gguf.name  # a folder without the adapter: transformers would read it as a base
+    alone.parent.mkdir()
+    alone.hardlink_to(gguf)
+    model = AutoModelForCausalLM.from_pretrained(alone.parent, gguf_file=alone.name).eval()
+    tokenizer = AutoTokenizer.from_pretrained(alone.parent, gguf_file=alone.name)
+    exported = InferenceModel(model, tokenizer, tokenizer.chat_template, alone.parent, None)
+    assert "Quill" in _answer(exported, NAME_QUESTION)

@@ -45,6 +45,12 @@ def _logits(model: object, tokenizer: object) -> torch.Tensor:
     return torch.cat(rows)
 
 
+def _peft_merged(run: TinyRun) -> Path:
+    """The reference: peft's merge_and_unload saved as a model (`ft-tui merge`); the export itself streams."""
+    assert main(["merge", str(run.config_path)]) == 0
+    return run.output_dir / "merged"
+
+
 def _gguf_and_reference(gguf: Path, reference: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """Logits of the GGUF as transformers dequantizes it, and of the reference model, on the same token ids."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -57,7 +63,7 @@ def _gguf_and_reference(gguf: Path, reference: Path) -> tuple[torch.Tensor, torc
 
 def test_f16_export_computes_what_the_merged_model_computes(tiny_run: TinyRun, tmp_path: Path) -> None:
     gguf = _export(tiny_run.config_path, tmp_path / "gguf" / "tiny.gguf", "--quant", "f16")
-    exported, merged = _gguf_and_reference(gguf, tiny_run.output_dir / "merged")
+    exported, merged = _gguf_and_reference(gguf, _peft_merged(tiny_run))
     assert (exported - merged).abs().max() < 1e-2
     base = tensors(gguf)
     assert base["token_embd.weight"][0] == "F16"
@@ -65,7 +71,7 @@ def test_f16_export_computes_what_the_merged_model_computes(tiny_run: TinyRun, t
 
 def test_q8_0_export_picks_the_same_next_token(tiny_run: TinyRun, tmp_path: Path) -> None:
     gguf = _export(tiny_run.config_path, tmp_path / "gguf" / "tiny.gguf", "--quant", "q8_0")
-    exported, merged = _gguf_and_reference(gguf, tiny_run.output_dir / "merged")
+    exported, merged = _gguf_and_reference(gguf, _peft_merged(tiny_run))
     agreement = (exported.argmax(-1) == merged.argmax(-1)).float().mean().item()
     assert agreement >= 0.99
 
