@@ -1,4 +1,4 @@
-"""llama.cpp itself on an exported q8_0 GGUF: its greedy text against transformers' greedy text, persona prompts.
+"""llama.cpp itself on an exported GGUF (q8_0 by default): its greedy text against transformers', persona prompts.
 
 Not a CI test: llama.cpp's Python binding compiles llama.cpp from source (about 40 minutes on 2 busy cores), so it
 lives here. Install it in a virtual environment of its own (it needs only numpy):
@@ -75,11 +75,11 @@ def llama_child(gguf: str, requests: str) -> None:
     print(json.dumps(results))
 
 
-def export_q8_0(config: Path, base_only: bool, out: Path) -> Path:
+def export_gguf(config: Path, base_only: bool, out: Path, quant: str) -> Path:
     from engine.cli import main
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    args = ["export", str(config), "--quant", "q8_0", "--out", str(out), *(["--base-only"] if base_only else [])]
+    args = ["export", str(config), "--quant", quant, "--out", str(out), *(["--base-only"] if base_only else [])]
     if main(args) != 0:
         sys.exit("the export failed")
     return out
@@ -110,7 +110,7 @@ def reference_folder(config: Path, base_only: bool) -> Path:
     return Path(run.output_dir) / "merged"
 
 
-def compare(config: Path, base_only: bool, llama_python: str, work: Path) -> list[dict[str, Any]]:
+def compare(config: Path, base_only: bool, llama_python: str, work: Path, quant: str) -> list[dict[str, Any]]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder = reference_folder(config, base_only)
@@ -121,7 +121,7 @@ def compare(config: Path, base_only: bool, llama_python: str, work: Path) -> lis
         {"text": text, "ids": tokenizer(text, add_special_tokens=False).input_ids, "stop": stop} for text in texts
     ]
     (work / "requests.json").write_text(json.dumps(requests), encoding="utf-8")
-    gguf = export_q8_0(config, base_only, work / "gguf" / "model.Q8_0.gguf")
+    gguf = export_gguf(config, base_only, work / "gguf" / f"model.{quant.upper()}.gguf", quant)
     child = [llama_python, __file__, "--llama-child", str(gguf), str(work / "requests.json")]
     done = subprocess.run(child, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -138,10 +138,10 @@ def compare(config: Path, base_only: bool, llama_python: str, work: Path) -> lis
                 "prompt": request["text"],
                 "same_tokenization": theirs["tokenized"] == request["ids"],
                 "transformers_f32": tokenizer.decode(ours),
-                "transformers_q8_0": tokenizer.decode(q8),
-                "llama_cpp_q8_0": tokenizer.decode(theirs["generated"]),
+                f"transformers_{quant}": tokenizer.decode(q8),
+                f"llama_cpp_{quant}": tokenizer.decode(theirs["generated"]),
                 "llama_vs_f32_first_difference": _first_difference(theirs["generated"], ours),
-                "llama_vs_transformers_q8_0_first_difference": _first_difference(theirs["generated"], q8),
+                "llama_vs_transformers_same_file_first_difference": _first_difference(theirs["generated"], q8),
             }
         )
     return rows
@@ -159,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", nargs="?", type=Path, help="a trained run's config (default: the embedded base)")
     parser.add_argument("--base-only", action="store_true")
+    parser.add_argument("--quant", default="q8_0", help="the export's quant (f16 checks the layout without rounding)")
     parser.add_argument("--llama-python", default=sys.executable, help="a python with llama-cpp-python installed")
     parser.add_argument("--llama-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -171,14 +172,18 @@ def main() -> None:
         if config is None:
             config, base_only = work / "base.yml", True
             config.write_text(f"base_model: {EMBEDDED}\nchat_template: tokenizer_default\noutput_dir: {work}\n")
-        rows = compare(config, base_only, args.llama_python, work)
+        rows = compare(config, base_only, args.llama_python, work, args.quant)
     same_f32 = sum(row["llama_vs_f32_first_difference"] is None for row in rows)
-    same_q8 = sum(row["llama_vs_transformers_q8_0_first_difference"] is None for row in rows)
+    same_q8 = sum(row["llama_vs_transformers_same_file_first_difference"] is None for row in rows)
     same_ids = sum(row["same_tokenization"] for row in rows)
     print(json.dumps(rows, indent=1, ensure_ascii=False))
     print(f"llama.cpp tokenizes {same_ids}/{len(rows)} prompts to the same ids as transformers")
-    print(f"llama.cpp q8_0 greedy text equals transformers' float32 greedy text on {same_f32}/{len(rows)} prompts")
-    print(f"llama.cpp q8_0 greedy text equals transformers' on the same q8_0 file on {same_q8}/{len(rows)} prompts")
+    print(
+        f"llama.cpp {args.quant} greedy text equals transformers' float32 greedy text on {same_f32}/{len(rows)} prompts"
+    )
+    print(
+        f"llama.cpp {args.quant} greedy text equals transformers' on the same {args.quant} file on {same_q8}/{len(rows)} prompts"
+    )
 
 
 if __name__ == "__main__":
