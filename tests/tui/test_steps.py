@@ -76,6 +76,31 @@ async def test_model_step_shows_facts_and_qlora_on_cpu_blocks_next(make_app: App
         assert app.config.load_in_4bit is False
 
 
+@pytest.mark.parametrize("chosen", ["lora", None, "qlora"])
+async def test_each_method_sets_the_base_weights_the_methods_owner_says(make_app: AppFactory, chosen: object) -> None:
+    """From 8-bit LoRA, each Method sets what `init --plain` sets for it (engine.config.choices.method_changes): a
+    full fine-tune cannot train a quantized base, so it goes back to full precision (the wizard once kept 8-bit)."""
+    from engine.config.choices import method_changes
+    from tui.state import edit_config
+
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        quant = app.screen.query_one("#row-quant", FieldRow)
+        quant.query_one(Select).value = str(next(i for i, (_, v) in enumerate(quant.choices) if v == "8bit"))  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert app.config.load_in_8bit is True
+        start = app.config
+        choose(app, "adapter", chosen)
+        await settle(pilot)
+        expected = edit_config(start, method_changes(start.adapter, chosen))
+        got = app.config
+        assert (got.adapter, got.load_in_4bit, got.load_in_8bit) == (
+            expected.adapter,
+            expected.load_in_4bit,
+            expected.load_in_8bit,
+        )
+
+
 async def test_dataset_step_previews_the_real_data_and_flags_a_missing_file(make_app: AppFactory) -> None:
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:

@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.config import ConfigError, RunConfig
+from engine.config.choices import TRAINING_METHODS, method_changes
 from engine.config.errors import ConfigProblem
 from engine.rules import DEFAULT_GPU_GIB, Target, declared_target
 from tui.screens.step import Section, StepScreen
@@ -34,7 +35,7 @@ KNOWN_MODELS = (
 )
 """Suggestions only; any hub id or local folder can be typed."""
 
-METHODS: list[tuple[str, Any]] = [("LoRA", "lora"), ("QLoRA (CUDA)", "qlora"), ("Full fine-tune", None)]
+METHODS: list[tuple[str, Any]] = list(TRAINING_METHODS)
 BASE_WEIGHTS: list[tuple[str, Any]] = [("full precision", None), ("8-bit (CUDA)", "8bit"), ("4-bit (CUDA)", "4bit")]
 """How the frozen base model is loaded: `load_in_8bit` / `load_in_4bit` (bitsandbytes, CUDA only)."""
 TARGET_HERE, TARGET_CUDA = "here", "cuda"
@@ -132,16 +133,17 @@ class ModelScreen(StepScreen):
         self._sync_target_rows()
 
     def build_config(self, config: RunConfig) -> RunConfig:
-        """QLoRA is `adapter: qlora` plus `load_in_4bit: true` in axolotl: while QLoRA is chosen the base weights
-        show 4-bit and cannot be changed; leaving QLoRA goes back to full precision."""
+        """A new Method sets the base weights as engine.config.choices.method_changes says (as `init --plain`
+        does); while QLoRA is chosen the base weights show 4-bit and cannot be changed."""
         self._apply_target()
         changes = {row.key: row.value for row in self.rows() if row.id != "row-quant"}
         quant_row = self.query_one("#row-quant", ChoiceField)
         adapter = changes["adapter"]
-        if adapter == "qlora":
-            quant_row.set_value("4bit")
-        elif self._last_adapter == "qlora":
-            quant_row.set_value(None)
+        if adapter != self._last_adapter:
+            method = method_changes(self._last_adapter, adapter)
+            bits = {"4bit": "load_in_4bit", "8bit": "load_in_8bit"}
+            quant = quant_row.value
+            quant_row.set_value(next((value for value, key in bits.items() if method.get(key, quant == value)), None))
         quant_row.disabled = adapter == "qlora"
         self._last_adapter = adapter
         changes["load_in_4bit"] = quant_row.value == "4bit"
