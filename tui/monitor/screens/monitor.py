@@ -277,7 +277,7 @@ class MonitorScreen(Screen[None]):
         """Runs in this terminal while the monitor is suspended, then the monitor comes back."""
         config = run_config(self.run_dir)
         if config is None:
-            self.notify(f"{self.run_dir} has no config copy to {verb} with", severity="error")
+            self.notify(f"{self.run_dir} has no config copy to {verb} with", severity="error", markup=False)
             return
         command = ft_tui_command(verb, config, run_cwd(self.run_dir, self.model.status.output_dir))
         try:
@@ -286,17 +286,17 @@ class MonitorScreen(Screen[None]):
                 if wait_for_enter:
                     input("\nPress Enter to return to the monitor…")
         except SuspendNotSupported:
-            self.notify(f"Run it in a terminal: {command.shell_text()}", timeout=15)
+            self.notify(f"Run it in a terminal: {command.shell_text()}", timeout=15, markup=False)
 
     def action_open(self) -> None:
         if not open_folder(self.run_dir):
             self.app.copy_to_clipboard(str(self.run_dir))
-            self.notify(f"Run folder (copied to the clipboard): {self.run_dir}", timeout=10)
+            self.notify(f"Run folder (copied to the clipboard): {self.run_dir}", timeout=10, markup=False)
 
     def action_new(self) -> None:
         config = run_config(self.run_dir)
         if config is None:
-            self.notify(f"{self.run_dir} has no config copy to start from", severity="error")
+            self.notify(f"{self.run_dir} has no config copy to start from", severity="error", markup=False)
             return
         self.post_message(self.NewRunRequested(config))
 
