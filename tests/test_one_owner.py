@@ -315,3 +315,39 @@ def test_training_method_labels_are_spelled_in_one_module() -> None:
     assert list(PLAIN_METHODS.items()) == list(WIZARD_METHODS) == list(TRAINING_METHODS)
     assert _modules_calling("method_changes") == ["tui/plain.py", "tui/screens/model.py"]
 
+
+def _worker_starters() -> list[str]:
+    """Modules of tui/ that start background work themselves: `run_worker(...)`, a `@work` decorator, a
+    `threading.Thread`, or an executor."""
+    found = []
+    for source in SOURCES:
+        if source.relative_to(ROOT).parts[0] != "tui":
+            continue
+        tree = _tree(source)
+        calls = {_name(node) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        decorators = {
+            ast.unparse(decorator).split("(")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for decorator in node.decorator_list
+        }
+        if calls & {"run_worker", "Thread", "ThreadPoolExecutor", "ProcessPoolExecutor"} or decorators & {"work"}:
+            found.append(source.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_the_tui_starts_workers_in_one_module() -> None:
+    """Every worker of the TUI starts through tui/workers.py (`in_background`, `loop_in_background`), whose
+    wrappers hand a failure to the caller's `failed` on the UI thread: there once were two patterns, one of which
+    left each screen to catch Worker.StateChanged itself (or to lose the error). tui/web/tab.py's thread is no
+    worker: it watches the server process from outside the app, to end the app even when the app is stuck."""
+    assert _worker_starters() == ["tui/web/tab.py", "tui/workers.py"]
+    assert not [
+        source.relative_to(ROOT).as_posix()
+        for source in SOURCES
+        if source.relative_to(ROOT).parts[0] == "tui"
+        and any(
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "on_worker_state_changed"
+            for node in ast.walk(_tree(source))
+        )
+    ]

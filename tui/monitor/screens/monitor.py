@@ -16,7 +16,6 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.worker import Worker, WorkerState
 
 from engine.errors import FtTuiError, one_line
 from engine.runs import LaunchError, RunControlError, RunState, resume_run, stop_run
@@ -31,7 +30,7 @@ from tui.monitor.widgets.log_pane import LogPane
 from tui.monitor.widgets.panels import CheckpointList, ProgressPanel, RunHeader, StepBar
 from tui.monitor.widgets.summary import SummaryPanel
 from tui.notify import notify_error
-from tui.workers import in_background
+from tui.workers import in_background, loop_in_background
 
 ENDED: tuple[RunState, ...] = ("finished", "stopped", "failed")
 STOP_QUESTION = (
@@ -125,7 +124,7 @@ class MonitorScreen(Screen[None]):
         yield Footer(show_command_palette=False, compact=True)  # every key fits at 80 columns
 
     def on_mount(self) -> None:
-        self.run_worker(self.watcher.watch(self), group="tail", exclusive=True, exit_on_error=False)
+        loop_in_background(self, lambda: self.watcher.watch(self), self._reader_failed, group="tail")
         self.set_interval(CHART_SECONDS, self.redraw)
         self.redraw()
 
@@ -145,11 +144,8 @@ class MonitorScreen(Screen[None]):
             self.pending = Pending.NONE
         self.redraw()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def _reader_failed(self, error: Exception) -> None:
         """The tail worker ended with an error: say so (header and log) instead of a monitor frozen in silence."""
-        if event.worker.group != "tail" or event.state is not WorkerState.ERROR:
-            return
-        error = event.worker.error
         self.reader_error = f"{type(error).__name__}: {error}"
         self.model.add_error(f"the monitor stopped reading {self.run_dir}: {self.reader_error}", self.clock())
         self.redraw()
