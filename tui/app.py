@@ -17,8 +17,8 @@ from engine.runs.paths import CONFIG_FILE
 from tui.lights import data_not_analysed_finding, step_lights
 from tui.notify import notify_error
 from tui.screens import STEP_SCREENS, StartScreen
-from tui.screens.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
-from tui.screens.data_worker import Analysis, DataAnalyst
+from tui.services.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
+from tui.services.data_worker import Analysis, DataAnalyst
 from tui.screens.dialogs import ChoiceDialog, HelpDialog, TextPrompt
 from tui.screens.step import StepScreen
 from tui.state import WizardState

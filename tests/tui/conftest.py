@@ -19,7 +19,7 @@ from engine.models.locations import converted_model_folder
 from engine.rules import Target
 from tests.tiny import tiny_tokenizer
 from tui.app import WizardApp, create_app
-from tui.screens.data_preview import Services, read_first_rows
+from tui.services.data_preview import Services, read_first_rows
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = Target(device="cpu", bf16=True, cpu_cores=2, memory_gb=16.0)

@@ -14,7 +14,7 @@ from engine.rules import DEFAULT_GPU_GIB, declared_target
 from tests.tui.conftest import TARGET, settle
 from tests.tui.test_steps import next_button, type_into
 from tui.app import WizardApp, create_app
-from tui.screens.data_preview import Services
+from tui.services.data_preview import Services
 from tui.state import TARGET_HELP
 from tui.widgets.findings import FixButtons
 from tui.widgets.help_panel import HelpPanel

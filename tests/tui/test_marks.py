@@ -14,7 +14,7 @@ from tests.tui.test_steps import findings_text, next_button, type_into
 from tui.app import WizardApp, create_app
 from tui.lights import DATA_NOT_ANALYSED_RULE
 from tui.screens import STEP_SCREENS
-from tui.screens.data_preview import Services
+from tui.services.data_preview import Services
 from tui.state import STEP_IDS
 from tui.widgets.sidebar import MARKS, StepList
 

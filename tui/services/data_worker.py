@@ -11,7 +11,7 @@ from textual.worker import Worker, get_current_worker
 
 from engine.config import RunConfig
 from engine.data.errors import NoRowsLeft
-from tui.screens.data_preview import DataPreview, analyse, data_key, detect_format
+from tui.services.data_preview import DataPreview, analyse, data_key, detect_format
 from tui.workers import in_background, post_to_ui
 
 if TYPE_CHECKING:
