@@ -36,14 +36,14 @@ async def test_a_gated_model_for_a_gpu_server_reaches_review_without_a_local_tok
         assert next_button(app).disabled, "for this machine, the token here is the one that matters"
         app.screen.query_one("#target-device", Select).value = "cuda"
         await settle(pilot)
-        ids = {f.rule_id: f.severity for f in app.findings()}
+        ids = {f.rule_id: f.severity for f in app.derived.findings()}
         assert ids.get("model.gated_token_on_server") == "note" and "model.gated_needs_token" not in ids
         assert not next_button(app).disabled
         for _ in range(5):
             await pilot.press("ctrl+n")
             await settle(pilot)
         assert type(app.screen).__name__ == "ReviewScreen"
-        assert not [f for f in app.findings() if f.severity == "error"]
+        assert not [f for f in app.derived.findings() if f.severity == "error"]
 
 
 async def test_load_in_8bit_on_a_cpu_is_fixed_by_declaring_the_gpu(make_app: AppFactory) -> None:
@@ -57,7 +57,7 @@ async def test_load_in_8bit_on_a_cpu_is_fixed_by_declaring_the_gpu(make_app: App
         await settle(pilot)
         assert app.target == declared_target("cuda") and app.config.load_in_8bit is True
         assert app.screen.query_one("#target-device", Select).value == "cuda"
-        assert "quant.needs_cuda" not in {f.rule_id for f in app.findings()}
+        assert "quant.needs_cuda" not in {f.rule_id for f in app.derived.findings()}
 
 
 async def test_focusing_train_on_shows_its_own_help(make_app: AppFactory) -> None:

@@ -105,7 +105,7 @@ async def test_dataset_step_previews_the_real_data_and_flags_a_missing_file(make
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("dataset")
-        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await wait_for(pilot, lambda: app.derived.data_facts() is not None)
         await pilot.pause()
         assert "134 rows read" in str(app.screen.query_one("#histogram", Static).render())
         assert "trained (loss)" in str(app.screen.query_one("#sample", Static).render())
@@ -166,7 +166,7 @@ async def test_sequence_step_explains_a_too_small_packed_eval_split(make_app: Ap
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("sequence")
-        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await wait_for(pilot, lambda: app.derived.data_facts() is not None)
         await pilot.pause()
         assert "rows of 512" in str(app.screen.query_one("#packing-numbers", Static).render())
         choose(app, "eval_sample_packing", None)
@@ -313,7 +313,7 @@ async def test_the_default_preset_has_no_error_from_an_empty_folder(
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("dataset")
-        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await wait_for(pilot, lambda: app.derived.data_facts() is not None)
         await pilot.pause()
         assert Path(app.config.datasets[0].path).is_file()
         assert not has_errors(check_config(app.config, TARGET))

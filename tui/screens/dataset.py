@@ -232,7 +232,7 @@ class DatasetScreen(StepScreen):
         self.query_one("#data-columns", Static).update(wizard.analysis.columns_note())
         self.query_one("#apply-detected").display = self._detected_would_change()
         self.query_one("#data-status", Static).update(wizard.analysis.status)
-        facts = wizard.data_facts()
+        facts = wizard.derived.data_facts()
         preview = wizard.preview if facts is not None else None
         histogram, sample = self.query_one("#histogram", Static), self.query_one("#sample", Static)
         if preview is None or facts is None:

@@ -109,7 +109,7 @@ class ModelScreen(StepScreen):
     def on_mount(self) -> None:
         self._last_adapter = self.wizard.config.adapter
         self.watch(self.wizard, "machine", self._show_machine)
-        self.wizard.look_at_machine()
+        self.wizard.derived.look_at_machine()
         super().on_mount()
 
     def _show_machine(self, summary: str) -> None:
@@ -224,11 +224,11 @@ class ModelScreen(StepScreen):
 
     def _downloaded(self, message: str) -> None:
         self.query_one("#download-status", Static).update(message)
-        self.wizard.forget_model_facts()
+        self.wizard.derived.forget_model_facts()
         self.refresh_state()
 
     def refresh_numbers(self) -> None:
-        facts = self.wizard.model_facts()
+        facts = self.wizard.derived.model_facts()
         from engine.config.paths import written_as_path
 
         # a path names a folder on disk: there is nothing to download

@@ -90,7 +90,7 @@ class StepScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            yield StepList(self.STEP, self.wizard.step_marks(self.STEP))
+            yield StepList(self.STEP, self.wizard.derived.step_marks(self.STEP))
             with VerticalScroll(id="form"):
                 yield Static(self.title_text, classes="step-title")
                 yield from self.compose_form()
@@ -189,7 +189,9 @@ class StepScreen(Screen[None]):
     def lights(self) -> Lights:
         """Every light of this step, from the catalog's findings and the values on screen the config cannot take."""
         checking = self.USES_DATA and self.wizard.analyst.pending()
-        return step_lights(self.wizard.findings(), self.KEYS, self._errors, self.wizard_state.accepted, checking)
+        return step_lights(
+            self.wizard.derived.findings(), self.KEYS, self._errors, self.wizard_state.accepted, checking
+        )
 
     def _analysis_changed(self) -> None:
         """A failure or a finish of the analysis changes findings and marks, not only what the step shows of it."""
@@ -204,7 +206,7 @@ class StepScreen(Screen[None]):
         self.query_one(FindingsList).show(lights.findings, lights.accepted)
         self.query_one(FixButtons).show(lights.findings)
         self.query_one(HelpPanel).explain(self._focused_key, list(lights.findings), self.INTRO)
-        self.query_one(StepList).update_marks(self.wizard.step_marks(self.STEP, self._errors))
+        self.query_one(StepList).update_marks(self.wizard.derived.step_marks(self.STEP, self._errors))
         button = self.query_one("#next", Button)
         button.disabled = lights.blocked
         button.label = lights.next_label
