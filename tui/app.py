@@ -206,6 +206,19 @@ class WizardApp(App[int]):
         (a pressed button, a header) is still handling it while its screen is taken down."""
         self.call_later(self.switch_screen, StartScreen() if step == "start" else STEP_SCREENS[step]())
 
+    def on_step_list_jump(self, message: Any) -> None:
+        """A step picked in the sidebar: shown once the step on screen has applied what was typed there."""
+        if isinstance(self.screen, StepScreen) and self.screen.edits.flush_or_refuse():
+            self.goto(message.step)
+
+    def on_fix_buttons_apply(self, message: Any) -> None:
+        """An Apply button of a step's findings panel (tui.screens.fixes applies it to that step)."""
+        from tui.screens.fixes import apply_fix
+
+        message.stop()
+        if isinstance(self.screen, StepScreen):
+            apply_fix(self.screen, message.finding)
+
     def action_next_step(self) -> None:
         if isinstance(self.screen, StepScreen):
             self.screen.action_next()

@@ -114,7 +114,8 @@ def edits_applied(app: App[Any]) -> bool:
     has applied it (the app's own queue is left out: it is rarely empty while the pilot drives it)."""
     screen = app.screen
     quiet = all(node.message_queue_size == 0 for node in screen.walk_children(with_self=True))
-    return quiet and not getattr(screen, "edit_pending", False)
+    edits = getattr(screen, "edits", None)  # a step screen's typed-but-not-applied edits
+    return quiet and (edits is None or not edits.pending)
 
 
 async def settle(pilot: Pilot[Any]) -> None:

@@ -27,7 +27,7 @@ def marks_agree(app: WizardApp) -> dict[str, str]:
     """Assert that every mark on screen tells the same story; returns the marks by step."""
     screen = app.screen
     lights = screen.lights()  # type: ignore[attr-defined]
-    marks = app.derived.step_marks(screen.STEP, screen._errors)  # type: ignore[attr-defined]
+    marks = app.derived.step_marks(screen.STEP, screen.edits.errors)  # type: ignore[attr-defined]
     steps = screen.query_one(StepList)
     for step in STEP_IDS:
         assert str(steps.get_option(step).prompt).endswith(MARKS[marks[step]]), (step, marks)

@@ -23,7 +23,7 @@ async def test_settle_waits_for_the_debounce_not_for_a_fixed_time(
         await pilot.pause()
         await type_into(pilot, app, "sequence_len", "1024")  # type_into ends with settle
         assert app.config.sequence_len == 1024
-        assert not app.screen.edit_pending  # type: ignore[attr-defined]
+        assert not app.screen.edits.pending  # type: ignore[attr-defined]
         app.screen.query_one("#in-row-micro_batch_size").value = "3"  # type: ignore[attr-defined]
         await settle(pilot)
         assert app.config.micro_batch_size == 3

@@ -14,7 +14,7 @@ from engine.config import ConfigError, RunConfig
 from engine.config.choices import TRAINING_METHODS, method_changes
 from engine.config.errors import ConfigProblem
 from engine.rules import DEFAULT_GPU_GIB, Target, declared_target
-from tui.screens.step import Section, StepScreen
+from tui.screens.step import Section, StepScreen, browse_into
 from tui.state import edit_config
 from tui.widgets.fields import BoolField, ChoiceField, TextField
 from tui.widgets.text_input import InOrderInput
@@ -197,7 +197,7 @@ class ModelScreen(StepScreen):
     def button_actions(self) -> dict[str, Callable[[], object]]:
         return {
             **super().button_actions(),
-            "browse": lambda: self.browse_into("row-base_model", "Choose a model folder", folders=True),
+            "browse": lambda: browse_into(self, "row-base_model", "Choose a model folder", folders=True),
             "download": lambda: self.download(self.wizard.config.base_model),
         }
 
