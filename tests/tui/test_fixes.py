@@ -17,6 +17,8 @@ from tests.tui.conftest import opened_at, settle, wait_for
 from tests.tui.test_steps import findings_text, next_button, row
 from tui.app import WizardApp
 from tui.screens.dialogs import help_markdown
+from tui.screens.fixes import apply_fix
+from tui.screens.step import StepScreen
 from tui.state import edit_config
 from tui.widgets.findings import FixButton, FixButtons
 
@@ -84,7 +86,8 @@ async def test_a_fix_the_config_refuses_changes_nothing_and_says_why(make_app: A
         said = spy_notifications(app)
         before = app.config
         refused = Finding("x.y", "warning", "m", "why", "fix", ("learning_rate",), changes={"learning_rate": "fast"})
-        app.screen.apply_fix(refused)  # type: ignore[attr-defined]
+        assert isinstance(app.screen, StepScreen)
+        apply_fix(app.screen, refused)
         await pilot.pause()
         assert app.config is before
         assert said and said[-1].startswith("could not apply the fix (learning_rate: fast): ")

@@ -14,6 +14,8 @@ from engine.rules import DEFAULT_GPU_GIB, declared_target
 from tests.tui.conftest import TARGET, settle
 from tests.tui.test_steps import next_button, type_into
 from tui.app import WizardApp, create_app
+from tui.screens.fixes import apply_fix
+from tui.screens.step import StepScreen
 from tui.services.data_preview import Services
 from tui.state import TARGET_HELP
 from tui.widgets.findings import FixButtons
@@ -53,7 +55,8 @@ async def test_load_in_8bit_on_a_cpu_is_fixed_by_declaring_the_gpu(make_app: App
         fixes = app.screen.query_one(FixButtons).fixes
         assert any(f.rule_id == "quant.needs_cuda" and f.retarget == "cuda" for f in fixes)
         assert "Train on: a CUDA GPU" in [str(button.label) for button in app.screen.query_one(FixButtons).children]
-        app.screen.apply_fix(next(f for f in fixes if f.rule_id == "quant.needs_cuda"))  # type: ignore[attr-defined]
+        assert isinstance(app.screen, StepScreen)
+        apply_fix(app.screen, next(f for f in fixes if f.rule_id == "quant.needs_cuda"))
         await settle(pilot)
         assert app.target == declared_target("cuda") and app.config.load_in_8bit is True
         assert app.screen.query_one("#target-device", Select).value == "cuda"
