@@ -223,12 +223,10 @@ def _is_minus_100(node: ast.AST) -> bool:
 
 
 def test_the_ignored_label_is_defined_in_one_module() -> None:
-    """IGNORE_INDEX (-100, the label the loss skips) is defined in engine/data/spans.py; no engine module spells
-    -100 (the wizard's data preview still does: its move out of tui/screens is another change)."""
+    """IGNORE_INDEX (-100, the label the loss skips) is defined in engine/data/spans.py; no other module of engine/
+    or tui/ spells -100 (the wizard's data preview once did, and would have drifted from a changed label)."""
     definers, literals = [], []
     for source in SOURCES:
-        if source.relative_to(ROOT).parts[0] != "engine":
-            continue
         for node in ast.walk(_tree(source)):
             if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "IGNORE_INDEX" for t in node.targets):
                 definers.append(source.relative_to(ROOT).as_posix())
@@ -239,13 +237,11 @@ def test_the_ignored_label_is_defined_in_one_module() -> None:
 
 
 def test_the_job_size_and_the_library_switches_have_one_owner_each() -> None:
-    """WORLD_SIZE is read in engine/world.py; the libraries' bars and verbosity are set in engine/cli/output.py
-    (the wizard's data preview still turns datasets' bars off itself: its move is another change)."""
+    """WORLD_SIZE is read in engine/world.py; the libraries' bars and verbosity are set in engine/cli/output.py,
+    for the commands and the wizard's data preview alike (which once turned datasets' bars off itself)."""
     assert _spelled_in("WORLD_SIZE") == ["engine/world.py"]
-    engine_switchers = [
-        path for path in _modules_calling("disable_progress_bars", "set_verbosity_error") if path.startswith("engine/")
-    ]
-    assert engine_switchers == ["engine/cli/output.py"]
+    switches = ("disable_progress_bars", "disable_progress_bar", "set_verbosity_error", "set_verbosity_warning")
+    assert _modules_calling(*switches) == ["engine/cli/output.py"]
 
 
 def test_exit_codes_are_defined_in_one_module() -> None:
@@ -322,3 +318,54 @@ def test_a_string_written_as_a_path_is_a_path_to_every_reader(text: str) -> None
     with pytest.raises(ModelResolutionError, match="no such folder"):
         resolve_model(text)
     assert _link(parse_config_dict({"base_model": text}).base_model) == text
+
+
+def test_training_method_labels_are_spelled_in_one_module() -> None:
+    """The wizard's Method menu and `init --plain` once named QLoRA differently and set `load_in_4bit` differently;
+    both now read engine/config/choices.py (labels and `method_changes`), and no other module spells a label."""
+    from engine.config.choices import TRAINING_METHODS
+    from tui.plain import METHODS as PLAIN_METHODS
+    from tui.screens.model import METHODS as WIZARD_METHODS
+
+    for label, _adapter in TRAINING_METHODS:
+        if " " in label:  # "LoRA" alone is a word of many messages, not a menu's label
+            assert _spelled_in(label) == ["engine/config/choices.py"], label
+    assert list(PLAIN_METHODS.items()) == list(WIZARD_METHODS) == list(TRAINING_METHODS)
+    assert _modules_calling("method_changes") == ["tui/plain.py", "tui/screens/model.py"]
+
+
+def _worker_starters() -> list[str]:
+    """Modules of tui/ that start background work themselves: `run_worker(...)`, a `@work` decorator, a
+    `threading.Thread`, or an executor."""
+    found = []
+    for source in SOURCES:
+        if source.relative_to(ROOT).parts[0] != "tui":
+            continue
+        tree = _tree(source)
+        calls = {_name(node) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        decorators = {
+            ast.unparse(decorator).split("(")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for decorator in node.decorator_list
+        }
+        if calls & {"run_worker", "Thread", "ThreadPoolExecutor", "ProcessPoolExecutor"} or decorators & {"work"}:
+            found.append(source.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_the_tui_starts_workers_in_one_module() -> None:
+    """Every worker of the TUI starts through tui/workers.py (`in_background`, `loop_in_background`), whose
+    wrappers hand a failure to the caller's `failed` on the UI thread: there once were two patterns, one of which
+    left each screen to catch Worker.StateChanged itself (or to lose the error). tui/web/tab.py's thread is no
+    worker: it watches the server process from outside the app, to end the app even when the app is stuck."""
+    assert _worker_starters() == ["tui/web/tab.py", "tui/workers.py"]
+    assert not [
+        source.relative_to(ROOT).as_posix()
+        for source in SOURCES
+        if source.relative_to(ROOT).parts[0] == "tui"
+        and any(
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "on_worker_state_changed"
+            for node in ast.walk(_tree(source))
+        )
+    ]

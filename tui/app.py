@@ -10,28 +10,27 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 
-from engine.config import ConfigError, RunConfig, load_config, save_config
+from engine.config import ConfigError, RunConfig, load_config
 from engine.errors import EXIT_USAGE, FtTuiError
-from engine.rules import Finding, Target, check_config, declared_target, detect_target
+from engine.rules import Target, declared_target, detect_target
 from engine.runs.paths import CONFIG_FILE
-from tui.lights import data_not_analysed_finding, step_lights
+from tui.derived import Derived
 from tui.notify import notify_error
+from tui.saving import save_to, write
 from tui.screens import STEP_SCREENS, StartScreen
-from tui.screens.data_preview import DataPreview, Services, data_key, default_services, refresh_facts
-from tui.screens.data_worker import Analysis, DataAnalyst
 from tui.screens.dialogs import ChoiceDialog, HelpDialog, TextPrompt
 from tui.screens.step import StepScreen
+from tui.services.data_preview import DataPreview, Services, default_services
+from tui.services.data_worker import Analysis, DataAnalyst
 from tui.state import WizardState
 from tui.target_memory import remember_target, remembered_target
 
 if TYPE_CHECKING:
-    from engine.data.stats import DataFacts
-    from engine.models import ModelFacts
     from engine.rules.target import DeviceKind
 
 
 class WizardApp(App[int]):
-    """Holds the one WizardState and the caches derived from it (model facts, data preview, findings).
+    """Holds the one WizardState; what is derived from it (model facts, findings, marks) is in `derived`.
 
     The state, the data preview, the data analysis and the target are reactive: a step screen watches them and
     re-reads what it shows when one changes, so nothing here needs to know which screen is on top.
@@ -87,11 +86,10 @@ class WizardApp(App[int]):
         self.set_reactive(WizardApp.target, self._target_for(state))
         self.services = services or default_services()
         self.analyst = DataAnalyst(self)
-        self._facts_cache: dict[str, ModelFacts | None] = {}
-        self._findings: tuple[RunConfig, DataPreview | None, list[Finding]] | None = None
-        self._data_facts: tuple[RunConfig, DataPreview, DataFacts] | None = None
-        self._confirmed_path: Path | None = None
-        self._machine_asked = False
+        self.derived = Derived(self)
+        """Model facts, data facts, findings and marks, cached against the state they come from."""
+        self.confirmed_path: Path | None = None
+        """The file the user chose (or agreed to replace) for this config: Ctrl+S writes it without asking."""
         self.goodbye: str | None = None
         """Printed after the app closes: that a live run goes on and how to re-attach."""
 
@@ -115,7 +113,7 @@ class WizardApp(App[int]):
         def begin() -> None:
             self.state = state
             self.target = self._target_for(state)
-            self._confirmed_path = None
+            self.confirmed_path = None
             self.goto("model")
 
         self.unless_unsaved("The config has unsaved changes. Save them before opening another?", begin)
@@ -173,7 +171,6 @@ class WizardApp(App[int]):
         return self.declared or remembered or self.home_target
 
     def watch_target(self) -> None:
-        self._findings = None
         if self.state is not None and self.state.path is not None:
             remember_target(self.state.path, self.target)
 
@@ -190,84 +187,6 @@ class WizardApp(App[int]):
             return
         where = str(self.state.path) if self.state.path else self.state.origin or "new config"
         self.sub_title = where + (" • unsaved" if self.state.dirty or self.state.path is None else "")
-
-    # --- derived facts ----------------------------------------------------------------------------------
-    def look_at_machine(self) -> None:
-        """Start engine.doctor's look at this machine unless it was started already; `machine` says the result."""
-        if self._machine_asked:
-            return
-        self._machine_asked = True
-        from tui.screens.model import machine_summary
-        from tui.workers import in_background
-
-        def failed(error: Exception) -> None:
-            self.machine = f"Could not check this machine ({type(error).__name__}: {error}); `ft-tui doctor` says more."
-
-        in_background(
-            self,
-            lambda: machine_summary(self.services.machine()),
-            lambda text: setattr(self, "machine", text),
-            failed,
-            group="machine",
-        )
-
-    def model_facts(self) -> ModelFacts | None:
-        """The facts of the base model when its config.json is on disk, else None."""
-        base_model = self.config.base_model
-        if base_model not in self._facts_cache:
-            from engine.models import find_model_facts
-
-            self._facts_cache[base_model] = find_model_facts(base_model)
-        return self._facts_cache[base_model]
-
-    def forget_model_facts(self) -> None:
-        """After a download the facts exist; drop the cached None."""
-        self._facts_cache.clear()
-        self._findings = None
-
-    def data_facts(self) -> DataFacts | None:
-        """DataFacts for the current config, when the data was analysed with the same data settings (cached per
-        config, since every panel of a step asks for them on each edit)."""
-        config, preview = self.config, self.preview
-        if preview is None or preview.key != data_key(config):
-            return None
-        cached = self._data_facts
-        if cached is None or cached[0] is not config or cached[1] is not preview:
-            self._data_facts = cached = (config, preview, refresh_facts(preview, config))
-        return cached[2]
-
-    def watch_preview(self) -> None:
-        self._findings = None
-
-    def findings(self) -> list[Finding]:
-        """All findings for the current config, with whatever model and data facts are known (cached per config),
-        plus the data analysis's failure for this data (tui.lights), so every mark counts it."""
-        config = self.config
-        facts = self.model_facts()
-        if self._findings is None or self._findings[0] is not config or self._findings[1] is not self.preview:
-            data = self.data_facts()
-            self._findings = (config, self.preview, check_config(config, self.target, facts=facts, data=data))
-        failure = self.analysis.failure
-        if failure is not None and failure[0] == data_key(config):
-            return [*self._findings[2], data_not_analysed_finding(failure[1])]
-        return self._findings[2]
-
-    def step_marks(self, current: str = "", typed: dict[str, str] | None = None) -> dict[str, str]:
-        """error / warning / ok for each step, by the same computation as the step's own lights (tui.lights);
-        the `current` step also counts the values `typed` there that the config cannot take yet."""
-        if self.state is None:
-            return {}
-        findings, accepted, pending = self.findings(), self.state.accepted, self.analyst.pending()
-        return {
-            step: step_lights(
-                findings,
-                screen.KEYS,
-                (typed or {}) if step == current or not screen.KEYS else {},  # Review judges every key
-                accepted,
-                checking=screen.USES_DATA and pending,
-            ).mark
-            for step, screen in STEP_SCREENS.items()
-        }
 
     # --- navigation -------------------------------------------------------------------------------------
     async def on_monitor_screen_new_run_requested(self, message: Any) -> None:
@@ -287,6 +206,19 @@ class WizardApp(App[int]):
         """Show `step`; the switch waits for the current event to finish, so no widget of the screen being left
         (a pressed button, a header) is still handling it while its screen is taken down."""
         self.call_later(self.switch_screen, StartScreen() if step == "start" else STEP_SCREENS[step]())
+
+    def on_step_list_jump(self, message: Any) -> None:
+        """A step picked in the sidebar: shown once the step on screen has applied what was typed there."""
+        if isinstance(self.screen, StepScreen) and self.screen.edits.flush_or_refuse():
+            self.goto(message.step)
+
+    def on_fix_buttons_apply(self, message: Any) -> None:
+        """An Apply button of a step's findings panel (tui.screens.fixes applies it to that step)."""
+        from tui.screens.fixes import apply_fix
+
+        message.stop()
+        if isinstance(self.screen, StepScreen):
+            apply_fix(self.screen, message.finding)
 
     def action_next_step(self) -> None:
         if isinstance(self.screen, StepScreen):
@@ -328,47 +260,13 @@ class WizardApp(App[int]):
             return
         assert self.state is not None
         path = self.state.path
-        if path is not None and path == self._confirmed_path and not ask:
-            self._write(path, then)
+        if path is not None and path == self.confirmed_path and not ask:
+            write(self, path, then)
             return
         self.push_screen(
             TextPrompt("Save the config as", str(path or CONFIG_FILE), "A YAML file path (axolotl format)."),
-            lambda answer: self._save_to(answer, then),
+            lambda answer: save_to(self, answer, then),
         )
-
-    def _save_to(self, answer: str | None, then: Any) -> None:
-        if answer is None:
-            return
-        path = Path(answer).expanduser()
-        if path.is_dir():
-            self.notify(
-                f"{path} is a folder; give a file name such as {path / CONFIG_FILE}", severity="error", markup=False
-            )
-            return
-        if path.exists():
-            self.push_screen(
-                ChoiceDialog(f"{path} exists. Replace it?", [("replace", "Replace"), ("cancel", "Cancel")]),
-                lambda reply: self._write(path, then) if reply == "replace" else None,
-            )
-            return
-        self._write(path, then)
-
-    def _write(self, path: Path, then: Any) -> None:
-        assert self.state is not None
-        header = (
-            f"Written by the ft-tui wizard ({self.state.origin or 'new config'}).\nRun it with: ft-tui train {path}"
-        )
-        try:
-            save_config(self.state.config, path, header=header, base=self.state.path)
-        except OSError as error:
-            self.notify(f"could not save {path}: {error.strerror or error}", severity="error", markup=False)
-            return
-        self.state = self.state.saved_to(path)
-        self._confirmed_path = path
-        remember_target(path, self.target)
-        self.notify(f"saved {path}", markup=False)
-        if then is not None:
-            then(path)
 
 
 def load_initial_state(preset: str | None, config_path: Path | None, *, new_run: bool = False) -> WizardState | None:

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import ConfigError, RunConfig, save_config
-from engine.config.choices import OFFERED_DATASET_TYPES
+from engine.config.choices import OFFERED_DATASET_TYPES, TRAINING_METHODS, method_changes, method_label
 from engine.rules import check_config, has_errors
 from engine.runs.paths import CONFIG_FILE
 from tui.state import edit_config, edit_dataset, help_text
 
-METHODS = {"LoRA": "lora", "QLoRA (4-bit base, CUDA GPU)": "qlora", "Full fine-tune": None}
+METHODS = dict(TRAINING_METHODS)
 FORMATS = OFFERED_DATASET_TYPES
 
 
@@ -60,8 +60,10 @@ def ask_and_write(save_as: Path | None, **io: Any) -> Path | None:
     names = [info.name for info in list_presets()]
     preset = _answer(questionary.select("Start from which preset?", choices=names, default=DEFAULT_PRESET, **io))
     config = load_preset(preset)
-    method = _answer(questionary.select("Training method", choices=list(METHODS), default=_method_label(config), **io))
-    config = edit_config(config, {"adapter": METHODS[method], "load_in_4bit": METHODS[method] == "qlora"})
+    method = _answer(
+        questionary.select("Training method", choices=list(METHODS), default=method_label(_adapter(config)), **io)
+    )
+    config = edit_config(config, method_changes(_adapter(config), METHODS[method]))
     for question in QUESTIONS:
         config = _ask_key(questionary, config, question, io)
         if question.key == "path":
@@ -162,10 +164,9 @@ def _check_and_save(
     return target
 
 
-def _method_label(config: RunConfig) -> str:
-    return next(
-        label for label, adapter in METHODS.items() if adapter == (config.adapter if config.uses_lora() else None)
-    )
+def _adapter(config: RunConfig) -> str | None:
+    """The method the config trains with, as an `adapter` value (None: a full fine-tune)."""
+    return config.adapter if config.uses_lora() else None
 
 
 def _short_help(key: str) -> str:

@@ -57,3 +57,33 @@ ISOLATING_BACKENDS = ("sdpa", "eager", "flash_attention_2", "flash_attention_3",
 """Backends for which the engine keeps packed samples from attending to each other (proved by a test each):
 position ids restart per sample (sdpa, eager), variable-length cu_seqlens (flash-attn), or a block-diagonal
 mask (xformers)."""
+
+TRAINING_METHODS: tuple[tuple[str, str | None], ...] = (
+    ("LoRA", "lora"),
+    ("QLoRA (4-bit base, CUDA)", "qlora"),
+    ("Full fine-tune", None),
+)
+"""The training methods a front end offers, as (label, `adapter` value); the wizard's Method menu and
+`ft-tui init --plain` both show these labels, so the two never name a method differently."""
+
+
+def method_label(adapter: str | None) -> str:
+    """The label of the method that `adapter` means (an unknown adapter reads as LoRA, as the engine trains it)."""
+    return next((label for label, value in TRAINING_METHODS if value == adapter), TRAINING_METHODS[0][0])
+
+
+def method_changes(previous: str | None, chosen: str | None) -> dict[str, object]:
+    """What choosing the method `chosen` (an `adapter` value) sets, coming from the method `previous`.
+
+    QLoRA is `adapter: qlora` with `load_in_4bit: true` (axolotl's spelling): choosing it loads the base in 4 bits.
+    A full fine-tune trains every weight, which a quantized base cannot hold, so it loads the base in full
+    precision. Leaving QLoRA for LoRA drops the 4-bit base it brought; LoRA from anything else keeps the base
+    weights as they were (8-bit LoRA is a method of its own). The wizard and the plain prompts both apply this,
+    so the same choice never yields two configs."""
+    if chosen == "qlora":
+        return {"adapter": chosen, "load_in_4bit": True, "load_in_8bit": False}
+    if chosen is None:
+        return {"adapter": None, "load_in_4bit": False, "load_in_8bit": False}
+    if previous == "qlora":
+        return {"adapter": chosen, "load_in_4bit": False}
+    return {"adapter": chosen}

@@ -115,3 +115,35 @@ async def test_wizard_notifications_keep_brackets() -> None:
         await pilot.pause()
         (note,) = list(app._notifications)
         assert note.markup is False and "[exp]" in note.message
+
+
+def _shown(note: object) -> str:
+    """A toast's text as the screen draws it: its message read as markup unless markup is off."""
+    from textual.content import Content
+
+    message = note.message  # type: ignore[attr-defined]
+    return Content.from_markup(message).plain if note.markup else message  # type: ignore[attr-defined]
+
+
+async def test_monitor_path_notices_keep_brackets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The monitor's notices name the run folder (no config copy to chat or start from; the folder copied to the
+    clipboard where no file manager opens): a folder under `[exp]` shows as written."""
+    from engine.runs.paths import EVENTS_FILE
+    from tui.monitor.app import MonitorApp
+
+    run_dir = tmp_path / "[exp]" / "run"
+    run_dir.mkdir(parents=True)
+    fixture = Path(__file__).parents[1] / "fixtures" / "events" / "complete.jsonl"
+    (run_dir / EVENTS_FILE).write_text(fixture.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    app = MonitorApp(run_dir)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        for action in ("action_chat", "action_new", "action_open"):
+            getattr(screen, action)()
+        await pilot.pause()
+        shown = [_shown(note) for note in app._notifications]
+        assert len(shown) == 3
+        assert all("[exp]" in text for text in shown), shown

@@ -19,7 +19,7 @@ from engine.models.locations import converted_model_folder
 from engine.rules import Target
 from tests.tiny import tiny_tokenizer
 from tui.app import WizardApp, create_app
-from tui.screens.data_preview import Services, read_first_rows
+from tui.services.data_preview import Services, read_first_rows
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = Target(device="cpu", bf16=True, cpu_cores=2, memory_gb=16.0)
@@ -114,7 +114,8 @@ def edits_applied(app: App[Any]) -> bool:
     has applied it (the app's own queue is left out: it is rarely empty while the pilot drives it)."""
     screen = app.screen
     quiet = all(node.message_queue_size == 0 for node in screen.walk_children(with_self=True))
-    return quiet and not getattr(screen, "edit_pending", False)
+    edits = getattr(screen, "edits", None)  # a step screen's typed-but-not-applied edits
+    return quiet and (edits is None or not edits.pending)
 
 
 async def settle(pilot: Pilot[Any]) -> None:

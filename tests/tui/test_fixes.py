@@ -17,6 +17,8 @@ from tests.tui.conftest import opened_at, settle, wait_for
 from tests.tui.test_steps import findings_text, next_button, row
 from tui.app import WizardApp
 from tui.screens.dialogs import help_markdown
+from tui.screens.fixes import apply_fix
+from tui.screens.step import StepScreen
 from tui.state import edit_config
 from tui.widgets.findings import FixButton, FixButtons
 
@@ -84,7 +86,8 @@ async def test_a_fix_the_config_refuses_changes_nothing_and_says_why(make_app: A
         said = spy_notifications(app)
         before = app.config
         refused = Finding("x.y", "warning", "m", "why", "fix", ("learning_rate",), changes={"learning_rate": "fast"})
-        app.screen.apply_fix(refused)  # type: ignore[attr-defined]
+        assert isinstance(app.screen, StepScreen)
+        apply_fix(app.screen, refused)
         await pilot.pause()
         assert app.config is before
         assert said and said[-1].startswith("could not apply the fix (learning_rate: fast): ")
@@ -119,7 +122,7 @@ async def test_every_row_dropped_is_an_error_on_the_dataset_step(make_app: AppFa
     async with opened_at(app, "dataset") as pilot:
         entry = {"path": str(too_long_rows(tmp_path)), "type": "alpaca"}
         app.set_config(edit_config(app.config, {"datasets": [entry], "sequence_len": 64}))
-        await wait_for(pilot, lambda: "data.every_row_dropped" in {f.rule_id for f in app.findings()})
+        await wait_for(pilot, lambda: "data.every_row_dropped" in {f.rule_id for f in app.derived.findings()})
         await pilot.pause()
         assert "all 6 rows read are dropped after tokenizing (too long: 6)" in findings_text(app)
         assert next_button(app).disabled and "✗" in str(app.screen.query_one("#nav-status", Static).render())
@@ -138,9 +141,9 @@ async def test_the_dataset_step_names_the_longest_row_read(make_app: AppFactory,
     async with opened_at(app, "dataset") as pilot:
         entry = {"path": str(path), "type": "alpaca"}
         app.set_config(edit_config(app.config, {"datasets": [entry], "sequence_len": 64, "val_set_size": 0}))
-        await wait_for(pilot, lambda: (facts := app.data_facts()) is not None and facts.rows_read == len(rows))
+        await wait_for(pilot, lambda: (facts := app.derived.data_facts()) is not None and facts.rows_read == len(rows))
         await pilot.pause()
-        facts = app.data_facts()
+        facts = app.derived.data_facts()
         assert facts.longest_read > 64 >= facts.max_length
         histogram = str(app.screen.query_one("#histogram", Static).render())
         assert f"longest {facts.longest_read:,} tokens (longest kept {facts.max_length:,})" in histogram
@@ -166,7 +169,7 @@ async def test_typing_a_path_key_by_key_keeps_the_focus_and_every_key(make_app: 
             assert app.focused is box, f"focus lost after typing {path[: number + 1]!r}: {app.focused!r}"
             assert box.value == path[: number + 1]
         await settle(pilot)
-        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await wait_for(pilot, lambda: app.derived.data_facts() is not None)
         await pilot.pause()
         assert app.focused is box and box.value == path
         assert app.config.datasets[0].path == path

@@ -14,7 +14,9 @@ from engine.rules import DEFAULT_GPU_GIB, declared_target
 from tests.tui.conftest import TARGET, settle
 from tests.tui.test_steps import next_button, type_into
 from tui.app import WizardApp, create_app
-from tui.screens.data_preview import Services
+from tui.screens.fixes import apply_fix
+from tui.screens.step import StepScreen
+from tui.services.data_preview import Services
 from tui.state import TARGET_HELP
 from tui.widgets.findings import FixButtons
 from tui.widgets.help_panel import HelpPanel
@@ -36,14 +38,14 @@ async def test_a_gated_model_for_a_gpu_server_reaches_review_without_a_local_tok
         assert next_button(app).disabled, "for this machine, the token here is the one that matters"
         app.screen.query_one("#target-device", Select).value = "cuda"
         await settle(pilot)
-        ids = {f.rule_id: f.severity for f in app.findings()}
+        ids = {f.rule_id: f.severity for f in app.derived.findings()}
         assert ids.get("model.gated_token_on_server") == "note" and "model.gated_needs_token" not in ids
         assert not next_button(app).disabled
         for _ in range(5):
             await pilot.press("ctrl+n")
             await settle(pilot)
         assert type(app.screen).__name__ == "ReviewScreen"
-        assert not [f for f in app.findings() if f.severity == "error"]
+        assert not [f for f in app.derived.findings() if f.severity == "error"]
 
 
 async def test_load_in_8bit_on_a_cpu_is_fixed_by_declaring_the_gpu(make_app: AppFactory) -> None:
@@ -53,11 +55,12 @@ async def test_load_in_8bit_on_a_cpu_is_fixed_by_declaring_the_gpu(make_app: App
         fixes = app.screen.query_one(FixButtons).fixes
         assert any(f.rule_id == "quant.needs_cuda" and f.retarget == "cuda" for f in fixes)
         assert "Train on: a CUDA GPU" in [str(button.label) for button in app.screen.query_one(FixButtons).children]
-        app.screen.apply_fix(next(f for f in fixes if f.rule_id == "quant.needs_cuda"))  # type: ignore[attr-defined]
+        assert isinstance(app.screen, StepScreen)
+        apply_fix(app.screen, next(f for f in fixes if f.rule_id == "quant.needs_cuda"))
         await settle(pilot)
         assert app.target == declared_target("cuda") and app.config.load_in_8bit is True
         assert app.screen.query_one("#target-device", Select).value == "cuda"
-        assert "quant.needs_cuda" not in {f.rule_id for f in app.findings()}
+        assert "quant.needs_cuda" not in {f.rule_id for f in app.derived.findings()}
 
 
 async def test_focusing_train_on_shows_its_own_help(make_app: AppFactory) -> None:

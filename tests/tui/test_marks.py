@@ -14,7 +14,7 @@ from tests.tui.test_steps import findings_text, next_button, type_into
 from tui.app import WizardApp, create_app
 from tui.lights import DATA_NOT_ANALYSED_RULE
 from tui.screens import STEP_SCREENS
-from tui.screens.data_preview import Services
+from tui.services.data_preview import Services
 from tui.state import STEP_IDS
 from tui.widgets.sidebar import MARKS, StepList
 
@@ -27,7 +27,7 @@ def marks_agree(app: WizardApp) -> dict[str, str]:
     """Assert that every mark on screen tells the same story; returns the marks by step."""
     screen = app.screen
     lights = screen.lights()  # type: ignore[attr-defined]
-    marks = app.step_marks(screen.STEP, screen._errors)  # type: ignore[attr-defined]
+    marks = app.derived.step_marks(screen.STEP, screen.edits.errors)  # type: ignore[attr-defined]
     steps = screen.query_one(StepList)
     for step in STEP_IDS:
         assert str(steps.get_option(step).prompt).endswith(MARKS[marks[step]]), (step, marks)
@@ -69,7 +69,7 @@ async def test_the_marks_agree_on_every_step_through_data_checks_failures_and_ac
             assert marks_agree(app)["dataset"] == "checking"
         await wait_for(pilot, lambda: not app.analyst.pending(), 60)
         await settle(pilot)
-        assert DATA_NOT_ANALYSED_RULE in {f.rule_id for f in app.findings()}
+        assert DATA_NOT_ANALYSED_RULE in {f.rule_id for f in app.derived.findings()}
         marks = marks_agree(app)
         assert marks["dataset"] == "warning" and marks["review"] != "ok"
 

@@ -8,7 +8,7 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from engine.config import load_config
+from engine.config import RunConfig, load_config
 from engine.presets import load_preset
 from engine.rules import check_config, has_errors
 from tests.tui.conftest import TARGET
@@ -109,3 +109,26 @@ def test_the_format_is_asked_after_the_path_with_the_detected_default_and_only_i
     assert entry.type == "alpaca"
     assert entry.model_fields_set == {"path", "type"}
     assert "field_messages" not in target.read_text() and "roles_to_train" not in target.read_text()
+
+
+@pytest.mark.parametrize("presses", [0, 1, 2])
+def test_each_method_sets_what_the_methods_owner_says(
+    tmp_path: Path, presses: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same choice the wizard's Method menu makes (engine.config.choices), with the same consequences; the
+    config is caught before the checks (QLoRA on this CPU target would not be written)."""
+    from engine.config.choices import TRAINING_METHODS, method_changes
+    from tui import plain
+    from tui.state import edit_config
+
+    built: list[RunConfig] = []
+    monkeypatch.setattr(plain, "_check_and_save", lambda _q, config, *_args: built.append(config))
+    run_with_keys(ENTER + DOWN * presses + ENTER + ENTER * 8, tmp_path / "plain.yml")
+    preset = load_preset("smollm2-135m-lora")
+    expected = edit_config(preset, method_changes(preset.adapter, TRAINING_METHODS[presses][1]))
+    (saved,) = built
+    assert (saved.adapter, saved.load_in_4bit, saved.load_in_8bit) == (
+        expected.adapter,
+        expected.load_in_4bit,
+        expected.load_in_8bit,
+    )

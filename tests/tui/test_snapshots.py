@@ -42,7 +42,7 @@ def on_step(step: str, *, data: bool = False) -> Callable[[Pilot[Any]], Any]:
 
 def data_numbers_shown(app: WizardApp, widget_id: str) -> bool:
     """The analysis finished and the step drew its numbers (more than the one-line status shown until then)."""
-    if app.data_facts() is None:
+    if app.derived.data_facts() is None:
         return False
     return len(str(app.screen.query_one(widget_id, Static).render()).splitlines()) > 1
 

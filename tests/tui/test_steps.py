@@ -76,11 +76,36 @@ async def test_model_step_shows_facts_and_qlora_on_cpu_blocks_next(make_app: App
         assert app.config.load_in_4bit is False
 
 
+@pytest.mark.parametrize("chosen", ["lora", None, "qlora"])
+async def test_each_method_sets_the_base_weights_the_methods_owner_says(make_app: AppFactory, chosen: object) -> None:
+    """From 8-bit LoRA, each Method sets what `init --plain` sets for it (engine.config.choices.method_changes): a
+    full fine-tune cannot train a quantized base, so it goes back to full precision (the wizard once kept 8-bit)."""
+    from engine.config.choices import method_changes
+    from tui.state import edit_config
+
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        quant = app.screen.query_one("#row-quant", FieldRow)
+        quant.query_one(Select).value = str(next(i for i, (_, v) in enumerate(quant.choices) if v == "8bit"))  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert app.config.load_in_8bit is True
+        start = app.config
+        choose(app, "adapter", chosen)
+        await settle(pilot)
+        expected = edit_config(start, method_changes(start.adapter, chosen))
+        got = app.config
+        assert (got.adapter, got.load_in_4bit, got.load_in_8bit) == (
+            expected.adapter,
+            expected.load_in_4bit,
+            expected.load_in_8bit,
+        )
+
+
 async def test_dataset_step_previews_the_real_data_and_flags_a_missing_file(make_app: AppFactory) -> None:
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("dataset")
-        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await wait_for(pilot, lambda: app.derived.data_facts() is not None)
         await pilot.pause()
         assert "134 rows read" in str(app.screen.query_one("#histogram", Static).render())
         assert "trained (loss)" in str(app.screen.query_one("#sample", Static).render())
@@ -141,7 +166,7 @@ async def test_sequence_step_explains_a_too_small_packed_eval_split(make_app: Ap
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("sequence")
-        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await wait_for(pilot, lambda: app.derived.data_facts() is not None)
         await pilot.pause()
         assert "rows of 512" in str(app.screen.query_one("#packing-numbers", Static).render())
         choose(app, "eval_sample_packing", None)
@@ -288,7 +313,7 @@ async def test_the_default_preset_has_no_error_from_an_empty_folder(
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
         app.goto("dataset")
-        await wait_for(pilot, lambda: app.data_facts() is not None)
+        await wait_for(pilot, lambda: app.derived.data_facts() is not None)
         await pilot.pause()
         assert Path(app.config.datasets[0].path).is_file()
         assert not has_errors(check_config(app.config, TARGET))

@@ -18,7 +18,7 @@ from textual.widgets import Static
 from tests.tui.conftest import machine, settle, wait_for
 from tui.app import WizardApp, create_app
 from tui.screens import STEP_SCREENS
-from tui.screens.data_preview import Services
+from tui.services.data_preview import Services
 
 
 async def test_the_model_step_does_not_wait_for_the_machine_check(services: Services, tmp_path: Any) -> None:
@@ -53,7 +53,7 @@ def test_the_wizard_tokenizes_in_its_own_process_never_forking_from_its_threads(
     import engine.data.workers as workers_module
     from engine.config import parse_config_dict
     from tests.tiny import tiny_tokenizer
-    from tui.screens.data_preview import prepare_with_engine
+    from tui.services.data_preview import prepare_with_engine
 
     def no_fork(*_args: Any) -> int:
         raise AssertionError("the wizard forked a tokenizing worker from a threaded process")

@@ -9,10 +9,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.runs import read_launch
 from engine.runs.paths import config_copy
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 
 @dataclass(frozen=True)
@@ -78,3 +81,24 @@ def as_typed(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def run_ft_tui(
+    screen: Screen[Any], run_dir: Path, output_dir: str | None, verb: str, wait_for_enter: bool = False
+) -> None:
+    """`ft-tui VERB` on the run's config, in this terminal while the monitor is suspended, then the monitor comes
+    back; where the app cannot be suspended (a browser tab), the command to type is shown instead."""
+    from textual.app import SuspendNotSupported
+
+    config = run_config(run_dir)
+    if config is None:
+        screen.notify(f"{run_dir} has no config copy to {verb} with", severity="error", markup=False)
+        return
+    command = ft_tui_command(verb, config, run_cwd(run_dir, output_dir))
+    try:
+        with screen.app.suspend():
+            subprocess.run(command.argv, cwd=command.cwd, check=False)
+            if wait_for_enter:
+                input("\nPress Enter to return to the monitor…")
+    except SuspendNotSupported:
+        screen.notify(f"Run it in a terminal: {command.shell_text()}", timeout=15, markup=False)

@@ -15,7 +15,7 @@ from engine.config import ConfigError, RunConfig, config_to_dict
 from engine.config.choices import LEGACY_DATASET_TYPES, OFFERED_DATASET_TYPES
 from engine.wording import count
 from tui.notify import notify_error
-from tui.screens.step import EDIT_EVENTS, Section, StepScreen
+from tui.screens.step import EDIT_EVENTS, Section, StepScreen, browse_into
 from tui.state import edit_config, edit_dataset
 from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, RolesField, TextField
 from tui.widgets.histogram import length_chart, sample_content
@@ -159,13 +159,13 @@ class DatasetScreen(StepScreen):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "entry" and isinstance(event.value, int) and event.value != self.index:
             event.stop()
-            if not self.flush_or_refuse():
+            if not self.edits.flush_or_refuse():
                 self._show_entries(self.wizard.config)
                 return
             self._switch_to(event.value, self.wizard.config)
 
     def _add_entry(self) -> None:
-        if not self.flush_or_refuse():
+        if not self.edits.flush_or_refuse():
             return
         config = self.wizard.config
         self._switch_to(len(config.datasets), edit_dataset(config, {}, len(config.datasets)))
@@ -192,7 +192,7 @@ class DatasetScreen(StepScreen):
     def button_actions(self) -> dict[str, Callable[[], object]]:
         return {
             **super().button_actions(),
-            "browse": lambda: self.browse_into("row-path", "Choose a data file"),
+            "browse": lambda: browse_into(self, "row-path", "Choose a data file"),
             "add-entry": self._add_entry,
             "remove-entry": self._remove_entry,
             "apply-detected": self._apply_detected,
@@ -200,7 +200,9 @@ class DatasetScreen(StepScreen):
 
     def _apply_detected(self) -> None:
         suggestion = self.wizard.analysis.suggestion
-        if not suggestion or not self.flush_or_refuse():  # a pending edit first, or it would be written back over this
+        if (
+            not suggestion or not self.edits.flush_or_refuse()
+        ):  # a pending edit first, or it would be written back over this
             return
         try:
             config = edit_dataset(self.wizard.config, suggestion, self.index)
@@ -232,7 +234,7 @@ class DatasetScreen(StepScreen):
         self.query_one("#data-columns", Static).update(wizard.analysis.columns_note())
         self.query_one("#apply-detected").display = self._detected_would_change()
         self.query_one("#data-status", Static).update(wizard.analysis.status)
-        facts = wizard.data_facts()
+        facts = wizard.derived.data_facts()
         preview = wizard.preview if facts is not None else None
         histogram, sample = self.query_one("#histogram", Static), self.query_one("#sample", Static)
         if preview is None or facts is None:

@@ -27,7 +27,7 @@ class LoraScreen(StepScreen):
     KEYS += ("lora_modules_to_save", "peft_use_dora", "peft_use_rslora", "lora_model_dir", "tokens")
 
     def compose_form(self) -> ComposeResult:
-        facts = self.wizard.model_facts()
+        facts = self.wizard.derived.model_facts()
         names = list(facts.linear_module_names) if facts is not None and facts.linear_layers else []
         modules = (
             ChecklistField("lora_target_modules", "Layers", names)
@@ -74,7 +74,7 @@ class LoraScreen(StepScreen):
             if config.uses_lora()
             else "Method is a full fine-tune (Model step): these LoRA settings are not used; choose LoRA there."
         )
-        self.query_one("#lora-params", Static).update(trainable_line(config, self.wizard.model_facts()))
+        self.query_one("#lora-params", Static).update(trainable_line(config, self.wizard.derived.model_facts()))
 
 
 def trainable_line(config: RunConfig, facts: ModelFacts | None) -> str:

@@ -11,9 +11,10 @@ from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.config import ConfigError, RunConfig
+from engine.config.choices import TRAINING_METHODS, method_changes
 from engine.config.errors import ConfigProblem
 from engine.rules import DEFAULT_GPU_GIB, Target, declared_target
-from tui.screens.step import Section, StepScreen
+from tui.screens.step import Section, StepScreen, browse_into
 from tui.state import edit_config
 from tui.widgets.fields import BoolField, ChoiceField, TextField
 from tui.widgets.text_input import InOrderInput
@@ -34,7 +35,7 @@ KNOWN_MODELS = (
 )
 """Suggestions only; any hub id or local folder can be typed."""
 
-METHODS: list[tuple[str, Any]] = [("LoRA", "lora"), ("QLoRA (CUDA)", "qlora"), ("Full fine-tune", None)]
+METHODS: list[tuple[str, Any]] = list(TRAINING_METHODS)
 BASE_WEIGHTS: list[tuple[str, Any]] = [("full precision", None), ("8-bit (CUDA)", "8bit"), ("4-bit (CUDA)", "4bit")]
 """How the frozen base model is loaded: `load_in_8bit` / `load_in_4bit` (bitsandbytes, CUDA only)."""
 TARGET_HERE, TARGET_CUDA = "here", "cuda"
@@ -108,7 +109,7 @@ class ModelScreen(StepScreen):
     def on_mount(self) -> None:
         self._last_adapter = self.wizard.config.adapter
         self.watch(self.wizard, "machine", self._show_machine)
-        self.wizard.look_at_machine()
+        self.wizard.derived.look_at_machine()
         super().on_mount()
 
     def _show_machine(self, summary: str) -> None:
@@ -132,16 +133,17 @@ class ModelScreen(StepScreen):
         self._sync_target_rows()
 
     def build_config(self, config: RunConfig) -> RunConfig:
-        """QLoRA is `adapter: qlora` plus `load_in_4bit: true` in axolotl: while QLoRA is chosen the base weights
-        show 4-bit and cannot be changed; leaving QLoRA goes back to full precision."""
+        """A new Method sets the base weights as engine.config.choices.method_changes says (as `init --plain`
+        does); while QLoRA is chosen the base weights show 4-bit and cannot be changed."""
         self._apply_target()
         changes = {row.key: row.value for row in self.rows() if row.id != "row-quant"}
         quant_row = self.query_one("#row-quant", ChoiceField)
         adapter = changes["adapter"]
-        if adapter == "qlora":
-            quant_row.set_value("4bit")
-        elif self._last_adapter == "qlora":
-            quant_row.set_value(None)
+        if adapter != self._last_adapter:
+            method = method_changes(self._last_adapter, adapter)
+            bits = {"4bit": "load_in_4bit", "8bit": "load_in_8bit"}
+            quant = quant_row.value
+            quant_row.set_value(next((value for value, key in bits.items() if method.get(key, quant == value)), None))
         quant_row.disabled = adapter == "qlora"
         self._last_adapter = adapter
         changes["load_in_4bit"] = quant_row.value == "4bit"
@@ -195,7 +197,7 @@ class ModelScreen(StepScreen):
     def button_actions(self) -> dict[str, Callable[[], object]]:
         return {
             **super().button_actions(),
-            "browse": lambda: self.browse_into("row-base_model", "Choose a model folder", folders=True),
+            "browse": lambda: browse_into(self, "row-base_model", "Choose a model folder", folders=True),
             "download": lambda: self.download(self.wizard.config.base_model),
         }
 
@@ -222,11 +224,11 @@ class ModelScreen(StepScreen):
 
     def _downloaded(self, message: str) -> None:
         self.query_one("#download-status", Static).update(message)
-        self.wizard.forget_model_facts()
+        self.wizard.derived.forget_model_facts()
         self.refresh_state()
 
     def refresh_numbers(self) -> None:
-        facts = self.wizard.model_facts()
+        facts = self.wizard.derived.model_facts()
         from engine.config.paths import written_as_path
 
         # a path names a folder on disk: there is nothing to download

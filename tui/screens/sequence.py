@@ -63,9 +63,11 @@ class SequenceScreen(StepScreen):
         self.show_analysis()
 
     def show_analysis(self) -> None:
-        config, facts = self.wizard.config, self.wizard.data_facts()
+        config, facts = self.wizard.config, self.wizard.derived.data_facts()
         self.query_one("#packing-numbers", Static).update(packing_lines(config, facts, self.wizard.analysis.status))
-        eval_finding = next((f for f in self.wizard.findings() if f.rule_id == "packing.eval_split_too_small"), None)
+        eval_finding = next(
+            (f for f in self.wizard.derived.findings() if f.rule_id == "packing.eval_split_too_small"), None
+        )
         self.query_one("#eval-explanation", Static).update(finding_detail(eval_finding) if eval_finding else "")
 
 

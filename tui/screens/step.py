@@ -12,13 +12,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import DescendantFocus
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Footer, Header, Input, RadioSet, Select, SelectionList, Static
 
 from engine.config import ConfigError, RunConfig
-from engine.rules import Finding, describe_changes
+from engine.rules import Finding
 from tui.lights import Lights, step_lights
 from tui.screens.dialogs import PathPicker
+from tui.screens.form_edits import FormEdits
 from tui.state import STEP_IDS, STEPS, WizardState, edit_config, field_errors
 from tui.widgets.fields import FieldRow
 from tui.widgets.findings import FindingsList, FixButtons
@@ -27,10 +27,6 @@ from tui.widgets.sidebar import StepList
 
 if TYPE_CHECKING:
     from tui.app import WizardApp
-
-EDIT_DEBOUNCE_S = 0.12
-"""Edits are applied this long after the last key press: fast enough to feel live, few enough checks to stay
-cheap while someone types a number."""
 
 EDIT_EVENTS = (Input.Changed, Checkbox.Changed, Select.Changed, SelectionList.SelectedChanged, RadioSet.Changed)
 """Every input widget's change message: each one re-reads the form and re-checks the config."""
@@ -67,8 +63,7 @@ class StepScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._timer: Timer | None = None
-        self._errors: dict[str, str] = {}
+        self.edits = FormEdits(self)
         self._focused_key: str | None = None
 
     @property
@@ -82,17 +77,12 @@ class StepScreen(Screen[None]):
         assert state is not None, "a step screen is only shown once a config is chosen"
         return state
 
-    @property
-    def title_text(self) -> str:
-        number = STEP_IDS.index(self.STEP) + 1
-        return f"Step {number} of {len(STEPS)}: {dict(STEPS)[self.STEP]}"
-
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            yield StepList(self.STEP, self.wizard.step_marks(self.STEP))
+            yield StepList(self.STEP, self.wizard.derived.step_marks(self.STEP))
             with VerticalScroll(id="form"):
-                yield Static(self.title_text, classes="step-title")
+                yield Static(step_title(self.STEP), classes="step-title")
                 yield from self.compose_form()
             with VerticalScroll(id="side"):
                 yield HelpPanel(id="help")
@@ -113,7 +103,9 @@ class StepScreen(Screen[None]):
             self.load_fields(self.wizard_state.config)
         for name in self.WATCHES:
             self.watch(self.wizard, name, self.refresh_state, init=False)
-        self.watch(self.wizard, "analysis", self._analysis_changed, init=False)
+        # A failure or a finish of the analysis changes findings and marks, not only what the step shows of it.
+        self.watch(self.wizard, "analysis", self.show_analysis, init=False)
+        self.watch(self.wizard, "analysis", self.refresh_state, init=False)
         self.refresh_state()
         rows = self.rows()
         if rows:
@@ -132,49 +124,25 @@ class StepScreen(Screen[None]):
 
     # --- edits ------------------------------------------------------------------------------------------
     def _edited(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(EDIT_DEBOUNCE_S, self.flush)
+        self.edits.edited()
 
     for _edit in EDIT_EVENTS:  # handled from the one list that loading fields also silences: none is left out
         _edited = on(_edit)(_edited)
     del _edit
 
-    @property
-    def edit_pending(self) -> bool:
-        """True from an edit until the debounce applies it: what a test waits on instead of a fixed time."""
-        return self._timer is not None
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        """Enter in a text box moves on to the next field, as in a paper form."""
-        self.focus_next()
-
     def flush(self) -> bool:
         """Apply pending edits now; False when a field holds a value the config cannot take."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self.edits.stop()
         try:
             config = self.build_config(self.wizard_state.config)
         except ConfigError as error:
-            self._errors = field_errors(error)
-            self._show_field_errors()
+            self.edits.show_errors(field_errors(error))
             self.refresh_state()
             return False
-        self._errors = {}
-        self._show_field_errors()
+        self.edits.show_errors({})
         if not self.wizard.set_config(config):
             self.refresh_state()  # the same config as before (a field fixed back): only the field marks changed
         return True
-
-    def _show_field_errors(self) -> None:
-        for row in self.rows():
-            row.show_error(self._errors.get(row.key))
-        self.show_other_errors({key: msg for key, msg in self._errors.items() if key not in self._row_keys()})
-
-    def _row_keys(self) -> set[str]:
-        return {row.key for row in self.rows()}
 
     def show_other_errors(self, errors: dict[str, str]) -> None:
         """Errors on keys without a row of their own (a dataset mapping, a module list); subclasses show them."""
@@ -189,12 +157,8 @@ class StepScreen(Screen[None]):
     def lights(self) -> Lights:
         """Every light of this step, from the catalog's findings and the values on screen the config cannot take."""
         checking = self.USES_DATA and self.wizard.analyst.pending()
-        return step_lights(self.wizard.findings(), self.KEYS, self._errors, self.wizard_state.accepted, checking)
-
-    def _analysis_changed(self) -> None:
-        """A failure or a finish of the analysis changes findings and marks, not only what the step shows of it."""
-        self.show_analysis()
-        self.refresh_state()
+        findings = self.wizard.derived.findings()
+        return step_lights(findings, self.KEYS, self.edits.errors, self.wizard_state.accepted, checking)
 
     def refresh_state(self) -> None:
         """Re-render what depends on the config: findings, help, Next, the sidebar marks and the step's numbers.
@@ -204,7 +168,7 @@ class StepScreen(Screen[None]):
         self.query_one(FindingsList).show(lights.findings, lights.accepted)
         self.query_one(FixButtons).show(lights.findings)
         self.query_one(HelpPanel).explain(self._focused_key, list(lights.findings), self.INTRO)
-        self.query_one(StepList).update_marks(self.wizard.step_marks(self.STEP, self._errors))
+        self.query_one(StepList).update_marks(self.wizard.derived.step_marks(self.STEP, self.edits.errors))
         button = self.query_one("#next", Button)
         button.disabled = lights.blocked
         button.label = lights.next_label
@@ -223,32 +187,9 @@ class StepScreen(Screen[None]):
         if not fixes:
             self.notify("No finding on this step has a fix that can be applied for you.")
             return
-        self.apply_fix(fixes[0])
+        from tui.screens.fixes import apply_fix
 
-    def on_fix_buttons_apply(self, event: FixButtons.Apply) -> None:
-        event.stop()
-        self.apply_fix(event.finding)
-
-    def apply_fix(self, finding: Finding) -> None:
-        """Apply a finding's `changes` through the app's one config-update path, so the lights and the dirty flag
-        follow, and show the new values in this step's fields. A change the config refuses changes nothing."""
-        if not self.flush_or_refuse():
-            return
-        if finding.retarget:
-            self.wizard.declare_target(finding.retarget)
-            with self.prevent(*EDIT_EVENTS):
-                self.load_fields(self.wizard.config)
-            self.refresh_state()
-            self.notify(f"Train on: {self.wizard.target.describe()}")
-            return
-        problem = self.wizard.apply_changes(finding.changes)
-        if problem is not None:
-            self.notify(f"could not apply the fix ({describe_changes(finding.changes)}): {problem}", severity="error")
-            return
-        with self.prevent(*EDIT_EVENTS):
-            self.load_fields(self.wizard.config)
-        self.refresh_state()
-        self.notify(f"set {describe_changes(finding.changes)}")
+        apply_fix(self, fixes[0])
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         row = next((node for node in event.widget.ancestors_with_self if isinstance(node, FieldRow)), None)
@@ -271,23 +212,6 @@ class StepScreen(Screen[None]):
             event.stop()
             action()
 
-    def browse_into(self, row_id: str, title: str, *, folders: bool = False) -> None:
-        """Pick a file (or folder) from the working folder into a text row, as if it had been typed there."""
-
-        def picked(path: Path | None) -> None:
-            if path is not None:
-                self.query_one(f"#{row_id}", FieldRow).set_value(str(path))
-
-        self.app.push_screen(PathPicker(title, Path.cwd(), folders=folders), picked)
-
-    def flush_or_refuse(self) -> bool:
-        """Apply pending edits before leaving the entry or step; False (and says so) while a field holds a value
-        the config cannot take, so no typed value is lost."""
-        if self.flush():
-            return True
-        self.notify("Fix or clear the field marked ✗ first, so no typed value is lost.", severity="error")
-        return False
-
     def action_next(self) -> None:
         if not self.flush() or self.lights().blocked:
             self.notify("This step has errors; the findings panel says how to fix each one.", severity="error")
@@ -300,14 +224,24 @@ class StepScreen(Screen[None]):
             self.wizard.goto(STEP_IDS[index + 1])
 
     def action_back(self) -> None:
-        if not self.flush_or_refuse():
+        if not self.edits.flush_or_refuse():
             return
         index = STEP_IDS.index(self.STEP)
         self.wizard.goto(STEP_IDS[index - 1] if index > 0 else "start")
 
-    def on_step_list_jump(self, event: StepList.Jump) -> None:
-        if self.flush_or_refuse():
-            self.wizard.goto(event.step)
+
+def step_title(step: str) -> str:
+    return f"Step {STEP_IDS.index(step) + 1} of {len(STEPS)}: {dict(STEPS)[step]}"
+
+
+def browse_into(screen: Screen[None], row_id: str, title: str, *, folders: bool = False) -> None:
+    """Pick a file (or folder) from the working folder into a text row of `screen`, as if it had been typed."""
+
+    def picked(path: Path | None) -> None:
+        if path is not None:
+            screen.query_one(f"#{row_id}", FieldRow).set_value(str(path))
+
+    screen.app.push_screen(PathPicker(title, Path.cwd(), folders=folders), picked)
 
 
 class Section(Vertical):

@@ -14,6 +14,10 @@ class InOrderInput(Input):
     (`…135M-Instru`). This box runs its own bindings as the key arrives, so its text is always what was typed.
     """
 
+    def on_input_submitted(self) -> None:
+        """Enter moves on to the next field, as in a paper form (the message still bubbles to the screen)."""
+        self.screen.focus_next()
+
     async def _on_key(self, event: events.Key) -> None:
         if not event.is_printable and await self._run_own_binding(event.key):
             event.stop()

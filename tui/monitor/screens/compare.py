@@ -65,7 +65,9 @@ class CompareScreen(Screen[None]):
             chart.refresh()
         skipped = [run for run in comparison.runs if run.unreadable_lines]
         for run in skipped:
-            self.notify(f"{run.name}: {run.unreadable_lines} unreadable line(s) of its events were skipped")
+            self.notify(
+                f"{run.name}: {run.unreadable_lines} unreadable line(s) of its events were skipped", markup=False
+            )
 
     def _failed(self, error: Exception) -> None:
         self.query_one("#compare-title", Static).update(f"✗ cannot compare: {error}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from enum import Enum
@@ -10,19 +9,19 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import on
-from textual.app import ComposeResult, SuspendNotSupported
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.worker import Worker, WorkerState
 
 from engine.errors import FtTuiError, one_line
 from engine.runs import LaunchError, RunControlError, RunState, resume_run, stop_run
 from engine.runs.folder import RunFolder
 from engine.runs.registry import display_name
-from tui.monitor.actions import ft_tui_command, open_folder, run_config, run_cwd
+from tui.monitor.actions import open_folder, run_config, run_ft_tui
+from tui.monitor.drawn import CHART_SECONDS, Drawn
 from tui.monitor.model import RunModel
 from tui.monitor.screens.dialogs import ConfirmDialog
 from tui.monitor.watcher import RunChanged, RunWatcher, StepReceived
@@ -31,7 +30,7 @@ from tui.monitor.widgets.log_pane import LogPane
 from tui.monitor.widgets.panels import CheckpointList, ProgressPanel, RunHeader, StepBar
 from tui.monitor.widgets.summary import SummaryPanel
 from tui.notify import notify_error
-from tui.workers import in_background
+from tui.workers import in_background, loop_in_background
 
 ENDED: tuple[RunState, ...] = ("finished", "stopped", "failed")
 STOP_QUESTION = (
@@ -40,8 +39,6 @@ STOP_QUESTION = (
 )
 STATEFUL_ACTIONS = ("stop", "resume", "chat", "merge", "samples", "memory")
 """The footer keys that come and go with the run's state (check_action)."""
-CHART_SECONDS = 0.5
-"""Charts, log and checkpoints redraw at most this often while steps stream in; the clocks move every redraw."""
 
 
 class Pending(Enum):
@@ -51,6 +48,21 @@ class Pending(Enum):
     NONE = ""
     STOP = "stopping…"
     RESUME = "resuming…"
+
+    def settled(self, state: RunState, alive: bool, version: int, since: int) -> bool:
+        """Whether the run's events show the action done: a stop once the run ended and its engine exited, a
+        resume once new events (model `version` past the one at the request, `since`) show it running."""
+        if self is Pending.STOP:
+            return state in ENDED and not alive
+        return version > since and state not in ENDED
+
+
+def loss_layers(model: RunModel) -> list[Layer]:
+    return [
+        Layer("raw", model.loss.raw, "grey50", "band"),
+        Layer("smoothed", model.loss, "bright_cyan"),
+        Layer("eval", model.eval_loss, "bright_magenta"),
+    ]
 
 
 class MonitorScreen(Screen[None]):
@@ -102,20 +114,18 @@ class MonitorScreen(Screen[None]):
         self._pending_version = 0
         self.reader_error: str | None = None
         """Why the tail stopped (a failed read of the run folder); shown instead of a monitor that stops moving."""
-        self._drawn: tuple[object, ...] | None = None
-        self._keys_shown: tuple[bool | None, ...] = ()
-        self._drawn_at = 0.0
+        self._drawn = Drawn()
 
     def compose(self) -> ComposeResult:
         yield RunHeader(id="run-header")
         yield StepBar(show_eta=False, id="step-bar")
         yield ProgressPanel(id="progress")
         with Horizontal(id="charts"):
-            yield LineChart("Loss", self._loss_layers, id="loss-chart")
+            yield LineChart("Loss", lambda: loss_layers(self.model), id="loss-chart")
             with Vertical(id="side"):
                 yield LineChart(
                     "Learning rate",
-                    self._lr_layers,
+                    lambda: [Layer("lr", self.model.learning_rate, "green")],
                     y_format="{:.1e}",
                     y_includes=lambda: self.model.peak_learning_rate,
                     id="lr-chart",
@@ -126,7 +136,7 @@ class MonitorScreen(Screen[None]):
         yield Footer(show_command_palette=False, compact=True)  # every key fits at 80 columns
 
     def on_mount(self) -> None:
-        self.run_worker(self.watcher.watch(self), group="tail", exclusive=True, exit_on_error=False)
+        loop_in_background(self, lambda: self.watcher.watch(self), self._reader_failed, group="tail")
         self.set_interval(CHART_SECONDS, self.redraw)
         self.redraw()
 
@@ -142,23 +152,16 @@ class MonitorScreen(Screen[None]):
 
     @on(RunChanged)
     def _on_run_changed(self) -> None:
-        if self.pending is not Pending.NONE and self._pending_done():
+        watcher = self.watcher
+        if self.pending.settled(self.state, watcher.alive, self.model.version, self._pending_version):
             self.pending = Pending.NONE
         self.redraw()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def _reader_failed(self, error: Exception) -> None:
         """The tail worker ended with an error: say so (header and log) instead of a monitor frozen in silence."""
-        if event.worker.group != "tail" or event.state is not WorkerState.ERROR:
-            return
-        error = event.worker.error
         self.reader_error = f"{type(error).__name__}: {error}"
         self.model.add_error(f"the monitor stopped reading {self.run_dir}: {self.reader_error}", self.clock())
         self.redraw()
-
-    def _pending_done(self) -> bool:
-        if self.pending is Pending.STOP:
-            return self.state in ENDED and not self.watcher.alive
-        return self.model.version > self._pending_version and self.state not in ENDED
 
     def _shown(self) -> tuple[object, ...]:
         """Everything the panels are drawn from, besides the clock."""
@@ -168,28 +171,21 @@ class MonitorScreen(Screen[None]):
     @property
     def up_to_date(self) -> bool:
         """True when every panel shows the model as it is now (what a test waits for instead of a fixed time)."""
-        return self._drawn == self._shown()
+        return self._drawn.shown == self._shown()
 
     def redraw(self) -> None:
         """The one place the screen draws. Header, step bar and progress every time (their clocks move); charts,
         checkpoints, summary and log when what they show changed, at most every CHART_SECONDS while only new
         points arrive, at once when the state or the pending action changed."""
         self._show_progress()
-        shown, now = self._shown(), time.monotonic()
-        if shown == self._drawn:
+        if not self._drawn.due(self._shown(), time.monotonic()):
             return
-        only_points = self._drawn is not None and shown[1:] == self._drawn[1:]
-        if only_points and now - self._drawn_at < CHART_SECONDS:
-            return
-        self._drawn, self._drawn_at = shown, now
         self.query_one("#loss-chart", LineChart).refresh()
         self.query_one("#lr-chart", LineChart).refresh()
         self.query_one(CheckpointList).show(self.run_dir)
         self.query_one(SummaryPanel).show(self.model, self.state, self.run_dir, self.check_action("resume", ()) is True)
         self.query_one(LogPane).sync(self.model.log)
-        keys = tuple(self.check_action(action, ()) for action in STATEFUL_ACTIONS)
-        if keys != self._keys_shown:  # the footer is rebuilt on each refresh: only when a key comes or goes
-            self._keys_shown = keys
+        if self._drawn.keys_changed(tuple(self.check_action(action, ()) for action in STATEFUL_ACTIONS)):
             self.refresh_bindings()
 
     def _show_progress(self) -> None:
@@ -202,16 +198,6 @@ class MonitorScreen(Screen[None]):
         stopping = self.pending is Pending.STOP
         self.query_one(ProgressPanel).show(self.model, self.state, self.clock(), stopping=stopping)
 
-    def _loss_layers(self) -> list[Layer]:
-        return [
-            Layer("raw", self.model.loss.raw, "grey50", "band"),
-            Layer("smoothed", self.model.loss, "bright_cyan"),
-            Layer("eval", self.model.eval_loss, "bright_magenta"),
-        ]
-
-    def _lr_layers(self) -> list[Layer]:
-        return [Layer("lr", self.model.learning_rate, "green")]
-
     # --- actions ------------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -220,7 +206,9 @@ class MonitorScreen(Screen[None]):
         if action == "stop":
             return self.state not in ENDED and self.pending is Pending.NONE
         if action == "resume":
-            resumable = self.state in ("stopped", "failed") and self._can_resume() and not self.watcher.alive
+            # A whole checkpoint on disk (the run folder's owner decides), not the last checkpoint event.
+            can_resume = self.watcher.launch is not None and RunFolder(self.run_dir).resume_checkpoint() is not None
+            resumable = self.state in ("stopped", "failed") and can_resume and not self.watcher.alive
             return resumable and self.pending is Pending.NONE
         if action in ("chat", "merge"):
             return self.state == "finished"
@@ -230,25 +218,19 @@ class MonitorScreen(Screen[None]):
             return self.model.memory.total_mb is not None
         return True
 
-    def _can_resume(self) -> bool:
-        """A whole checkpoint on disk (the run folder's owner decides), not the last checkpoint event."""
-        return self.watcher.launch is not None and RunFolder(self.run_dir).resume_checkpoint() is not None
-
     def action_stop(self) -> None:
         def answered(confirmed: bool | None) -> None:
-            if confirmed:
-                self._stop()
+            if not confirmed:
+                return
+            try:
+                stop_run(self.run_dir)
+            except RunControlError as error:  # it ended meanwhile: nothing to stop, nothing wrong
+                notify_error(self, error, severity="warning")
+                return
+            self.pending = Pending.STOP
+            self.redraw()
 
         self.app.push_screen(ConfirmDialog(STOP_QUESTION, "Stop and save", "Keep training"), answered)
-
-    def _stop(self) -> None:
-        try:
-            stop_run(self.run_dir)
-        except RunControlError as error:  # it ended meanwhile: nothing to stop, nothing wrong
-            notify_error(self, error, severity="warning")
-            return
-        self.pending = Pending.STOP
-        self.redraw()
 
     def action_resume(self) -> None:
         """Starting the engine again may wait for the old process to exit (up to 15 s): a worker does it, and
@@ -256,39 +238,25 @@ class MonitorScreen(Screen[None]):
         self.pending = Pending.RESUME
         self._pending_version = self.model.version
         self.redraw()
-        in_background(self, lambda: resume_run(self.run_dir), self._resumed, self._resume_failed, group="resume")
 
-    def _resumed(self, _run_dir: Path) -> None:
-        self.watcher.alive = True
-        self.redraw()
+        def resumed(_run_dir: Path) -> None:
+            self.watcher.alive = True
+            self.redraw()
 
-    def _resume_failed(self, error: Exception) -> None:
-        self.pending = Pending.NONE
-        self.redraw()
-        if not isinstance(error, FtTuiError):
-            error = LaunchError(f"could not resume {self.run_dir}: {one_line(error)}")
-        notify_error(self, error)
+        def failed(error: Exception) -> None:
+            self.pending = Pending.NONE
+            self.redraw()
+            if not isinstance(error, FtTuiError):
+                error = LaunchError(f"could not resume {self.run_dir}: {one_line(error)}")
+            notify_error(self, error)
+
+        in_background(self, lambda: resume_run(self.run_dir), resumed, failed, group="resume")
 
     def action_chat(self) -> None:
-        self._run_ft_tui("chat")
+        run_ft_tui(self, self.run_dir, self.model.status.output_dir, "chat")
 
     def action_merge(self) -> None:
-        self._run_ft_tui("merge", wait_for_enter=True)
-
-    def _run_ft_tui(self, verb: str, wait_for_enter: bool = False) -> None:
-        """Runs in this terminal while the monitor is suspended, then the monitor comes back."""
-        config = run_config(self.run_dir)
-        if config is None:
-            self.notify(f"{self.run_dir} has no config copy to {verb} with", severity="error")
-            return
-        command = ft_tui_command(verb, config, run_cwd(self.run_dir, self.model.status.output_dir))
-        try:
-            with self.app.suspend():
-                subprocess.run(command.argv, cwd=command.cwd, check=False)
-                if wait_for_enter:
-                    input("\nPress Enter to return to the monitor…")
-        except SuspendNotSupported:
-            self.notify(f"Run it in a terminal: {command.shell_text()}", timeout=15)
+        run_ft_tui(self, self.run_dir, self.model.status.output_dir, "merge", wait_for_enter=True)
 
     def action_export(self) -> None:
         from tui.monitor.screens.export import open_export
@@ -298,12 +266,12 @@ class MonitorScreen(Screen[None]):
     def action_open(self) -> None:
         if not open_folder(self.run_dir):
             self.app.copy_to_clipboard(str(self.run_dir))
-            self.notify(f"Run folder (copied to the clipboard): {self.run_dir}", timeout=10)
+            self.notify(f"Run folder (copied to the clipboard): {self.run_dir}", timeout=10, markup=False)
 
     def action_new(self) -> None:
         config = run_config(self.run_dir)
         if config is None:
-            self.notify(f"{self.run_dir} has no config copy to start from", severity="error")
+            self.notify(f"{self.run_dir} has no config copy to start from", severity="error", markup=False)
             return
         self.post_message(self.NewRunRequested(config))
 

@@ -91,11 +91,10 @@ def load_model_tokenizer(config: RunConfig) -> Any:
 
 def prepare_with_engine(config: RunConfig, tokenizer: Any, progress: Progress) -> PreparedData:
     """The trainer's own preparation (and cache), so what the wizard shows is what the run will train on."""
-    import datasets
-
+    from engine.cli.output import quiet_libraries
     from engine.data.prepare import prepare_datasets
 
-    datasets.disable_progress_bars()  # progress goes to the status line, not over the screen
+    quiet_libraries()  # progress goes to the status line, not over the screen: the commands' one set of switches
     # One process, never forked workers: a fork from here copies into each child the locks that the app's other
     # threads (Textual's event loop and input reader, other workers) may hold at that instant, and a child that
     # then needs one (stdout's, the allocator's) waits forever. dataset_processes is not part of the prepared
@@ -135,11 +134,13 @@ def analyse(config: RunConfig, services: Services, progress: Progress) -> DataPr
 
 def render_segments(tokenizer: Any, ids: list[int], labels: list[int]) -> tuple[Segment, ...]:
     """Decode runs of trained and of masked tokens separately, so the screen can colour each run."""
+    from engine.data.spans import IGNORE_INDEX
+
     segments: list[Segment] = []
     start = 0
     for end in range(1, len(ids) + 1):
-        if end == len(ids) or (labels[end] != -100) != (labels[start] != -100):
-            segments.append((tokenizer.decode(ids[start:end]), labels[start] != -100))
+        if end == len(ids) or (labels[end] != IGNORE_INDEX) != (labels[start] != IGNORE_INDEX):
+            segments.append((tokenizer.decode(ids[start:end]), labels[start] != IGNORE_INDEX))
             start = end
     return tuple(segments)
 

@@ -11,8 +11,8 @@ from textual.worker import Worker, get_current_worker
 
 from engine.config import RunConfig
 from engine.data.errors import NoRowsLeft
-from tui.screens.data_preview import DataPreview, analyse, data_key, detect_format
-from tui.workers import post_to_ui
+from tui.services.data_preview import DataPreview, analyse, data_key, detect_format
+from tui.workers import in_background, post_to_ui
 
 if TYPE_CHECKING:
     from tui.app import WizardApp
@@ -88,11 +88,15 @@ class DataAnalyst:
 
     def _start(self, config: RunConfig, entry: int) -> None:
         self._set_status("reading the data…")
-        self.worker = self.app.run_worker(
-            lambda: self._run(config, entry), thread=True, exclusive=True, group="data", exit_on_error=False
+        self.worker = in_background(
+            self.app,
+            lambda: self._run(config, entry),
+            self._finished,
+            lambda error: self._ended_early(config, error),
+            group="data",
         )
 
-    def _run(self, config: RunConfig, entry: int) -> None:
+    def _run(self, config: RunConfig, entry: int) -> DataPreview:
         """In the worker thread: peek at the chosen entry's rows, then tokenize the whole mix through engine.data.
 
         A newer request (or the app closing) cancels the worker; the analysis then stops at its next progress
@@ -104,26 +108,26 @@ class DataAnalyst:
                 raise AnalysisCancelled
             self._post(self._set_status, message)
 
-        try:
-            one = config.model_copy(update={"datasets": [config.datasets[entry]]})
-            rows = self.app.services.read_rows(one, SAMPLE_ROWS)
-            columns = sorted({key for row in rows for key in row})
-            suggestion = detect_format(rows) if rows else None
-            progress("reading the data…")
-            self._post(self._peeked, columns, suggestion)
-            preview = analyse(config, self.app.services, progress)
-        except AnalysisCancelled:
+        one = config.model_copy(update={"datasets": [config.datasets[entry]]})
+        rows = self.app.services.read_rows(one, SAMPLE_ROWS)
+        columns = sorted({key for row in rows for key in row})
+        suggestion = detect_format(rows) if rows else None
+        progress("reading the data…")
+        self._post(self._peeked, columns, suggestion)
+        return analyse(config, self.app.services, progress)
+
+    def _ended_early(self, config: RunConfig, error: Exception) -> None:
+        """On the UI thread, how an analysis that gave no preview ended: cancelled (silently), with no rows left,
+        or failed (one line on screen; the worker never crashes the app)."""
+        if isinstance(error, AnalysisCancelled):
             return
-        except NoRowsLeft as nothing:
+        if isinstance(error, NoRowsLeft):
             # Not a failure to show as a status line only: its facts let rule data.every_row_dropped say why and
             # how to fix it in the findings panel, and block the step, as `ft-tui validate --data` does.
-            empty = DataPreview(key=data_key(config), samples=(), facts=nothing.facts, prepared=None)
-            self._post(self._finished, empty, f"✗ {nothing}")
+            empty = DataPreview(key=data_key(config), samples=(), facts=error.facts, prepared=None)
+            self._finished(empty, f"✗ {error}")
             return
-        except Exception as error:  # every failure becomes one line on screen; the worker never crashes the app
-            self._post(self._failed, describe_error(error), data_key(config))
-            return
-        self._post(self._finished, preview)
+        self._failed(describe_error(error), data_key(config))
 
     def _post(self, callback: Any, *args: Any) -> None:
         """Hand a result to the UI thread."""
