@@ -44,6 +44,6 @@ def repetition_stop(prompt_tokens: int) -> Any:
             rows = [row[prompt_tokens:][-window:].tolist() for row in input_ids]
             looping = [loop_period(row) is not None for row in rows]
             self.fired = self.fired or any(looping)
-            return torch.tensor(looping, dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
+            return torch.tensor(looping, dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]  # torch.BoolTensor is a legacy name no tensor is typed as
 
     return RepetitionStop()

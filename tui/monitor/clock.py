@@ -103,9 +103,11 @@ class RunClock:
     def _started(self, event: StartedEvent) -> None:
         self.total_steps = event.total_steps
         self.eval_every = event.eval_every
-        rows = event.dataset.get("train_rows"), event.dataset.get("eval_rows")
-        has_rows = all(isinstance(value, int) for value in rows) and rows[0]
-        self.eval_share = rows[1] / rows[0] if has_rows else None  # type: ignore[operator]
+        train_rows, eval_rows = event.dataset.get("train_rows"), event.dataset.get("eval_rows")
+        if isinstance(train_rows, int) and isinstance(eval_rows, int) and train_rows > 0:
+            self.eval_share = eval_rows / train_rows
+        else:
+            self.eval_share = None
         per_epoch = event.dataset.get("steps_per_epoch")
         self.steps_per_epoch = per_epoch if isinstance(per_epoch, int) and per_epoch > 0 else None
         self.step_time, self.paused = None, False  # the first interval of a process includes its loading

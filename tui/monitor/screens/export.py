@@ -17,12 +17,13 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, RadioButton, RadioSet, Select, Static
 
 from engine.cli.export_lines import Done, ExportLine, Failed, Step, Tensors, from_json
-from engine.errors import FtTuiError
+from engine.errors import FtTuiError, one_line
 from engine.markup import escape_markup
 from engine.runs import RunState
 from tui.monitor.actions import as_typed
 from tui.monitor.export import ExportChoice, ExportRun, check_out, export_command, exportable_run
 from tui.notify import notify_error
+from tui.workers import loop_in_background
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -192,7 +193,15 @@ class ExportProgress(ModalScreen[Done | None]):
 
     def on_mount(self) -> None:
         self._show_buttons()
-        self.run_worker(self._export(), group="export", exclusive=True, exit_on_error=False)
+        loop_in_background(self, self._export, self._export_broke, group="export")
+
+    def _export_broke(self, error: Exception) -> None:
+        """The reading of the child's lines itself failed (not the export, which reports its own failure)."""
+        if self._process is not None and self._process.returncode is None:
+            self._process.send_signal(signal.SIGINT)
+        self.outcome = "failed"
+        self.query_one("#export-result", Static).update(f"[b red]✗[/] {escape_markup(one_line(error))}")
+        self._show_buttons()
 
     async def _export(self) -> None:
         command = export_command(self.run, self.choice)
