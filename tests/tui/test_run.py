@@ -16,8 +16,8 @@ from engine.runs.registry import LaunchInfo, save_launch
 from tests.tui.conftest import REPO, TARGET, wait_for
 from tui.app import WizardApp, create_app
 from tui.screens import STEP_SCREENS
-from tui.screens.data_preview import Services
 from tui.screens.dialogs import TextPrompt
+from tui.services.data_preview import Services
 from tui.state import WizardState
 
 FAKE_ENGINE = REPO / "tests" / "monitor" / "fake_engine.py"
