@@ -182,7 +182,8 @@ def main() -> None:
         f"llama.cpp {args.quant} greedy text equals transformers' float32 greedy text on {same_f32}/{len(rows)} prompts"
     )
     print(
-        f"llama.cpp {args.quant} greedy text equals transformers' on the same {args.quant} file on {same_q8}/{len(rows)} prompts"
+        f"llama.cpp {args.quant} greedy text equals transformers' on the same {args.quant} file "
+        f"on {same_q8}/{len(rows)} prompts"
     )
 
 
