@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static
+from textual.widgets.option_list import OptionDoesNotExist
 
 from tui.state import default_is_empty
 from tui.widgets.text_input import InOrderInput
@@ -89,16 +92,51 @@ class TextField(InputField):
         return self.control.value.strip() or None
 
 
-class Tick(Checkbox):
-    """A checkbox whose box is empty when off. Textual draws the X in both states and tells them apart by colour
-    alone, which reads as "on" in a monochrome terminal, a screen reader or a pasted screenshot."""
+TICKED, UNTICKED = "X", " "
+"""What a checkbox, a checklist entry or a radio button holds when on and off. Textual draws the same mark in
+both states and tells them apart by colour alone, which reads as "on" in a monochrome terminal, a screen reader
+or a pasted screenshot; an empty box when off reads right everywhere."""
 
-    BUTTON_INNER = " "
+
+class Tick(Checkbox):
+    """A checkbox whose box is empty when off."""
+
+    BUTTON_INNER = UNTICKED
 
     def watch_value(self) -> None:
         super().watch_value()
-        self.BUTTON_INNER = "X" if self.value else " "
+        self.BUTTON_INNER = TICKED if self.value else UNTICKED
         self.refresh()
+
+
+class Dot(RadioButton):
+    """A radio button whose circle is empty when off: the one chosen is the one with a dot."""
+
+    BUTTON_INNER = UNTICKED
+
+    def watch_value(self) -> None:
+        super().watch_value()
+        self.BUTTON_INNER = "●" if self.value else UNTICKED
+        self.refresh()
+
+
+class TickList(SelectionList[str]):
+    """A checklist whose unticked entries have an empty box (SelectionList draws every box with an X, as
+    Checkbox does by default)."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        segments = list(strip)
+        if len(segments) < 3 or segments[1].text != Checkbox.BUTTON_INNER:
+            return strip  # not a line with a box (the layout changed in a new Textual): leave it as drawn
+        box = segments[1]
+        mark = TICKED if option.value in self.selected else UNTICKED
+        segments[1] = Segment(mark, box.style, box.control)
+        return Strip(segments, strip.cell_length)
 
 
 class BoolField(FieldRow):
@@ -232,15 +270,11 @@ class ChecklistField(FieldRow):
         self.names = list(names)
 
     def make_control(self) -> Widget:
-        from textual.widgets import SelectionList
-
-        return SelectionList[str](*[(name, name) for name in self.names], compact=True, id=f"in-{self.id}")
+        return TickList(*[(name, name) for name in self.names], compact=True, id=f"in-{self.id}")
 
     @property
-    def control(self) -> Any:
-        from textual.widgets import SelectionList
-
-        return self.query_one(SelectionList)
+    def control(self) -> TickList:
+        return self.query_one(TickList)
 
     @property
     def value(self) -> list[str] | None:
@@ -272,18 +306,14 @@ class RadioField(FieldRow):
         """(label, value, reason it cannot be used or None)."""
 
     def make_control(self) -> Widget:
-        from textual.widgets import RadioButton, RadioSet
-
         buttons = [
-            RadioButton(f"{label} ({reason})" if reason else label, disabled=reason is not None, compact=True)
+            Dot(f"{label} ({reason})" if reason else label, disabled=reason is not None, compact=True)
             for label, _, reason in self.choices
         ]
         return RadioSet(*buttons, compact=True, id=f"in-{self.id}")
 
     @property
-    def control(self) -> Any:
-        from textual.widgets import RadioSet
-
+    def control(self) -> RadioSet:
         return self.query_one(RadioSet)
 
     @property
@@ -292,8 +322,6 @@ class RadioField(FieldRow):
         return self.choices[index][1] if index >= 0 else None
 
     def set_value(self, value: Any) -> None:
-        from textual.widgets import RadioButton
-
         buttons = list(self.control.query(RadioButton))
         index = next((i for i, (_, v, _) in enumerate(self.choices) if v == value), None)
         if index is not None and not buttons[index].value:
