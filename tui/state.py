@@ -125,7 +125,18 @@ def help_text(key: str) -> str:
     if key in TARGET_HELP:
         return TARGET_HELP[key]
     field_info = RunConfig.model_fields.get(key) or DatasetConfig.model_fields.get(key)
-    return " ".join((field_info.description or "").split()) if field_info else ""
+    text = " ".join((field_info.description or "").split()) if field_info else ""
+    return f"{text} {TYPED_AS[key]}" if key in TYPED_AS else text
+
+
+ROLES_SYNTAX = "user: human; assistant: gpt, bot"
+"""How the Role names box reads roles: its placeholder, its help and its error all show this one form."""
+
+TYPED_AS = {
+    "roles": f"Typed as `{ROLES_SYNTAX}`: a `;` between roles, a `,` between a role's names.",
+}
+"""How the wizard's box for a key is typed, where that differs from the YAML (the help shows the box's form only,
+so the wizard has one syntax)."""
 
 
 def default_is_empty(key: str) -> bool:

@@ -65,3 +65,13 @@ async def test_the_share_is_the_model_card_share(make_app: AppFactory) -> None:
         base = app.model_facts().parameter_count  # type: ignore[union-attr]
         assert f"({trainable_share(count, base + count)} of " in line, line
         assert f"({trainable_share(count, base)} of " not in line
+
+
+async def test_a_placeholder_reads_as_an_example_without_colour(make_app: AppFactory) -> None:
+    from textual.widgets import Input
+
+    app = make_app("smollm2-135m-lora")
+    async with opened_at(app, "training"):
+        box = app.screen.query_one("#in-row-output_dir", Input)
+        assert box.placeholder.startswith("e.g. ")
+        assert box.get_component_rich_style("input--placeholder").italic

@@ -16,7 +16,7 @@ from engine.config.choices import LEGACY_DATASET_TYPES, OFFERED_DATASET_TYPES
 from engine.wording import count
 from tui.notify import notify_error
 from tui.screens.step import EDIT_EVENTS, Section, StepScreen
-from tui.state import edit_config, edit_dataset
+from tui.state import ROLES_SYNTAX, edit_config, edit_dataset
 from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, RolesField, TextField
 from tui.widgets.histogram import length_chart, sample_content
 
@@ -67,7 +67,7 @@ class DatasetScreen(StepScreen):
                 Button("Remove this one", id="remove-entry", compact=True),
                 classes="field-extras",
             ),
-            TextField("path", "File or hub id", "data/train.jsonl or org/dataset"),
+            TextField("path", "File or hub id", "e.g. data/train.jsonl or org/dataset"),
             Horizontal(Button("Browse…", id="browse", compact=True), classes="field-extras"),
             ChoiceField("type", "Format", TYPES),
             Static("", id="data-columns", classes="note"),
@@ -75,19 +75,19 @@ class DatasetScreen(StepScreen):
         )
         yield Section(
             "Field mapping",
-            TextField("field_messages", "Messages column", "messages"),
-            TextField("message_property_mappings", "Role key", "role", id="row-map-role"),
-            TextField("message_property_mappings", "Content key", "content", id="row-map-content"),
-            RolesField("roles", "Role names", "user: human; assistant: gpt; tool: observation"),
-            ListField("roles_to_train", "Trained roles", "assistant"),
-            TextField("field_instruction", "Instruction column", "instruction"),
-            TextField("field_input", "Input column", "input"),
-            TextField("field_output", "Output column", "output"),
-            TextField("field", "Text column", "text"),
+            TextField("field_messages", "Messages column", "e.g. messages"),
+            TextField("message_property_mappings", "Role key", "e.g. role", id="row-map-role"),
+            TextField("message_property_mappings", "Content key", "e.g. content", id="row-map-content"),
+            RolesField("roles", "Role names", f"e.g. {ROLES_SYNTAX}"),
+            ListField("roles_to_train", "Trained roles", "e.g. assistant"),
+            TextField("field_instruction", "Instruction column", "e.g. instruction"),
+            TextField("field_input", "Input column", "e.g. input"),
+            TextField("field_output", "Output column", "e.g. output"),
+            TextField("field", "Text column", "e.g. text"),
         )
         yield Section(
             "Evaluation and loss",
-            TextField("val_set_size", "Held-out for eval", "0.05 = 5%, or a row count"),
+            TextField("val_set_size", "Held-out for eval", "e.g. 0.05 (5%) or a row count"),
             BoolField("train_on_inputs", "Train on prompts", "loss on prompts and user turns too"),
         )
         yield Section(

@@ -32,14 +32,14 @@ class LoraScreen(StepScreen):
         modules = (
             ChecklistField("lora_target_modules", "Layers", names)
             if names
-            else ListField("lora_target_modules", "Layers", "q_proj, v_proj (model not on disk: type names)")
+            else ListField("lora_target_modules", "Layers", "e.g. q_proj, v_proj (model not on disk: type names)")
         )
         yield Static("", id="lora-note", classes="note")
         yield Section(
             "Adapter size",
-            TextField("lora_r", "Rank r", "8-64"),
-            TextField("lora_alpha", "Alpha", "usually r or 2 x r"),
-            TextField("lora_dropout", "Dropout", "0-0.1"),
+            TextField("lora_r", "Rank r", "e.g. 8-64"),
+            TextField("lora_alpha", "Alpha", "e.g. r or 2 x r"),
+            TextField("lora_dropout", "Dropout", "e.g. 0-0.1"),
         )
         yield Section(
             "Where LoRA goes",

@@ -12,7 +12,8 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static
 from textual.widgets.option_list import OptionDoesNotExist
 
-from tui.state import default_is_empty
+from engine.config import ConfigError, ConfigProblem
+from tui.state import ROLES_SYNTAX, default_is_empty
 from tui.widgets.text_input import InOrderInput
 
 
@@ -221,15 +222,18 @@ class RolesField(InputField):
     """A dataset's role names mapped onto the template's, typed as `user: human; assistant: gpt, function_call;
     tool: observation` (axolotl's `roles:`), so tool-call conversations need no text editor.
 
-    Text that is not in that shape is handed on as typed, so the config check names the problem on the field.
+    Text that is not in that shape is refused with what to type instead, never guessed into roles.
     """
 
     @property
-    def value(self) -> dict[str, list[str]] | str | None:
+    def value(self) -> dict[str, list[str]] | None:
         text = self.control.value.strip()
         if not text:
             return None
-        return parse_roles(text) or text
+        roles = parse_roles(text)
+        if roles is None:
+            raise ConfigError([ConfigProblem(self.key, roles_problem(text), f"type them as `{ROLES_SYNTAX}`")])
+        return roles
 
     def set_value(self, value: Any) -> None:
         text = format_roles(value) if isinstance(value, dict) else "" if value is None else str(value)
@@ -249,6 +253,19 @@ def parse_roles(text: str) -> dict[str, list[str]] | None:
             return None  # `user: human assistant gpt` is two roles missing their `;`, not one role named so
         roles[role.strip()] = aliases
     return roles or None
+
+
+def roles_problem(text: str) -> str:
+    """What is wrong with role names `parse_roles` refused, in the words of the field's syntax."""
+    for part in filter(None, (piece.strip() for piece in text.split(";"))):
+        role, colon, names = part.partition(":")
+        if not colon or not role.strip():
+            return f"`{part}` names no role before a `:`"
+        if not names.strip(" ,"):
+            return f"`{part}` gives no dataset name after the `:`"
+        if any(len(name.split()) > 1 for name in [role, *names.split(",")]):
+            return f"`{part}` has a space inside a name: a `;` goes between roles, a `,` between names"
+    return "no role names"
 
 
 def format_roles(roles: dict[str, Any]) -> str:

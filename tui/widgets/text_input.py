@@ -12,6 +12,13 @@ class InOrderInput(Input):
     binding. While the screen is busy (a rule check on a loaded machine), a burst of Backspace waits in those
     queues and the letters typed after it are inserted first; the late deletions then eat them
     (`…135M-Instru`). This box runs its own bindings as the key arrives, so its text is always what was typed.
+
+    Its placeholder is italic as well as faint: in a monochrome terminal faint alone reads as a value typed.
+    """
+
+    DEFAULT_CSS = """
+    InOrderInput > .input--placeholder { text-style: italic; }
+    InOrderInput:ansi > .input--placeholder { text-style: dim italic; }
     """
 
     async def _on_key(self, event: events.Key) -> None:
