@@ -129,3 +129,19 @@ async def test_a_detected_format_the_entry_cannot_take_says_why_and_changes_noth
         await settle(pilot)
         assert app.config is before
         assert said and "field_messages" in said[-1]
+
+
+async def test_an_added_entry_takes_its_detected_format(make_app: AppFactory, tmp_path: Path) -> None:
+    """Not `pre-tokenized`, the empty format, once the rows say alpaca; a format chosen by hand stays."""
+    extra = alpaca_file(tmp_path)
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await pilot.pause()
+        await pilot.click("#add-entry")
+        await settle(pilot)
+        app.screen.query_one("#in-row-path", Input).value = str(extra)
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.config.datasets[1].type == "alpaca")
+        assert app.config.datasets[1].field_instruction in (None, "instruction")
+        assert app.config.datasets[0].type == "chat_template"  # the first entry is left alone
