@@ -122,11 +122,14 @@ class ReviewScreen(StepScreen):
         if folder.live_pid() is not None:
             self.notify(folder.refusal() or "", severity="error", markup=False)
             return
-        resumable = folder.resume_checkpoint() is not None
+        state = folder.state()
+        resumable = (
+            state in ("stopped", "failed") and folder.resume_checkpoint() is not None
+        )  # a finished run has nothing left
         choices = [("resume", "Resume it")] if resumable else []
         choices += [("replace", "Replace it"), ("cancel", "Cancel")]
         question = (
-            f"{self.wizard.config.output_dir} already holds a {folder.state()} run. "
+            f"{self.wizard.config.output_dir} already holds a {state} run. "
             + ("Resume it from its last checkpoint, or replace it? " if resumable else "Replace it? ")
             + f"Replacing moves the old run to {folder.path.name}{REPLACED_SUFFIX}<time> beside it; nothing is deleted."
         )
