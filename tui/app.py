@@ -21,7 +21,7 @@ from tui.screens.data_preview import DataPreview, Services, data_key, default_se
 from tui.screens.data_worker import Analysis, DataAnalyst
 from tui.screens.dialogs import ChoiceDialog, HelpDialog, TextPrompt
 from tui.screens.step import StepScreen
-from tui.state import WizardState
+from tui.state import WizardState, new_file_header
 from tui.target_memory import remember_target, remembered_target
 
 if TYPE_CHECKING:
@@ -354,11 +354,8 @@ class WizardApp(App[int]):
 
     def _write(self, path: Path, then: Any) -> None:
         assert self.state is not None
-        header = (
-            f"Written by the ft-tui wizard ({self.state.origin or 'new config'}).\nRun it with: ft-tui train {path}"
-        )
         try:
-            save_config(self.state.config, path, header=header, base=self.state.path)
+            save_config(self.state.config, path, header=new_file_header(self.state.origin, path), base=self.state.path)
         except OSError as error:
             self.notify(f"could not save {path}: {error.strerror or error}", severity="error", markup=False)
             return

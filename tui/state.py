@@ -143,3 +143,9 @@ def default_is_empty(key: str) -> bool:
     """True for keys whose default is None: leaving them unset and setting them to "off" mean the same."""
     field_info = RunConfig.model_fields.get(key) or DatasetConfig.model_fields.get(key)
     return field_info is not None and field_info.default is None
+
+
+def new_file_header(origin: str | None, path: Path) -> str:
+    """The comment a config the wizard writes as a new file starts with: where it came from and how to run it.
+    Review shows it too, so what is shown is what Save writes."""
+    return f"Written by the ft-tui wizard ({origin or 'new config'}).\nRun it with: ft-tui train {path}"

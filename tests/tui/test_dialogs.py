@@ -54,3 +54,29 @@ async def test_the_replace_file_dialog_opens_on_cancel(make_app: Callable[..., W
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, ChoiceDialog)
+
+
+async def test_review_shows_the_header_a_new_file_gets(make_app: Callable[..., WizardApp], tmp_path: Path) -> None:
+    """The comment header and the schema line (relative, never this machine's install folder) are on Review too."""
+    from textual.widgets import Input
+
+    from tui.screens.dialogs import TextPrompt
+
+    app = make_app("smollm2-135m-lora")
+    target = tmp_path / "my-run.yml"
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("review")
+        await pilot.pause()
+        shown = app.screen.yaml_text.splitlines()  # type: ignore[attr-defined]
+        assert shown[0] == "# yaml-language-server: $schema=engine/config/ft-tui.schema.json"  # from the repo root
+        assert shown[1] == "# Written by the ft-tui wizard (preset smollm2-135m-lora)."
+        assert shown[2] == "# Run it with: ft-tui train config.yml"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        written = target.read_text(encoding="utf-8").splitlines()
+        assert written[1] == shown[1] and written[2] == f"# Run it with: ft-tui train {target}"
+        assert written[3:] == shown[3:]
