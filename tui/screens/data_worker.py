@@ -111,7 +111,7 @@ class DataAnalyst:
             suggestion = detect_format(rows) if rows else None
             progress("reading the data…")
             self._post(self._peeked, columns, suggestion)
-            preview = analyse(config, self.app.services, progress)
+            preview = analyse(config, self.app.services, progress, entry, rows)
         except AnalysisCancelled:
             return
         except NoRowsLeft as nothing:
