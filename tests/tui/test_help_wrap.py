@@ -11,7 +11,8 @@ from textual.widgets import Input
 from tests.tui.conftest import settle
 from tui.app import WizardApp
 from tui.state import help_text
-from tui.widgets.help_panel import HelpPanel, wrap_words
+from tui.widgets.help_panel import HelpPanel
+from tui.widgets.wrap import wrap_words
 
 
 def test_long_names_break_after_a_separator() -> None:
@@ -40,3 +41,15 @@ async def test_the_panel_breaks_the_models_help_between_names(make_app: Callable
         for before, after in itertools.pairwise(lines):
             if before.split() and after.split() and before.split()[-1] + after.split()[0] in words:
                 assert before[-1] in "/-_.", (before, after)  # a name broken across lines: at a seam
+
+
+def test_findings_keep_their_colours_and_break_paths_at_seams() -> None:
+    from textual.content import Content
+
+    from tui.widgets.wrap import wrap_content
+
+    content = Content.assemble(("✗ error: ", "bold"), "output_dir: type e.g. the default ./outputs/lora-out")
+    wrapped = wrap_content(content, 14)
+    lines = wrapped.plain.splitlines()
+    assert all(len(line) <= 14 for line in lines) and "./outputs/" in lines and "lora-out" in lines
+    assert wrapped.spans[0].style == "bold" and wrapped.plain.startswith("✗ error:")
