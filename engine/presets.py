@@ -88,7 +88,7 @@ def save_user_preset(name: str, config: RunConfig, force: bool = False, descript
         raise PresetExistsError(name, path)
     header = description or f"User preset {name}: {config.base_model}, saved with ft-tui."
     header += f"\nRun it with: ft-tui train {path}"
-    return write_text_atomic(path, dump_config(config, header))
+    return write_text_atomic(path, dump_config(config, header, folder=path.parent))
 
 
 def _info(path: Path, builtin: bool) -> PresetInfo:

@@ -96,23 +96,29 @@ def _ask_format(questionary: Any, config: RunConfig, io: dict[str, Any]) -> RunC
 
 
 def _ask_key(questionary: Any, config: RunConfig, question: Question, io: dict[str, Any]) -> RunConfig:
-    """Ask until the answer makes a valid config; the key's help is shown as the prompt's instruction."""
+    """Ask until the answer makes a valid config; the key's help is shown as the prompt's instruction.
+
+    A refused answer is printed in full and asked again with the text as typed: a prompt's own error line is one
+    row, cut at the terminal's width, which hides the fix at the end of a long path."""
     build = _builder(config, question)
     default = _current(config, question)
-
-    def validate(text: str) -> bool | str:
-        try:
-            trial = build(text)
-        except ConfigError as error:
-            return error.problems[0].message
-        return _answer_error(trial, question) or True
-
-    answer = _answer(
-        questionary.text(
-            f"{question.message}:", default=default, validate=validate, instruction=_short_help(question.key), **io
+    while True:
+        answer = _answer(
+            questionary.text(f"{question.message}:", default=default, instruction=_short_help(question.key), **io)
         )
-    )
-    return build(answer)
+        problem = _problem(build, answer, question)
+        if problem is None:
+            return build(answer)
+        print(f"✗ {problem}")
+        default = answer
+
+
+def _problem(build: Callable[[str], RunConfig], text: str, question: Question) -> str | None:
+    try:
+        trial = build(text)
+    except ConfigError as error:
+        return error.problems[0].one_line()
+    return _answer_error(trial, question)
 
 
 def _answer_error(config: RunConfig, question: Question) -> str | None:
@@ -156,12 +162,21 @@ def _check_and_save(
         print("The config has errors (above); nothing was written. Fix them, or use the full wizard: ft-tui")
         return None
     target = save_as or Path(_answer(questionary.text("Save the config as:", default=CONFIG_FILE, **io)))
-    if target.exists() and not _answer(questionary.confirm(f"{target} exists. Replace it?", default=False, **io)):
-        raise Cancelled
+    while target.exists() and not _answer(questionary.confirm(f"{target} exists. Replace it?", default=False, **io)):
+        target = Path(_answer(questionary.text("Save it under another name:", default=str(_free_name(target)), **io)))
     header = f"Written by `ft-tui init --plain` from preset {preset}.\nRun it with: ft-tui train {target}"
     save_config(config, target, header=header)
     print(f"Wrote {target}. Train with: ft-tui train {target}")
     return target
+
+
+def _free_name(path: Path) -> Path:
+    """`config-2.yml` beside `config.yml` (or -3, ...): the first name not taken, offered when replacing is declined,
+    so the answers given are kept rather than thrown away."""
+    number = 2
+    while (candidate := path.with_name(f"{path.stem}-{number}{path.suffix}")).exists():
+        number += 1
+    return candidate
 
 
 def _adapter(config: RunConfig) -> str | None:

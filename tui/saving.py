@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from engine.config import save_config
 from engine.runs.paths import CONFIG_FILE
 from tui.screens.dialogs import ChoiceDialog
+from tui.state import new_file_header
 from tui.target_memory import remember_target
 
 if TYPE_CHECKING:
@@ -37,9 +38,8 @@ def write(app: WizardApp, path: Path, then: Any) -> None:
     state saved there, and run `then(path)`; a failed write says why and changes nothing."""
     state = app.state
     assert state is not None
-    header = f"Written by the ft-tui wizard ({state.origin or 'new config'}).\nRun it with: ft-tui train {path}"
     try:
-        save_config(state.config, path, header=header, base=state.path)
+        save_config(state.config, path, header=new_file_header(state.origin, path), base=state.path)
     except OSError as error:
         app.notify(f"could not save {path}: {error.strerror or error}", severity="error", markup=False)
         return

@@ -125,10 +125,27 @@ def help_text(key: str) -> str:
     if key in TARGET_HELP:
         return TARGET_HELP[key]
     field_info = RunConfig.model_fields.get(key) or DatasetConfig.model_fields.get(key)
-    return " ".join((field_info.description or "").split()) if field_info else ""
+    text = " ".join((field_info.description or "").split()) if field_info else ""
+    return f"{text} {TYPED_AS[key]}" if key in TYPED_AS else text
+
+
+ROLES_SYNTAX = "user: human; assistant: gpt, bot"
+"""How the Role names box reads roles: its placeholder, its help and its error all show this one form."""
+
+TYPED_AS = {
+    "roles": f"Typed as `{ROLES_SYNTAX}`: a `;` between roles, a `,` between a role's names.",
+}
+"""How the wizard's box for a key is typed, where that differs from the YAML (the help shows the box's form only,
+so the wizard has one syntax)."""
 
 
 def default_is_empty(key: str) -> bool:
     """True for keys whose default is None: leaving them unset and setting them to "off" mean the same."""
     field_info = RunConfig.model_fields.get(key) or DatasetConfig.model_fields.get(key)
     return field_info is not None and field_info.default is None
+
+
+def new_file_header(origin: str | None, path: Path) -> str:
+    """The comment a config the wizard writes as a new file starts with: where it came from and how to run it.
+    Review shows it too, so what is shown is what Save writes."""
+    return f"Written by the ft-tui wizard ({origin or 'new config'}).\nRun it with: ft-tui train {path}"

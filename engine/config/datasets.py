@@ -111,8 +111,8 @@ class DatasetConfig(StrictModel):
     message_field_content: str | None = None
     """Deprecated spelling of `message_property_mappings.content`."""
     roles: dict[str, list[str]] | None = None
-    """For chat_template: maps the dataset's role names onto the template's, e.g. `{user: [human], assistant:
-    [gpt]}`."""
+    """For chat_template: the names the dataset uses for each of the template's roles (user, assistant, system,
+    tool), several names per role allowed."""
     roles_to_train: list[str] | None = None
     """For chat_template: whose turns carry labels (default `[assistant]`)."""
     train_on_eos: Literal["turn", "last", "all", "none"] | None = None

@@ -421,15 +421,28 @@ def _validation_problems(error: ValidationError, key_lines: Mapping[str, int]) -
     for item in error.errors(include_url=False):
         loc = [str(part) for part in item["loc"] if not _is_union_branch(part)]
         path = ".".join(loc)
+        empty = _empty_problem(loc, item.get("input"))
         problems.append(
             ConfigProblem(
                 key=path,
-                message=_describe(item),
-                fix=_type_fix(loc),
+                message=empty[0] if empty else _describe(item),
+                fix=empty[1] if empty else _type_fix(loc),
                 line=key_lines.get(path),
             )
         )
     return sorted(_dedupe(problems), key=lambda problem: problem.line or 0)
+
+
+def _empty_problem(loc: list[str], value: Any) -> tuple[str, str] | None:
+    """A key that must have a value, left empty (a cleared wizard field, `output_dir:`): say so, and name the
+    value to type, its default, rather than the type pydantic expected."""
+    field = RunConfig.model_fields.get(loc[0]) if len(loc) == 1 else None
+    if field is None or not (value is None or (isinstance(value, str) and not value.strip())):
+        return None
+    default = field.get_default(call_default_factory=True)
+    if default is None or default == "":
+        return None
+    return "cannot be empty", f"type a value, e.g. the default {default}"
 
 
 def _is_union_branch(part: object) -> bool:

@@ -7,6 +7,7 @@ every file ft-tui writes names it on its first line, the modeline yaml-language-
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -89,9 +90,16 @@ def shipped_schema_path() -> Path:
     return Path(str(resources.files("engine.config").joinpath(SCHEMA_FILE)))
 
 
-def schema_modeline() -> str:
-    """The first line of every file ft-tui writes: yaml-language-server's pointer to the schema."""
-    return f"# yaml-language-server: $schema={shipped_schema_path()}"
+def schema_modeline(folder: Path | None = None) -> str:
+    """The first line of every file ft-tui writes: yaml-language-server's pointer to the schema, relative to the
+    `folder` the file is written in (default: the current one). An absolute path would name this machine's
+    install folder, dead once the config is copied to the GPU server or a colleague's checkout."""
+    shipped = shipped_schema_path()
+    try:
+        where = Path(os.path.relpath(shipped, (folder or Path.cwd()).resolve())).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        where = shipped.as_posix()
+    return f"# yaml-language-server: $schema={where}"
 
 
 if __name__ == "__main__":

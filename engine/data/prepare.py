@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.data.cache import cache_key, load_entry, save_entry, sweep_abandoned_saves
-from engine.data.encode import EncodeReport, LengthPolicy, encode_dataset
+from engine.data.encode import BatchEncoder, EncodeReport, LengthPolicy, encode_dataset
 from engine.data.errors import DataError, NoRowsLeft
 from engine.data.formats import build_formatter, ignored_tools_column
 from engine.data.loading import load_source
@@ -89,7 +89,7 @@ def encode_all(
     """Encode and concatenate entries; nothing usable left is an error that says why rows were dropped."""
     import datasets
 
-    policy = LengthPolicy(cfg.sequence_len, cfg.effective_excess_length_strategy(), cfg.min_sample_len or 1)
+    policy = length_policy(cfg)
     parts, report = [], EncodeReport()
     for offset, ds in enumerate(entries):
         say(f"loading {ds.path}")
@@ -109,6 +109,24 @@ def encode_all(
         facts = facts_for(cfg, None, None, report, world_size=1)
         raise NoRowsLeft(_nothing_left(report, [e.path for e in entries], first_index), facts)
     return merged, report
+
+
+def length_policy(cfg: RunConfig) -> LengthPolicy:
+    return LengthPolicy(cfg.sequence_len, cfg.effective_excess_length_strategy(), cfg.min_sample_len or 1)
+
+
+def encode_rows(
+    cfg: RunConfig, entry: DatasetConfig, tokenizer: Any, rows: list[dict[str, Any]]
+) -> list[tuple[list[int], list[int]]]:
+    """`rows` of one `datasets:` entry as the run encodes them (input ids, labels), the rows it would drop left
+    out: what a preview of that entry shows, since the merged and shuffled data does not say which entry a
+    sample came from."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    batch = {column: [row.get(column) for row in rows] for column in columns}
+    table = BatchEncoder(build_formatter(entry, cfg, tokenizer), length_policy(cfg))(batch, list(range(len(rows))))
+    kept = [i for i, problem in enumerate(table.column("problem").to_pylist()) if not problem]
+    ids, labels = table.column("input_ids").to_pylist(), table.column("labels").to_pylist()
+    return [(ids[i], labels[i]) for i in kept]
 
 
 def split(data: Any, val_set_size: float, seed: int, *, shuffle: bool) -> tuple[Any, Any | None]:

@@ -222,6 +222,12 @@ def lora_trainable_params(facts: ModelFacts, r: int, target_modules: Sequence[st
     return total
 
 
+def trainable_share(trainable: int, total: int) -> str:
+    """`3.50%`: trainable weights as a share of every weight of the model as trained (base plus adapter), as
+    peft prints it. The wizard's estimate and the model card both say it this way, so the two agree."""
+    return f"{trainable / total:.2%}" if total else "0%"
+
+
 def _target_names(target_modules: Sequence[str] | str, by_name: dict[str, LinearLayer]) -> list[str]:
     """The distinct names asked for: `all-linear` expands to the table, a lone string is one name."""
     if target_modules == ALL_LINEAR:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.models.facts import ALL_LINEAR, MemoryEstimate, Method, ModelFacts, estimate_memory
+from engine.models.targets import lora_targets as chosen_targets
 
 if TYPE_CHECKING:
     from engine.config import RunConfig
@@ -77,9 +78,10 @@ def compute_dtype_bytes(config: RunConfig, target: Target) -> int:
 
 
 def lora_targets(config: RunConfig, facts: ModelFacts) -> list[str] | str:
-    """The modules LoRA will wrap: all linear layers unless a list of known names is given."""
-    targets = config.lora_target_modules
-    if config.lora_target_linear or not isinstance(targets, list) or not targets:
+    """The modules LoRA will wrap (engine.models.targets decides), as names the layer table knows; all linear
+    layers, the most it could be, where that is unknown (a regex, names of another model, no peft default)."""
+    targets = chosen_targets(config, facts.model_type)
+    if not isinstance(targets, list):
         return ALL_LINEAR
     known = set(facts.linear_module_names)
     return [name for name in targets if name in known] or ALL_LINEAR

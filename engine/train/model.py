@@ -8,10 +8,8 @@ from typing import Any
 
 from engine.config import RunConfig
 from engine.models.loading import load_model_and_tokenizer
+from engine.models.targets import lora_targets
 from engine.train.decisions import packed_attention_kernel
-
-ALL_LINEAR = "all-linear"
-"""peft's name for every linear layer except the output head: axolotl's `lora_target_linear: true`."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +78,9 @@ def apply_tokens(config: RunConfig, tokenizer: Any, model: Any) -> tuple[str, ..
     return tuple(notes)
 
 
-def lora_config(config: RunConfig) -> Any:
-    """peft's LoraConfig from axolotl's lora_* keys."""
+def lora_config(config: RunConfig, model_type: str | None) -> Any:
+    """peft's LoraConfig from axolotl's lora_* keys, for a model of `model_type` (which decides the default
+    targets)."""
     from peft import LoraConfig
 
     return LoraConfig(
@@ -89,20 +88,13 @@ def lora_config(config: RunConfig) -> Any:
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
-        target_modules=lora_targets(config),
+        target_modules=lora_targets(config, model_type),
         modules_to_save=config.lora_modules_to_save,
         fan_in_fan_out=bool(config.lora_fan_in_fan_out),
         use_dora=bool(config.peft_use_dora),
         use_rslora=bool(config.peft_use_rslora),
         bias="none",
     )
-
-
-def lora_targets(config: RunConfig) -> list[str] | str | None:
-    """`lora_target_linear` wins (it covers any listed linear layer); None lets peft use its per-model default."""
-    if config.lora_target_linear:
-        return ALL_LINEAR
-    return config.lora_target_modules or None
 
 
 def wrap_lora(config: RunConfig, model: Any) -> Any:
@@ -114,7 +106,7 @@ def wrap_lora(config: RunConfig, model: Any) -> Any:
     if config.lora_model_dir:
         wrapped = PeftModel.from_pretrained(model, config.lora_model_dir, is_trainable=True)
     else:
-        wrapped = get_peft_model(model, lora_config(config))
+        wrapped = get_peft_model(model, lora_config(config, getattr(model.config, "model_type", None)))
     name_base_model(wrapped, config)  # adapter_config.json then names the hub id, not this machine's cache folder
     return wrapped
 

@@ -14,6 +14,7 @@ from engine.atomic import write_text_atomic
 from engine.config import RunConfig
 from engine.config.paths import written_as_path
 from engine.events import RunFacts
+from engine.models.facts import trainable_share
 from engine.models.locations import local_folder
 from engine.runs.paths import CONFIG_FILE, MODEL_CARD_FILE
 from engine.train.state import RunTally
@@ -89,11 +90,14 @@ def _datasets(config: RunConfig) -> str:
 
 def _rows(config: RunConfig, facts: RunFacts, tally: RunTally) -> list[tuple[str, str]]:
     data = facts.dataset
-    share = facts.params_trainable / facts.params_total if facts.params_total else 0.0
     rows = [
         ("base model", f"`{config.base_model}`"),
         ("method", _method(config) + (f", targets: {_targets(config)}" if config.uses_lora() else "")),
-        ("trainable parameters", f"{facts.params_trainable:,} of {facts.params_total:,} ({share:.2%})"),
+        (
+            "trainable parameters",
+            f"{facts.params_trainable:,} of {facts.params_total:,} "
+            f"({trainable_share(facts.params_trainable, facts.params_total)})",
+        ),
         (
             "data",
             f"{count(int(data.get('train_rows', 0)), 'training row')} "

@@ -81,7 +81,7 @@ def test_saving_to_another_file_keeps_the_original_layout(tmp_path: Path) -> Non
 
 def test_a_new_file_still_starts_with_the_ft_tui_header(tmp_path: Path) -> None:
     path = save_config(RunConfig(), tmp_path / "new.yml", header="Written by ft-tui")
-    assert path.read_text().splitlines()[:2] == [schema_modeline(), "# Written by ft-tui"]
+    assert path.read_text().splitlines()[:2] == [schema_modeline(tmp_path), "# Written by ft-tui"]
 
 
 def test_a_base_that_is_no_longer_a_config_gives_a_fresh_file(tmp_path: Path) -> None:

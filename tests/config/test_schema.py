@@ -59,7 +59,12 @@ def test_the_shipped_schema_file_is_current() -> None:
 
 
 def test_written_files_point_editors_at_the_shipped_schema(tmp_path: Path) -> None:
-    written = save_config(RunConfig(), tmp_path / "c.yml", header="hello").read_text()
-    first = written.splitlines()[0]
-    assert first == schema_modeline() == f"# yaml-language-server: $schema={shipped_schema_path()}"
+    """By a path relative to the file, never the install folder's absolute path (dead on another machine)."""
+    written = tmp_path / "sub" / "c.yml"
+    written.parent.mkdir()
+    first = save_config(RunConfig(), written, header="hello").read_text().splitlines()[0]
+    assert first == schema_modeline(written.parent)
+    where = first.removeprefix("# yaml-language-server: $schema=")
+    assert not Path(where).is_absolute()
+    assert (written.parent / where).resolve() == shipped_schema_path().resolve()
     assert shipped_schema_path().is_file()

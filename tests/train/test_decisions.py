@@ -11,7 +11,6 @@ from engine.config import RunConfig, parse_config_dict
 from engine.config.intervals import eval_interval, save_interval
 from engine.train import TrainError, decisions
 from engine.train.checkpoints import find_checkpoints, find_resume_checkpoint
-from engine.train.model import ALL_LINEAR, lora_targets
 from tests.tiny import fake_checkpoint
 
 
@@ -72,12 +71,6 @@ def test_per_sample_attention_only_for_packed_sdpa() -> None:
     assert decisions.packed_attention_kernel(config(sample_packing=True, attn_implementation="sdpa"))[0]
     assert not decisions.packed_attention_kernel(config(sample_packing=False, attn_implementation="sdpa"))[0]
     assert not decisions.packed_attention_kernel(config(sample_packing=True, attn_implementation="eager"))[0]
-
-
-def test_lora_target_linear_means_every_linear_layer() -> None:
-    assert lora_targets(config(lora_target_linear=True, lora_target_modules=["q_proj"])) == ALL_LINEAR
-    assert lora_targets(config(lora_target_modules=["q_proj", "v_proj"])) == ["q_proj", "v_proj"]
-    assert lora_targets(config()) is None
 
 
 def make_checkpoint(folder: Path, step: int, complete: bool = True) -> Path:

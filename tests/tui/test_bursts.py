@@ -82,3 +82,26 @@ async def test_a_rank_survives_a_burst_of_backspace(make_app: AppFactory, how: s
         await settle(pilot)
         assert box.value == "123456789"
         assert app.config.lora_r == 123456789
+
+
+async def test_keys_typed_right_after_tab_go_to_the_next_field(make_app) -> None:  # type: ignore[no-untyped-def]
+    """Tab and the keys after it arrive in one burst, all queued at the box that had the focus: the text goes
+    where the person meant, the next field, not into the one they left (issue 24's walk at 120x40)."""
+    from textual import events
+    from textual.widgets import Input
+
+    from tests.tui.conftest import opened_at, settle
+
+    app = make_app("smollm2-135m-lora")
+    async with opened_at(app, "lora") as pilot:
+        rank = app.screen.query_one("#in-row-lora_r", Input)
+        alpha = app.screen.query_one("#in-row-lora_alpha", Input)
+        rank.focus()
+        await pilot.pause()
+        before = rank.value
+        burst = [events.Key("tab", None), events.Key("end", None), *(events.Key("backspace", None) for _ in range(4))]
+        for event in [*burst, events.Key("6", "6"), events.Paste("4")]:
+            rank.post_message(event)
+        await settle(pilot)
+        assert rank.value == before
+        assert app.focused is alpha and alpha.value == "64"

@@ -129,3 +129,39 @@ async def test_a_detected_format_the_entry_cannot_take_says_why_and_changes_noth
         await settle(pilot)
         assert app.config is before
         assert said and "field_messages" in said[-1]
+
+
+async def test_an_added_entry_takes_its_detected_format(make_app: AppFactory, tmp_path: Path) -> None:
+    """Not `pre-tokenized`, the empty format, once the rows say alpaca; a format chosen by hand stays."""
+    extra = alpaca_file(tmp_path)
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await pilot.pause()
+        await pilot.click("#add-entry")
+        await settle(pilot)
+        app.screen.query_one("#in-row-path", Input).value = str(extra)
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.config.datasets[1].type == "alpaca")
+        assert app.config.datasets[1].field_instruction in (None, "instruction")
+        assert app.config.datasets[0].type == "chat_template"  # the first entry is left alone
+
+
+async def test_the_sample_shown_is_the_edited_entrys(make_app: AppFactory, tmp_path: Path) -> None:
+    """The merged data is shuffled, so its first sample may be any entry's; the one shown is the edited entry's."""
+    extra = alpaca_file(tmp_path)
+    app = make_app("smollm2-135m-lora")
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.goto("dataset")
+        await pilot.pause()
+        await pilot.click("#add-entry")
+        await settle(pilot)
+        app.screen.query_one("#in-row-path", Input).value = str(extra)
+        await settle(pilot)
+        choose(app, "type", "alpaca")
+        await settle(pilot)
+        await wait_for(pilot, lambda: "Add 0 and 0." in shown(app, "#sample"))
+        app.screen.query_one("#entry", Select).value = 0
+        await settle(pilot)
+        await wait_for(pilot, lambda: "<|im_start|>" in shown(app, "#sample"))  # the persona chat's own sample
+        assert "Add 0 and 0." not in shown(app, "#sample")

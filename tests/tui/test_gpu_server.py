@@ -69,7 +69,7 @@ async def test_focusing_train_on_shows_its_own_help(make_app: AppFactory) -> Non
         await settle(pilot)
         app.screen.query_one("#target-device", Select).focus()
         await pilot.pause()
-        shown = str(app.screen.query_one(HelpPanel).render())
+        shown = " ".join(str(app.screen.query_one(HelpPanel).render()).split())  # wrapped to the panel
         assert "train_on" in shown and TARGET_HELP["train_on"][:40] in shown
 
 

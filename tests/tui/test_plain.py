@@ -57,8 +57,35 @@ def test_an_existing_file_is_kept_unless_replacing_is_confirmed(tmp_path: Path) 
     target = tmp_path / "keep.yml"
     target.write_text("base_model: keep\n", encoding="utf-8")
     with pytest.raises(Cancelled):
-        run_with_keys(ENTER * 9 + "n", target)
+        run_with_keys(ENTER * 9 + "n" + CTRL_C, target)
     assert target.read_text(encoding="utf-8") == "base_model: keep\n"
+
+
+def test_declining_to_replace_asks_for_another_name_and_keeps_the_answers(tmp_path: Path) -> None:
+    target = tmp_path / "keep.yml"
+    target.write_text("base_model: keep\n", encoding="utf-8")
+    (tmp_path / "keep-2.yml").write_text("base_model: keep too\n", encoding="utf-8")
+    keys = ENTER * 5 + "\x7f" * 3 + "256" + ENTER + ENTER * 3  # defaults, but sequence_len 256
+    written = run_with_keys(keys + "n" + ENTER, target)  # decline; accept the name offered
+    assert written == tmp_path / "keep-3.yml" and load_config(written).sequence_len == 256
+    assert target.read_text(encoding="utf-8") == "base_model: keep\n"
+    assert (tmp_path / "keep-2.yml").read_text(encoding="utf-8") == "base_model: keep too\n"
+
+
+def test_a_refused_path_is_printed_whole_with_its_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A prompt's error line is cut at the terminal's width; the refusal is printed above the prompt instead."""
+    missing = tmp_path / ("a-long-folder-name-" * 8) / "train.jsonl"
+    keys = ENTER * 3 + ERASE * 3 + str(missing) + ENTER + CTRL_C
+    with pytest.raises(Cancelled):
+        run_with_keys(keys, tmp_path / "plain.yml")
+    printed = capsys.readouterr().out
+    [line] = [line for line in printed.splitlines() if line.startswith("✗ ")]
+    from engine.data.inspect import inspect_dataset
+    from tui.state import edit_dataset
+
+    problem = inspect_dataset(edit_dataset(load_preset("smollm2-135m-lora"), {"path": str(missing)}).datasets[0])
+    assert problem is not None and line == f"✗ {problem.reason}; {problem.fix}"
+    assert str(missing) in line
 
 
 def test_interrupting_writes_nothing(tmp_path: Path) -> None:

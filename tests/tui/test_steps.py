@@ -39,7 +39,8 @@ def next_button(app: WizardApp) -> Button:
 
 
 def findings_text(app: WizardApp) -> str:
-    return str(app.screen.query_one(FindingsList).render())
+    """The findings as on screen, its line breaks (the panel wraps to its width) read as spaces."""
+    return " ".join(str(app.screen.query_one(FindingsList).render()).split())
 
 
 def choose(app: WizardApp, key: str, value: object) -> None:
@@ -216,7 +217,7 @@ async def test_help_panel_explains_the_focused_field(make_app: AppFactory) -> No
         await pilot.pause()
         app.screen.query_one("#in-row-micro_batch_size", Input).focus()
         await pilot.pause()
-        help_text = str(app.screen.query_one("#help", Static).render())
+        help_text = " ".join(str(app.screen.query_one("#help", Static).render()).split())  # wrapped to the panel
         assert help_text.startswith("micro_batch_size") and "Rows (or packed rows) per forward pass" in help_text
 
 

@@ -16,7 +16,7 @@ from engine.config.choices import LEGACY_DATASET_TYPES, OFFERED_DATASET_TYPES
 from engine.wording import count
 from tui.notify import notify_error
 from tui.screens.step import EDIT_EVENTS, Section, StepScreen, browse_into
-from tui.state import edit_config, edit_dataset
+from tui.state import ROLES_SYNTAX, edit_config, edit_dataset
 from tui.widgets.fields import BoolField, ChoiceField, FieldRow, ListField, RolesField, TextField
 from tui.widgets.histogram import length_chart, sample_content
 
@@ -53,6 +53,9 @@ class DatasetScreen(StepScreen):
         self.index = 0
         """Which `datasets:` entry the fields edit; the analysis covers the whole mix."""
         self._entry_options: list[tuple[str, int]] = []
+        self._untyped: set[int] = set()
+        """Entries added here whose format nobody has chosen: they take the detected one once it is known,
+        rather than starting as `pre-tokenized`, the empty format."""
 
     def compose_form(self) -> ComposeResult:
         yield Section(
@@ -67,7 +70,7 @@ class DatasetScreen(StepScreen):
                 Button("Remove this one", id="remove-entry", compact=True),
                 classes="field-extras",
             ),
-            TextField("path", "File or hub id", "data/train.jsonl or org/dataset"),
+            TextField("path", "File or hub id", "e.g. data/train.jsonl or org/dataset"),
             Horizontal(Button("Browse…", id="browse", compact=True), classes="field-extras"),
             ChoiceField("type", "Format", TYPES),
             Static("", id="data-columns", classes="note"),
@@ -75,19 +78,19 @@ class DatasetScreen(StepScreen):
         )
         yield Section(
             "Field mapping",
-            TextField("field_messages", "Messages column", "messages"),
-            TextField("message_property_mappings", "Role key", "role", id="row-map-role"),
-            TextField("message_property_mappings", "Content key", "content", id="row-map-content"),
-            RolesField("roles", "Role names", "user: human; assistant: gpt; tool: observation"),
-            ListField("roles_to_train", "Trained roles", "assistant"),
-            TextField("field_instruction", "Instruction column", "instruction"),
-            TextField("field_input", "Input column", "input"),
-            TextField("field_output", "Output column", "output"),
-            TextField("field", "Text column", "text"),
+            TextField("field_messages", "Messages column", "e.g. messages"),
+            TextField("message_property_mappings", "Role key", "e.g. role", id="row-map-role"),
+            TextField("message_property_mappings", "Content key", "e.g. content", id="row-map-content"),
+            RolesField("roles", "Role names", f"e.g. {ROLES_SYNTAX}"),
+            ListField("roles_to_train", "Trained roles", "e.g. assistant"),
+            TextField("field_instruction", "Instruction column", "e.g. instruction"),
+            TextField("field_input", "Input column", "e.g. input"),
+            TextField("field_output", "Output column", "e.g. output"),
+            TextField("field", "Text column", "e.g. text"),
         )
         yield Section(
             "Evaluation and loss",
-            TextField("val_set_size", "Held-out for eval", "0.05 = 5%, or a row count"),
+            TextField("val_set_size", "Held-out for eval", "e.g. 0.05 (5%) or a row count"),
             BoolField("train_on_inputs", "Train on prompts", "loss on prompts and user turns too"),
         )
         yield Section(
@@ -150,13 +153,15 @@ class DatasetScreen(StepScreen):
     def _switch_to(self, index: int, config: RunConfig) -> None:
         """Edit entry `index` of `config` (already applied): its fields are loaded, its columns analysed."""
         self.index = index
+        self.wizard.analyst.forget_peek()  # first: the redraw set_config causes must not show the old entry's guess
         self.wizard.set_config(config)
         with self.prevent(*EDIT_EVENTS):
             self.load_fields(self.wizard.config)
-        self.wizard.analyst.forget_peek()
         self.refresh_state()
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "in-row-type":
+            self._untyped.discard(self.index)  # a format chosen by hand is never replaced by the detected one
         if event.select.id == "entry" and isinstance(event.value, int) and event.value != self.index:
             event.stop()
             if not self.edits.flush_or_refuse():
@@ -168,6 +173,7 @@ class DatasetScreen(StepScreen):
         if not self.edits.flush_or_refuse():
             return
         config = self.wizard.config
+        self._untyped.add(len(config.datasets))
         self._switch_to(len(config.datasets), edit_dataset(config, {}, len(config.datasets)))
 
     def _remove_entry(self) -> None:
@@ -176,6 +182,7 @@ class DatasetScreen(StepScreen):
             return
         entries = [entry.model_dump(exclude_unset=True) for entry in config.datasets]
         del entries[self.index]
+        self._untyped = {i - (i > self.index) for i in self._untyped if i != self.index}
         self._switch_to(max(self.index - 1, 0), edit_config(config, {"datasets": entries}))
 
     def _show_mapping_rows(self) -> None:
@@ -231,6 +238,9 @@ class DatasetScreen(StepScreen):
 
     def show_analysis(self) -> None:
         wizard = self.wizard
+        if self.index in self._untyped and wizard.analysis.suggestion:
+            self._untyped.discard(self.index)
+            self._apply_detected()
         self.query_one("#data-columns", Static).update(wizard.analysis.columns_note())
         self.query_one("#apply-detected").display = self._detected_would_change()
         self.query_one("#data-status", Static).update(wizard.analysis.status)

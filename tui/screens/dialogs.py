@@ -15,9 +15,13 @@ from textual.widgets.button import ButtonVariant
 
 from tui.widgets.text_input import InOrderInput
 
+DESTRUCTIVE = ("replace", "discard")
+"""Answers that lose something (a file, a run, edits): never the button focused when a dialog opens, so an Enter
+pressed a moment too late (or typed ahead) does not answer them."""
+
 
 class ChoiceDialog(ModalScreen[str]):
-    """A question answered by one of a few buttons; Esc answers `cancel`."""
+    """A question answered by one of a few buttons; Esc answers `cancel`; the first safe answer has the focus."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss('cancel')", "Cancel")]
 
@@ -33,6 +37,11 @@ class ChoiceDialog(ModalScreen[str]):
                 for index, (answer, label) in enumerate(self.choices):
                     variant: ButtonVariant = "primary" if index == 0 else "default"
                     yield Button(label, id=f"answer-{answer}", variant=variant, compact=True)
+
+    def on_mount(self) -> None:
+        safe = next((answer for answer, _ in self.choices if answer not in DESTRUCTIVE), None)
+        if safe is not None:
+            self.query_one(f"#answer-{safe}", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

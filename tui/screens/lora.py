@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -32,14 +32,14 @@ class LoraScreen(StepScreen):
         modules = (
             ChecklistField("lora_target_modules", "Layers", names)
             if names
-            else ListField("lora_target_modules", "Layers", "q_proj, v_proj (model not on disk: type names)")
+            else ListField("lora_target_modules", "Layers", "e.g. q_proj, v_proj (model not on disk: type names)")
         )
         yield Static("", id="lora-note", classes="note")
         yield Section(
             "Adapter size",
-            TextField("lora_r", "Rank r", "8-64"),
-            TextField("lora_alpha", "Alpha", "usually r or 2 x r"),
-            TextField("lora_dropout", "Dropout", "0-0.1"),
+            TextField("lora_r", "Rank r", "e.g. 8-64"),
+            TextField("lora_alpha", "Alpha", "e.g. r or 2 x r"),
+            TextField("lora_dropout", "Dropout", "e.g. 0-0.1"),
         )
         yield Section(
             "Where LoRA goes",
@@ -78,18 +78,23 @@ class LoraScreen(StepScreen):
 
 
 def trainable_line(config: RunConfig, facts: ModelFacts | None) -> str:
-    """`4,884,480 trainable (3.6% of 134.5 M)`, computed exactly by engine.models from the layer shapes."""
+    """`4,884,480 trainable (3.50% of 139.4 M)`, computed exactly by engine.models from the layer shapes, for the
+    layers training will really wrap (peft's default ones when none are chosen) and with the model card's share."""
     if facts is None:
         return "The model is not on disk yet; the exact count appears once it is (Model step: Download)."
     from engine.models import UnknownTargetModuleError, UnsupportedArchitectureError, lora_trainable_params
-    from engine.models.facts import ALL_LINEAR
+    from engine.models.facts import trainable_share
+    from engine.models.targets import default_targets_text, lora_targets
 
-    targets: Any = ALL_LINEAR if config.lora_target_linear else (config.lora_target_modules or [])
+    targets = lora_targets(config, facts.model_type)
+    if targets is None and facts.linear_layers:
+        return f"✗ no layers chosen, and peft's default is {default_targets_text(facts.model_type)}: tick layers"
     try:
-        count = lora_trainable_params(facts, config.lora_r, targets)
+        count = lora_trainable_params(facts, config.lora_r, targets or [])
     except (UnknownTargetModuleError, UnsupportedArchitectureError) as error:
         return f"✗ {error}"
-    total = facts.parameter_count or 0
-    share = f" ({100 * count / total:.2f}% of {total / 1e6:,.1f} M)" if total else ""
+    total = (facts.parameter_count or 0) + count
+    share = f" ({trainable_share(count, total)} of {total / 1e6:,.1f} M)" if facts.parameter_count else ""
+    fallback = "" if config.lora_target_linear or config.lora_target_modules else " (no layers chosen: peft's default)"
     scale = config.lora_alpha / (config.lora_r**0.5 if config.peft_use_rslora else config.lora_r)
-    return f"{count:,} trainable{share}; update scale alpha / r = {scale:g}"
+    return f"{count:,} trainable{share}{fallback}; update scale alpha / r = {scale:g}"

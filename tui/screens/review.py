@@ -22,6 +22,7 @@ from engine.runs.paths import CONFIG_FILE
 from tui.notify import notify_error
 from tui.screens.dialogs import ChoiceDialog, TextPrompt
 from tui.screens.step import Section, StepScreen
+from tui.state import new_file_header
 from tui.widgets.findings import FindingsList
 from tui.widgets.help_panel import HelpPanel
 from tui.workers import in_background
@@ -51,7 +52,7 @@ class ReviewScreen(StepScreen):
         yield Section("The config", Static("", id="yaml"))
 
     yaml_text = ""
-    """The YAML shown, exactly as Save writes it (without the comment header of a new file)."""
+    """The YAML shown, exactly as Save writes it (a new file's comment header included)."""
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -66,7 +67,9 @@ class ReviewScreen(StepScreen):
     def refresh_numbers(self) -> None:
         theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
         state = self.wizard.state
-        self.yaml_text = config_text(self.wizard.config, base=state.path if state else None)
+        path = state.path if state and state.path else Path(CONFIG_FILE)  # a new file: the name Save offers
+        header = new_file_header(state.origin if state else None, path)
+        self.yaml_text = config_text(self.wizard.config, header, base=state.path if state else None, path=path)
         self.query_one("#launch", Static).update(launch_text(self.wizard.config, state.path if state else None))
         self.query_one("#yaml", Static).update(
             Syntax(self.yaml_text, "yaml", theme=theme, background_color="default", word_wrap=True)
@@ -122,11 +125,14 @@ class ReviewScreen(StepScreen):
         if folder.live_pid() is not None:
             self.notify(folder.refusal() or "", severity="error", markup=False)
             return
-        resumable = folder.resume_checkpoint() is not None
+        state = folder.state()
+        resumable = (
+            state in ("stopped", "failed") and folder.resume_checkpoint() is not None
+        )  # a finished run has nothing left
         choices = [("resume", "Resume it")] if resumable else []
         choices += [("replace", "Replace it"), ("cancel", "Cancel")]
         question = (
-            f"{self.wizard.config.output_dir} already holds a {folder.state()} run. "
+            f"{self.wizard.config.output_dir} already holds a {state} run. "
             + ("Resume it from its last checkpoint, or replace it? " if resumable else "Replace it? ")
             + f"Replacing moves the old run to {folder.path.name}{REPLACED_SUFFIX}<time> beside it; nothing is deleted."
         )

@@ -43,12 +43,12 @@ class TrainingScreen(StepScreen):
         )
         yield Section(
             "Optimiser",
-            TextField("learning_rate", "Learning rate", "2e-4 for LoRA"),
+            TextField("learning_rate", "Learning rate", "e.g. 2e-4 for LoRA"),
             ChoiceField("lr_scheduler", "Schedule", [(name, name) for name in OFFERED_SCHEDULERS]),
-            TextField("warmup_ratio", "Warmup ratio", "0.03-0.1 of all steps"),
-            TextField("warmup_steps", "Warmup steps", "or a step count"),
+            TextField("warmup_ratio", "Warmup ratio", "e.g. 0.03-0.1 of all steps"),
+            TextField("warmup_steps", "Warmup steps", "e.g. 10 (or a ratio above)"),
             ChoiceField("optimizer", "Optimizer", [(name, name) for name in OFFERED_OPTIMIZERS]),
-            TextField("weight_decay", "Weight decay", "0 is common for LoRA"),
+            TextField("weight_decay", "Weight decay", "e.g. 0 (common for LoRA)"),
         )
         yield Section(
             "Speed and memory",
@@ -61,7 +61,7 @@ class TrainingScreen(StepScreen):
             TextField("evals_per_epoch", "Evals per epoch", "e.g. 2"),
             ChoiceField("generate_samples", "Sample answers", SAMPLES),
             TextField("saves_per_epoch", "Saves per epoch", "e.g. 1"),
-            TextField("output_dir", "Output folder", "./outputs/my-run"),
+            TextField("output_dir", "Output folder", "e.g. ./outputs/my-run"),
             TextField("wandb_project", "W&B project", "empty: no W&B logging"),
         )
         yield WhereItRuns()

@@ -119,16 +119,22 @@ def detect_format(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return dict(detect(rows)) if detect is not None else None
 
 
-def analyse(config: RunConfig, services: Services, progress: Progress) -> DataPreview:
-    """Tokenize the configured data with engine.data and keep what the screens show."""
+def analyse(
+    config: RunConfig, services: Services, progress: Progress, entry: int = 0, rows: list[dict[str, Any]] | None = None
+) -> DataPreview:
+    """Tokenize the configured data with engine.data and keep what the screens show. With several datasets the
+    samples are `rows` of the `entry` being edited: the merged data's first sample may be any entry's."""
+    from engine.data.prepare import encode_rows
+
     progress("loading the tokenizer")
     tokenizer = services.load_tokenizer(config)
     prepared = services.prepare(config, tokenizer, progress)
     train = prepared.train
-    samples = tuple(
-        render_segments(tokenizer, train[i]["input_ids"], train[i]["labels"])
-        for i in range(min(PREVIEW_SAMPLES, len(train)))
-    )
+    if len(config.datasets) > 1 and rows:
+        encoded = encode_rows(config, config.datasets[entry], tokenizer, rows[:PREVIEW_SAMPLES])
+    else:
+        encoded = [(train[i]["input_ids"], train[i]["labels"]) for i in range(min(PREVIEW_SAMPLES, len(train)))]
+    samples = tuple(render_segments(tokenizer, ids, labels) for ids, labels in encoded)
     return DataPreview(key=data_key(config), samples=samples, facts=prepared.facts, prepared=prepared)
 
 

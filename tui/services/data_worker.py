@@ -113,8 +113,8 @@ class DataAnalyst:
         columns = sorted({key for row in rows for key in row})
         suggestion = detect_format(rows) if rows else None
         progress("reading the data…")
-        self._post(self._peeked, columns, suggestion)
-        return analyse(config, self.app.services, progress)
+        self._post(self._peeked, columns, suggestion, entry, config.datasets[entry].path)
+        return analyse(config, self.app.services, progress, entry, rows)
 
     def _ended_early(self, config: RunConfig, error: Exception) -> None:
         """On the UI thread, how an analysis that gave no preview ended: cancelled (silently), with no rows left,
@@ -133,7 +133,12 @@ class DataAnalyst:
         """Hand a result to the UI thread."""
         post_to_ui(self.app, callback, *args)
 
-    def _peeked(self, columns: list[str], suggestion: dict[str, Any] | None) -> None:
+    def _peeked(self, columns: list[str], suggestion: dict[str, Any] | None, entry: int, path: str) -> None:
+        """The entry's columns and format guess, unless the user moved to another entry or file meanwhile: a late
+        guess for the old one would be shown, and offered, as this one's."""
+        datasets = self.app.config.datasets
+        if entry != self.entry or entry >= len(datasets) or datasets[entry].path != path:
+            return
         self.app.analysis = replace(self.app.analysis, columns=tuple(columns), suggestion=suggestion)
 
     def _failed(self, reason: str, key: str) -> None:

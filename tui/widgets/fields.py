@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static
+from textual.widgets.option_list import OptionDoesNotExist
 
-from tui.state import default_is_empty
+from engine.config import ConfigError, ConfigProblem
+from tui.state import ROLES_SYNTAX, default_is_empty
 from tui.widgets.text_input import InOrderInput
 
 
@@ -89,16 +93,51 @@ class TextField(InputField):
         return self.control.value.strip() or None
 
 
-class Tick(Checkbox):
-    """A checkbox whose box is empty when off. Textual draws the X in both states and tells them apart by colour
-    alone, which reads as "on" in a monochrome terminal, a screen reader or a pasted screenshot."""
+TICKED, UNTICKED = "X", " "
+"""What a checkbox, a checklist entry or a radio button holds when on and off. Textual draws the same mark in
+both states and tells them apart by colour alone, which reads as "on" in a monochrome terminal, a screen reader
+or a pasted screenshot; an empty box when off reads right everywhere."""
 
-    BUTTON_INNER = " "
+
+class Tick(Checkbox):
+    """A checkbox whose box is empty when off."""
+
+    BUTTON_INNER = UNTICKED
 
     def watch_value(self) -> None:
         super().watch_value()
-        self.BUTTON_INNER = "X" if self.value else " "
+        self.BUTTON_INNER = TICKED if self.value else UNTICKED
         self.refresh()
+
+
+class Dot(RadioButton):
+    """A radio button whose circle is empty when off: the one chosen is the one with a dot."""
+
+    BUTTON_INNER = UNTICKED
+
+    def watch_value(self) -> None:
+        super().watch_value()
+        self.BUTTON_INNER = "●" if self.value else UNTICKED
+        self.refresh()
+
+
+class TickList(SelectionList[str]):
+    """A checklist whose unticked entries have an empty box (SelectionList draws every box with an X, as
+    Checkbox does by default)."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        segments = list(strip)
+        if len(segments) < 3 or segments[1].text != Checkbox.BUTTON_INNER:
+            return strip  # not a line with a box (the layout changed in a new Textual): leave it as drawn
+        box = segments[1]
+        mark = TICKED if option.value in self.selected else UNTICKED
+        segments[1] = Segment(mark, box.style, box.control)
+        return Strip(segments, strip.cell_length)
 
 
 class BoolField(FieldRow):
@@ -183,15 +222,18 @@ class RolesField(InputField):
     """A dataset's role names mapped onto the template's, typed as `user: human; assistant: gpt, function_call;
     tool: observation` (axolotl's `roles:`), so tool-call conversations need no text editor.
 
-    Text that is not in that shape is handed on as typed, so the config check names the problem on the field.
+    Text that is not in that shape is refused with what to type instead, never guessed into roles.
     """
 
     @property
-    def value(self) -> dict[str, list[str]] | str | None:
+    def value(self) -> dict[str, list[str]] | None:
         text = self.control.value.strip()
         if not text:
             return None
-        return parse_roles(text) or text
+        roles = parse_roles(text)
+        if roles is None:
+            raise ConfigError([ConfigProblem(self.key, roles_problem(text), f"type them as `{ROLES_SYNTAX}`")])
+        return roles
 
     def set_value(self, value: Any) -> None:
         text = format_roles(value) if isinstance(value, dict) else "" if value is None else str(value)
@@ -213,6 +255,19 @@ def parse_roles(text: str) -> dict[str, list[str]] | None:
     return roles or None
 
 
+def roles_problem(text: str) -> str:
+    """What is wrong with role names `parse_roles` refused, in the words of the field's syntax."""
+    for part in filter(None, (piece.strip() for piece in text.split(";"))):
+        role, colon, names = part.partition(":")
+        if not colon or not role.strip():
+            return f"`{part}` names no role before a `:`"
+        if not names.strip(" ,"):
+            return f"`{part}` gives no dataset name after the `:`"
+        if any(len(name.split()) > 1 for name in [role, *names.split(",")]):
+            return f"`{part}` has a space inside a name: a `;` goes between roles, a `,` between names"
+    return "no role names"
+
+
 def format_roles(roles: dict[str, Any]) -> str:
     return "; ".join(
         f"{role}: {', '.join(map(str, names if isinstance(names, list) else [names]))}" for role, names in roles.items()
@@ -232,15 +287,11 @@ class ChecklistField(FieldRow):
         self.names = list(names)
 
     def make_control(self) -> Widget:
-        from textual.widgets import SelectionList
-
-        return SelectionList[str](*[(name, name) for name in self.names], compact=True, id=f"in-{self.id}")
+        return TickList(*[(name, name) for name in self.names], compact=True, id=f"in-{self.id}")
 
     @property
-    def control(self) -> Any:
-        from textual.widgets import SelectionList
-
-        return self.query_one(SelectionList)
+    def control(self) -> TickList:
+        return self.query_one(TickList)
 
     @property
     def value(self) -> list[str] | None:
@@ -272,18 +323,14 @@ class RadioField(FieldRow):
         """(label, value, reason it cannot be used or None)."""
 
     def make_control(self) -> Widget:
-        from textual.widgets import RadioButton, RadioSet
-
         buttons = [
-            RadioButton(f"{label} ({reason})" if reason else label, disabled=reason is not None, compact=True)
+            Dot(f"{label} ({reason})" if reason else label, disabled=reason is not None, compact=True)
             for label, _, reason in self.choices
         ]
         return RadioSet(*buttons, compact=True, id=f"in-{self.id}")
 
     @property
-    def control(self) -> Any:
-        from textual.widgets import RadioSet
-
+    def control(self) -> RadioSet:
         return self.query_one(RadioSet)
 
     @property
@@ -292,8 +339,6 @@ class RadioField(FieldRow):
         return self.choices[index][1] if index >= 0 else None
 
     def set_value(self, value: Any) -> None:
-        from textual.widgets import RadioButton
-
         buttons = list(self.control.query(RadioButton))
         index = next((i for i, (_, v, _) in enumerate(self.choices) if v == value), None)
         if index is not None and not buttons[index].value:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import events
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static
 
 from engine.rules import Finding, describe_changes
+from tui.widgets.wrap import wrap_content
 
 SEVERITY_STYLE = {
     "error": ("✗", "$text-error bold"),
@@ -48,15 +50,26 @@ class FindingsList(Static):
     FindingsList { height: auto; padding: 0 1; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._content = Content("")
+
     def show(
         self, findings: Iterable[Finding], accepted: frozenset[str] = frozenset(), *, detail: bool = False
     ) -> None:
         items = list(findings)
         if not items:
-            self.update(Content.assemble(("✓ no problems found on this step", "$text-success")))
-            return
-        parts = [finding_detail(f) if detail else finding_line(f, f.rule_id in accepted) for f in items]
-        self.update(Content("\n\n" if detail else "\n").join(parts))
+            self._content = Content.assemble(("✓ no problems found on this step", "$text-success"))
+        else:
+            parts = [finding_detail(f) if detail else finding_line(f, f.rule_id in accepted) for f in items]
+            self._content = Content("\n\n" if detail else "\n").join(parts)
+        self._draw()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._draw()  # its line breaks depend on the width
+
+    def _draw(self) -> None:
+        self.update(wrap_content(self._content, self.content_region.width))
 
 
 class FixButtons(Vertical):

@@ -18,8 +18,11 @@ class StepList(OptionList):
     to the highlighted step."""
 
     DEFAULT_CSS = """
-    StepList { width: 25; height: 1fr; border: none; padding: 1 0; background: $panel; }
+    StepList { width: 25; height: 1fr; border: tall $panel; padding: 0; background: $panel; }
+    StepList:focus { border: tall $border; }
     """
+    """The border is always there, in the panel's own colour until the list has focus: a border that appears on
+    focus would move every step name (and the form beside them)."""
 
     class Jump(Message):
         def __init__(self, step: str) -> None:

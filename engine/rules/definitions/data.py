@@ -275,8 +275,7 @@ def empty_training_targets(ctx: RuleContext) -> Hit | None:
         `tools`, as transformers' apply_chat_template does; it is the template that writes the tool definitions
         into the text. A template without tool support leaves them out, so the model learns the calls without
         ever seeing what the tools are.""",
-    fix="use the model's own template if it has tool calling (`chat_template: tokenizer_default`), or a "
-    "`chat_template_jinja` that prints `tools`; drop the column if the tools should stay out",
+    fix="{instead}; drop the column if the tools should stay out",
     fields=("chat_template", "chat_template_jinja", "datasets"),
     stage="preflight",
 )
@@ -284,4 +283,16 @@ def tools_ignored_by_template(ctx: RuleContext) -> Hit | None:
     data = ctx.data
     if data is None or not data.tools_ignored:
         return None
-    return Hit({"entries": ", ".join(f"{path} (column '{column}')" for path, column in data.tools_ignored)})
+    entries = ", ".join(f"{path} (column '{column}')" for path, column in data.tools_ignored)
+    return Hit({"entries": entries, "instead": tools_template_fix(ctx.config.chat_template)})
+
+
+def tools_template_fix(current: str | None) -> str:
+    """A template to switch to, never the one set now (`chat_template: tokenizer_default` when that is the one
+    without tool support would send the user in a circle)."""
+    jinja = "a `chat_template_jinja` that prints `tools` (with `chat_template: jinja`)"
+    if current == "jinja":
+        return "make the `chat_template_jinja` print `tools`, or use the model's own template if it has tool calling"
+    if current in (None, "tokenizer_default"):
+        return f"the model's own template (the one used now) has no tool calling: write {jinja}"
+    return f"use the model's own template if it has tool calling (`chat_template: tokenizer_default`), or {jinja}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from engine.models.targets import default_targets_text
 from engine.rules.catalog import Hit, rule
 from engine.rules.context import RuleContext
 
@@ -66,9 +67,8 @@ def alpha_rank_ratio(ctx: RuleContext) -> Hit | None:
     id="lora.no_target_modules",
     severity="warning",
     message="no LoRA targets: neither lora_target_modules nor lora_target_linear is set",
-    why="""Without targets, peft falls back to its per-architecture default, for Llama only q_proj and v_proj.
-        That trains a small slice of the model; adapting every linear layer usually learns noticeably better
-        for a modest cost.""",
+    why="""Without targets, peft falls back to its per-architecture default, {fallback}. That trains a small
+        slice of the model; adapting every linear layer usually learns noticeably better for a modest cost.""",
     fix="set lora_target_linear: true, or list lora_target_modules",
     fields=("lora_target_modules", "lora_target_linear"),
     mechanical=True,
@@ -76,7 +76,9 @@ def alpha_rank_ratio(ctx: RuleContext) -> Hit | None:
 def no_target_modules(ctx: RuleContext) -> Hit | None:
     config = ctx.config
     if config.uses_lora() and not config.lora_target_modules and not config.lora_target_linear:
-        return Hit(changes={"lora_target_linear": True})
+        model_type = ctx.facts.model_type if ctx.facts else None
+        fallback = f"here {default_targets_text(model_type)}" if model_type else "for Llama q_proj and v_proj"
+        return Hit({"fallback": fallback}, changes={"lora_target_linear": True})
     return None
 
 
