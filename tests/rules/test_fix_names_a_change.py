@@ -1,5 +1,5 @@
 """A fix names something to change: never the setting already there, never "clear it" for a key that was just
-cleared (issue 24 item 12), and the no-targets rule names what peft will really wrap (item 5)."""
+cleared, and the no-targets rule names what peft will really wrap."""
 
 from __future__ import annotations
 

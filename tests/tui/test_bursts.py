@@ -86,7 +86,7 @@ async def test_a_rank_survives_a_burst_of_backspace(make_app: AppFactory, how: s
 
 async def test_keys_typed_right_after_tab_go_to_the_next_field(make_app) -> None:  # type: ignore[no-untyped-def]
     """Tab and the keys after it arrive in one burst, all queued at the box that had the focus: the text goes
-    where the person meant, the next field, not into the one they left (issue 24's walk at 120x40)."""
+    where the person meant, the next field, not into the one they left (seen in a walk through the wizard at 120x40)."""
     from textual import events
     from textual.widgets import Input
 

@@ -1,4 +1,4 @@
-"""Dialogs offer only what can be done, show every button whole, and open on a safe answer (issue 24 item 13)."""
+"""Dialogs offer only what can be done, show every button whole, and open on a safe answer."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Help text breaks between words, and a hub id or a path longer than the panel after a `/`, `-`, `_` or `.`,
-never at whatever letter the panel's edge falls on (issue 24 item 13)."""
+never at whatever letter the panel's edge falls on."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every on/off mark reads without colour (issue 24 item 5), and the LoRA count says what will really train."""
+"""Every on/off mark reads without colour, and the LoRA count says what will really train."""
 
 from __future__ import annotations
 
@@ -62,7 +62,9 @@ async def test_the_share_is_the_model_card_share(make_app: AppFactory) -> None:
     async with opened_at(app, "lora"):
         line = str(app.screen.query_one("#lora-params", Static).render())
         count = int(line.split(" trainable")[0].replace(",", ""))
-        base = app.model_facts().parameter_count  # type: ignore[union-attr]
+        facts = app.derived.model_facts()
+        assert facts is not None and facts.parameter_count is not None
+        base = facts.parameter_count
         assert f"({trainable_share(count, base + count)} of " in line, line
         assert f"({trainable_share(count, base)} of " not in line
 

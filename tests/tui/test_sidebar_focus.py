@@ -1,4 +1,4 @@
-"""Focusing the step list changes how it looks, never where anything is (issue 24 item 13: its focus border
+"""Focusing the step list changes how it looks, never where anything is (its focus border once
 shifted the form and the step names)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The welcome screen shows every way to start at once at 80x24, the smallest terminal the wizard is made for
-(issue 24 item 13: two entries were hidden below the list's edge)."""
+(two entries were once hidden below the list's edge)."""
 
 from __future__ import annotations
 
