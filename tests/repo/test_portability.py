@@ -40,12 +40,18 @@ def _scanned() -> list[Path]:
     ]
 
 
-def test_no_file_names_a_path_of_the_build_machine() -> None:
-    offenders = []
+def _lines_matching(pattern: re.Pattern[str]) -> list[str]:
+    """`file:line: text` for every scanned line the pattern finds something in."""
+    found = []
     for path in _scanned():
         for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            if MACHINE_PATH.search(line):
-                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
+            if pattern.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
+    return found
+
+
+def test_no_file_names_a_path_of_the_build_machine() -> None:
+    offenders = _lines_matching(MACHINE_PATH)
     assert not offenders, "paths outside the repository:\n" + "\n".join(offenders)
 
 
@@ -56,11 +62,7 @@ PROCESS_WORDS = re.compile(r"\b(issues? #?\d+|the lead's)", re.IGNORECASE)
 def test_no_file_speaks_of_the_tracker() -> None:
     """A reader of the code or docs has no access to the tracker these words point at: say what was measured or
     decided instead."""
-    offenders = []
-    for path in _scanned():
-        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            if PROCESS_WORDS.search(line):
-                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
+    offenders = _lines_matching(PROCESS_WORDS)
     assert not offenders, "words about the tracker:\n" + "\n".join(offenders)
 
 
