@@ -101,9 +101,9 @@ def test_weights_that_become_non_finite_fail_the_run_instead_of_done(
         ("learning_rate", float("inf"), "finite number"),
         ("learning_rate", float("nan"), "finite number"),
         ("sequence_len", 10_000_000_000, "less than or equal to"),
-        ("base_model", "", "at least 1 character"),
-        ("base_model", "  ", "should match pattern"),
-        ("output_dir", "", "at least 1 character"),
+        ("base_model", "", "base_model: cannot be empty"),
+        ("base_model", "  ", "base_model: cannot be empty"),
+        ("output_dir", "", "output_dir: cannot be empty"),
     ],
 )
 def test_values_that_cannot_work_are_config_errors(key: str, value: object, phrase: str) -> None:
