@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -16,13 +16,14 @@ from engine.cli.output import console, print_findings, quiet_libraries
 from engine.cli.report import report_error
 from engine.config import RunConfig, load_config
 from engine.data.errors import DataError, NoRowsLeft
-from engine.data.spans import IGNORE_INDEX
-from engine.data.stats import DataFacts
 from engine.errors import EXIT_FAILED, EXIT_OK, FtTuiError
 from engine.markup import escape_markup
 from engine.presets import config_path
 from engine.rules import Finding, check_config, detect_target, has_errors
 from engine.wording import count as count_of
+
+if TYPE_CHECKING:
+    from engine.data.stats import DataFacts
 
 BAR_WIDTH = 40
 
@@ -232,6 +233,8 @@ def _print_packing(out: Console, facts: DataFacts) -> None:
 
 def print_examples(out: Console, train: Any, tokenizer: Any, count: int) -> None:
     """The first samples with trained tokens in green and masked ones dimmed, decoded run by run."""
+    from engine.data.spans import IGNORE_INDEX  # with numpy, only once there are samples: `--help` stays light
+
     for index in range(min(count, len(train))):
         sample = train[index]
         out.print(f"\n[bold]sample {index}[/] ({len(sample['input_ids'])} tokens)", highlight=False)
@@ -241,6 +244,8 @@ def print_examples(out: Console, train: Any, tokenizer: Any, count: int) -> None
 
 def render_sample(ids: list[int], labels: list[int], tokenizer: Any) -> Text:
     """Text of a sample in two colours; runs are decoded together so multi-byte characters stay whole."""
+    from engine.data.spans import IGNORE_INDEX
+
     text = Text()
     start = 0
     for end in range(1, len(ids) + 1):

@@ -13,7 +13,7 @@ import engine
 
 ROOT = Path(__file__).parents[2]
 UI_MODULES = ("textual", "questionary")
-HEAVY_MODULES = ("torch", "transformers", "peft", "datasets")
+HEAVY_MODULES = ("torch", "transformers", "peft", "datasets", "numpy", "gguf")
 
 
 def _engine_modules() -> list[str]:
