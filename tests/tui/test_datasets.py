@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
 from tests.tui.conftest import settle, wait_for
@@ -131,17 +132,22 @@ async def test_a_detected_format_the_entry_cannot_take_says_why_and_changes_noth
         assert said and "field_messages" in said[-1]
 
 
+async def add_entry(pilot: Pilot[int], app: WizardApp, path: Path) -> None:
+    """On the Dataset step, add an entry and type `path` into it, as a user would."""
+    app.goto("dataset")
+    await pilot.pause()
+    await pilot.click("#add-entry")
+    await settle(pilot)
+    app.screen.query_one("#in-row-path", Input).value = str(path)
+    await settle(pilot)
+
+
 async def test_an_added_entry_takes_its_detected_format(make_app: AppFactory, tmp_path: Path) -> None:
     """Not `pre-tokenized`, the empty format, once the rows say alpaca; a format chosen by hand stays."""
     extra = alpaca_file(tmp_path)
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("dataset")
-        await pilot.pause()
-        await pilot.click("#add-entry")
-        await settle(pilot)
-        app.screen.query_one("#in-row-path", Input).value = str(extra)
-        await settle(pilot)
+        await add_entry(pilot, app, extra)
         await wait_for(pilot, lambda: app.config.datasets[1].type == "alpaca")
         assert app.config.datasets[1].field_instruction in (None, "instruction")
         assert app.config.datasets[0].type == "chat_template"  # the first entry is left alone
@@ -152,12 +158,7 @@ async def test_the_sample_shown_is_the_edited_entrys(make_app: AppFactory, tmp_p
     extra = alpaca_file(tmp_path)
     app = make_app("smollm2-135m-lora")
     async with app.run_test(size=(100, 32)) as pilot:
-        app.goto("dataset")
-        await pilot.pause()
-        await pilot.click("#add-entry")
-        await settle(pilot)
-        app.screen.query_one("#in-row-path", Input).value = str(extra)
-        await settle(pilot)
+        await add_entry(pilot, app, extra)
         choose(app, "type", "alpaca")
         await settle(pilot)
         await wait_for(pilot, lambda: "Add 0 and 0." in shown(app, "#sample"))
